@@ -1,0 +1,253 @@
+"""Local servers manager: runs noida-db (Kafka protocol) and SecantusDB (MongoDB wire) as child processes."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bin(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed; run `./exemplar install` first")
+    return found
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class ManagedProcess:
+    """A child process we started; stopped by its PID, never by name."""
+
+    name: str
+    cmd: list[str]
+    log_path: Path
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self.env, cwd=self.cwd, start_new_session=True,
+        )
+        log.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+async def _kafka_ready(bootstrap: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    await admin.start()
+    try:
+        await admin.list_topics()
+    finally:
+        await admin.close()
+
+
+def wait_kafka(port: int, proc: ManagedProcess | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and not proc.alive():
+            raise RuntimeError(f"{proc.name} exited during start:\n{proc.tail()}")
+        if _port_open(port):
+            try:
+                asyncio.run(_kafka_ready(f"127.0.0.1:{port}"))
+                return
+            except Exception as exc:
+                last = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"Kafka on port {port} not ready after {timeout}s: {last}")
+
+
+def wait_mongo(port: int, proc: ManagedProcess | None = None, timeout: float = 60) -> None:
+    from pymongo import MongoClient
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and not proc.alive():
+            raise RuntimeError(f"{proc.name} exited during start:\n{proc.tail()}")
+        if _port_open(port):
+            try:
+                with MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true", serverSelectionTimeoutMS=2000) as c:
+                    c.admin.command("ping")
+                return
+            except Exception as exc:
+                last = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"MongoDB on port {port} not ready after {timeout}s: {last}")
+
+
+@dataclass
+class LocalServers:
+    """Kafka and MongoDB on loopback, each with its own data directory under root."""
+
+    root: Path
+    kafka_port: int = 0
+    mongo_port: int = 0
+    kafka_impl: str = "noida"  # or "apache": Apache Kafka's own broker, for conformance runs
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.kafka_port = self.kafka_port or free_port()
+        self.mongo_port = self.mongo_port or free_port()
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+
+    def env(self) -> dict[str, str]:
+        return {"EXEMPLAR_KAFKA_BOOTSTRAP": self.kafka_bootstrap, "EXEMPLAR_MONGO_URL": self.mongo_url}
+
+    def kafka_process(self) -> ManagedProcess | None:
+        return next((p for p in self.processes if p.name == "kafka"), None)
+
+    def mongo_process(self) -> ManagedProcess | None:
+        return next((p for p in self.processes if p.name == "mongodb"), None)
+
+    def start_kafka(self) -> None:
+        data = self.root / "kafka"
+        data.mkdir(parents=True, exist_ok=True)
+        if self.kafka_impl == "apache":
+            from deploy import apache_kafka
+
+            proc = apache_kafka.start(self.kafka_port, data, log_path=self.root / "kafka.log")
+            mp = ManagedProcess("kafka", list(proc.args), self.root / "kafka.log", proc=proc)
+            self.processes.append(mp)
+            apache_kafka.wait_ready(self.kafka_port)
+            return
+        mp = ManagedProcess(
+            "kafka",
+            [_bin("noida-db"), "start", "--only", "kafka", "--kafka-port", str(self.kafka_port), "--data-dir", str(data)],
+            self.root / "kafka.log",
+        )
+        mp.start()
+        self.processes.append(mp)
+        wait_kafka(self.kafka_port, mp)
+
+    def start_mongo(self) -> None:
+        data = self.root / "mongodb"
+        data.mkdir(parents=True, exist_ok=True)
+        mp = ManagedProcess(
+            "mongodb",
+            [_bin("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.mongo_port), "--storage-path", str(data)],
+            self.root / "mongodb.log",
+        )
+        mp.start()
+        self.processes.append(mp)
+        wait_mongo(self.mongo_port, mp)
+
+    def start(self) -> LocalServers:
+        try:
+            self.start_mongo()
+            self.start_kafka()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def restart(self, name: str, *, hard: bool = False) -> None:
+        """Stop one server (SIGKILL when hard) and start it again on the same port and data directory."""
+        mp = self.kafka_process() if name == "kafka" else self.mongo_process()
+        mp.kill() if hard else mp.stop()
+        self.processes.remove(mp)
+        self.start_kafka() if name == "kafka" else self.start_mongo()
+
+    def stop(self) -> None:
+        for mp in reversed(self.processes):
+            mp.stop()
+        self.processes.clear()
+
+    def __enter__(self) -> LocalServers:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Run the local Kafka and MongoDB servers in the foreground")
+    ap.add_argument("--kafka-port", type=int, default=19092)
+    ap.add_argument("--mongo-port", type=int, default=27027)
+    ap.add_argument("--data-dir", type=Path, default=Path(".run/servers"))
+    args = ap.parse_args(argv)
+    servers = LocalServers(args.data_dir, args.kafka_port, args.mongo_port)
+    stop = False
+
+    def _sig(*_):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _sig)
+    with servers:
+        print(f"kafka   {servers.kafka_bootstrap}  (pid {servers.kafka_process().pid})")
+        print(f"mongodb {servers.mongo_url}  (pid {servers.mongo_process().pid})")
+        print("press Ctrl-C to stop", flush=True)
+        try:
+            while not stop:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module of projections per source service."""

@@ -1,0 +1,52 @@
+"""Programmes and nominations into the leaderboard read model."""
+from __future__ import annotations
+
+from shared.contracts import Envelope
+from shared.contracts.nominations import (
+    NominationApproved,
+    NominationRejected,
+    NominationReturned,
+    NominationSubmitted,
+    NominationWithdrawn,
+    ProgrammeDefined,
+)
+from shared.service import Service
+
+STATUS = {
+    NominationApproved: "approved",
+    NominationReturned: "returned",
+    NominationRejected: "rejected",
+    NominationWithdrawn: "withdrawn",
+}
+
+
+def register(svc: Service) -> None:
+    @svc.on(ProgrammeDefined)
+    async def programme_defined(env: Envelope, e: ProgrammeDefined, s) -> None:
+        current = await svc.db.programmes.find_one({"_id": e.programme_id}, {"version": 1}, session=s)
+        if current and current.get("version", 0) > e.version:
+            return
+        doc = e.model_dump(mode="json")
+        await svc.db.programmes.update_one({"_id": e.programme_id}, {"$set": doc}, upsert=True, session=s)
+
+    @svc.on(NominationSubmitted)
+    async def submitted(env: Envelope, e: NominationSubmitted, s) -> None:
+        programme = await svc.db.programmes.find_one({"_id": env.programme_id}, session=s) or {}
+        category = next((c for c in programme.get("categories", []) if c["category_id"] == e.category_id), {})
+        await svc.db.entries.update_one(
+            {"_id": e.nomination_id},
+            {"$set": {
+                "programme_id": env.programme_id, "category_id": e.category_id,
+                "category_name": category.get("name", e.category_id), "board": category.get("board", "other"),
+                "nominee_id": e.nominee_id, "nominee_name": e.nominee_name, "nominee_kind": e.nominee_kind,
+                "unit_id": e.unit_id, "unit_name": e.unit_name, "status": "submitted", "updated_at": env.occurred_at,
+            }},
+            upsert=True, session=s,
+        )
+
+    @svc.on(*STATUS)
+    async def reviewed(env: Envelope, e, s) -> None:
+        await svc.db.entries.update_one(
+            {"_id": e.nomination_id},
+            {"$set": {"status": STATUS[type(e)], "updated_at": env.occurred_at}}, session=s,
+        )

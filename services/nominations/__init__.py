@@ -1,0 +1,1 @@
+"""Nominations service: programmes, the organisation tree and roll, nominations and their review."""

@@ -1,0 +1,114 @@
+"""Events of the nominations service: programmes, the organisation tree, the roll, nominations."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .base import Event
+from .topics import NOMINATIONS
+
+NomineeKind = Literal["organ", "branch", "site", "team", "member"]
+Board = Literal["model_organ", "red_flag_branch", "demonstration_site", "service_team", "excellent_member", "pacesetter", "other"]
+Component = Literal["basic", "key_tasks", "business", "report", "peer_vote"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CriterionInfo(_Part):
+    criterion_id: str
+    name: str
+    max_points: float
+    step: float = 0.5
+
+
+class CategoryInfo(_Part):
+    category_id: str
+    name: str
+    name_en: str = ""
+    nominee_kind: NomineeKind
+    board: Board = "other"
+    quota: int
+    competitive_ratio: float = 1.0
+    unit_limit: int | None = None
+    criteria: list[CriterionInfo]
+    weights: dict[Component, float]
+
+
+class StageWindow(_Part):
+    stage: str
+    opens_at: datetime
+    closes_at: datetime
+
+
+class ProgrammeDefined(Event, topic=NOMINATIONS):
+    programme_id: str
+    version: int
+    name: str
+    year: int
+    categories: list[CategoryInfo]
+    stages: list[StageWindow]
+
+
+class StageChanged(Event, topic=NOMINATIONS):
+    programme_id: str
+    stage: str
+    state: Literal["open", "closed"]
+
+
+class UnitInfo(_Part):
+    unit_id: str
+    name: str
+    parent_id: str | None = None
+    kind: Literal["organ", "department", "branch", "site", "team"] = "organ"
+
+
+class UnitsImported(Event, topic=NOMINATIONS):
+    units: list[UnitInfo]
+
+
+class MemberInfo(_Part):
+    member_id: str
+    name: str
+    unit_id: str
+
+
+class MembersImported(Event, topic=NOMINATIONS):
+    members: list[MemberInfo]
+
+
+class NominationSubmitted(Event, topic=NOMINATIONS):
+    nomination_id: str
+    category_id: str
+    nominee_id: str
+    nominee_name: str
+    nominee_kind: NomineeKind
+    unit_id: str
+    unit_name: str
+    resubmission: bool = False
+
+
+class NominationApproved(Event, topic=NOMINATIONS):
+    nomination_id: str
+    category_id: str
+    comment: str = ""
+
+
+class NominationReturned(Event, topic=NOMINATIONS):
+    nomination_id: str
+    category_id: str
+    comments: str
+
+
+class NominationRejected(Event, topic=NOMINATIONS):
+    nomination_id: str
+    category_id: str
+    reason: str
+
+
+class NominationWithdrawn(Event, topic=NOMINATIONS):
+    nomination_id: str
+    category_id: str

@@ -1,0 +1,67 @@
+"""Events of the scoring service: judges' scores, recusals, composite standings, arena boards."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from .base import Event
+from .topics import SCORING
+
+
+class ScoreEntered(Event, topic=SCORING):
+    nomination_id: str
+    category_id: str
+    judge_id: str
+    criterion_id: str
+    score: float
+    revision: int = 1
+
+
+class ScoreRevised(Event, topic=SCORING):
+    nomination_id: str
+    category_id: str
+    judge_id: str
+    criterion_id: str
+    score: float
+    previous: float
+    revision: int
+
+
+class JudgeRecused(Event, topic=SCORING):
+    nomination_id: str
+    judge_id: str
+    reason: str
+    declared: bool = False
+
+
+class ComponentExplanation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    component: str
+    raw: float | None
+    normalised: float
+    weight: float
+    contribution: float
+    detail: str = ""
+
+
+class Standing(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    nomination_id: str
+    rank: int
+    composite: float
+    components: list[ComponentExplanation]
+
+
+class StandingsUpdated(Event, topic=SCORING):
+    category_id: str
+    programme_version: int
+    sequence: int
+    standings: list[Standing]
+
+
+class ArenaBoardUpdated(Event, topic=SCORING):
+    arena_id: str
+    name: str
+    sequence: int
+    frozen: bool
+    rounds: list[str]
+    rows: list[dict]

@@ -1,0 +1,67 @@
+"""Events of the voting service: rounds, ballots (never with a voter id), tallies."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .base import Event
+from .topics import VOTING
+
+BallotType = Literal["approval", "appraisal"]
+Grade = Literal["excellent", "competent", "basically_competent", "incompetent"]
+
+
+class RoundOpened(Event, topic=VOTING):
+    round_id: str
+    name: str
+    category_ids: list[str]
+    ballot_type: BallotType
+    max_selections: int | None = None
+    excellent_cap: int | None = None
+    candidate_ids: list[str]
+    eligible_count: int
+    opens_at: datetime
+    closes_at: datetime
+    counts_hidden: bool = False
+
+
+class BallotAccepted(Event, topic=VOTING):
+    round_id: str
+    ballot_id: str
+    receipt: str
+    selections: list[str] = []
+    grades: dict[str, Grade] = {}
+
+
+class BallotRejected(Event, topic=VOTING):
+    round_id: str
+    reason: str
+
+
+class CandidateTally(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    nomination_id: str
+    approvals: int = 0
+    grades: dict[Grade, int] = {}
+    share_of_eligible: float = 0.0
+    share_of_cast: float = 0.0
+
+
+class TallyUpdated(Event, topic=VOTING):
+    round_id: str
+    category_ids: list[str]
+    sequence: int
+    eligible: int
+    ballots_cast: int
+    invalid: int
+    candidates: list[CandidateTally]
+    turnout_by_unit: dict[str, float] = {}
+    counts_hidden: bool = False
+
+
+class RoundClosed(Event, topic=VOTING):
+    round_id: str
+    bulletin_root: str
+    ballots_cast: int

@@ -1,0 +1,75 @@
+"""Kafka helpers: broker construction from settings, topic creation, a plain client for tools and tests."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.security import SASLPlaintext
+
+from .contracts import topics
+from .settings import Settings
+
+PARTITIONS = 6
+
+
+def _security(settings: Settings):
+    if settings.kafka_sasl_mechanism and settings.kafka_sasl_username:
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        use_ssl = settings.kafka_security_protocol.upper() == "SASL_SSL"
+        if settings.kafka_sasl_mechanism.upper().startswith("SCRAM"):
+            from faststream.security import SASLScram256, SASLScram512
+
+            cls = SASLScram512 if "512" in settings.kafka_sasl_mechanism else SASLScram256
+            return cls(settings.kafka_sasl_username, password, use_ssl=use_ssl)
+        return SASLPlaintext(settings.kafka_sasl_username, password, use_ssl=use_ssl)
+    return None
+
+
+def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        security=_security(settings),
+        logger=logging.getLogger("faststream.quiet"),
+        log_level=logging.DEBUG,
+    )
+
+
+def admin_kwargs(settings: Settings) -> dict:
+    kw: dict = {"bootstrap_servers": settings.kafka_bootstrap}
+    if settings.kafka_sasl_mechanism:
+        kw.update(
+            security_protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None,
+        )
+    return kw
+
+
+async def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> None:
+    names = [topics.qualified(settings.topic_prefix, t) for t in topics.ALL]
+    admin = AIOKafkaAdminClient(**admin_kwargs(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+        # Topic metadata can lag creation by a moment on some brokers.
+        for _ in range(50):
+            if set(names) <= set(await admin.list_topics()):
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()

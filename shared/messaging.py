@@ -1,0 +1,137 @@
+"""At-least-once messaging with exactly-once effect: a transactional outbox, an inbox, and a dead-letter topic."""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from .contracts import DeadLetter, Envelope, Event
+from .logging import get_logger
+
+log = get_logger("messaging")
+
+Publish = Callable[[list[Envelope]], Awaitable[None]]
+
+
+class Outbox:
+    """Events are written in the same transaction as the state they describe, then relayed to Kafka."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.coll = db["outbox"]
+        self.leases = db["leases"]
+        self.wakeup = asyncio.Event()
+        self._seq = 0
+
+    async def ensure_indexes(self) -> None:
+        await self.coll.create_index([("created_at", ASCENDING), ("seq", ASCENDING)])
+
+    async def add(self, envelopes: list[Envelope], session: AsyncClientSession | None) -> None:
+        docs = []
+        for env in envelopes:
+            self._seq += 1
+            docs.append(
+                {"_id": env.event_id, "topic": env.topic, "created_at": datetime.now(UTC), "seq": self._seq,
+                 "envelope": env.model_dump(mode="json")}
+            )
+        if docs:
+            await self.coll.insert_many(docs, session=session, ordered=True)
+
+    def notify(self) -> None:
+        self.wakeup.set()
+
+    async def pending(self) -> int:
+        return await self.coll.count_documents({})
+
+    async def _hold_lease(self, holder: str, seconds: float = 10.0) -> bool:
+        """Only one replica relays at a time, so the events of one aggregate keep their order."""
+        now = datetime.now(UTC)
+        try:
+            doc = await self.leases.find_one_and_update(
+                {"_id": "outbox-relay", "$or": [{"holder": holder}, {"expires": {"$lt": now}}]},
+                {"$set": {"holder": holder, "expires": now + timedelta(seconds=seconds)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return doc is None or doc.get("holder") == holder or doc.get("expires") < now
+
+    async def relay_once(self, publish: Publish, limit: int = 2000) -> int:
+        docs = await self.coll.find({}).sort([("created_at", ASCENDING), ("seq", ASCENDING)]).limit(limit).to_list()
+        if not docs:
+            return 0
+        await publish([Envelope.model_validate(d["envelope"]) for d in docs])
+        await self.coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
+        return len(docs)
+
+    async def run_relay(self, publish: Publish, poll_seconds: float, stop: asyncio.Event) -> None:
+        holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        while not stop.is_set():
+            try:
+                if await self._hold_lease(holder):
+                    while await self.relay_once(publish):
+                        pass
+            except (PyMongoError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("outbox relay failed; will retry", error=str(exc))
+            except Exception as exc:  # a publish error from Kafka: retry, never drop
+                log.warning("outbox relay publish failed; will retry", error=repr(exc))
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+
+
+class Inbox:
+    """Remembers which events a consumer has applied; the mark is written in the effect's transaction."""
+
+    def __init__(self, db: AsyncDatabase, consumer: str) -> None:
+        self.coll = db["inbox"]
+        self.consumer = consumer
+
+    def _id(self, event_id: str) -> str:
+        return f"{self.consumer}:{event_id}"
+
+    async def seen(self, event_id: str, session: AsyncClientSession | None = None) -> bool:
+        return await self.coll.find_one({"_id": self._id(event_id)}, {"_id": 1}, session=session) is not None
+
+    async def mark(self, event_id: str, session: AsyncClientSession | None = None) -> None:
+        await self.coll.insert_one({"_id": self._id(event_id), "at": datetime.now(UTC)}, session=session)
+
+
+Handler = Callable[[Envelope, Event, AsyncClientSession], Awaitable[Any]]
+
+
+async def apply_once(client: AsyncMongoClient, inbox: Inbox, env: Envelope, event: Event, handler: Handler) -> bool:
+    """Apply handler's effect and the inbox mark atomically; False when this event was applied before."""
+
+    async def txn(session: AsyncClientSession) -> bool:
+        if await inbox.seen(env.event_id, session):
+            return False
+        await handler(env, event, session)
+        await inbox.mark(env.event_id, session)
+        return True
+
+    async with client.start_session() as session:
+        return await session.with_transaction(txn)
+
+
+def dead_letter(consumer: str, raw: bytes, *, topic: str, partition: int | None, offset: int | None,
+                key: bytes | None, reason: str, attempts: int) -> DeadLetter:
+    return DeadLetter(
+        consumer=consumer,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key.decode("utf-8", "replace") if key else None,
+        original=raw.decode("utf-8", "replace"),
+        reason=reason[:2000],
+        attempts=attempts,
+    )

@@ -1,0 +1,281 @@
+"""The one service skeleton: HTTP API, Kafka consumers with inbox and dead-letter, outbox relay, health."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import structlog
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream import AckPolicy
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from .asyncapi import asyncapi_document, asyncapi_html
+from .auth import verifier_from_settings
+from .context import correlation_id as correlation_var
+from .context import current_correlation_id
+from .contracts import Envelope, Event, UnknownEventType, topics
+from .errors import DomainError, TooManyRequests, install_error_handlers
+from .kafka import ensure_topics, make_broker
+from .logging import configure_logging, get_logger
+from .messaging import Handler, Inbox, Outbox, apply_once, dead_letter
+from .mongo import connect, in_transaction
+from .ratelimit import RateLimiter
+from .settings import Settings
+
+T = TypeVar("T")
+MAX_BODY_BYTES = 12 * 1024 * 1024
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for a message that will never succeed: it goes to the dead-letter topic at once."""
+
+
+class Service:
+    def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str = "",
+                 version: str = "1.0.0") -> None:
+        self.name = name
+        self.settings = settings or Settings()
+        configure_logging(self.settings.log_format, self.settings.log_level)
+        self.log = get_logger(name).bind(service=name)
+        self.broker = make_broker(self.settings, client_id=f"exemplar-{name}")
+        self.group_id = f"{self.settings.topic_prefix}.{name}"
+        self._routes: dict[str, dict[str, Handler]] = {}
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+        self._attempts: dict[str, int] = defaultdict(int)
+        self.public_limiter = RateLimiter(self.settings.public_rate_per_minute)
+        self.processed = 0
+        self.mongo = None
+        self.db = None
+        self.outbox: Outbox | None = None
+        self.inbox: Inbox | None = None
+        self.api = FastAPI(title=title, description=description, version=version, lifespan=self._lifespan)
+        self.api.state.service = self
+        self.api.state.verifier = verifier_from_settings(self.settings)
+        install_error_handlers(self.api)
+        self._install_http_basics()
+
+    # ---- wiring -------------------------------------------------------------------------------
+    def on_startup(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        self._startup.append(fn)
+        return fn
+
+    def background(self, fn: Callable[[asyncio.Event], Awaitable[None]]):
+        """Register a long-running task; it gets an event that is set when the service stops."""
+        self._background.append(fn)
+        return fn
+
+    def on(self, *event_classes: type[Event]):
+        """Register an idempotent handler(envelope, event, session) for the given event types."""
+
+        def decorator(fn: Handler) -> Handler:
+            for cls in event_classes:
+                if cls.topic not in self._routes:
+                    self._routes[cls.topic] = {}
+                    self._subscribe(cls.topic)
+                self._routes[cls.topic][cls.event_type] = fn
+            return fn
+
+        return decorator
+
+    def topic(self, name: str) -> str:
+        return topics.qualified(self.settings.topic_prefix, name)
+
+    def _subscribe(self, topic: str) -> None:
+        @self.broker.subscriber(
+            self.topic(topic),
+            group_id=self.group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.name}:{topic}",
+            max_poll_records=500,
+        )
+        async def consume(msg: KafkaMessage) -> None:
+            await self._dispatch(topic, msg)
+
+    # ---- consuming ------------------------------------------------------------------------------
+    async def _dispatch(self, topic: str, msg: Any) -> None:
+        record = msg.raw_message
+        raw: bytes = msg.body
+        try:
+            env = Envelope.model_validate_json(raw)
+        except ValidationError as exc:
+            await self._dead_letter(topic, record, raw, f"malformed envelope: {exc.errors()[0]['msg']}", 1)
+            return
+        handler = self._routes.get(topic, {}).get(env.type)
+        if handler is None:
+            return
+        structlog.contextvars.bind_contextvars(event_id=env.event_id, correlation_id=env.correlation_id,
+                                               event_type=env.type)
+        token = correlation_var.set(env.correlation_id)
+        try:
+            try:
+                event = env.event()
+            except (ValidationError, UnknownEventType) as exc:
+                await self._dead_letter(topic, record, raw, f"invalid {env.type} payload: {exc}", 1)
+                return
+            try:
+                applied = await apply_once(self.mongo, self.inbox, env, event, handler)
+            except (PermanentFailure, DomainError) as exc:
+                await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1)
+                self._attempts.pop(env.event_id, None)
+                return
+            except Exception as exc:
+                self._attempts[env.event_id] += 1
+                attempts = self._attempts[env.event_id]
+                if attempts >= self.settings.max_delivery_attempts:
+                    await self._dead_letter(topic, record, raw, f"failed {attempts} times: {exc!r}", attempts)
+                    self._attempts.pop(env.event_id, None)
+                    return
+                self.log.warning("handler failed; message will be redelivered", attempts=attempts, error=repr(exc))
+                await asyncio.sleep(min(0.1 * 2**attempts, 3.0))
+                raise
+            self._attempts.pop(env.event_id, None)
+            self.processed += 1
+            if applied:
+                self.outbox.notify()
+        finally:
+            correlation_var.reset(token)
+            structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
+
+    async def _dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int) -> None:
+        letter = dead_letter(
+            self.name, raw, topic=self.topic(topic), partition=getattr(record, "partition", None),
+            offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=attempts,
+        )
+        await self.broker.publish(letter.model_dump_json().encode(), topic=self.topic(topics.DEAD_LETTER),
+                                  key=(letter.key or letter.dead_letter_id).encode(),
+                                  headers={"consumer": self.name})
+        self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)
+
+    # ---- emitting -------------------------------------------------------------------------------
+    async def emit(self, session: AsyncClientSession | None, event: Event, *, programme_id: str, key: str,
+                   correlation_id: str | None = None) -> Envelope:
+        env = Envelope.wrap(event, programme_id=programme_id, key=key,
+                            correlation_id=correlation_id or current_correlation_id())
+        await self.outbox.add([env], session)
+        return env
+
+    async def emit_many(self, session: AsyncClientSession | None, events: list[tuple[Event, str, str]]) -> list[Envelope]:
+        """events: (event, programme_id, key) triples, written to the outbox in order."""
+        cid = current_correlation_id()
+        envs = [Envelope.wrap(e, programme_id=p, key=k, correlation_id=cid) for e, p, k in events]
+        await self.outbox.add(envs, session)
+        return envs
+
+    async def transact(self, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run a state change and its outbox events atomically, then wake the relay."""
+        result = await in_transaction(self.mongo, fn)
+        self.outbox.notify()
+        return result
+
+    async def _publish(self, envelopes: list[Envelope]) -> None:
+        futures = []
+        for env in envelopes:
+            fut = await self.broker.publish(
+                env.model_dump_json().encode(), topic=self.topic(env.topic), key=env.key.encode(),
+                headers={"event_type": env.type, "correlation_id": env.correlation_id}, no_confirm=True,
+            )
+            futures.append(fut)
+        await asyncio.gather(*futures)
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI):
+        self.mongo = connect(self.settings.mongo_url)
+        self.db = self.mongo[self.settings.database_name(self.name)]
+        self.outbox = Outbox(self.db)
+        self.inbox = Inbox(self.db, self.name)
+        await self.outbox.ensure_indexes()
+        for fn in self._startup:
+            await fn()
+        await ensure_topics(self.settings)
+        await self.broker.start()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(self.outbox.run_relay(self._publish, self.settings.outbox_poll_seconds, stop))]
+        tasks += [asyncio.create_task(fn(stop)) for fn in self._background]
+        self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=self.db.name)
+        try:
+            yield
+        finally:
+            stop.set()
+            self.outbox.notify()
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await self.broker.stop()
+            await self.mongo.close()
+            self.log.info("service stopped")
+
+    def _install_http_basics(self) -> None:
+        api = self.api
+
+        @api.middleware("http")
+        async def context_and_limits(request: Request, call_next):
+            cid = request.headers.get("x-correlation-id") or uuid4().hex
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return JSONResponse({"error": {"code": "too_large", "message": "request body is too large"}},
+                                    status_code=413)
+            token = correlation_var.set(cid)
+            structlog.contextvars.bind_contextvars(correlation_id=cid)
+            started = time.perf_counter()
+            try:
+                response = await call_next(request)
+            finally:
+                correlation_var.reset(token)
+                structlog.contextvars.unbind_contextvars("correlation_id")
+            response.headers["x-correlation-id"] = cid
+            if response.status_code >= 500:
+                self.log.error("request failed", path=request.url.path, status=response.status_code,
+                               ms=round((time.perf_counter() - started) * 1000, 1))
+            return response
+
+        @api.get("/healthz", tags=["health"], summary="The process is alive")
+        async def healthz():
+            return {"status": "ok", "service": self.name}
+
+        @api.get("/readyz", tags=["health"], summary="Kafka and MongoDB are reachable")
+        async def readyz():
+            checks = {}
+            try:
+                await self.mongo.admin.command("ping")
+                checks["mongodb"] = "ok"
+            except Exception as exc:
+                checks["mongodb"] = f"unreachable: {type(exc).__name__}"
+            try:
+                checks["kafka"] = "ok" if await self.broker.ping(timeout=3) else "unreachable"
+            except Exception as exc:
+                checks["kafka"] = f"unreachable: {type(exc).__name__}"
+            ok = all(v == "ok" for v in checks.values())
+            return JSONResponse({"status": "ready" if ok else "not ready", "service": self.name, "checks": checks},
+                                status_code=200 if ok else 503)
+
+        @api.get("/asyncapi.json", tags=["docs"], summary="The event API (AsyncAPI 3.0)")
+        async def asyncapi_json():
+            return asyncapi_document(self.settings.topic_prefix, service=self.name)
+
+        @api.get("/asyncapi", tags=["docs"], response_class=HTMLResponse, summary="The event API, readable")
+        async def asyncapi_page():
+            return asyncapi_html(asyncapi_document(self.settings.topic_prefix, service=self.name))
+
+    def check_public_rate(self, request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        if not self.public_limiter.allow(client):
+            raise TooManyRequests("too many requests from this address; try again in a minute")
+
+    def run(self) -> None:
+        uvicorn.run(self.api, host=self.settings.http_host, port=self.settings.http_port, log_config=None,
+                    access_log=False, timeout_graceful_shutdown=10)

@@ -1,0 +1,44 @@
+"""Settings read from the environment (prefix EXEMPLAR_), with local defaults."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_DEV_SECRET = "local-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXEMPLAR_", extra="ignore")
+
+    env: str = "local"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    mongo_url: str = "mongodb://127.0.0.1:27027/?directConnection=true"
+    # Prefixes isolate one programme installation (or one test) from another on shared servers.
+    db_prefix: str = "exemplar"
+    topic_prefix: str = "exemplar"
+    auth_secret: SecretStr = SecretStr(LOCAL_DEV_SECRET)
+    auth_jwks_url: str | None = None
+    auth_issuer: str = "exemplar"
+    auth_audience: str = "exemplar"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8100
+    log_format: str = "console"
+    log_level: str = "INFO"
+    max_delivery_attempts: int = Field(default=5, ge=1)
+    outbox_poll_seconds: float = 0.5
+    # Public endpoints are rate-limited per client address (requests per minute).
+    public_rate_per_minute: int = 600
+
+    def database_name(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
