@@ -64,7 +64,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError):
         problems = []
         for e in exc.errors():
-            loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+            parts = list(e.get("loc", ()))
+            if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+                parts = parts[1:]
+            loc = ".".join(str(p) for p in parts)
             problems.append({"field": loc, "message": e.get("msg", "invalid value")})
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]

@@ -1,0 +1,166 @@
+"""The `exemplar` command line: run the demo suite, run the tests, issue role tokens, manage local servers."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import webbrowser
+from pathlib import Path
+
+import typer
+
+from shared.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Competition and exemplar selection programme (创先争优 / 评选表彰).")
+
+
+def say(msg: str) -> None:
+    typer.echo(f"[{time.strftime('%H:%M:%S')}] {msg}")
+
+
+@app.command()
+def demo(
+    open_browser: bool = typer.Option(True, "--browser/--no-browser", help="Open the leaderboard in a browser."),
+    seed: bool = typer.Option(True, "--seed/--no-seed", help="Seed the demo programme and play a short flow."),
+    free_ports: bool = typer.Option(False, help="Use free ports instead of the well-known ones (for tests)."),
+    run_dir: Path = typer.Option(REPO / ".run", help="Where data directories and logs go (made fresh each run)."),
+    exit_after_start: bool = typer.Option(False, help="Stop once everything is up and seeded (for checks)."),
+) -> None:
+    """Run the whole suite (local Kafka and MongoDB, four services, projector, dashboard) on a demo programme."""
+    from deploy.demo.run import seed_demo
+    from deploy.stack import Stack
+
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    stack = Stack(run_dir, fixed_ports=not free_ports)
+    stopping = False
+
+    def _term(*_):
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        stack.start(progress=say)
+        say("all services are ready")
+        if seed:
+            settings = Settings(**{k.removeprefix("EXEMPLAR_").lower(): v for k, v in stack.env.items()
+                                   if k in ("EXEMPLAR_KAFKA_BOOTSTRAP", "EXEMPLAR_MONGO_URL", "EXEMPLAR_DB_PREFIX",
+                                            "EXEMPLAR_TOPIC_PREFIX")})
+            asyncio.run(seed_demo(stack.urls, settings, progress=say))
+        typer.echo("")
+        typer.echo(f"  Leaderboard (排行榜)      {stack.urls.get('dashboard', '-')}")
+        for name in stack.services:
+            typer.echo(f"  {name:<24} {stack.urls[name]}/docs   (AsyncAPI: {stack.urls[name]}/asyncapi)")
+        typer.echo(f"  Kafka (noida-db)         127.0.0.1:{stack.ports['kafka']}")
+        typer.echo(f"  MongoDB (SecantusDB)     127.0.0.1:{stack.ports['mongodb']}")
+        typer.echo(f"  Logs                     {run_dir / 'logs'}")
+        typer.echo("")
+        say("READY — press Ctrl-C to stop")
+        if exit_after_start:
+            return
+        if open_browser and "dashboard" in stack.urls:
+            webbrowser.open(stack.urls["dashboard"])
+        while not stopping:
+            for name, mp in stack.processes.items():
+                if not mp.alive():
+                    say(f"{name} exited unexpectedly; see {mp.log_path}")
+                    raise typer.Exit(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        typer.echo("")
+    finally:
+        say("stopping …")
+        stack.stop()
+        say("stopped")
+
+
+def _ensure_chromium() -> None:
+    if Path("/usr/bin/chromium").exists() or os.environ.get("EXEMPLAR_SKIP_BROWSER_INSTALL"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's chromium for the browser tests …")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def test(ctx: typer.Context) -> None:
+    """Run every test: unit, integration and end-to-end against real local servers, and the browser tests."""
+    _ensure_chromium()
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *ctx.args]
+    say("running " + " ".join(args[2:]))
+    code = subprocess.call(args, cwd=REPO)
+    raise typer.Exit(code)
+
+
+@app.command()
+def conformance(ctx_args: list[str] = typer.Argument(None)) -> None:
+    """Run the Kafka-facing tests against Apache Kafka's own broker (fetched from Maven Central)."""
+    from deploy import apache_kafka
+
+    say("fetching Apache Kafka (cached after the first run) …")
+    apache_kafka.ensure_classpath()
+    env = dict(os.environ, EXEMPLAR_TEST_KAFKA_IMPL="apache", EXEMPLAR_CONFORMANCE="1")
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "-m", "conformance",
+            *(ctx_args or [])]
+    raise typer.Exit(subprocess.call(args, cwd=REPO, env=env))
+
+
+@app.command()
+def token(
+    role: str = typer.Argument(..., help="organiser, unit, member or judge"),
+    subject: str = typer.Option("", help="Who the token is for (defaults to the role)."),
+    unit_id: str = typer.Option(None, help="The unit a unit token acts for."),
+    member_id: str = typer.Option(None, help="The member a member token belongs to."),
+    judge_id: str = typer.Option(None, help="The judge a judge token belongs to."),
+    name: str = typer.Option("", help="Display name."),
+    hours: int = typer.Option(12, help="Validity in hours."),
+) -> None:
+    """Issue a signed role token (uses EXEMPLAR_AUTH_SECRET)."""
+    from shared.auth import ROLES, issue_token
+
+    if role not in ROLES:
+        typer.echo(f"role must be one of: {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    if role == "unit" and not unit_id:
+        typer.echo("a unit token needs --unit-id", err=True)
+        raise typer.Exit(2)
+    if role == "member" and not member_id:
+        typer.echo("a member token needs --member-id", err=True)
+        raise typer.Exit(2)
+    if role == "judge" and not judge_id:
+        typer.echo("a judge token needs --judge-id", err=True)
+        raise typer.Exit(2)
+    typer.echo(issue_token(Settings(), role=role, subject=subject or role, unit_id=unit_id, member_id=member_id,
+                           judge_id=judge_id, name=name, ttl_seconds=hours * 3600))
+
+
+@app.command()
+def servers(
+    kafka_port: int = typer.Option(19092), mongo_port: int = typer.Option(27027),
+    data_dir: Path = typer.Option(None, help="Defaults to a fresh temporary directory."),
+) -> None:
+    """Run the local Kafka (noida-db) and MongoDB (SecantusDB) servers in the foreground."""
+    from deploy.servers import main as servers_main
+
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="exemplar-servers-"))
+    servers_main(["--kafka-port", str(kafka_port), "--mongo-port", str(mongo_port), "--data-dir", str(data_dir)])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
