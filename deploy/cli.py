@@ -17,7 +17,7 @@ import typer
 from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Competition and exemplar selection programme (创先争优 / 评选表彰).")
 
 
@@ -78,6 +78,9 @@ def demo(
             time.sleep(1)
     except KeyboardInterrupt:
         typer.echo("")
+    except (RuntimeError, TimeoutError) as exc:
+        say(f"could not start the suite: {exc}")
+        raise typer.Exit(1) from None
     finally:
         say("stopping …")
         stack.stop()
