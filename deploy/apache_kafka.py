@@ -1,0 +1,416 @@
+"""Apache Kafka's own broker (KRaft mode, one node) for conformance tests.
+
+The broker comes from Maven Central artifacts (``org.apache.kafka:kafka_2.13`` and its
+runtime dependencies, plus an SLF4J binding) listed in ``deploy/apache_kafka/pom.xml``.
+``mvn`` copies the jars into a cache directory once (default
+``~/.cache/exemplar/apache-kafka``, or ``$EXEMPLAR_APACHE_KAFKA_CACHE``); later runs reuse
+them. ``$EXEMPLAR_APACHE_KAFKA_VERSION`` picks another Kafka release (default 4.1.1).
+The broker runs on Java 17+ (``java`` on PATH) and listens on 127.0.0.1 only.
+
+Use from Python::
+
+    proc = start(port, data_dir)
+    try:
+        wait_ready(port, proc=proc)
+        ...  # bootstrap servers: f"127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+or in the foreground until Ctrl-C::
+
+    python -m deploy.apache_kafka --port 29092 --data-dir /tmp/kafka-data
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+# The pom's <kafka.version> default is kept equal to DEFAULT_KAFKA_VERSION; the fetch passes
+# -Dkafka.version explicitly, so EXEMPLAR_APACHE_KAFKA_VERSION can try another release.
+# The jar cache is keyed on the version.
+DEFAULT_KAFKA_VERSION = "4.1.1"
+KAFKA_VERSION = os.environ.get("EXEMPLAR_APACHE_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
+POM_PATH = Path(__file__).resolve().parent / "apache_kafka" / "pom.xml"
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "exemplar" / "apache-kafka"
+
+BROKER_MAIN = "kafka.Kafka"
+STORAGE_TOOL_MAIN = "kafka.tools.StorageTool"
+# A modest heap: one node, test traffic only.
+JVM_OPTS = (
+    "-Xms64m",
+    "-Xmx512m",
+    "-XX:MaxDirectMemorySize=256m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-Djava.awt.headless=true",
+    "-Dorg.slf4j.simpleLogger.showDateTime=true",
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+    "-Dorg.slf4j.simpleLogger.log.kafka.request.logger=warn",
+    "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients=warn",
+)
+STOP_GRACE_SECONDS = 20.0
+_COMPLETE_MARKER = ".complete"
+
+
+# --------------------------------------------------------------------------- classpath
+
+
+def _cache_root(cache_dir: Path | None) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    env = os.environ.get("EXEMPLAR_APACHE_KAFKA_CACHE")
+    return Path(env).expanduser() if env else DEFAULT_CACHE_DIR
+
+
+def _lib_dir(cache_dir: Path | None) -> Path:
+    return _cache_root(cache_dir) / f"kafka-{KAFKA_VERSION}"
+
+
+def _jars(lib: Path) -> list[Path]:
+    return sorted(lib.glob("*.jar"))
+
+
+def ensure_classpath(cache_dir: Path | None = None) -> str:
+    """Return the broker's classpath, fetching the jars with ``mvn`` if the cache is empty.
+
+    The jars land in ``<cache_dir>/kafka-<version>/``; a marker file records a complete
+    copy, so an interrupted fetch is redone. A file lock keeps concurrent callers from
+    fetching twice.
+    """
+    lib = _lib_dir(cache_dir)
+    if not ((lib / _COMPLETE_MARKER).exists() and _jars(lib)):
+        lib.parent.mkdir(parents=True, exist_ok=True)
+        with open(lib.parent / f".kafka-{KAFKA_VERSION}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not ((lib / _COMPLETE_MARKER).exists() and _jars(lib)):
+                    _fetch(lib)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    return os.pathsep.join(str(j) for j in _jars(lib))
+
+
+def _fetch(lib: Path) -> None:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError(
+            "Apache Kafka's jars are not cached and `mvn` is not on PATH "
+            "(install Maven, e.g. `apt-get install maven`)"
+        )
+    staging = lib.parent / f"{lib.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [
+        mvn, "-q", "-B", "-f", str(POM_PATH),
+        "dependency:copy-dependencies", f"-DoutputDirectory={staging}", f"-Dkafka.version={KAFKA_VERSION}",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0 or not _jars(staging):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RuntimeError(
+            f"mvn failed to fetch Apache Kafka {KAFKA_VERSION} (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    (staging / _COMPLETE_MARKER).write_text(f"{KAFKA_VERSION}\n")
+    shutil.rmtree(lib, ignore_errors=True)
+    staging.rename(lib)
+
+
+# --------------------------------------------------------------------------- java
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("`java` (17 or newer) is not on PATH; install e.g. openjdk-17-jre-headless")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if match:
+        major = int(match.group(1))
+        if major == 1 and match.group(2):  # "1.8.0_x" style
+            major = int(match.group(2))
+        if major < 17:
+            raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} needs Java 17+, found: {out.stderr.strip()}")
+    return java
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _random_cluster_id() -> str:
+    # Kafka's Uuid format: 16 random bytes, URL-safe base64 without padding (22 chars).
+    # Like Kafka's own Uuid.randomUuid(), avoid a leading '-' (it reads as a CLI flag).
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
+def _server_properties(port: int, controller_port: int, log_dir: Path) -> str:
+    props = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(log_dir),
+        "num.partitions": "3",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "auto.create.topics.enable": "true",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "10",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+        "num.recovery.threads.per.data.dir": "1",
+        "log.retention.hours": "24",
+        "log.segment.bytes": str(64 * 1024 * 1024),
+    }
+    lines = [f"# Written by deploy/apache_kafka.py for Apache Kafka {KAFKA_VERSION} (KRaft, one node)."]
+    lines += [f"{k}={v}" for k, v in props.items()]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def start(
+    port: int,
+    data_dir: Path,
+    cache_dir: Path | None = None,
+    log_path: Path | None = None,
+) -> subprocess.Popen:
+    """Start a one-node KRaft broker (broker + controller) on 127.0.0.1:``port``.
+
+    Writes ``<data_dir>/server.properties`` (the controller takes a second free port),
+    formats ``<data_dir>/kafka-logs`` with a random cluster id unless it is formatted
+    already, and starts ``kafka.Kafka``. Its output goes to ``log_path`` (default
+    ``<data_dir>/broker.log``). Returns the running process; call :func:`wait_ready`
+    before use and :func:`stop` at the end.
+    """
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = data_dir / "kafka-logs"
+    log_path = Path(log_path) if log_path is not None else data_dir / "broker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    classpath = ensure_classpath(cache_dir)
+    java = _java()
+
+    controller_port = _free_port()
+    while controller_port == port:
+        controller_port = _free_port()
+    props_path = data_dir / "server.properties"
+    props_path.write_text(_server_properties(port, controller_port, log_dir))
+
+    base = [java, *JVM_OPTS, f"-Dkafka.logs.dir={data_dir}", "-cp", classpath]
+    if not (log_dir / "meta.properties").exists():
+        fmt = subprocess.run(
+            [*base, STORAGE_TOOL_MAIN, "format", "-t", _random_cluster_id(), "-c", str(props_path)],
+            capture_output=True, text=True, timeout=180,
+        )
+        if fmt.returncode != 0:
+            raise RuntimeError(
+                f"Formatting Kafka storage failed (exit {fmt.returncode}):\n{fmt.stdout}\n{fmt.stderr}"
+            )
+
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [*base, BROKER_MAIN, str(props_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(data_dir),
+            start_new_session=True,  # Ctrl-C in a terminal reaches only the Python parent
+        )
+    proc.kafka_port = port  # type: ignore[attr-defined]
+    proc.kafka_log_path = log_path  # type: ignore[attr-defined]
+    return proc
+
+
+async def _probe(port: int, request_timeout_ms: int = 5000) -> None:
+    """Produce one message and consume it back; raise if either fails."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    bootstrap = f"127.0.0.1:{port}"
+    topic = "exemplar-readiness-probe"
+    # Cheap check first: no client (and no client log noise) until the port accepts.
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
+
+    # Create the probe topic up front (one partition), so the producer need not wait for
+    # auto-creation.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms)
+    try:
+        await admin.start()
+        if topic not in await admin.list_topics():
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms, acks="all")
+    try:
+        await producer.start()
+        marker = uuid.uuid4().hex.encode()
+        meta = await producer.send_and_wait(topic, marker, key=b"probe")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms, enable_auto_commit=False
+    )
+    try:
+        await consumer.start()
+        tp = TopicPartition(topic, meta.partition)
+        consumer.assign([tp])
+        consumer.seek(tp, meta.offset)
+        msg = await asyncio.wait_for(consumer.getone(), timeout=request_timeout_ms / 1000)
+        if msg.value != marker:
+            raise RuntimeError(f"readiness probe read back {msg.value!r}, expected {marker!r}")
+    finally:
+        await consumer.stop()
+
+
+def _log_tail(proc: subprocess.Popen | None, lines: int = 40) -> str:
+    path = getattr(proc, "kafka_log_path", None)
+    if path is None or not Path(path).exists():
+        return ""
+    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+
+
+async def wait_ready_async(port: int, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
+    """Async form of :func:`wait_ready`."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(
+                f"Apache Kafka exited with code {proc.returncode} before it was ready:\n{_log_tail(proc)}"
+            )
+        try:
+            await asyncio.wait_for(_probe(port), timeout=max(1.0, min(30.0, deadline - time.monotonic())))
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            last_error = exc
+            await asyncio.sleep(0.5)
+    raise TimeoutError(
+        f"Apache Kafka on 127.0.0.1:{port} not ready after {timeout}s: {last_error!r}\n{_log_tail(proc)}"
+    )
+
+
+def wait_ready(port: int, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
+    """Return once an aiokafka producer and consumer can round-trip a message on 127.0.0.1:``port``.
+
+    Raises ``TimeoutError`` after ``timeout`` seconds, or ``RuntimeError`` at once if
+    ``proc`` (optional) has exited. Safe to call from inside a running event loop
+    (it then probes from a helper thread).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(wait_ready_async(port, timeout, proc))
+        return
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(wait_ready_async(port, timeout, proc))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="kafka-wait-ready")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the broker by PID: SIGTERM (controlled shutdown), then SIGKILL after 20 s."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.apache_kafka",
+        description=f"Run Apache Kafka {KAFKA_VERSION} (KRaft, one node) on 127.0.0.1 until Ctrl-C.",
+    )
+    parser.add_argument("--port", type=int, default=29092, help="client port (default 29092)")
+    parser.add_argument("--data-dir", type=Path, required=True, help="broker data directory")
+    parser.add_argument("--cache-dir", type=Path, default=None, help=f"jar cache (default {DEFAULT_CACHE_DIR})")
+    parser.add_argument("--log-path", type=Path, default=None, help="broker log (default DATA_DIR/broker.log)")
+    parser.add_argument("--timeout", type=float, default=90, help="seconds to wait for readiness")
+    args = parser.parse_args(argv)
+
+    t0 = time.monotonic()
+    ensure_classpath(args.cache_dir)
+    t1 = time.monotonic()
+    proc = start(args.port, args.data_dir, args.cache_dir, args.log_path)
+    try:
+        wait_ready(args.port, args.timeout, proc=proc)
+        t2 = time.monotonic()
+        print(
+            f"Apache Kafka {KAFKA_VERSION} ready on 127.0.0.1:{args.port} (pid {proc.pid}; "
+            f"classpath {t1 - t0:.1f}s, start {t2 - t1:.1f}s; log {proc.kafka_log_path}). Ctrl-C stops it.",  # type: ignore[attr-defined]
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        while proc.poll() is None:
+            time.sleep(0.5)
+        print(f"Apache Kafka exited with code {proc.returncode}", file=sys.stderr)
+        return proc.returncode or 1
+    except KeyboardInterrupt:
+        print("stopping Apache Kafka ...", flush=True)
+        return 0
+    finally:
+        stop(proc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
