@@ -161,6 +161,49 @@ def servers(
     servers_main(["--kafka-port", str(kafka_port), "--mongo-port", str(mongo_port), "--data-dir", str(data_dir)])
 
 
+dlq = typer.Typer(help="Dead letters: messages a consumer could not process, with the reason.")
+app.add_typer(dlq, name="dlq")
+
+
+@dlq.command("list")
+def dlq_list() -> None:
+    """List the dead letters with their consumer and reason."""
+    from deploy.ops import dead_letters
+
+    letters = asyncio.run(dead_letters(Settings()))
+    for d in letters:
+        typer.echo(f"{d.failed_at:%Y-%m-%d %H:%M:%S}  {d.consumer:<12} {d.topic}@{d.partition}:{d.offset}  {d.reason}")
+    typer.echo(f"{len(letters)} dead letter(s)")
+
+
+@dlq.command("redrive")
+def dlq_redrive(
+    consumer: str = typer.Option(None, help="Only the letters of this consumer (service)."),
+    contains: str = typer.Option(None, help="Only letters whose reason contains this text."),
+    dry_run: bool = typer.Option(False, help="Show what would be re-driven."),
+) -> None:
+    """Publish dead letters to their topic again once the cause is fixed (consumers apply each event once)."""
+    from deploy.ops import redrive
+
+    letters = asyncio.run(redrive(Settings(), consumer=consumer, contains=contains, dry_run=dry_run))
+    typer.echo(f"{'would re-drive' if dry_run else 're-drove'} {len(letters)} message(s)")
+
+
+@app.command()
+def replay(timeout: float = typer.Option(300.0, help="Seconds to wait for the rebuild to catch up.")) -> None:
+    """Rebuild the leaderboard read model from the Kafka topics and prove it equal to the live one."""
+    from deploy.ops import replay_leaderboard
+
+    report = asyncio.run(replay_leaderboard(Settings(), timeout=timeout))
+    typer.echo(f"rebuilt {report.documents} in {report.seconds:.1f}s")
+    if report.equal:
+        typer.echo("the rebuilt read model equals the live one")
+        return
+    for line in report.differences[:50]:
+        typer.echo("  " + line)
+    raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 

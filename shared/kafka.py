@@ -12,8 +12,6 @@ from faststream.security import SASLPlaintext
 from .contracts import topics
 from .settings import Settings
 
-PARTITIONS = 6
-
 
 def _security(settings: Settings):
     if settings.kafka_sasl_mechanism and settings.kafka_sasl_username:
@@ -54,13 +52,14 @@ def admin_kwargs(settings: Settings) -> dict:
     return kw
 
 
-async def ensure_topics(settings: Settings, partitions: int = PARTITIONS) -> None:
+async def ensure_topics(settings: Settings) -> None:
     names = [topics.qualified(settings.topic_prefix, t) for t in topics.ALL]
     admin = AIOKafkaAdminClient(**admin_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+        missing = [NewTopic(n, num_partitions=settings.kafka_partitions,
+                            replication_factor=settings.kafka_replication_factor) for n in names if n not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)

@@ -48,7 +48,7 @@ class Service:
         configure_logging(self.settings.log_format, self.settings.log_level)
         self.log = get_logger(name).bind(service=name)
         self.broker = make_broker(self.settings, client_id=f"exemplar-{name}")
-        self.group_id = f"{self.settings.topic_prefix}.{name}"
+        self.group_id = f"{self.settings.topic_prefix}.{name}{self.settings.group_suffix}"
         self._routes: dict[str, dict[str, Handler]] = {}
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []

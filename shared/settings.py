@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_DEV_SECRET = "local-development-secret-change-me"
@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     env: str = "local"
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_security_protocol: str = "PLAINTEXT"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
@@ -34,6 +36,18 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     # Public endpoints are rate-limited per client address (requests per minute).
     public_rate_per_minute: int = 600
+
+    # A replay run consumes with its own consumer group so the live group's offsets are left alone.
+    group_suffix: str = ""
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> "Settings":
+        if self.env == "production" and not self.auth_jwks_url and (
+            self.auth_secret.get_secret_value() == LOCAL_DEV_SECRET or len(self.auth_secret.get_secret_value()) < 32
+        ):
+            raise ValueError("EXEMPLAR_AUTH_SECRET must be set to a random value of 32+ characters in production "
+                             "(or set EXEMPLAR_AUTH_JWKS_URL)")
+        return self
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

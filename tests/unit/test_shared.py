@@ -99,3 +99,10 @@ def test_rate_limiter_refuses_bursts_and_recovers():
     assert [limiter.allow("a", now=0.0) for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("b", now=0.0)
     assert limiter.allow("a", now=1.1)
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ValueError, match="EXEMPLAR_AUTH_SECRET"):
+        Settings(env="production")
+    assert Settings(env="production", auth_secret="x" * 40).env == "production"
+    assert Settings(env="production", auth_jwks_url="https://issuer.example/jwks").env == "production"

@@ -1,0 +1,78 @@
+"""Operations: dead letters are re-driven once their cause is fixed; the leaderboard is rebuilt from the log."""
+from __future__ import annotations
+
+import pytest
+
+from deploy.ops import dead_letters, redrive, replay_leaderboard
+from services.leaderboard.app import create_service as create_leaderboard
+from shared.contracts import Envelope
+from shared.contracts.nominations import NominationRejected, NominationSubmitted, NominationWithdrawn, ProgrammeDefined
+from shared.service import Service
+from tests.support import eventually, publish_envelopes, running
+
+pytestmark = pytest.mark.conformance
+
+
+async def test_dead_letters_are_redriven_once_the_cause_is_fixed(settings):
+    broken = {"yes": True}
+
+    def create(settings):
+        svc = Service("probe", settings, title="probe")
+
+        @svc.on(NominationWithdrawn)
+        async def handle(env, e, session):
+            if broken["yes"]:
+                raise RuntimeError("unit table not loaded yet")
+            await svc.db.applied.update_one({"_id": e.nomination_id}, {"$inc": {"n": 1}}, upsert=True, session=session)
+
+        return svc
+
+    cfg = settings.model_copy(update={"max_delivery_attempts": 2})
+    async with running(create, cfg) as (svc, _):
+        await publish_envelopes(cfg, [Envelope.wrap(NominationWithdrawn(nomination_id=f"n{i}", category_id="c"),
+                                                    programme_id="p", key=f"n{i}") for i in range(3)])
+        letters = await eventually(lambda: _letters(cfg, 3), timeout=30)
+        assert all("unit table not loaded yet" in d.reason for d in letters)
+        assert await svc.db.applied.count_documents({}) == 0
+
+        broken["yes"] = False  # the cause is fixed
+        assert len(await redrive(cfg, consumer="probe")) == 3
+        await eventually(lambda: _applied(svc, 3), timeout=20)
+        # Re-driving again changes nothing: each event is applied once.
+        await redrive(cfg, consumer="probe")
+        await publish_envelopes(cfg, [Envelope.wrap(NominationWithdrawn(nomination_id="after", category_id="c"),
+                                                    programme_id="p", key="after")])
+        await eventually(lambda: svc.db.applied.find_one({"_id": "after"}))
+        assert [d["n"] for d in await svc.db.applied.find({}).to_list()] == [1, 1, 1, 1]
+
+
+async def _letters(settings, n):
+    letters = await dead_letters(settings)
+    return letters if len(letters) >= n else None
+
+
+async def _applied(svc, n):
+    return await svc.db.applied.count_documents({}) == n
+
+
+async def test_leaderboard_rebuilt_from_the_log_equals_the_live_one(settings):
+    programme = ProgrammeDefined(programme_id="p", version=1, name="2026年度评选", year=2026, categories=[], stages=[])
+    events = [Envelope.wrap(programme, programme_id="p", key="p")]
+    for i in range(20):
+        events.append(Envelope.wrap(NominationSubmitted(
+            nomination_id=f"n{i}", category_id="c", nominee_id=f"u{i}", nominee_name=f"第{i}党支部",
+            nominee_kind="branch", unit_id=f"u{i}", unit_name=f"单位{i}"), programme_id="p", key=f"n{i}"))
+    events.append(Envelope.wrap(NominationRejected(nomination_id="n3", category_id="c", reason="材料不全"),
+                                programme_id="p", key="n3"))
+    async with running(create_leaderboard, settings) as (board, _):
+        await publish_envelopes(settings, events + events[:5])  # with duplicates
+        await eventually(lambda: board.db.entries.count_documents({}), timeout=20)
+        await eventually(lambda: _status(board, "n3", "rejected"))
+        report = await replay_leaderboard(settings, timeout=60)
+    assert report.documents["entries"] == 20
+    assert report.equal, report.differences
+
+
+async def _status(board, nid, status):
+    doc = await board.db.entries.find_one({"_id": nid})
+    return doc and doc["status"] == status
