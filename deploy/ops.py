@@ -15,17 +15,24 @@ from shared.mongo import connect
 from shared.settings import Settings
 
 
+async def partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**admin_kwargs(settings))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return [TopicPartition(t["topic"], p["partition"]) for t in described if not t.get("error_code")
+            for p in t["partitions"]]
+
+
 async def read_all(settings: Settings, topic: str, idle_ms: int = 1500) -> list[Any]:
     """Every record of a topic from the beginning, without a consumer group."""
+    tps = await partitions(settings, [topic])
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", group_id=None)
     await consumer.start()
     try:
-        parts = consumer.partitions_for_topic(topic) or set()
-        if not parts:
-            await consumer.topics()
-            parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in parts]
         if not tps:
             return []
         consumer.assign(tps)
@@ -68,15 +75,13 @@ async def redrive(settings: Settings, *, consumer: str | None = None, contains: 
 
 async def group_lag(settings: Settings, group_id: str) -> int:
     """Messages of the event topics not yet committed by a consumer group (unconsumed partitions count whole)."""
+    tps = await partitions(settings, [topics.qualified(settings.topic_prefix, t) for t in topics.EVENT_TOPICS])
     admin = AIOKafkaAdminClient(**admin_kwargs(settings))
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     await admin.start()
     await consumer.start()
     try:
         committed = await admin.list_consumer_group_offsets(group_id)
-        names = [topics.qualified(settings.topic_prefix, t) for t in topics.EVENT_TOPICS]
-        await consumer.topics()
-        tps = [TopicPartition(n, p) for n in names for p in (consumer.partitions_for_topic(n) or ())]
         end = await consumer.end_offsets(tps)
         return sum(max(0, end[tp] - (committed[tp].offset if tp in committed and committed[tp] else 0)) for tp in tps)
     finally:
