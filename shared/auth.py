@@ -131,4 +131,5 @@ def require(*roles: Role):
             raise Forbidden(f"this action needs the role {' or '.join(roles)}")
         return principal
 
+    dependency.roles = roles  # read by the authorisation-matrix test
     return dependency
