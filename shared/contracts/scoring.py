@@ -31,6 +31,11 @@ class JudgeRecused(Event, topic=SCORING):
     judge_id: str
     reason: str
     declared: bool = False
+    # Added compatibly: the category scored, the rule that applied (self, same_branch, own_unit, subordinate_unit,
+    # superior_unit, declared) and the judge suggested in place of the recused one (None when nobody is free).
+    category_id: str = ""
+    rule: str = ""
+    replacement_judge_id: str | None = None
 
 
 class ComponentExplanation(BaseModel):
@@ -49,6 +54,9 @@ class Standing(BaseModel):
     rank: int
     composite: float
     components: list[ComponentExplanation]
+    nominee_name: str = ""
+    # Which tie-break separated this standing from the one above it ("" when the composite alone did).
+    tie_break: str = ""
 
 
 class StandingsUpdated(Event, topic=SCORING):
@@ -65,3 +73,6 @@ class ArenaBoardUpdated(Event, topic=SCORING):
     frozen: bool
     rounds: list[str]
     rows: list[dict]
+    # Added compatibly: the round the board is frozen from (its and later rounds are hidden) and the live/prior blend.
+    frozen_from: str | None = None
+    live_weight: float = 1.0

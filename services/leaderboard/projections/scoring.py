@@ -9,18 +9,33 @@ from shared.service import Service
 def register(svc: Service) -> None:
     @svc.on(StandingsUpdated)
     async def standings(env: Envelope, e: StandingsUpdated, s) -> None:
+        # Standings carry an increasing sequence per category: a late, older one must not overwrite a newer one.
         key = f"{env.programme_id}:{e.category_id}"
         seen = await svc.db.standings_seq.find_one({"_id": key}, session=s)
         if seen and seen["sequence"] >= e.sequence:
             return
         await svc.db.standings_seq.update_one({"_id": key}, {"$set": {"sequence": e.sequence}}, upsert=True, session=s)
+        ids = []
         for st in e.standings:
+            ids.append(st.nomination_id)
+            # Upsert: the standing may arrive before the nomination's own events; those fill in the rest later.
+            on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
+            if st.nominee_name:
+                on_insert["nominee_name"] = st.nominee_name
             await svc.db.entries.update_one(
                 {"_id": st.nomination_id},
                 {"$set": {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
-                          "components": [c.model_dump() for c in st.components], "updated_at": env.occurred_at}},
-                session=s,
+                          "tie_break": st.tie_break, "standings_sequence": e.sequence,
+                          "components": [c.model_dump() for c in st.components], "updated_at": env.occurred_at},
+                 "$setOnInsert": on_insert},
+                upsert=True, session=s,
             )
+        # A nomination that left the standings (withdrawn, rejected) loses its rank.
+        await svc.db.entries.update_many(
+            {"programme_id": env.programme_id, "category_id": e.category_id, "_id": {"$nin": ids},
+             "rank": {"$exists": True}},
+            {"$unset": {"rank": "", "composite": "", "components": "", "tie_break": ""}}, session=s,
+        )
 
     @svc.on(ArenaBoardUpdated)
     async def arena(env: Envelope, e: ArenaBoardUpdated, s) -> None:
