@@ -1,7 +1,7 @@
 """Events of the publicity service: notices, objections (never with contact details), honours."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from .base import Event
@@ -15,6 +15,9 @@ class PublicityOpened(Event, topic=PUBLICITY):
     starts_at: datetime
     ends_at: datetime
     working_days: int
+    title: str = ""
+    calendar_warning: str = ""
+    replaces: list[str] = []
 
 
 class ObjectionFiled(Event, topic=PUBLICITY):
@@ -49,9 +52,52 @@ class HonourConfirmed(Event, topic=PUBLICITY):
     nomination_id: str
     category_id: str
     title: str
+    nominee_name: str = ""
+    unit_name: str = ""
 
 
 class HonourRevoked(Event, topic=PUBLICITY):
     honour_id: str
     nomination_id: str
     reason: str
+
+
+# ---- added by the publicity service (new events; the ones above keep their names and fields) ----------
+
+class ObjectionFindingsRecorded(Event, topic=PUBLICITY):
+    """An investigator recorded findings on an objection. The findings text stays in the publicity service:
+    it may quote the objector, so it never travels on the bus."""
+
+    objection_id: str
+    nomination_id: str
+    investigator: str
+    findings_count: int
+
+
+class PublicityClosed(Event, topic=PUBLICITY):
+    """The period of a notice ended; confirmed nominees follow as HonourConfirmed, blocked ones wait for resolution."""
+
+    notice_id: str
+    category_id: str
+    confirmed: list[str]
+    blocked: list[str]
+    removed: list[str]
+
+
+class HonourReviewScheduled(Event, topic=PUBLICITY):
+    """A periodic review (复查) of a confirmed honour is scheduled."""
+
+    honour_id: str
+    review_id: str
+    nomination_id: str
+    due_date: date
+
+
+class HonourReviewed(Event, topic=PUBLICITY):
+    """The outcome of a periodic review; "revoke" is followed by HonourRevoked."""
+
+    honour_id: str
+    review_id: str
+    nomination_id: str
+    outcome: Literal["maintained", "rectification", "revoke"]
+    note: str = ""

@@ -1,0 +1,1 @@
+"""Publicity service (公示): notices, objections, honours."""

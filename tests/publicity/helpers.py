@@ -1,0 +1,62 @@
+"""Shared set-up for the publicity tests: the events the service learns from, and a clock the test moves."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.contracts import Envelope
+from shared.contracts.nominations import CategoryInfo, CriterionInfo, NominationSubmitted, ProgrammeDefined
+from shared.contracts.scoring import Standing, StandingsUpdated
+from tests.support import eventually, publish_envelopes
+
+PID = "p2025"
+CAT = "model-organ"
+NOMINEES = [  # (nomination id, name, unit), in rank order
+    ("nom-a", "市发展和改革委员会机关", "市发展和改革委员会"),
+    ("nom-b", "市财政局机关", "市财政局"),
+    ("nom-c", "市教育局机关", "市教育局"),
+    ("nom-d", "市卫生健康委员会机关", "市卫生健康委员会"),
+]
+
+
+class Clock:
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+def programme_events(quota: int = 3) -> list[Envelope]:
+    category = CategoryInfo(category_id=CAT, name="模范机关", nominee_kind="organ", board="model_organ", quota=quota,
+                            criteria=[CriterionInfo(criterion_id="c1", name="政治建设强", max_points=20)],
+                            weights={"basic": 0.5, "peer_vote": 0.5})
+    envs = [Envelope.wrap(ProgrammeDefined(programme_id=PID, version=1, name="2025年度创先争优评选", year=2025,
+                                           categories=[category], stages=[]), programme_id=PID, key=PID)]
+    for nid, name, unit in NOMINEES:
+        envs.append(Envelope.wrap(NominationSubmitted(
+            nomination_id=nid, category_id=CAT, nominee_id=nid, nominee_name=name, nominee_kind="organ",
+            unit_id="u-" + nid, unit_name=unit), programme_id=PID, key=nid))
+    standings = [Standing(nomination_id=nid, rank=i + 1, composite=95.0 - 3 * i, components=[])
+                 for i, (nid, _, _) in enumerate(NOMINEES)]
+    envs.append(Envelope.wrap(StandingsUpdated(category_id=CAT, programme_version=1, sequence=3, standings=standings),
+                              programme_id=PID, key=CAT))
+    # an older board arriving late must not replace the newer one
+    envs.append(Envelope.wrap(StandingsUpdated(category_id=CAT, programme_version=1, sequence=1,
+                                               standings=list(reversed(standings))), programme_id=PID, key=CAT))
+    return envs
+
+
+async def feed(settings, svc) -> None:
+    await publish_envelopes(settings, programme_events())
+
+    async def learned():
+        board = await svc.db.standings.find_one({"_id": f"{PID}:{CAT}"})
+        return (board and await svc.db.nominations.count_documents({}) == len(NOMINEES)
+                and await svc.db.programmes.find_one({"_id": PID}) and svc.processed >= 7)
+
+    await eventually(learned, timeout=30)
+
+
+def objection_form(nomination_id: str, *, name: str = "张三", phone: str = "13800138000", email: str = "",
+                   reason: str = "该单位在年度考核中存在材料不实的问题，具体情况见附件。") -> dict:
+    return {"nomination_id": nomination_id, "name": name, "phone": phone, "email": email, "reason": reason}
