@@ -366,7 +366,35 @@ def auto_assign(nomination_ids: Sequence[str], judge_ids: Sequence[str], existin
             new.append((nom, j))
         if len(chosen) < need:
             shortfalls[nom] = need - len(chosen)
+    _rebalance(new, loads, existing, excluded)
     return AssignmentPlan(new, loads, shortfalls)
+
+
+def _rebalance(new: list[tuple[str, str]], loads: dict[str, int], existing: Mapping[str, set[str]],
+               excluded: Mapping[str, set[str]]) -> None:
+    """Move new assignments from the busiest judges to the idlest ones while that narrows the spread (conflicts
+    permitting). Every move lowers the sum of squared loads, so this ends."""
+    moved = True
+    while moved:
+        moved = False
+        taken = set(new)
+        for heavy in sorted(loads, key=lambda j: (-loads[j], j)):
+            for light in sorted(loads, key=lambda j: (loads[j], j)):
+                if loads[heavy] - loads[light] <= 1:
+                    break
+                for i, (nom, j) in enumerate(new):
+                    if j != heavy or light in excluded.get(nom, set()) or light in existing.get(nom, set()) \
+                            or (nom, light) in taken:
+                        continue
+                    new[i] = (nom, light)
+                    loads[heavy] -= 1
+                    loads[light] += 1
+                    moved = True
+                    break
+                if moved:
+                    break
+            if moved:
+                break
 
 
 def suggest_replacement(judge_ids: Sequence[str], assigned: set[str], excluded: set[str],

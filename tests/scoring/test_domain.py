@@ -251,6 +251,17 @@ def test_auto_assign_respects_conflicts_existing_and_reports_shortfalls():
     assert sum(1 for n, _ in plan.new if n == "n2") == 1 and ("n2", "j2") not in plan.new
 
 
+def test_auto_assign_rebalances_around_conflicts():
+    # the first four judges each conflict with one nominee; greedy alone would overload the early judges
+    excluded = {"n1": {"j-a"}, "n2": {"j-b"}, "n3": {"j-c"}, "n4": {"j-d"}}
+    judges = ["j-a", "j-b", "j-c", "j-d", "j-e", "j-f"]
+    plan = d.auto_assign(["n1", "n2", "n3", "n4"], judges, {}, excluded, 3)
+    assert max(plan.loads.values()) - min(plan.loads.values()) <= 1
+    assert not any(j in excluded[n] for n, j in plan.new)
+    assert all(sum(1 for n, _ in plan.new if n == nom) == 3 for nom in excluded)
+    assert len(set(plan.new)) == len(plan.new)
+
+
 def test_suggest_replacement():
     assert d.suggest_replacement(["a", "b", "c"], {"a"}, {"b"}, {"c": 4}) == "c"
     assert d.suggest_replacement(["a", "b", "c"], {"a"}, set(), {"b": 3, "c": 1}) == "c"
