@@ -389,6 +389,17 @@ def create_service(settings: Settings | None = None) -> Service:
         docs = await svc.db.nominations.find(q).sort("_id", 1).to_list()
         return [{"nomination_id": x["_id"], **clean(x)} for x in docs]
 
+    @api.get("/programmes/{programme_id}/sync", tags=["nominations"],
+             summary="What the scoring service has learned so far from the other services' events")
+    async def sync_state(programme_id: str, _: Principal = Depends(require("organiser"))):
+        prog = await svc.db.programmes.find_one({"_id": programme_id}, {"version": 1})
+        by_status: dict[str, int] = {}
+        for n in await svc.db.nominations.find({"programme_id": programme_id}, {"status": 1}).to_list():
+            by_status[n.get("status", "unknown")] = by_status.get(n.get("status", "unknown"), 0) + 1
+        return {"programme_version": prog["version"] if prog else None,
+                "units": await svc.db.units.count_documents({}), "members": await svc.db.members.count_documents({}),
+                "nominations": by_status, "tallies": await svc.db.tallies.count_documents({})}
+
     # ---- judges and panels -----------------------------------------------------------------------------------------
     @api.post("/programmes/{programme_id}/judges", status_code=201, tags=["judges"], summary="Register a judge")
     async def register_judge(programme_id: str, body: JudgeIn, _: Principal = Depends(require("organiser"))):

@@ -1,0 +1,45 @@
+"""The scoring demo step runs against the real service and leaves explained standings and a frozen arena board."""
+from __future__ import annotations
+
+from deploy.demo import scoring as demo
+from deploy.demo.context import DemoContext
+from services.scoring.app import create_service as create_scoring
+from tests.scoring.fixtures import CAT, CRITERIA, MEMBERS, NOMINEES, P, UNITS, WEIGHTS, programme_events
+from tests.support import eventually, publish_envelopes, running
+
+
+async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
+    async with running(create_scoring, settings) as (svc, http):
+        await publish_envelopes(settings, programme_events())
+        ctx = DemoContext(settings=settings, urls={"scoring": "http://testserver"}, client=http, programme_id=P,
+                          progress=lambda _: None)
+        ctx.data.update(
+            units=[{"unit_id": u, "name": n, "parent_id": p, "kind": "branch" if u.endswith("-b1") else "organ"}
+                   for u, n, p in UNITS],
+            members=[{"member_id": m, "name": n, "unit_id": u} for m, n, u in MEMBERS],
+            categories=[{"category_id": CAT, "name": "先锋红旗党支部", "criteria": CRITERIA, "weights": WEIGHTS}],
+            nominations=[{"nomination_id": nid, "category_id": CAT, "nominee_id": unit, "nominee_name": name,
+                          "unit_id": parent, "unit_name": name} for nid, (unit, parent, name) in NOMINEES.items()],
+        )
+        await demo.seed(ctx)
+
+        assert len(ctx.data["judges"]) == 7 and len({j["unit_id"] for j in ctx.data["judges"]}) == 7
+        standings = await eventually(lambda: svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))
+        await eventually(lambda: _complete(svc))
+        standings = await svc.db.standings.find_one({"_id": f"{P}:{CAT}"})
+        assert len(standings["standings"]) == 4
+        for st in standings["standings"]:
+            comps = {c["component"]: c for c in st["components"]}
+            assert comps["report"]["raw"] is not None and comps["key_tasks"]["raw"] is not None
+        board = (await http.get(f"/arenas/{ctx.data['arena_id']}")).json()
+        assert board["name"] == "2026年度党建业务大比武擂台赛" and len(board["rows"]) == 6
+        assert board["frozen"] and board["rounds"] == ["必答题", "抢答题"]
+        assert all(row["live_total"] for row in board["rows"])
+
+        await demo.seed(ctx)  # running the step again is harmless
+
+
+async def _complete(svc) -> bool:
+    doc = await svc.db.standings.find_one({"_id": f"{P}:{CAT}"})
+    return bool(doc) and await svc.db.dirty.count_documents({}) == 0 and all(
+        c["raw"] is not None for st in doc["standings"] for c in st["components"] if c["component"] == "report")
