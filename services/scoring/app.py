@@ -307,17 +307,50 @@ def create_service(settings: Settings | None = None) -> Service:
         for c in e.categories:
             await mark_dirty(s, e.programme_id, c.category_id)
 
+    async def recheck_conflicts(s) -> None:
+        """The tree or the roll changed: a standing assignment that now conflicts is recused (and announced)."""
+        parents = await parents_map(s)
+        judges = {j["_id"]: j for j in await svc.db.judges.find({}, session=s).to_list()}
+        facts: dict[str, d.NomineeFacts | None] = {}
+        for a in await svc.db.assignments.find({"recused": False}, session=s).to_list():
+            judge = judges.get(a["judge_id"])
+            if a["nomination_id"] not in facts:
+                nom = await svc.db.nominations.find_one({"_id": a["nomination_id"]}, session=s)
+                facts[a["nomination_id"]] = await nominee_facts(nom, s) if nom else None
+            nominee = facts[a["nomination_id"]]
+            if judge is None or nominee is None:
+                continue
+            rule = d.conflict_rule(judge_facts(judge), nominee, parents)
+            if not rule:
+                continue
+            await svc.db.assignments.update_one({"_id": a["_id"]}, {"$set": {
+                "recused": True, "rule": rule, "reason": d.RECUSAL_RULES[rule], "declared": False,
+                "recused_at": now()}}, session=s)
+            panel = await svc.db.panels.find_one({"_id": a["panel_id"]}, session=s)
+            nom = await svc.db.nominations.find_one({"_id": a["nomination_id"]}, session=s)
+            replacement = await replacement_for(panel, nom, s) if panel else None
+            await svc.emit(s, JudgeRecused(nomination_id=a["nomination_id"], judge_id=a["judge_id"],
+                                           reason=d.RECUSAL_RULES[rule], declared=False, category_id=a["category_id"],
+                                           rule=rule, replacement_judge_id=replacement),
+                           programme_id=a["programme_id"], key=a["nomination_id"])
+            await mark_dirty(s, a["programme_id"], a["category_id"])
+
     @svc.on(UnitsImported)
     async def units_imported(env: Envelope, e: UnitsImported, s) -> None:
         if e.units:
             await svc.db.units.bulk_write([UpdateOne({"_id": u.unit_id}, {"$set": u.model_dump(mode="json")},
                                                      upsert=True) for u in e.units], session=s)
+            await recheck_conflicts(s)
 
     @svc.on(MembersImported)
     async def members_imported(env: Envelope, e: MembersImported, s) -> None:
         if e.members:
             await svc.db.members.bulk_write([UpdateOne({"_id": m.member_id}, {"$set": m.model_dump(mode="json")},
                                                        upsert=True) for m in e.members], session=s)
+            for m in e.members:  # a judge on the roll belongs to that member's branch
+                await svc.db.judges.update_many({"member_id": m.member_id}, {"$set": {"branch_id": m.unit_id}},
+                                                session=s)
+            await recheck_conflicts(s)
 
     @svc.on(NominationSubmitted)
     async def submitted(env: Envelope, e: NominationSubmitted, s) -> None:

@@ -10,6 +10,7 @@ import pytest
 from services.leaderboard.app import create_service as create_leaderboard
 from services.scoring.app import create_service as create_scoring
 from shared.contracts import Envelope, topics
+from shared.contracts.nominations import UnitInfo, UnitsImported
 from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, sheet, tally
 from tests.support import auth, eventually, publish_envelopes, read_topic, running
 
@@ -53,6 +54,26 @@ async def test_scores_and_tallies_become_explained_standings(settings):
             "panel_id": "panel-rf", "category_id": CAT, "name": "先锋红旗党支部评审组",
             "judge_ids": [j[0] for j in JUDGES], "min_judges": 3})
         assert r.status_code == 201, r.text
+        refusals = [
+            ("/panels", {"category_id": CAT, "name": "重复", "judge_ids": ["j-sfj"]}, 409, "category_id"),
+            ("/panels", {"category_id": "nope", "name": "x", "judge_ids": ["j-sfj"]}, 404, "category_id"),
+            ("/panels", {"category_id": CAT, "name": "x", "judge_ids": ["j-sfj", "j-nobody"]}, 422, "judge_ids"),
+            ("/judges", {"judge_id": "j-fgw", "name": "李建国", "unit_id": "fgw"}, 409, "judge_id"),
+            ("/judges", {"name": "钱某", "unit_id": "fgw", "member_id": "m-none"}, 422, "member_id"),
+        ]
+        for path, body, status, field in refusals:
+            r = await http.post(f"/programmes/{P}{path}", headers=org, json=body)
+            assert (r.status_code, r.json()["error"].get("field")) == (status, field), r.text
+        r = await http.put(f"/programmes/{P}/config", headers=org, json={"tie_breaks": ["report", "report"]})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "tie_breaks"
+        assert (await http.post(f"/programmes/{P}/panels/panel-rf/auto-assign", json={})).status_code == 401
+        r = await http.post(f"/programmes/{P}/panels/panel-rf/auto-assign", json={},
+                            headers=auth(settings, "unit", unit_id="fgw"))
+        assert r.status_code == 403 and "organiser" in r.json()["error"]["message"]
+        r = await http.put(f"/programmes/{P}/nominations/n-none/indicators", headers=org,
+                           json={"basic": {"points": 1, "max_points": 10}})
+        assert r.status_code == 404 and r.json()["error"]["field"] == "nomination_id"
+
         r = await http.post(f"/programmes/{P}/panels/panel-rf/auto-assign", headers=org, json={})
         assert r.status_code == 200, r.text
         plan = r.json()
@@ -197,12 +218,32 @@ async def test_scores_and_tallies_become_explained_standings(settings):
         # share_of_eligible = 0.8 x share_of_cast here: n1 loses 0.2 x 16 = 3.2 points
         docs = await eventually(lambda: board_shows({"n1": (3, 79.8)}), timeout=20)
 
-        events = [Envelope.model_validate_json(v) for v in await read_topic(settings, topics.SCORING, min_count=40)]
-        kinds = {e.type for e in events}
-        assert {"ScoreEntered", "ScoreRevised", "JudgeRecused", "StandingsUpdated"} <= kinds
-        recusals = [e.payload for e in events if e.type == "JudgeRecused"]
-        assert {(x["judge_id"], x["rule"], x["declared"]) for x in recusals} == {
-            ("j-fgw", "subordinate_unit", False), (high, "declared", True)}
+        # ---- the tree changes: a judge who is now a superior of a nominee is recused from it automatically -----
+        moved = assigned["n3"][0]
+        new_parent = next(unit for jid, _, unit, _ in JUDGES if jid == moved)
+        await publish_envelopes(settings, [Envelope.wrap(UnitsImported(units=[UnitInfo(
+            unit_id="jyj-b1", name="市教育局机关党支部", parent_id=new_parent, kind="branch")]),
+            programme_id=P, key="units")])
+
+        async def n3_report_of_two():
+            doc = await board.db.entries.find_one({"_id": "n3"})
+            report = {c["component"]: c for c in doc["components"]}["report"]
+            return "mean of 2 judges" in report["detail"] and report
+
+        await eventually(n3_report_of_two, timeout=20)
+
+        want = {("j-fgw", "subordinate_unit", False), (high, "declared", True), (moved, "subordinate_unit", False)}
+
+        async def all_recusals_published():
+            # 36 ScoreEntered + 12 ScoreRevised + 3 JudgeRecused + StandingsUpdated at least
+            raw = await read_topic(settings, topics.SCORING, min_count=54, timeout=5)
+            evs = [Envelope.model_validate_json(v) for v in raw]
+            got = {(e.payload["judge_id"], e.payload["rule"], e.payload["declared"]) for e in evs
+                   if e.type == "JudgeRecused"}
+            return got == want and evs
+
+        events = await eventually(all_recusals_published, timeout=20)
+        assert {"ScoreEntered", "ScoreRevised", "JudgeRecused", "StandingsUpdated"} <= {e.type for e in events}
         seqs = [e.payload["sequence"] for e in events if e.type == "StandingsUpdated"]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         assert json.dumps(events[-1].payload, ensure_ascii=False)
