@@ -232,6 +232,21 @@ async def test_scores_and_tallies_become_explained_standings(settings):
 
         await eventually(n3_report_of_two, timeout=20)
 
+        # ---- an arena final blends the live score with the earlier assessment (the standing's composite) ------
+        r = await http.post(f"/programmes/{P}/arenas", headers=org, json={
+            "arena_id": "rf-final", "name": "先锋红旗党支部现场答辩", "category_id": CAT, "live_weight": 0.5,
+            "rounds": [{"name": "现场答辩", "max_points": 100, "step": 1}], "judge_ids": ["j-sfj", "j-stj"],
+            "contestants": [{"name": NOMINEES[n][2], "nomination_id": n} for n in ("n3", "n4")]})
+        assert r.status_code == 201, r.text
+        composites = {st["nomination_id"]: st["composite"]
+                      for st in (await svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))["standings"]}
+        assert [row["prior"] for row in r.json()["rows"]] == [composites["n3"], composites["n4"]]
+        r = await http.post("/arenas/rf-final/scores", headers=auth(settings, "judge", judge_id="j-sfj"),
+                            json={"round_id": "r1", "contestant_id": "c2", "score": 90})
+        assert r.status_code == 200, r.text
+        row = next(x for x in r.json()["rows"] if x["contestant_id"] == "c2")
+        assert row["final"] == round(0.5 * 90 + 0.5 * composites["n4"], 4)
+
         want = {("j-fgw", "subordinate_unit", False), (high, "declared", True), (moved, "subordinate_unit", False)}
 
         async def all_recusals_published():
