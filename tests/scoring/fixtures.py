@@ -1,6 +1,9 @@
 """A small programme for the scoring tests, fed in as the nominations service's events."""
 from __future__ import annotations
 
+import asyncio
+from contextlib import AsyncExitStack, asynccontextmanager
+
 from shared.contracts import Envelope
 from shared.contracts.nominations import (
     MembersImported,
@@ -10,6 +13,7 @@ from shared.contracts.nominations import (
     UnitsImported,
 )
 from shared.contracts.voting import CandidateTally, TallyUpdated
+from tests.support import running
 
 P = "p-score"
 CAT = "red-flag"
@@ -69,3 +73,16 @@ def tally(sequence: int, shares: dict[str, float], hidden: bool = False) -> Enve
 def sheet(percent: float) -> dict[str, float]:
     """A score sheet worth `percent` of the 100 points."""
     return {"c1": 20 * percent / 100, "c2": 30 * percent / 100, "c3": 50 * percent / 100}
+
+
+@asynccontextmanager
+async def scoring_and_board(settings):
+    """Start the scoring service and the leaderboard projector side by side (their startups overlap)."""
+    from services.leaderboard.app import create_service as create_leaderboard
+    from services.scoring.app import create_service as create_scoring
+
+    async with AsyncExitStack() as stack:
+        (svc, http), (board, _) = await asyncio.gather(
+            stack.enter_async_context(running(create_scoring, settings)),
+            stack.enter_async_context(running(create_leaderboard, settings)))
+        yield svc, http, board

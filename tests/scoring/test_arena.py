@@ -5,10 +5,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from services.leaderboard.app import create_service as create_leaderboard
-from services.scoring.app import create_service as create_scoring
-from tests.scoring.fixtures import P, UNITS, programme_events
-from tests.support import auth, eventually, publish_envelopes, running
+from tests.scoring.fixtures import P, UNITS, programme_events, scoring_and_board
+from tests.support import auth, eventually, publish_envelopes
 
 TEAMS = [("发改委代表队", "fgw", 80), ("财政局代表队", "czj-b1", 70), ("教育局代表队", "jyj", None),
          ("卫健委代表队", "wjw", 90), ("司法局代表队", "sfj", 60), ("统计局代表队", "stj", None)]
@@ -19,7 +17,7 @@ ROUNDS = [{"round_id": "r1", "name": "必答题", "max_points": 10, "step": 0.5}
 
 async def test_arena_live_board_freeze_and_reveal(settings):
     org = auth(settings, "organiser")
-    async with running(create_scoring, settings) as (svc, http), running(create_leaderboard, settings) as (board, _):
+    async with scoring_and_board(settings) as (svc, http, board):
         await publish_envelopes(settings, programme_events())
 
         async def ready():

@@ -7,12 +7,10 @@ import json
 
 import pytest
 
-from services.leaderboard.app import create_service as create_leaderboard
-from services.scoring.app import create_service as create_scoring
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import UnitInfo, UnitsImported
-from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, sheet, tally
-from tests.support import auth, eventually, publish_envelopes, read_topic, running
+from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, scoring_and_board, sheet, tally
+from tests.support import auth, eventually, publish_envelopes, read_topic
 
 JUDGES = [  # judge id, name, unit, member
     ("j-fgw", "李建国", "fgw", None), ("j-czj", "张秀英", "czj", None), ("j-jyj", "王海峰", "jyj", None),
@@ -32,7 +30,7 @@ async def settled(svc) -> bool:
 
 async def test_scores_and_tallies_become_explained_standings(settings):
     org = auth(settings, "organiser")
-    async with running(create_scoring, settings) as (svc, http), running(create_leaderboard, settings) as (board, _):
+    async with scoring_and_board(settings) as (svc, http, board):
         await publish_envelopes(settings, programme_events())
 
         async def knows_all():
