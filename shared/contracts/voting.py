@@ -65,3 +65,22 @@ class RoundClosed(Event, topic=VOTING):
     round_id: str
     bulletin_root: str
     ballots_cast: int
+
+
+class CastBallot(BaseModel):
+    """A command (not an event) on topic voting.ballots: count one ballot.
+
+    Written by the voting service's HTTP edge after it checked the voter, or by a trusted bulk caster; consumed
+    in batches. It carries the voter's mark (an HMAC keyed by a secret kept outside the database), never the
+    member id. `receipt` is random and becomes the ballot's id on the bulletin; `command_id` makes a redelivered
+    command count once.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    command_id: str
+    round_id: str
+    mark: str
+    receipt: str
+    selections: list[str] = []
+    grades: dict[str, str] = {}
+    cast_at: datetime | None = None

@@ -1,0 +1,4 @@
+from .app import create_service
+
+if __name__ == "__main__":
+    create_service().run()

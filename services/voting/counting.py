@@ -1,0 +1,261 @@
+"""Counting: cast commands are consumed from Kafka in batches; each batch is applied in ONE transaction.
+
+A batch inserts the voter marks (the 'has voted' record, keyed by an HMAC of round and member), the ballots
+(each under its random receipt, with no voter, no mark and no time, shuffled into one sheet per batch), the refusals (keyed by command id), one
+$inc per round on the tally, and one TallyUpdated per round. A redelivered batch finds its marks already there
+with its own command tag and counts nothing twice; a second ballot of the same voter finds the mark of the
+first and is refused. Marks and ballots of a batch are shuffled independently, so their storage order links
+nobody to a ballot beyond the batch they arrived in.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+from uuid import uuid4
+
+from shared.contracts import topics
+from shared.contracts.voting import BallotRejected, CastBallot
+from shared.messaging import dead_letter
+
+from . import domain
+from .views import tally_event
+
+_rng = random.SystemRandom()
+
+
+class Counter:
+    def __init__(self, svc, config) -> None:
+        self.svc = svc
+        self.config = config
+        self.rolls: dict[str, dict[str, str]] = {}  # round id -> mark -> unit key (the roll never changes)
+        self.waiters: dict[str, Any] = {}  # command id -> future of the outcome, for casts made in this process
+        self.minute_counts: dict[tuple[str, str, int], int] = defaultdict(int)
+        self.flagged: set[tuple[str, str, int]] = set()
+        self.batches = 0
+        self.known: dict[str, str] = {}  # voter marks this process wrote (mark -> command tag); memory only
+        self.phases: dict = {}
+
+    @property
+    def db(self):
+        return self.svc.db
+
+    async def roll_of(self, round_id: str) -> dict[str, str]:
+        roll = self.rolls.get(round_id)
+        if roll is None:
+            rnd = await self.db.rounds.find_one({"_id": round_id}, {"units": 1})
+            keys = {u["unit_id"]: u["key"] for u in (rnd or {}).get("units", [])}
+            docs = await self.db.roll.find({"round_id": round_id}, {"mark": 1, "unit_id": 1, "_id": 0}).to_list()
+            roll = {d["mark"]: keys.get(d["unit_id"], "") for d in docs}
+            if rnd is not None:
+                self.rolls[round_id] = roll
+        return roll
+
+    async def handle(self, bodies: list[bytes], records: tuple | None = None) -> dict[str, tuple[str, str]]:
+        commands: list[CastBallot] = []
+        for i, raw in enumerate(bodies):
+            try:
+                commands.append(CastBallot.model_validate_json(raw))
+            except ValidationError as exc:
+                record = records[i] if records and i < len(records) else None
+                await self._dead_letter(raw, record, f"invalid CastBallot: {exc.errors()[0]['msg']}")
+        if not commands:
+            return {}
+        by_round: dict[str, list[CastBallot]] = defaultdict(list)
+        for c in commands:
+            by_round[c.round_id].append(c)
+        rolls = {rid: await self.roll_of(rid) for rid in by_round}
+        now = datetime.now(UTC)
+        bursts: list[tuple[str, str, int]] = []
+
+        written: dict[str, str] = {}
+
+        async def txn(s) -> dict[str, tuple[str, str]]:
+            outcomes: dict[str, tuple[str, str]] = {}
+            bursts.clear()
+            written.clear()
+            for rid, group in by_round.items():
+                outcomes.update(await self._apply_round(s, rid, group, rolls[rid], existing[rid], now, bursts,
+                                                        written))
+            return outcomes
+
+        t0 = time.perf_counter()
+        existing: dict[str, dict[str, str]] = {}
+        for attempt in range(3):
+            # Optimistic first: the marks this process wrote are remembered, so a redelivered command or a second
+            # ballot is recognised without a read. A mark this process does not know (written by another replica
+            # before a rebalance, or before a restart) hits the unique _id of the marks: the transaction aborts,
+            # and the batch is applied again after reading its marks from the database.
+            for rid, group in by_round.items():
+                if attempt == 0:
+                    existing[rid] = {c.mark: self.known[c.mark] for c in group if c.mark in self.known}
+                else:
+                    existing[rid] = {d["_id"]: d.get("tag") for d in await self.db.marks.find(
+                        {"_id": {"$in": list({c.mark for c in group})}}, {"tag": 1}).to_list()}
+            try:
+                outcomes = await self.svc.transact(txn)
+                break
+            except (DuplicateKeyError, BulkWriteError):
+                if attempt == 2:
+                    raise
+                self.svc.log.info("a voter mark of this batch was written before; reading the marks and applying again")
+        if len(self.known) > 2_000_000:
+            self.known.clear()
+        self.known.update(written)
+        self.batches += 1
+        if os.environ.get("VOTING_PROFILE"):
+            self.svc.log.warning("batch", n=len(commands), txn_s=round(time.perf_counter() - t0, 3), phases=self.phases)
+        for code in {o[0] for o in outcomes.values()} - {"accepted"}:
+            n = sum(1 for o in outcomes.values() if o[0] == code)
+            self.svc.log.info("ballots refused by the counter", reason=code, count=n)
+        for cid, outcome in outcomes.items():
+            fut = self.waiters.get(cid)
+            if fut is not None and not fut.done():
+                fut.set_result(outcome)
+        await self._flag_bursts(bursts, now)
+        return outcomes
+
+    async def _apply_round(self, s, rid: str, group: list[CastBallot], roll: dict[str, str],
+                           existing: dict[str, str], now: datetime, bursts: list,
+                           written: dict[str, str]) -> dict[str, tuple[str, str]]:
+        outcomes: dict[str, tuple[str, str]] = {}
+        tp = time.perf_counter()
+        self.phases = {}
+        rnd = await self.db.rounds.find_one({"_id": rid}, session=s)
+        if rnd is None:
+            for c in group:
+                outcomes[c.command_id] = ("unknown_round", domain.REFUSED["unknown_round"])
+            self.svc.log.warning("cast commands for an unknown round", round_id=rid, count=len(group))
+            return outcomes
+        self.phases["find"] = round(time.perf_counter() - tp, 3)
+        rules = domain.rules_from_round(rnd)
+        key_of = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
+        state = domain.window_state(rnd["opens_at"], rnd["closes_at"], now, rnd.get("state") == "closed")
+        seen: dict[str, str] = {}
+        marks, ballots, refusals, units = [], [], [], []
+        inc: dict[str, int] = defaultdict(int)
+        for c in group:
+            tag = domain.command_tag(c.command_id)
+            prior = existing.get(c.mark, seen.get(c.mark))
+            if prior is not None:
+                if prior == tag:
+                    outcomes[c.command_id] = ("accepted", c.receipt)  # redelivered: counted once already
+                else:
+                    refusals.append((c, "already_voted", domain.REFUSED["already_voted"]))
+                continue
+            unit_key = roll.get(c.mark)
+            if unit_key is None:
+                refusals.append((c, "not_eligible", domain.REFUSED["not_eligible"]))
+                continue
+            cast_state = state
+            if state == "open" and c.cast_at is not None:
+                cast_state = domain.window_state(rnd["opens_at"], rnd["closes_at"], c.cast_at)
+            if cast_state != "open":
+                refusals.append((c, cast_state, domain.REFUSED[cast_state]))
+                continue
+            try:
+                domain.validate_ballot(rules, c.selections, c.grades)
+            except domain.BallotInvalid as exc:
+                refusals.append((c, exc.code, exc.message))
+                continue
+            seen[c.mark] = tag
+            marks.append({"_id": c.mark, "tag": tag})
+            written[c.mark] = tag
+            units.append(unit_key)
+            ballots.append({"receipt": c.receipt, "selections": sorted(c.selections),
+                            "grades": dict(sorted(c.grades.items()))})
+            for k, n in domain.ballot_increments(rnd["ballot_type"], (key_of[x] for x in c.selections),
+                                                 {key_of[x]: g for x, g in c.grades.items()}).items():
+                inc[k] += n
+            inc[f"voted.{unit_key}"] += 1
+            outcomes[c.command_id] = ("accepted", c.receipt)
+        self.phases["loop"] = round(time.perf_counter() - tp, 3)
+        if marks:
+            _rng.shuffle(marks)
+            _rng.shuffle(ballots)
+            await self.db.marks.insert_many(marks, ordered=False, session=s)
+            # The batch's ballots, shuffled, go into one sheet: one write instead of one per ballot.
+            await self.db.ballot_sheets.insert_one({"_id": uuid4().hex, "round_id": rid, "ballots": ballots},
+                                                   session=s)
+            inc["ballots_cast"] = len(ballots)
+        for c, code, reason in refusals:
+            outcomes[c.command_id] = (code, reason)
+        if refusals:  # a refusal recorded before (this is a redelivery) is not counted again
+            done = {d["_id"] for d in await self.db.rejections.find(
+                {"_id": {"$in": [c.command_id for c, _, _ in refusals]}}, {"_id": 1}, session=s).to_list()}
+            refusals = [r for r in refusals if r[0].command_id not in done]
+        if not marks and not refusals:
+            return outcomes
+        self.phases["insert"] = round(time.perf_counter() - tp, 3)
+        inc_all = dict(inc)
+        if refusals:
+            await self.db.rejections.insert_many(
+                [{"_id": c.command_id, "round_id": rid, "code": code, "reason": reason,
+                  "spoiled": code in domain.SPOILED} for c, code, reason in refusals], ordered=False, session=s)
+            for _, code, _ in refusals:
+                inc_all["invalid" if code in domain.SPOILED else f"refused.{code}"] = inc_all.get(
+                    "invalid" if code in domain.SPOILED else f"refused.{code}", 0) + 1
+        inc_all["sequence"] = 1
+        tally = await self.db.tallies.find_one_and_update({"_id": rid}, {"$inc": inc_all}, session=s,
+                                                          return_document=ReturnDocument.AFTER)
+        events = [(tally_event(rnd, tally), rnd["programme_id"], rid)]
+        events += [(BallotRejected(round_id=rid, reason=f"{code}: {reason}"), rnd["programme_id"], rid)
+                   for _, code, reason in refusals]
+        await self.svc.emit_many(s, events)
+        self.phases["tally"] = round(time.perf_counter() - tp, 3)
+        if marks:
+            minute = int(now.timestamp() // 60)
+            bursts.extend((rid, u, minute) for u in units)
+        return outcomes
+
+    async def _flag_bursts(self, bursts: list[tuple[str, str, int]], now: datetime) -> None:
+        """Warn the organiser when one unit votes in a burst; in-process counts per minute (per replica)."""
+        touched = set()
+        for key in bursts:
+            self.minute_counts[key] += 1
+            touched.add(key)
+        units: dict[str, dict[str, dict]] = {}
+        for key in touched:
+            rid, unit_key, minute = key
+            if key in self.flagged:
+                continue
+            if rid not in units:
+                rnd = await self.db.rounds.find_one({"_id": rid}, {"units": 1})
+                units[rid] = {u["key"]: u for u in (rnd or {}).get("units", [])}
+            unit = units[rid].get(unit_key)
+            if unit is None:
+                continue
+            threshold = domain.burst_threshold(unit["eligible"], self.config.burst_min_ballots,
+                                               self.config.burst_share)
+            if self.minute_counts[key] > threshold:
+                self.flagged.add(key)
+                await self.db.flags.update_one(
+                    {"_id": f"{rid}:{unit_key}:{minute}"},
+                    {"$set": {"round_id": rid, "unit_id": unit["unit_id"], "unit_name": unit.get("name", ""),
+                              "kind": "burst", "minute_start": datetime.fromtimestamp(minute * 60, UTC),
+                              "ballots_in_minute": self.minute_counts[key], "threshold": threshold,
+                              "message": f"{self.minute_counts[key]} ballots from this unit within one minute "
+                                         f"(threshold {threshold})"}},
+                    upsert=True)
+                self.svc.log.warning("burst of ballots from one unit flagged", round_id=rid,
+                                     unit_id=unit["unit_id"], ballots=self.minute_counts[key], threshold=threshold)
+        cutoff = int(now.timestamp() // 60) - 5
+        for key in [k for k in self.minute_counts if k[2] < cutoff]:
+            self.minute_counts.pop(key, None)
+            self.flagged.discard(key)
+
+    async def _dead_letter(self, raw: bytes, record: Any, reason: str) -> None:
+        letter = dead_letter(
+            self.svc.name, raw, topic=self.svc.topic(topics.BALLOTS), partition=getattr(record, "partition", None),
+            offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=1)
+        await self.svc.broker.publish(letter.model_dump_json().encode(), topic=self.svc.topic(topics.DEAD_LETTER),
+                                      key=(letter.key or letter.dead_letter_id).encode(),
+                                      headers={"consumer": self.svc.name})
+        self.svc.log.error("cast command sent to the dead-letter topic", reason=reason)
