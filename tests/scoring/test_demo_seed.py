@@ -5,7 +5,7 @@ from deploy.demo import scoring as demo
 from deploy.demo.context import DemoContext
 from services.scoring.app import create_service as create_scoring
 from tests.scoring.fixtures import CAT, CRITERIA, MEMBERS, NOMINEES, P, UNITS, WEIGHTS, programme_events
-from tests.support import eventually, publish_envelopes, running
+from tests.support import auth, eventually, publish_envelopes, running
 
 
 async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
@@ -37,6 +37,26 @@ async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
         assert all(row["live_total"] for row in board["rows"])
 
         await demo.seed(ctx)  # running the step again is harmless
+
+        # the read endpoints the organiser, judges and public use
+        org = auth(settings, "organiser")
+        judges = (await http.get(f"/programmes/{P}/judges", headers=org)).json()
+        assert len(judges) == 7 and sum(j["load"] for j in judges) >= 4 * 3
+        panels = (await http.get(f"/programmes/{P}/panels", headers=org)).json()
+        assert [p["category_id"] for p in panels] == [CAT]
+        busy = max(judges, key=lambda j: j["load"])["judge_id"]
+        mine = (await http.get(f"/programmes/{P}/my/assignments", headers=auth(settings, "judge", judge_id=busy))).json()
+        assert mine and all(len(a["criteria"]) == 3 and len(a["scores"]) == 3 for a in mine if not a["recused"])
+        public = (await http.get(f"/programmes/{P}/categories/{CAT}/standings")).json()
+        assert [st["rank"] for st in public["standings"]] == sorted(st["rank"] for st in public["standings"])
+        spot = (await http.get(f"/programmes/{P}/categories/{CAT}/spot-checks", headers=org)).json()
+        assert len(spot["picks"]) == 3 and len(spot["results"]) == 3
+        arenas = (await http.get(f"/programmes/{P}/arenas")).json()
+        assert arenas == [{"arena_id": ctx.data["arena_id"], "name": "2026年度党建业务大比武擂台赛", "status": "open",
+                           "frozen": True}]
+        r = await http.post(f"/programmes/{P}/categories/{CAT}/recompute", headers=org)
+        assert r.status_code == 202
+        assert (await http.get("/stats")).json()["recomputations"] >= 1
 
 
 async def _complete(svc) -> bool:
