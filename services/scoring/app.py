@@ -876,9 +876,11 @@ def create_service(settings: Settings | None = None) -> Service:
 
     async def publish_board(arena_id: str, s, change: dict | None = None) -> dict:
         """Bump the board's sequence, compute it and emit ArenaBoardUpdated in the caller's transaction."""
-        arena = await svc.db.arenas.find_one_and_update(
-            {"_id": arena_id}, {"$inc": {"sequence": 1}, "$set": change or {}}, return_document=ReturnDocument.AFTER,
-            session=s)
+        update: dict = {"$inc": {"sequence": 1}}
+        if change:
+            update["$set"] = change
+        arena = await svc.db.arenas.find_one_and_update({"_id": arena_id}, update,
+                                                        return_document=ReturnDocument.AFTER, session=s)
         rounds, rows = await board_of(arena, s)
         await svc.emit(s, ArenaBoardUpdated(arena_id=arena_id, name=arena["name"], sequence=arena["sequence"],
                                             frozen=bool(arena.get("frozen_from")), rounds=rounds, rows=rows,
