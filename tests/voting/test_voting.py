@@ -1,0 +1,354 @@
+"""The voting service against the real local Kafka and MongoDB: casting, secrecy, bulletin, tallies, abuse."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from openpyxl import load_workbook
+
+from services.voting import domain
+from services.voting.app import create_service
+from services.voting.config import VotingConfig
+from shared.contracts import Envelope, topics
+from shared.contracts.voting import CastBallot
+from tests.support import auth, eventually, publish_raw, read_topic, running
+from tests.voting.helpers import PID, seed, world
+
+
+def later(**kw) -> str:
+    return (datetime.now(UTC) + timedelta(**kw)).isoformat()
+
+
+def round_body(**kw) -> dict:
+    body = {"round_id": "r1", "programme_id": PID, "name": "模范机关推荐投票", "category_ids": ["organ"],
+            "ballot_type": "approval", "closes_at": later(hours=1)}
+    return body | kw
+
+
+async def open_round(settings, client, **kw) -> dict:
+    r = await client.post("/rounds", json=round_body(**kw), headers=auth(settings, "organiser"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def member(settings, mid: str) -> dict:
+    return auth(settings, "member", member_id=mid)
+
+
+async def events_of(settings, kind: str, min_count: int = 1) -> list[dict]:
+    raws = await read_topic(settings, topics.VOTING, min_count=min_count, timeout=10)
+    envs = [Envelope.model_validate_json(r) for r in raws]
+    return [e.payload for e in envs if e.type == kind]
+
+
+async def test_ballots_receipts_bulletin_and_recomputed_tally(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=3, per_unit=4, candidates=4, quota=2)
+        await seed(settings, svc, w)
+        opened = await open_round(settings, client)
+        assert opened["eligible"] == 12 and len(opened["candidates"]) == 4
+        assert opened["max_per_category"] == {"organ": 2}
+
+        # Credentials for unit u1, printed once with QR codes; the second print shows none of them again.
+        org = auth(settings, "organiser")
+        sheet = await client.get("/rounds/r1/credentials/u1", headers=org)
+        assert sheet.status_code == 200 and "data:image/png;base64," in sheet.text
+        creds = re.findall(r"<td class=cred>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</td>", sheet.text)
+        assert len(creds) == 4
+        again = await client.get("/rounds/r1/credentials/u1", headers=org)
+        assert not re.findall(r"<td class=cred>[A-Z0-9]{4}-", again.text) and "已发放" in again.text
+        stored = await svc.db.roll.find({"round_id": "r1", "unit_id": "u1"}).to_list()
+        assert all(d["cred"] and d["cred"] not in creds for d in stored)  # only the hash is kept
+
+        choices = {"m0-0": ["n0", "n1"], "m0-1": ["n0"], "m0-2": ["n2", "n0"], "m2-0": ["n3"], "m2-1": ["n1"]}
+        receipts = []
+        for mid, sel in choices.items():
+            r = await client.post("/rounds/r1/ballots", json={"selections": sel}, headers=member(settings, mid))
+            assert r.status_code == 201, r.text
+            receipts.append(r.json()["receipt"])
+        for cred, sel in zip(creds[:3], (["n0"], ["n1", "n3"], ["n2"]), strict=True):
+            r = await client.post("/rounds/r1/ballots", json={"credential": cred.lower(), "selections": sel})
+            assert r.status_code == 201, r.text
+            receipts.append(r.json()["receipt"])
+        # a used credential is refused
+        r = await client.post("/rounds/r1/ballots", json={"credential": creds[0], "selections": ["n0"]})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "already_voted"
+
+        live = (await client.get("/rounds/r1/tally")).json()
+        assert live["ballots_cast"] == 8 and live["turnout"] == round(8 / 12, 4)
+        assert {u["unit_id"]: u["voted"] for u in live["turnout_by_unit"]} == {"u0": 3, "u1": 3, "u2": 2}
+        counts = {c["nomination_id"]: c["approvals"] for c in live["candidates"]}
+        assert counts == {"n0": 4, "n1": 3, "n2": 2, "n3": 2}
+        n0 = next(c for c in live["candidates"] if c["nomination_id"] == "n0")
+        assert n0["share_of_eligible"] == round(4 / 12, 4) and n0["share_of_cast"] == 0.5
+
+        check = (await client.get(f"/rounds/r1/receipts/{receipts[0].lower()}")).json()
+        assert check["recorded"] is True
+        assert (await client.get("/rounds/r1/receipts/0000000000000000")).json()["recorded"] is False
+        assert (await client.get("/rounds/r1/bulletin")).status_code == 409  # published at close
+
+        closed = await client.post("/rounds/r1/close", headers=org)
+        assert closed.status_code == 200 and closed.json()["bulletin_root"]
+        bulletin = (await client.get("/rounds/r1/bulletin")).json()
+        assert sorted(e["receipt"] for e in bulletin["entries"]) == sorted(receipts)
+        # Anyone can recompute the root and the tally from the bulletin alone.
+        assert domain.bulletin_root("r1", bulletin["entries"]) == bulletin["bulletin_root"]
+        recomputed = domain.recompute_tally(bulletin["ballot_type"], bulletin["candidate_ids"], bulletin["entries"],
+                                            bulletin["eligible"])
+        published = (await client.get("/rounds/r1/tally")).json()
+        assert recomputed["ballots_cast"] == published["ballots_cast"]
+        assert recomputed["candidates"] == [{k: c[k] for k in ("nomination_id", "approvals", "grades",
+                                                               "share_of_eligible", "share_of_cast")}
+                                            for c in published["candidates"]]
+        # ... and it matches the last TallyUpdated and RoundClosed on the bus; ballots travel without voters.
+        tallies = await events_of(settings, "TallyUpdated", min_count=14)
+        last = max(tallies, key=lambda t: t["sequence"])
+        assert last["ballots_cast"] == 8 and not last["counts_hidden"]
+        assert [t["sequence"] for t in tallies] == sorted(t["sequence"] for t in tallies)
+        assert {c["nomination_id"]: c["approvals"] for c in last["candidates"]} == counts
+        [round_closed] = await events_of(settings, "RoundClosed")
+        assert round_closed["bulletin_root"] == bulletin["bulletin_root"]
+        accepted = await events_of(settings, "BallotAccepted", min_count=20)
+        assert sorted(a["receipt"] for a in accepted) == sorted(receipts)
+        assert not any(mid in json.dumps(accepted) for mid in w["members"])
+        # closed: no more ballots
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=member(settings, "m1-3"))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+
+
+async def test_no_stored_ballot_can_be_linked_to_its_voter(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=2, per_unit=5, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        for mid in w["members"]:
+            r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, mid))
+            assert r.status_code == 201, r.text
+        roll = await svc.db.roll.find({"round_id": "r1"}).to_list()
+        voter_keys = {d["member_id"] for d in roll} | {d["mark"] for d in roll} | {d["_id"] for d in roll}
+        sheets = await svc.db.ballot_sheets.find({}).to_list()
+        assert sum(len(s["ballots"]) for s in sheets) == len(w["members"])
+        text = json.dumps(sheets, default=str)
+        assert not any(k in text for k in voter_keys), "a ballot document holds a voter key"
+        for s in sheets:
+            assert set(s) == {"_id", "round_id", "ballots"}  # no time, no voter, no mark
+            for b in s["ballots"]:
+                assert set(b) == {"receipt", "selections", "grades"}
+        marks = await svc.db.marks.find({}).to_list()
+        assert len(marks) == len(w["members"])
+        receipts = {b["receipt"] for s in sheets for b in s["ballots"]}
+        for m in marks:
+            assert set(m) == {"_id", "tag"} and m["_id"] not in receipts
+        # The marks are HMACs keyed by a secret outside the database: a reader cannot recompute them.
+        assert domain.voter_mark(b"guess", "r1", w["members"][0]) not in {m["_id"] for m in marks}
+        assert not await svc.db.list_collection_names(filter={"name": {"$regex": "secret"}})
+
+
+async def test_concurrent_double_vote_counts_once(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=1, per_unit=3, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        sheet = await client.get("/rounds/r1/credentials/u0", headers=auth(settings, "organiser"))
+        cred = re.findall(r"<td class=cred>([A-Z0-9-]{19})</td>", sheet.text)[0]
+        # m0-0's credential is the first row (sorted by member id): cast with the token and the credential at once.
+        posts = [client.post("/rounds/r1/ballots", json={"selections": [f"n{i % 3}"]},
+                             headers=member(settings, "m0-0")) for i in range(4)]
+        posts += [client.post("/rounds/r1/ballots", json={"credential": cred, "selections": ["n2"]}) for _ in range(2)]
+        results = await asyncio.gather(*posts)
+        codes = sorted(r.status_code for r in results)
+        assert codes.count(201) == 1, [r.text for r in results]
+        assert all(c == 409 for c in codes if c != 201)
+        tally = (await client.get("/rounds/r1/tally")).json()
+        assert tally["ballots_cast"] == 1
+        assert sum(c["approvals"] for c in tally["candidates"]) == 1
+        assert tally["refused"]["already_voted"] == 5
+        assert await svc.db.marks.count_documents({}) == 1
+
+
+async def test_redelivered_ballot_counts_once(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=1, per_unit=4, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        secret = svc.voting_config.ballot_secret
+
+        def command(mid: str, sel: list[str]) -> bytes:
+            return CastBallot(command_id=uuid4().hex, round_id="r1", mark=domain.voter_mark(secret, "r1", mid),
+                              receipt=domain.new_receipt(), selections=sel).model_dump_json().encode()
+
+        a, b = command("m0-0", ["n0"]), command("m0-1", ["n1"])
+        # The same commands delivered twice by Kafka, and a whole batch applied twice (a redelivered batch).
+        await publish_raw(settings, topics.BALLOTS, [a, a, b])
+        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 2}))
+        await svc.counter.handle([a, b])
+        await publish_raw(settings, topics.BALLOTS, [b, a])
+
+        # A batch whose first attempt fails after its writes began is redelivered by Kafka and counts once.
+        c = command("m0-2", ["n2"])
+        original = svc.counter._apply_round
+        failed = []
+
+        async def fail_once(*args, **kw):
+            result = await original(*args, **kw)
+            if not failed:
+                failed.append(True)
+                raise RuntimeError("simulated crash before commit")
+            return result
+
+        svc.counter._apply_round = fail_once
+        await publish_raw(settings, topics.BALLOTS, [c, c])
+        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 3}), timeout=20)
+        assert failed
+        await asyncio.sleep(1.0)
+        tally = (await client.get("/rounds/r1/tally")).json()
+        assert tally["ballots_cast"] == 3
+        assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 1, "n1": 1, "n2": 1}
+        assert tally["refused"] == {}
+        assert sum(len(s["ballots"]) for s in await svc.db.ballot_sheets.find({}).to_list()) == 3
+
+
+async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
+    lenient = VotingConfig(rate_per_credential=1000)
+    async with running(lambda s: create_service(s, lenient), settings) as (svc, client):
+        w = world(units=2, per_unit=6, candidates=4, quota=2)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        await open_round(settings, client, round_id="r2", ballot_type="appraisal", excellent_cap=1)
+        await open_round(settings, client, round_id="r3", opens_at=later(hours=1), closes_at=later(hours=2))
+        await open_round(settings, client, round_id="r4", eligibility={"mode": "units", "unit_ids": ["u0"]})
+        cases = [
+            ("r1", "m0-0", {"selections": []}, 422, "empty", "selections"),
+            ("r1", "m0-0", {"selections": ["nope"]}, 422, "unknown_candidate", "selections"),
+            ("r1", "m0-0", {"selections": ["n0", "n0"]}, 422, "duplicate_selection", "selections"),
+            ("r1", "m0-0", {"selections": ["n0", "n1", "n2"]}, 422, "too_many_selections", "selections"),
+            ("r1", "m0-0", {"grades": {"n0": "excellent"}}, 422, "wrong_ballot_type", "selections"),
+            ("r2", "m0-0", {"grades": {"n0": "superb"}}, 422, "unknown_grade", "grades"),
+            ("r2", "m0-0", {"grades": {"n0": "excellent", "n1": "excellent"}}, 422, "too_many_excellent", "grades"),
+            ("r2", "m0-0", {"selections": ["n0"]}, 422, "wrong_ballot_type", "grades"),
+            ("r3", "m0-0", {"selections": ["n0"]}, 409, "not_open", "round_id"),
+            ("r4", "m1-0", {"selections": ["n0"]}, 403, "not_eligible", None),
+            ("r1", None, {"credential": "AAAA-BBBB-CCCC-DDDD", "selections": ["n0"]}, 403, "unknown_credential",
+             "credential"),
+            ("r9", "m0-0", {"selections": ["n0"]}, 404, "unknown_round", "round_id"),
+        ]
+        for rid, mid, body, status, code, field in cases:
+            headers = member(settings, mid) if mid else {}
+            r = await client.post(f"/rounds/{rid}/ballots", json=body, headers=headers)
+            assert r.status_code == status, (code, r.text)
+            err = r.json()["error"]
+            assert err["code"] == code and err["message"], err
+            assert err.get("field") == field, err
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]})
+        assert r.status_code == 401 and r.json()["error"]["field"] == "credential"
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=auth(settings, "judge"))
+        assert r.status_code == 403
+        # The refused voter was not marked: a valid ballot is still accepted.
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=member(settings, "m0-0"))
+        assert r.status_code == 201, r.text
+        r1 = (await client.get("/rounds/r1/tally")).json()
+        assert r1["ballots_cast"] == 1 and r1["invalid"] == 5 and r1["refused"] == {"unknown_credential": 1}
+        r2 = (await client.get("/rounds/r2/tally")).json()
+        assert r2["ballots_cast"] == 0 and r2["invalid"] == 3
+        rejected = await events_of(settings, "BallotRejected", min_count=25)
+        reasons = [e["reason"].split(":")[0] for e in rejected]
+        for code in ("empty", "unknown_candidate", "duplicate_selection", "too_many_selections", "unknown_grade",
+                     "too_many_excellent", "wrong_ballot_type", "not_open", "not_eligible", "unknown_credential"):
+            assert code in reasons
+        assert not any(m in json.dumps(rejected) for m in w["members"])
+        # Spoiled ballots are stored apart, with their reason and no voter.
+        spoiled = await svc.db.rejections.find({"spoiled": True}).to_list()
+        assert len(spoiled) == 8 and all(set(d) == {"_id", "round_id", "code", "reason", "spoiled"} for d in spoiled)
+        # Round definitions are checked field by field.
+        org = auth(settings, "organiser")
+        for body, status, field in [
+            (round_body(round_id="r1"), 409, "round_id"),
+            (round_body(round_id="x1", category_ids=["nope"]), 422, "category_ids"),
+            (round_body(round_id="x2", category_ids=["branch"]), 422, "category_ids"),
+            (round_body(round_id="x3", closes_at=later(hours=-1)), 422, "closes_at"),
+            (round_body(round_id="x4", programme_id="nope"), 404, "programme_id"),
+            (round_body(round_id="x5", eligibility={"mode": "units", "unit_ids": ["zz"]}), 422,
+             "eligibility.unit_ids"),
+            (round_body(round_id="x6", excellent_cap=1), 422, "excellent_cap"),
+            (round_body(round_id="x7", ballot_type="appraisal", max_selections=2), 422, "max_selections"),
+        ]:
+            r = await client.post("/rounds", json=body, headers=org)
+            assert r.status_code == status, (field, r.text)
+            assert r.json()["error"]["field"] == field
+        assert await svc.db.rounds.count_documents({}) == 4
+        assert (await client.post("/rounds", json=round_body(round_id="x9"), headers=member(settings, "m0-0"))
+                ).status_code == 403
+
+
+async def test_hidden_counts_appear_nowhere_until_published(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=2, per_unit=3, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client, ballot_type="appraisal", counts_hidden=True)
+        grades = [{"n0": "excellent", "n1": "competent", "n2": "incompetent"},
+                  {"n0": "competent", "n1": "basically_competent"},
+                  {"n0": "excellent", "n2": "competent"}]
+        for mid, g in zip(w["members"], grades, strict=False):
+            r = await client.post("/rounds/r1/ballots", json={"grades": g}, headers=member(settings, mid))
+            assert r.status_code == 201, r.text
+        org = auth(settings, "organiser")
+        tally = (await client.get("/rounds/r1/tally")).json()
+        assert tally["counts_hidden"] and tally["candidates"] == [] and tally["ballots_cast"] == 3
+        xlsx = await client.get("/rounds/r1/tally.xlsx", headers=org)
+        cells = [c for row in load_workbook(io.BytesIO(xlsx.content))["计票 Tally"].iter_rows(values_only=True)
+                 for c in row]
+        assert "机关0" not in cells and any("hidden" in str(c) for c in cells)
+        assert (await client.post("/rounds/r1/close", headers=org)).status_code == 200
+        bulletin = (await client.get("/rounds/r1/bulletin")).json()
+        assert bulletin["counts_hidden"] and all(set(e) == {"receipt"} for e in bulletin["entries"])
+        tallies = await events_of(settings, "TallyUpdated", min_count=5)
+        assert tallies and all(t["counts_hidden"] and t["candidates"] == [] for t in tallies)
+        assert not await events_of(settings, "BallotAccepted")
+
+        assert (await client.post("/rounds/r1/publish", headers=org)).status_code == 200
+        assert (await client.post("/rounds/r1/publish", headers=org)).status_code == 409
+        tally = (await client.get("/rounds/r1/tally")).json()
+        n0 = next(c for c in tally["candidates"] if c["nomination_id"] == "n0")
+        assert n0["grades"] == {"excellent": 2, "competent": 1, "basically_competent": 0, "incompetent": 0}
+        assert n0["approvals"] == 3  # favourable: 优秀 + 称职
+        bulletin = (await client.get("/rounds/r1/bulletin")).json()
+        recomputed = domain.recompute_tally("appraisal", bulletin["candidate_ids"], bulletin["entries"], 6)
+        assert recomputed["candidates"][0]["grades"] == n0["grades"]
+        accepted = await events_of(settings, "BallotAccepted", min_count=11)
+        assert len(accepted) == 3
+        xlsx = await client.get("/rounds/r1/tally.xlsx", headers=org)
+        assert "机关0" in [c for row in load_workbook(io.BytesIO(xlsx.content))["计票 Tally"].iter_rows(values_only=True)
+                          for c in row]
+
+
+async def test_rate_limits_and_burst_flags(settings, capsys):
+    config = VotingConfig(rate_per_credential=4, rate_per_address=12000, burst_min_ballots=2, burst_share=0.1)
+    async with running(lambda s: create_service(s, config), settings) as (svc, client):
+        w = world(units=2, per_unit=5, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        statuses = [(await client.post("/rounds/r1/ballots", json={"credential": "AAAA-BBBB-CCCC-DDDD",
+                                                                   "selections": ["n0"]})).status_code
+                    for _ in range(4)]
+        assert statuses[:2] == [403, 403] and statuses[-1] == 429
+        for mid in w["members"][:4]:  # unit u0 votes in a burst
+            assert (await client.post("/rounds/r1/ballots", json={"selections": ["n0"]},
+                                      headers=member(settings, mid))).status_code == 201
+        flags = (await client.get("/rounds/r1/flags", headers=auth(settings, "organiser"))).json()["flags"]
+        assert [f["unit_id"] for f in flags] == ["u0"] and flags[0]["ballots_in_minute"] >= 3
+        assert (await client.get("/rounds/r1/flags")).status_code == 401
+
+    tight = VotingConfig(rate_per_address=6)
+    verbose = settings.model_copy(update={"log_level": "INFO"})
+    async with running(lambda s: create_service(s, tight), verbose) as (_, client2):
+        codes = [(await client2.post("/rounds/r1/ballots", json={"selections": ["zz"]},
+                                     headers=member(settings, "m1-0"))).status_code for _ in range(3)]
+        assert 429 in codes
+        logged = capsys.readouterr().err
+        assert "ballot refused" in logged and "rate_limited" in logged
+        assert "m1-0" not in logged and "m0-0" not in logged
