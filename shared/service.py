@@ -50,6 +50,7 @@ class Service:
         self.broker = make_broker(self.settings, client_id=f"exemplar-{name}")
         self.group_id = f"{self.settings.topic_prefix}.{name}{self.settings.group_suffix}"
         self._routes: dict[str, dict[str, Handler]] = {}
+        self._subscribed = False
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
         self._attempts: dict[str, int] = defaultdict(int)
@@ -80,10 +81,7 @@ class Service:
 
         def decorator(fn: Handler) -> Handler:
             for cls in event_classes:
-                if cls.topic not in self._routes:
-                    self._routes[cls.topic] = {}
-                    self._subscribe(cls.topic)
-                self._routes[cls.topic][cls.event_type] = fn
+                self._routes.setdefault(cls.topic, {})[cls.event_type] = fn
             return fn
 
         return decorator
@@ -91,17 +89,22 @@ class Service:
     def topic(self, name: str) -> str:
         return topics.qualified(self.settings.topic_prefix, name)
 
-    def _subscribe(self, topic: str) -> None:
+    def _subscribe(self) -> None:
+        """One consumer for all the topics this service listens to: one group join, one fetch loop."""
+        if not self._routes:
+            return
+        by_full_name = {self.topic(t): t for t in self._routes}
+
         @self.broker.subscriber(
-            self.topic(topic),
+            *by_full_name,
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=f"{self.name}:{topic}",
+            title=f"{self.name}:events",
             max_poll_records=500,
         )
         async def consume(msg: KafkaMessage) -> None:
-            await self._dispatch(topic, msg)
+            await self._dispatch(by_full_name[msg.raw_message.topic], msg)
 
     # ---- consuming ------------------------------------------------------------------------------
     async def _dispatch(self, topic: str, msg: Any) -> None:
@@ -200,6 +203,9 @@ class Service:
         for fn in self._startup:
             await fn()
         await ensure_topics(self.settings)
+        if not self._subscribed:
+            self._subscribe()
+            self._subscribed = True
         await self.broker.start()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(self.outbox.run_relay(self._publish, self.settings.outbox_poll_seconds, stop))]
