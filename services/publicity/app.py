@@ -520,7 +520,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
             tracking = tracking_number(current.astimezone(domain.SHANGHAI).year)
             doc = {"_id": objection_id, "tracking_no": tracking, "notice_id": notice_id,
                    "programme_id": n["programme_id"], "category_id": n["category_id"], "nomination_id": nomination_id,
-                   "nominee_name": entry["nominee_name"], "objector_name": name.strip(), "reason": reason.strip(),
+                   "nominee_name": entry["nominee_name"], "reason": reason.strip(),
                    "attachments": stored, "state": "filed", "filed_at": current, "findings": [],
                    "history": [{"at": current, "step": "filed"}]}
             sealed = vault.seal(objection_id, {"name": name.strip(), "phone": domain.normalise_phone(phone)

@@ -109,7 +109,9 @@ async def test_notice_objections_closing_and_honours(settings):
         # the contact never reaches a public page, the stored objection or an event
         stored = await svc.db.objections.find({}).to_list()
         dumped = json.dumps([{k: str(v) for k, v in o.items()} for o in stored], ensure_ascii=False)
-        assert "13800138000" not in dumped and "lisi@example.cn" not in dumped
+        assert "13800138000" not in dumped and "lisi@example.cn" not in dumped and "张三" not in dumped
+        sealed = json.dumps([str(c) for c in await svc.db.objector_contacts.find({}).to_list()], ensure_ascii=False)
+        assert "13800138000" not in sealed and "张三" not in sealed
         public = (await http.get(f"/notices/{nid}")).text + (await http.get("/notices")).text
         assert "13800138000" not in public and "张三" not in public
         objections = (await http.get("/objections", params={"notice_id": nid}, headers=org)).json()["objections"]
