@@ -1,0 +1,47 @@
+"""Entry of the Streamlit dashboard: `streamlit run dashboard/app.py`. Public pages need no login."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only this file's folder on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import i18n  # noqa: E402
+from dashboard.ui import lang, tr  # noqa: E402
+from dashboard.views.portal import portal_page  # noqa: E402
+from dashboard.views.public import (  # noqa: E402
+    arena_page,
+    honours_page,
+    leaderboard_page,
+    notices_page,
+    turnout_page,
+)
+
+st.set_page_config(page_title="创先争优 Exemplar", page_icon="🏅", layout="wide")
+
+current = lang()
+choice = st.sidebar.radio(i18n.t("app.language", current), i18n.LANGS, index=i18n.LANGS.index(current),
+                          format_func=lambda code: "中文" if code == "zh" else "English", key="lang_switch",
+                          horizontal=True)
+if choice != current:
+    st.session_state["lang"] = choice
+    st.query_params["lang"] = choice
+    st.rerun()
+
+pages = {
+    tr("nav.public"): [
+        st.Page(leaderboard_page, title=tr("page.leaderboard"), icon="🏆", url_path="leaderboard", default=True),
+        st.Page(arena_page, title=tr("page.arena"), icon="🎤", url_path="arena"),
+        st.Page(honours_page, title=tr("page.honours"), icon="🏅", url_path="honours"),
+        st.Page(notices_page, title=tr("page.notices"), icon="📢", url_path="notices"),
+        st.Page(turnout_page, title=tr("page.turnout"), icon="📊", url_path="turnout"),
+    ],
+    tr("nav.staff"): [
+        st.Page(portal_page, title=tr("page.portal"), icon="🔐", url_path="portal"),
+    ],
+}
+st.navigation(pages).run()

@@ -1,0 +1,308 @@
+"""Every user-visible string of the dashboard, in Chinese (default) and English, with date and number formats."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+# key -> (Chinese, English). Placeholders use str.format names.
+STRINGS: dict[str, tuple[str, str]] = {
+    "app.title": ("创先争优评选表彰", "Competition and exemplar selection"),
+    "app.language": ("语言 / Language", "Language / 语言"),
+    "app.updated": ("数据更新于 {when}", "Data as of {when}"),
+    "app.no_data": ("暂无数据。", "No data yet."),
+    "app.db_error": ("读取排行榜数据失败：{error}", "Could not read the leaderboard data: {error}"),
+    "nav.public": ("公开信息", "Public"),
+    "nav.staff": ("工作人员", "Staff"),
+    "page.leaderboard": ("排行榜", "Leaderboard"),
+    "page.arena": ("擂台赛实时榜", "Live arena board"),
+    "page.honours": ("荣誉榜", "Honours wall"),
+    "page.notices": ("公示与异议", "Publicity and objections"),
+    "page.turnout": ("参评情况", "Turnout and participation"),
+    "page.portal": ("工作人员入口", "Staff portal"),
+    # leaderboard
+    "lb.programme": ("评选活动", "Programme"),
+    "lb.category": ("评选类别", "Category"),
+    "lb.search": ("搜索名称或单位", "Search name or unit"),
+    "lb.count": ("共 {n} 个参评对象，名额 {quota} 个", "{n} nominees, {quota} places"),
+    "lb.rank": ("名次", "Rank"),
+    "lb.nominee": ("参评对象", "Nominee"),
+    "lb.unit": ("所在单位", "Unit"),
+    "lb.composite": ("综合得分", "Composite"),
+    "lb.status": ("状态", "Status"),
+    "lb.votes": ("测评得票", "Votes"),
+    "lb.objections": ("未结异议", "Open objections"),
+    "lb.tie_break": ("并列判定", "Tie-break"),
+    "lb.explain": ("查看得分构成", "Explain a score"),
+    "lb.explain_for": ("{name} 的得分构成（综合得分 {composite}）", "How {name} scored (composite {composite})"),
+    "lb.component": ("构成项", "Component"),
+    "lb.raw": ("原始值", "Raw value"),
+    "lb.normalised": ("标准化值", "Normalised"),
+    "lb.weight": ("权重", "Weight"),
+    "lb.contribution": ("贡献分", "Contribution"),
+    "lb.detail": ("说明", "Detail"),
+    "lb.no_components": ("尚未计算综合得分。", "No composite score computed yet."),
+    "lb.unranked": ("未排名", "unranked"),
+    "lb.featured": ("重点榜单", "Featured boards"),
+    # arena
+    "arena.pick": ("擂台赛", "Arena contest"),
+    "arena.frozen": ("封榜中：{round} 起的轮次成绩暂不公布，揭晓后显示。",
+                     "Board frozen: rounds from {round} on are hidden until the reveal."),
+    "arena.live": ("实时更新中（每秒刷新）", "Live (refreshed every second)"),
+    "arena.contestant": ("选手", "Contestant"),
+    "arena.live_total": ("现场总分", "Live total"),
+    "arena.live_norm": ("现场得分(百分制)", "Live (0-100)"),
+    "arena.prior": ("前期考核", "Prior assessment"),
+    "arena.final": ("最终得分", "Final"),
+    "arena.none": ("暂无擂台赛。", "No arena contest yet."),
+    "arena.weight": ("现场权重 {w}", "Live weight {w}"),
+    # honours
+    "hon.confirmed": ("已表彰", "Confirmed"),
+    "hon.revoked": ("已撤销", "Revoked"),
+    "hon.revoked_reason": ("撤销原因：{reason}", "Revoked: {reason}"),
+    "hon.confirmed_at": ("表彰时间：{when}", "Confirmed {when}"),
+    "hon.history": ("历史记录", "History"),
+    "hon.review": ("复查 {due}：{outcome}", "Review {due}: {outcome}"),
+    "hon.pending": ("待复查", "pending"),
+    "hon.count": ("已表彰 {c} 个，已撤销 {r} 个", "{c} confirmed, {r} revoked"),
+    # notices
+    "ntc.period": ("公示期：{start} 至 {end}（{days} 个工作日）", "Publicity: {start} to {end} ({days} working days)"),
+    "ntc.open": ("公示中", "open"),
+    "ntc.closed": ("已结束", "closed"),
+    "ntc.nominees": ("公示对象", "Nominees in publicity"),
+    "ntc.form": ("实名提出异议", "File an objection under your real name"),
+    "ntc.form_help": ("异议须实名，并留下电话或电子邮箱；联系方式仅供核实，不公开。",
+                      "Objections are filed under real name with a phone or email; contact details are never published."),
+    "ntc.notice": ("公示", "Notice"),
+    "ntc.nominee": ("异议对象", "Nominee"),
+    "ntc.name": ("真实姓名", "Real name"),
+    "ntc.phone": ("电话", "Phone"),
+    "ntc.email": ("电子邮箱", "Email"),
+    "ntc.reason": ("异议事实与理由（至少10字）", "Facts and grounds (at least 10 characters)"),
+    "ntc.attachments": ("附件（可选）", "Attachments (optional)"),
+    "ntc.submit": ("提交异议", "File objection"),
+    "ntc.filed": ("异议已受理，受理编号：{no}", "Objection filed; tracking number: {no}"),
+    "ntc.track": ("按受理编号查询办理状态", "Track an objection by its number"),
+    "ntc.track_no": ("受理编号", "Tracking number"),
+    "ntc.track_btn": ("查询", "Look up"),
+    "ntc.state": ("办理状态：{state}", "State: {state}"),
+    "ntc.none_open": ("当前没有公示中的名单。", "No notice is in its publicity period now."),
+    "ntc.need_contact": ("请填写电话或电子邮箱。", "Enter a phone number or an email."),
+    "ntc.need_fields": ("请填写姓名和至少10字的理由。", "Enter your name and a reason of at least 10 characters."),
+    # turnout
+    "to.round": ("测评轮次", "Voting round"),
+    "to.eligible": ("应参评人数", "Eligible"),
+    "to.cast": ("已投票数", "Ballots cast"),
+    "to.turnout": ("参评率", "Turnout"),
+    "to.invalid": ("废票", "Invalid"),
+    "to.by_unit": ("各单位参评率", "Turnout by unit"),
+    "to.over_time": ("投票进度", "Ballots over time"),
+    "to.hidden": ("本轮票数暂不公开。", "Counts of this round are hidden until published."),
+    "to.state_open": ("进行中", "open"),
+    "to.state_closed": ("已结束", "closed"),
+    "to.time": ("时间", "Time"),
+    "to.unit": ("单位", "Unit"),
+    "to.participation": ("各单位申报情况", "Nominations by unit"),
+    "to.nominations": ("申报数", "Nominations"),
+    # portal
+    "pt.login": ("登录", "Log in"),
+    "pt.token": ("角色令牌（由 exemplar token 签发）", "Role token (issued by `exemplar token`)"),
+    "pt.logout": ("退出登录", "Log out"),
+    "pt.bad_token": ("令牌无法识别：{error}", "The token cannot be read: {error}"),
+    "pt.expired": ("令牌已过期。", "The token has expired."),
+    "pt.who": ("当前用户：{name}（{role}）", "Logged in: {name} ({role})"),
+    "pt.role.organiser": ("组织者", "organiser"),
+    "pt.role.unit": ("申报单位", "unit"),
+    "pt.role.member": ("党员", "member"),
+    "pt.role.judge": ("评委", "judge"),
+    "pt.done": ("操作成功。", "Done."),
+    "pt.error": ("操作失败：{message}", "Failed: {message}"),
+    "pt.unreachable": ("服务暂时无法访问（{service}）：{error}", "The {service} service cannot be reached: {error}"),
+    "pt.submit_nom": ("提交申报", "Submit a nomination"),
+    "pt.nominee_id": ("参评对象编号", "Nominee id"),
+    "pt.nominee_name": ("参评对象名称", "Nominee name"),
+    "pt.unit_name": ("申报单位名称", "Unit name"),
+    "pt.my_noms": ("本单位申报", "Our nominations"),
+    "pt.submitted": ("申报已提交，编号 {id}", "Nomination submitted: {id}"),
+    "pt.ballot": ("民主测评投票", "Cast a peer ballot"),
+    "pt.round": ("测评轮次", "Round"),
+    "pt.no_rounds": ("当前没有进行中的测评。", "No voting round is open."),
+    "pt.approve_up_to": ("最多可选 {n} 人", "Choose up to {n}"),
+    "pt.choose": ("选择", "Choose"),
+    "pt.cast": ("提交选票", "Cast ballot"),
+    "pt.receipt": ("投票成功，回执：{receipt}（请保存，用于核验）", "Ballot counted. Receipt: {receipt} (keep it to check)"),
+    "pt.pending": ("选票已提交，正在计票。回执：{receipt}", "Ballot queued for counting. Receipt: {receipt}"),
+    "pt.check_receipt": ("核验回执", "Check a receipt"),
+    "pt.receipt_no": ("回执编号", "Receipt"),
+    "pt.check": ("核验", "Check"),
+    "pt.voted": ("您已在本轮投票。", "You have voted in this round."),
+    "pt.not_eligible": ("您不在本轮测评名单中。", "You are not on this round's roll."),
+    "pt.assignments": ("我的评分任务", "My scoring assignments"),
+    "pt.no_assignments": ("暂无分配给您的参评对象。", "No nominee is assigned to you."),
+    "pt.recused": ("已回避：{reason}", "Recused: {reason}"),
+    "pt.locked": ("评审组已锁定，不能再修改。", "The panel is locked; scores can no longer change."),
+    "pt.save_scores": ("保存评分", "Save scores"),
+    "pt.review": ("资格审查", "Review nominations"),
+    "pt.approve": ("通过", "Approve"),
+    "pt.return": ("退回修改", "Return"),
+    "pt.reject": ("不予通过", "Reject"),
+    "pt.comment": ("意见", "Comment"),
+    "pt.nomination": ("申报", "Nomination"),
+    "pt.stages": ("阶段管理", "Stages"),
+    "pt.stage": ("阶段", "Stage"),
+    "pt.open_stage": ("开启", "Open"),
+    "pt.close_stage": ("关闭", "Close"),
+    "pt.rounds": ("测评轮次", "Voting rounds"),
+    "pt.open_round": ("开启测评轮次", "Open a voting round"),
+    "pt.round_name": ("轮次名称", "Round name"),
+    "pt.ballot_type": ("投票方式", "Ballot type"),
+    "pt.max_sel": ("最多可选人数", "Maximum selections"),
+    "pt.hours": ("持续小时数", "Hours open"),
+    "pt.close_round": ("结束本轮", "Close round"),
+    "pt.objections": ("异议处理", "Objections"),
+    "pt.no_objections": ("没有待处理的异议。", "No objection to handle."),
+    "pt.outcome": ("处理结论", "Outcome"),
+    "pt.sustained": ("异议成立", "sustained"),
+    "pt.dismissed": ("异议不成立", "dismissed"),
+    "pt.resolve": ("办结", "Resolve"),
+    "pt.reason": ("理由", "Reason"),
+    "pt.investigator": ("调查人", "Investigator"),
+    "pt.assign": ("指派", "Assign"),
+    "pt.findings": ("调查情况", "Findings"),
+    "pt.record": ("记录", "Record"),
+    "pt.publicity": ("发布公示", "Open publicity"),
+    "pt.working_days": ("公示工作日数", "Working days"),
+    "pt.publish": ("发布", "Publish"),
+    "pt.honours": ("荣誉管理", "Honours"),
+    "pt.revoke": ("撤销荣誉", "Revoke"),
+    "pt.revoke_reason": ("撤销原因", "Reason for revocation"),
+    "pt.no_role": ("此令牌的角色没有可用功能。", "This token's role has nothing to do here."),
+}
+
+STATUS: dict[str, tuple[str, str]] = {
+    "submitted": ("已申报", "submitted"),
+    "approved": ("审查通过", "approved"),
+    "returned": ("退回修改", "returned"),
+    "rejected": ("未通过审查", "rejected"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "in_publicity": ("公示中", "in publicity"),
+    "blocked": ("异议待结", "blocked by objection"),
+    "removed": ("公示后取消", "removed"),
+    "confirmed": ("已表彰", "confirmed"),
+    "revoked": ("已撤销", "revoked"),
+    "filed": ("已受理", "filed"),
+    "investigating": ("调查中", "investigating"),
+    "resolved": ("已办结", "resolved"),
+    "sustained": ("异议成立", "sustained"),
+    "dismissed": ("异议不成立", "dismissed"),
+    "open": ("进行中", "open"),
+    "closed": ("已结束", "closed"),
+    "maintained": ("保留", "maintained"),
+    "rectification": ("限期整改", "rectification"),
+    "revoke": ("撤销", "revoke"),
+}
+
+BOARDS: dict[str, tuple[str, str]] = {
+    "model_organ": ("模范机关", "Model organs"),
+    "red_flag_branch": ("先锋红旗党支部", "Red-flag branches"),
+    "demonstration_site": ("先锋党建带群建示范点", "Demonstration sites"),
+    "service_team": ("先锋服务队", "Vanguard service teams"),
+    "excellent_member": ("四好优秀党员", "Four-good members"),
+    "pacesetter": ("高质量发展标兵", "Pacesetters"),
+    "other": ("其他", "Other"),
+}
+
+COMPONENTS: dict[str, tuple[str, str]] = {
+    "basic": ("基础指标", "Basic indicators"),
+    "key_tasks": ("重点任务", "Key tasks"),
+    "business": ("业务工作", "Business performance"),
+    "report": ("述职评议", "Report and appraisal"),
+    "peer_vote": ("民主测评", "Peer ballots"),
+    "judges": ("评委打分", "Judges' scores"),
+}
+
+GRADES: dict[str, tuple[str, str]] = {
+    "excellent": ("优秀", "excellent"),
+    "competent": ("称职", "competent"),
+    "basically_competent": ("基本称职", "basically competent"),
+    "incompetent": ("不称职", "incompetent"),
+}
+
+
+def _pick(table: dict[str, tuple[str, str]], key: str, lang: str) -> str | None:
+    pair = table.get(key)
+    if pair is None:
+        return None
+    return pair[1] if lang == "en" else pair[0]
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **kw) -> str:
+    """The string for key in lang, formatted with kw; an unknown key shows itself (tests catch that)."""
+    text = _pick(STRINGS, key, lang) or key
+    return text.format(**kw) if kw else text
+
+
+def status(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    return _pick(STATUS, code or "", lang) or (code or "")
+
+
+def board(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    return _pick(BOARDS, code or "other", lang) or (code or "")
+
+
+def component(code: str, lang: str = DEFAULT_LANG) -> str:
+    return _pick(COMPONENTS, code, lang) or code
+
+
+def grade(code: str, lang: str = DEFAULT_LANG) -> str:
+    return _pick(GRADES, code, lang) or code
+
+
+def to_shanghai(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:  # MongoDB returns naive UTC datetimes
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI)
+
+
+def fmt_dt(value: datetime | str | None, lang: str = DEFAULT_LANG, *, seconds: bool = False) -> str:
+    """A moment shown in Asia/Shanghai: 2026年11月29日 12:30 or 2026-11-29 12:30."""
+    local = to_shanghai(value)
+    if local is None:
+        return ""
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    if lang == "en":
+        return f"{local:%Y-%m-%d} {clock}"
+    return f"{local.year}年{local.month}月{local.day}日 {clock}"
+
+
+def fmt_date(value: datetime | str | None, lang: str = DEFAULT_LANG) -> str:
+    local = to_shanghai(value) if not (isinstance(value, str) and len(value) == 10) else None
+    if local is None and isinstance(value, str) and len(value) == 10:
+        y, m, d = (int(x) for x in value.split("-"))
+        return f"{y}-{m:02d}-{d:02d}" if lang == "en" else f"{y}年{m}月{d}日"
+    if local is None:
+        return ""
+    return f"{local:%Y-%m-%d}" if lang == "en" else f"{local.year}年{local.month}月{local.day}日"
+
+
+def fmt_num(value: float | int | None, digits: int = 2) -> str:
+    """Numbers with thousands separators and fixed decimals; the same in both languages (zh-CN uses 1,234.56)."""
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    """A share in 0..1 as a percentage."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"

@@ -1,0 +1,1 @@
+"""The dashboard's pages: public ones (no login) and the staff portal."""

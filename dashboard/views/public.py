@@ -1,0 +1,292 @@
+"""Public pages (no login): leaderboard, live arena board, honours wall, publicity notices with objections, turnout.
+
+They read the leaderboard read model only, through cached queries; the objection form is the one service call.
+"""
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from .. import data, i18n
+from ..ui import call, guarded, lang, programme_picker, tr
+from .. import ui
+
+
+def _stamp() -> None:
+    st.caption(tr("app.updated", when=i18n.fmt_dt(datetime.now(UTC), lang(), seconds=True)))
+
+
+# ---- leaderboard -----------------------------------------------------------------------------------------------------
+
+def leaderboard_page() -> None:
+    st.title(tr("page.leaderboard"))
+    prog = programme_picker("lb_programme")
+    if prog is None:
+        return
+    started = time.perf_counter()
+    all_entries = guarded(ui.entries, prog["_id"])
+    featured = data.featured_summary(prog, all_entries)
+    if featured:
+        st.subheader(tr("lb.featured"))
+        cols = st.columns(len(featured))
+        for col, f in zip(cols, featured):
+            with col:
+                st.markdown(f"**{i18n.board(f['category']['board'], lang())} · {_cat_name(f['category'])}**")
+                if not f["leaders"]:
+                    st.caption(tr("app.no_data"))
+                for e in f["leaders"]:
+                    st.markdown(f"{e['rank']}. {e.get('nominee_name', '')} — {e.get('unit_name', '')} "
+                                f"**{i18n.fmt_num(e.get('composite'))}**")
+    cats = data.ordered_categories(prog)
+    if not cats:
+        st.info(tr("app.no_data"))
+        return
+    by_id = {c["category_id"]: c for c in cats}
+    cat_id = st.radio(tr("lb.category"), list(by_id), horizontal=True, key="lb_category",
+                      format_func=lambda cid: f"{i18n.board(by_id[cid].get('board'), lang())} · {_cat_name(by_id[cid])}"
+                      if by_id[cid].get("board") in ("model_organ", "red_flag_branch") else _cat_name(by_id[cid]))
+    cat = by_id[cat_id]
+    rows = [e for e in all_entries if e.get("category_id") == cat_id]
+    search = st.text_input(tr("lb.search"), key="lb_search")
+    table = data.leaderboard_rows(rows, lang(), search)
+    st.caption(tr("lb.count", n=len(rows), quota=cat.get("quota", "—")))
+    if table:
+        frame = pd.DataFrame(table).drop(columns=["id"])
+        st.dataframe(frame, hide_index=True, use_container_width=True,
+                     height=min(38 + 35 * len(frame), 600),
+                     column_config={tr("lb.composite"): st.column_config.NumberColumn(format="%.2f"),
+                                    tr("lb.rank"): st.column_config.NumberColumn(format="%d")})
+    else:
+        st.info(tr("app.no_data"))
+    st.markdown(f"#### {tr('lb.explain')}")
+    ordered = data.sort_entries(rows)
+    if ordered:
+        names = {e["_id"]: (f"{e['rank']}. " if e.get("rank") else "") + (e.get("nominee_name") or e["_id"])
+                 + (f" — {e['unit_name']}" if e.get("unit_name") else "") for e in ordered}
+        chosen = st.selectbox(tr("lb.nominee"), list(names), format_func=names.get, key=f"lb_explain_{cat_id}")
+        entry = next(e for e in ordered if e["_id"] == chosen)
+        _explain(entry)
+    st.caption(f"⏱ {(time.perf_counter() - started) * 1000:.0f} ms")
+    _stamp()
+
+
+def _cat_name(cat: dict) -> str:
+    return (cat.get("name_en") or cat.get("name") or cat["category_id"]) if lang() == "en" else (
+        cat.get("name") or cat["category_id"])
+
+
+def _explain(entry: dict) -> None:
+    name = entry.get("nominee_name") or entry["_id"]
+    st.markdown(f"**{tr('lb.explain_for', name=name, composite=i18n.fmt_num(entry.get('composite')))}**")
+    facts = [f"{tr('lb.rank')}: {entry.get('rank') or tr('lb.unranked')}",
+             f"{tr('lb.status')}: {i18n.status(entry.get('status'), lang())}",
+             f"{tr('lb.votes')}: {data.votes_of(entry) if data.votes_of(entry) is not None else '—'}"]
+    if entry.get("tie_break"):
+        facts.append(f"{tr('lb.tie_break')}: {entry['tie_break']}")
+    if entry.get("open_objections"):
+        facts.append(f"{tr('lb.objections')}: {entry['open_objections']}")
+    st.markdown(" · ".join(facts), help=None)
+    rows = data.explanation_rows(entry, lang())
+    if rows:
+        st.table(pd.DataFrame(rows))
+    else:
+        st.caption(tr("lb.no_components"))
+
+
+# ---- live arena board ------------------------------------------------------------------------------------------------
+
+def arena_page() -> None:
+    st.title(tr("page.arena"))
+    docs = guarded(ui.arenas)
+    if not docs:
+        st.info(tr("arena.none"))
+        return
+    labels = {d["_id"]: d.get("name") or d["_id"] for d in docs}
+    arena_id = st.selectbox(tr("arena.pick"), list(labels), format_func=labels.get, key="arena_pick")
+    _arena_live(arena_id)
+
+
+@st.fragment(run_every=1)
+def _arena_live(arena_id: str) -> None:
+    # Re-runs alone every second; the cached query hits MongoDB at most twice a second whatever the viewers.
+    doc = guarded(ui.arena, arena_id)
+    if doc is None:
+        st.info(tr("arena.none"))
+        return
+    view = data.arena_view(doc)
+    st.subheader(view["name"])
+    if view["frozen"]:
+        st.warning("🔒 " + tr("arena.frozen", round=view.get("frozen_from") or "—"), icon=None)
+    else:
+        st.caption("🟢 " + tr("arena.live"))
+    if view["live_weight"] < 1.0:
+        st.caption(tr("arena.weight", w=i18n.fmt_pct(view["live_weight"], 0)))
+    table = data.arena_table(view, lang())
+    if table:
+        st.table(pd.DataFrame(table).set_index(tr("lb.rank")))
+    st.caption(tr("app.updated", when=i18n.fmt_dt(view.get("updated_at"), lang(), seconds=True)))
+
+
+# ---- honours wall ----------------------------------------------------------------------------------------------------
+
+def honours_page() -> None:
+    st.title(tr("page.honours"))
+    cards = data.honour_cards(guarded(ui.honours), lang())
+    if not cards:
+        st.info(tr("app.no_data"))
+        return
+    confirmed = sum(1 for c in cards if not c["revoked"])
+    st.caption(tr("hon.count", c=confirmed, r=len(cards) - confirmed))
+    cols = st.columns(3)
+    for i, c in enumerate(cards):
+        with cols[i % 3], st.container(border=True):
+            if c["revoked"]:
+                st.markdown(f"~~**{c['nominee_name']}**~~ :red[{tr('hon.revoked')}]")
+                st.markdown(f"~~{c['title']}~~")
+                st.error(tr("hon.revoked_reason", reason=c["reason"]))
+            else:
+                st.markdown(f"🏅 **{c['nominee_name']}**")
+                st.markdown(c["title"])
+            st.caption(c["unit_name"])
+            st.caption(tr("hon.confirmed_at", when=c["confirmed_at"]))
+            if c["history"] or c["reviews"]:
+                with st.expander(tr("hon.history")):
+                    for line in c["history"] + c["reviews"]:
+                        st.write(line)
+    _stamp()
+
+
+# ---- publicity notices and objections --------------------------------------------------------------------------------
+
+def notices_page() -> None:
+    st.title(tr("page.notices"))
+    docs = guarded(ui.notices)
+    if not docs:
+        st.info(tr("app.no_data"))
+    ids = tuple(sorted({nid for n in docs for nid in n.get("nomination_ids") or []}))
+    people = guarded(ui.entries_by_id, ids) if ids else {}
+    now = datetime.now(UTC)
+    open_notices = []
+    for n in docs:
+        is_open = data.notice_is_open(n, now)
+        if is_open:
+            open_notices.append(n)
+        badge = tr("ntc.open") if is_open else tr("ntc.closed")
+        with st.container(border=True):
+            st.markdown(f"**{n.get('title') or n['_id']}** · {badge}")
+            st.caption(tr("ntc.period", start=i18n.fmt_dt(n.get("starts_at"), lang()),
+                          end=i18n.fmt_dt(n.get("ends_at"), lang()), days=n.get("working_days", "")))
+            if n.get("calendar_warning"):
+                st.caption("⚠ " + n["calendar_warning"])
+            rows = []
+            for nid in n.get("nomination_ids") or []:
+                e = people.get(nid, {})
+                rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
+                             tr("lb.unit"): e.get("unit_name", ""), tr("lb.status"): i18n.status(e.get("status"), lang())})
+            if rows:
+                st.table(pd.DataFrame(rows).set_index(tr("lb.rank")))
+    st.divider()
+    _objection_form(open_notices, people)
+    _tracking_lookup()
+
+
+def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
+    st.subheader(tr("ntc.form"))
+    st.caption(tr("ntc.form_help"))
+    if not open_notices:
+        st.info(tr("ntc.none_open"))
+        return
+    labels = {n["_id"]: n.get("title") or n["_id"] for n in open_notices}
+    notice_id = st.selectbox(tr("ntc.notice"), list(labels), format_func=labels.get, key="obj_notice")
+    notice = next(n for n in open_notices if n["_id"] == notice_id)
+    noms = {nid: people.get(nid, {}).get("nominee_name", nid) for nid in notice.get("nomination_ids") or []}
+    with st.form("objection", clear_on_submit=False):
+        nomination_id = st.selectbox(tr("ntc.nominee"), list(noms), format_func=noms.get, key="obj_nominee")
+        name = st.text_input(tr("ntc.name"), key="obj_name")
+        c1, c2 = st.columns(2)
+        phone = c1.text_input(tr("ntc.phone"), key="obj_phone")
+        email = c2.text_input(tr("ntc.email"), key="obj_email")
+        reason = st.text_area(tr("ntc.reason"), key="obj_reason")
+        uploads = st.file_uploader(tr("ntc.attachments"), accept_multiple_files=True, key="obj_files")
+        sent = st.form_submit_button(tr("ntc.submit"), type="primary")
+    if not sent:
+        return
+    if not name.strip() or len(reason.strip()) < 10:
+        st.error(tr("ntc.need_fields"))
+        return
+    if not phone.strip() and not email.strip():
+        st.error(tr("ntc.need_contact"))
+        return
+    files = [("attachments", (f.name, f.getvalue(), f.type or "application/octet-stream")) for f in uploads or []]
+    ok, body = call("publicity", "POST", f"/notices/{notice_id}/objections", files=files or None,
+                    data_={"nomination_id": nomination_id, "name": name.strip(), "phone": phone.strip(),
+                           "email": email.strip(), "reason": reason.strip()})
+    if ok:
+        st.success(tr("ntc.filed", no=body.get("tracking_no", "")))
+        st.cache_data.clear()
+    else:
+        st.error(tr("pt.error", message=body))
+
+
+def _tracking_lookup() -> None:
+    with st.expander(tr("ntc.track")):
+        with st.form("track"):
+            no = st.text_input(tr("ntc.track_no"), key="track_no")
+            go = st.form_submit_button(tr("ntc.track_btn"))
+        if go and no.strip():
+            ok, body = call("publicity", "GET", f"/objections/status/{no.strip()}")
+            if ok:
+                st.info(tr("ntc.state", state=i18n.status(body.get("state"), lang())
+                           if lang() == "en" else body.get("state_label") or i18n.status(body.get("state"), lang())))
+            else:
+                st.error(tr("pt.error", message=body))
+
+
+# ---- turnout and participation ---------------------------------------------------------------------------------------
+
+def turnout_page() -> None:
+    st.title(tr("page.turnout"))
+    docs = guarded(ui.rounds)
+    names = guarded(ui.unit_names)
+    if not docs:
+        st.info(tr("app.no_data"))
+    for r in docs:
+        s = data.round_summary(r)
+        state = tr("to.state_open") if r.get("state") == "open" else tr("to.state_closed")
+        with st.container(border=True):
+            st.markdown(f"**{r.get('name') or r['_id']}** · {state}")
+            if s["hidden"]:
+                st.info(tr("to.hidden"))
+            c = st.columns(4)
+            c[0].metric(tr("to.eligible"), i18n.fmt_num(s["eligible"]))
+            c[1].metric(tr("to.cast"), i18n.fmt_num(s["cast"]))
+            c[2].metric(tr("to.turnout"), i18n.fmt_pct(s["turnout"]))
+            c[3].metric(tr("to.invalid"), i18n.fmt_num(s["invalid"]))
+            left, right = st.columns(2)
+            units = data.turnout_by_unit(r, names)
+            if units:
+                frame = pd.DataFrame(units).rename(columns={"unit": tr("to.unit"), "turnout": tr("to.turnout")})
+                left.markdown(f"**{tr('to.by_unit')}**")
+                left.altair_chart(alt.Chart(frame).mark_bar().encode(
+                    x=alt.X(f"{tr('to.turnout')}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                    y=alt.Y(f"{tr('to.unit')}:N", sort="-x")), use_container_width=True)
+            points = data.history_points(r)
+            if points:
+                frame = pd.DataFrame(points).rename(columns={"at": tr("to.time"), "ballots_cast": tr("to.cast")})
+                right.markdown(f"**{tr('to.over_time')}**")
+                right.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
+                    x=alt.X(f"{tr('to.time')}:T"), y=alt.Y(f"{tr('to.cast')}:Q")), use_container_width=True)
+    progs = guarded(ui.programmes)
+    if progs:
+        st.subheader(tr("to.participation"))
+        rows = data.nominations_by_unit(guarded(ui.entries, progs[0]["_id"]))
+        if rows:
+            frame = pd.DataFrame(rows[:30]).rename(columns={"unit": tr("to.unit"), "nominations": tr("to.nominations")})
+            st.altair_chart(alt.Chart(frame).mark_bar().encode(
+                x=alt.X(f"{tr('to.nominations')}:Q"), y=alt.Y(f"{tr('to.unit')}:N", sort="-x")),
+                use_container_width=True)
+    _stamp()
