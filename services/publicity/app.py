@@ -72,7 +72,8 @@ class NoticeIn(BaseModel):
     category_id: str = Field(min_length=1)
     working_days: int = Field(default=5, ge=1, le=domain.MAX_WORKING_DAYS)
     starts_at: datetime | None = Field(
-        default=None, description="Defaults to now. A past start (up to 60 days) records a publicity held earlier.")
+        default=None, description="Defaults to now; without a zone it is Asia/Shanghai time. "
+                                  "A past start (up to 60 days) records a publicity held earlier.")
     nomination_ids: list[str] | None = Field(default=None, description="Defaults to the top `quota` by rank.")
     contact_office: str = Field(default="市直机关工委组织部", min_length=2, max_length=100)
     contact_phone: str = Field(default="", max_length=40)
@@ -118,6 +119,11 @@ class ReviewOutcomeIn(BaseModel):
 
 def _utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _given(t: datetime) -> datetime:
+    """A time given by a user: without a zone it is Asia/Shanghai time."""
+    return t.replace(tzinfo=domain.SHANGHAI).astimezone(UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def _public_notice(n: dict, now: datetime) -> dict:
@@ -242,7 +248,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
     async def preview_period(request: Request, working_days: int = 5, start: datetime | None = None,
                              fallback_weekends_only: bool = False):
         svc.check_public_rate(request)
-        period = await compute_period(start or now(), working_days, fallback_weekends_only)
+        period = await compute_period(_given(start) if start else now(), working_days, fallback_weekends_only)
         return {"starts_at": period.starts_at.isoformat(), "ends_at": period.ends_at.isoformat(),
                 "days": [d.isoformat() for d in period.days], "warning": period.warning}
 
@@ -314,7 +320,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
                 raise Conflict(f"nomination_ids: {doc['nominee_name']} ({p.nomination_id}) is already in a notice",
                                field="nomination_ids")
         current = now()
-        start = _utc(body.starts_at) if body.starts_at else current
+        start = _given(body.starts_at) if body.starts_at else current
         if start < current - MAX_BACKDATE:
             raise Invalid("starts_at: a notice can be backdated by at most 60 days", field="starts_at")
         if start > current + timedelta(days=90):
