@@ -252,10 +252,10 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     async def close_round(round_id: str, only_if_due: bool = False) -> dict:
         async def txn(s):
             rnd = await get_round(round_id, s)
+            if only_if_due and (rnd.get("state") == "closed" or rnd["closes_at"] > _now()):
+                return rnd  # another replica closed it, or it was extended
             if rnd.get("state") == "closed":
                 raise Conflict(f"round {round_id} is already closed", field="round_id")
-            if only_if_due and rnd["closes_at"] > _now():
-                return rnd
             entries = await bulletin_entries(round_id, s)
             root = domain.bulletin_root(round_id, entries)
             closed_at = _now()
@@ -388,6 +388,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
             await svc.emit(s, tally_event(rnd, {"sequence": 1}), programme_id=body.programme_id, key=rid)
 
         await svc.transact(txn)
+        unit_keys = {u["unit_id"]: u["key"] for u in units}
+        counter.rolls[rid] = {r["mark"]: unit_keys[r["unit_id"]] for r in roll}  # the counter need not read it back
         return round_view(rnd)
 
     @api.get("/rounds", tags=["rounds"], summary="Voting rounds (测评轮次), public")

@@ -9,7 +9,6 @@ nobody to a ballot beyond the batch they arrived in.
 """
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections import defaultdict
@@ -110,8 +109,8 @@ class Counter:
             self.known.clear()
         self.known.update(written)
         self.batches += 1
-        if os.environ.get("VOTING_PROFILE"):
-            self.svc.log.warning("batch", n=len(commands), txn_s=round(time.perf_counter() - t0, 3), phases=self.phases)
+        self.svc.log.debug("ballot batch counted", commands=len(commands), seconds=round(time.perf_counter() - t0, 3),
+                           phases=self.phases)
         for code in {o[0] for o in outcomes.values()} - {"accepted"}:
             n = sum(1 for o in outcomes.values() if o[0] == code)
             self.svc.log.info("ballots refused by the counter", reason=code, count=n)

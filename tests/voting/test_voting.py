@@ -352,3 +352,18 @@ async def test_rate_limits_and_burst_flags(settings, capsys):
         logged = capsys.readouterr().err
         assert "ballot refused" in logged and "rate_limited" in logged
         assert "m1-0" not in logged and "m0-0" not in logged
+
+
+async def test_a_round_closes_by_itself_at_its_closing_time(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=1, per_unit=3, candidates=2)
+        await seed(settings, svc, w)
+        await open_round(settings, client, closes_at=later(seconds=3))
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, "m0-1"))
+        assert r.status_code == 201, r.text
+        closed = await eventually(lambda: svc.db.rounds.find_one({"_id": "r1", "state": "closed"}), timeout=10)
+        bulletin = (await client.get("/rounds/r1/bulletin")).json()
+        assert bulletin["bulletin_root"] == closed["bulletin_root"] == domain.bulletin_root("r1", bulletin["entries"])
+        assert [e["selections"] for e in bulletin["entries"]] == [["n1"]]
+        r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, "m0-2"))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
