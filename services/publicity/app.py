@@ -404,7 +404,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
             objection_url=n.get("objection_url", ""))
 
     @api.get("/notices/{notice_id}/download/{fmt}", tags=["notices"],
-             summary="Download the notice as docx or xlsx (pdf: 501 when no CJK PDF renderer is installed)")
+             summary="Download the notice as docx or xlsx (pdf: 501, no CJK-embedding PDF renderer is installed)")
     async def download(notice_id: str, fmt: str, request: Request):
         svc.check_public_rate(request)
         n = await get_notice_doc(notice_id)
@@ -422,7 +422,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         if fmt == "pdf":
             return JSONResponse({"error": {"code": "not_implemented", "field": "fmt", "message": (
-                "PDF is not offered on this server: no PDF renderer able to embed a CJK font is installed; "
+                "PDF is not offered on this server: no PDF renderer that embeds a CJK font is installed; "
                 "download the notice as docx or xlsx instead")}}, status_code=501)
         raise NotFound("fmt: choose docx, xlsx or pdf", field="fmt")
 

@@ -67,6 +67,7 @@ async def test_notice_objections_closing_and_honours(settings):
         assert "2025年9月26日09:00" in values and "2025年10月9日17:30" in values
         r = await http.get(f"/notices/{nid}/download/pdf")
         assert r.status_code == 501 and "docx" in r.json()["error"]["message"]
+        assert (await http.get(f"/notices/{nid}/download/odt")).status_code == 404
 
         # before the start: a clear refusal with the period's dates
         form = objection_form("nom-b")
