@@ -27,6 +27,11 @@ async def test_nomination_reaches_the_leaderboard(settings):
             running(create_leaderboard, settings) as (board, _):
         r = await nominations.post("/programmes", json=PROGRAMME, headers=auth(settings, "organiser"))
         assert r.status_code == 201, r.text
+        org = auth(settings, "organiser")
+        units = "unit_id,name,parent_id,kind\nu-fgw,市发展和改革委员会机关,,organ\n".encode()
+        r = await nominations.post("/programmes/p2026/units/import", files={"file": ("units.csv", units)}, headers=org)
+        assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+        assert (await nominations.post("/programmes/p2026/stages/nomination/open", headers=org)).status_code == 200
         r = await nominations.post(
             "/programmes/p2026/nominations",
             json={"category_id": "model-organ", "nominee_id": "u-fgw", "nominee_name": "市发展和改革委员会机关",
