@@ -56,9 +56,26 @@ async def test_a_restart_mid_period_still_closes_the_notice_once(settings):
         shown = await eventually(lambda: board.db.notices.find_one({"_id": notice["notice_id"], "state": "closed"}))
         assert shown["blocked"] == ["nom-b"] and sorted(shown["confirmed"]) == ["nom-a", "nom-c"]
 
-    raw = await read_topic(settings, topics.PUBLICITY, min_count=6, timeout=10)
+        # a sustained objection after the end removes the blocked nominee; a review reaches the honours wall
+        ob = (await http.get("/objections", headers=org)).json()["objections"][0]["objection_id"]
+        r = await http.post(f"/objections/{ob}/resolve", json={"outcome": "sustained", "reason": "反映问题属实"},
+                            headers=org)
+        assert r.status_code == 200
+        entries = {e["nomination_id"]: e["status"] for e in (await http.get(f"/notices/{notice['notice_id']}")).json()
+                   ["entries"]}
+        assert entries["nom-b"] == "removed"
+        assert "nom-b" not in {h["nomination_id"] for h in (await http.get("/honours")).json()["honours"]}
+        r = await http.post(f"/honours/{honours['nom-a']['honour_id']}/reviews", json={"due_date": "2027-02-25"},
+                            headers=org)
+        assert r.status_code == 201
+        review_id = r.json()["review_id"]
+        await eventually(lambda: board.db.honours.find_one({"_id": honours["nom-a"]["honour_id"],
+                                                            f"reviews.{review_id}.due_date": "2027-02-25"}))
+
+    raw = await read_topic(settings, topics.PUBLICITY, min_count=9, timeout=10)
     types = [Envelope.model_validate_json(r).type for r in raw]
     assert types.count("HonourConfirmed") == 2 and types.count("PublicityClosed") == 1
+    assert types.count("NomineeRemoved") == 1 and types.count("HonourReviewScheduled") == 1
 
 
 async def test_uploaded_calendar_unknown_years_and_rate_limits(settings):
