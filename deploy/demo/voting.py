@@ -29,6 +29,12 @@ async def seed(ctx: DemoContext) -> None:
         return
     wanted = {c["category_id"]: sum(1 for n in nominations if n["category_id"] == c["category_id"])
               for c in categories}
+    categories = [c for c in categories if wanted[c["category_id"]] > 0]
+    wanted = {cid: n for cid, n in wanted.items() if n > 0}
+    if not categories:
+        ctx.progress("demo: voting skipped (no approved nominations in the board categories)")
+        ctx.data["rounds"] = []
+        return
 
     async def learned():
         body = await ctx.call("GET", "voting", f"/programmes/{pid}/candidates", role="organiser")
@@ -36,7 +42,7 @@ async def seed(ctx: DemoContext) -> None:
         for cand in body["candidates"]:
             have[cand["category_id"]] = have.get(cand["category_id"], 0) + 1
         return body["members_on_roll"] >= len(members) and all(
-            have.get(cid, 0) >= n and have.get(cid, 0) > 0 for cid, n in wanted.items())
+            have.get(cid, 0) >= n for cid, n in wanted.items())
 
     await ctx.until(learned, "voting learning the roll and the approved nominations", timeout=120)
 

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import qrcode
 from fastapi import Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
@@ -619,9 +619,10 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         finally:
             counter.waiters.pop(command.command_id, None)
         if outcome is None:
-            return Response(status_code=202, media_type="application/json", content=(
-                '{"status":"pending","receipt":"%s","round_id":"%s","message":"投票已提交，正在计票 your ballot is '
-                'queued for counting; check the receipt on the bulletin"}' % (command.receipt, round_id)))
+            return JSONResponse(status_code=202, content={
+                "status": "pending", "receipt": command.receipt, "round_id": round_id,
+                "message": "投票已提交，正在计票 your ballot is queued for counting; check the receipt",
+                "check": f"/rounds/{round_id}/receipts/{command.receipt}"})
         code, detail = outcome
         if code == "accepted":
             return {"status": "accepted", "receipt": command.receipt, "round_id": round_id,

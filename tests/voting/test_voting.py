@@ -367,3 +367,25 @@ async def test_a_round_closes_by_itself_at_its_closing_time(settings):
         assert [e["selections"] for e in bulletin["entries"]] == [["n1"]]
         r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, "m0-2"))
         assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+
+
+async def test_the_leaderboard_projects_turnout_and_only_published_counts(settings):
+    from services.leaderboard.app import create_service as create_leaderboard
+
+    async with running(create_service, settings) as (svc, client), \
+            running(create_leaderboard, settings) as (board, _):
+        w = world(units=2, per_unit=3, candidates=2)
+        await seed(settings, svc, w)
+        await open_round(settings, client, counts_hidden=True)
+        for mid in w["members"][:4]:
+            r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=member(settings, mid))
+            assert r.status_code == 201
+        rnd = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "ballots_cast": 4}))
+        assert rnd["counts_hidden"] and rnd["turnout_by_unit"] == {"u0": 1.0, "u1": round(1 / 3, 4)}
+        assert await board.db.entries.count_documents({"vote": {"$exists": True}}) == 0
+        await client.post("/rounds/r1/close", headers=auth(settings, "organiser"))
+        await client.post("/rounds/r1/publish", headers=auth(settings, "organiser"))
+        entry = await eventually(lambda: board.db.entries.find_one({"_id": "n0", "vote.approvals": 4}))
+        assert entry["vote"]["share_of_cast"] == 1.0
+        closed = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "state": "closed"}))
+        assert closed["bulletin_root"]
