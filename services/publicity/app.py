@@ -305,6 +305,9 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
         if body.nomination_ids is not None and not body.nomination_ids:
             raise Invalid("nomination_ids: list at least one nomination, or omit it for the top of the ranking",
                           field="nomination_ids")
+        if not body.nomination_ids and listed_before:
+            raise Conflict(f"category_id: {category['name']} already has a publicity notice; list nomination_ids "
+                           f"explicitly, or use POST /notices/{{id}}/replacements after a removal", field="category_id")
         picked = domain.shortlist(ranked, category["quota"], body.nomination_ids, excluded=listed_before)
         if not picked:
             raise Conflict("category_id: every ranked candidate of this category is already in a notice",

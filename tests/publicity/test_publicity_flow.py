@@ -47,7 +47,9 @@ async def test_notice_objections_closing_and_honours(settings):
         assert datetime.fromisoformat(notice["ends_at"]) == sh(2025, 10, 9, 17, 30)
         assert notice["title"] == "关于2025年度“模范机关”评选结果的公示"
 
-        # a nominee can be in one notice only
+        # a nominee can be in one notice only; a second top-of-ranking notice is refused
+        r = await http.post("/notices", json=body, headers=org)
+        assert r.status_code == 409 and "already has a publicity notice" in r.json()["error"]["message"]
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"]}, headers=org)
         assert r.status_code == 409 and r.json()["error"]["field"] == "nomination_ids"
 
