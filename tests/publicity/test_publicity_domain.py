@@ -1,9 +1,13 @@
 """Table-driven tests of the publicity rules: working days, the calendar file, windows, closing, resolution."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import chinese_calendar
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from services.publicity import domain
 from services.publicity.domain import SHANGHAI, YearCalendar
@@ -180,3 +184,21 @@ def test_notice_text_lists_names_units_period_and_contact():
     assert "公示期为2025年9月26日至2025年10月9日（共5个工作日" in plain and "17:30" in plain
     assert "联系单位：市直机关工委组织部；联系电话：0571-12345678" in plain
     assert "真实姓名" in plain and "2个单位" in plain
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 11, 30)),
+       n=st.integers(min_value=1, max_value=10))
+def test_periods_count_exactly_the_working_days_and_skip_none(start, n):
+    start = start.replace(tzinfo=SHANGHAI)
+    period = domain.publicity_period(start, n)
+    assert len(period.days) == n and list(period.days) == sorted(set(period.days))
+    assert all(chinese_calendar.is_workday(d) for d in period.days)
+    first = start.date() if start.time() < domain.DAY_ONE_CUTOFF else start.date() + timedelta(days=1)
+    d, between = first, []
+    while d <= period.last_day:
+        if chinese_calendar.is_workday(d):
+            between.append(d)
+        d += timedelta(days=1)
+    assert between == list(period.days)
+    assert period.ends_at > period.starts_at
