@@ -89,7 +89,8 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
     prefix = "bench" + uuid4().hex[:6]
     port = free_port()
     env = {**os.environ, **servers.env(), "EXEMPLAR_DB_PREFIX": prefix, "EXEMPLAR_TOPIC_PREFIX": prefix,
-           "EXEMPLAR_HTTP_PORT": str(port), "EXEMPLAR_LOG_LEVEL": "WARNING", "EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2"}
+           "EXEMPLAR_HTTP_PORT": str(port), "EXEMPLAR_LOG_LEVEL": "WARNING",
+           "EXEMPLAR_VOTING_RATE_PER_ADDRESS": "10000000", "EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2"}
     os.environ.update({k: v for k, v in env.items() if k.startswith("EXEMPLAR_")})
     settings = Settings()
     cfg = VotingConfig()
@@ -175,17 +176,19 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
                 break
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
+        http_result = await http_path(args, settings, base, db) if args.http_ballots else {}
         rnd = await db.rounds.find_one({"_id": "bench"})
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in cands}
         ok = (tally.get("ballots_cast") == args.members and counted == truth
-              and (tally.get("refused") or {}).get("already_voted", 0) == extra)
+              and (tally.get("refused") or {}).get("already_voted", 0) == extra
+              and (not http_result or http_result["http_counted"] == http_result["http_ballots"]))
         return {"members": args.members, "commands_pushed": len(pushed), "redelivered": extra,
                 "second_ballots": extra, "roll_learned_s": round(learned, 1), "round_opened_s": round(opened, 1),
                 "produce_s": round(produced, 2), "counted_s": round(elapsed, 2),
                 "ballots_per_s": round(args.members / elapsed), "commands_per_s": round(len(pushed) / elapsed),
                 "ballots_cast": tally.get("ballots_cast"), "refused": tally.get("refused"),
-                "tally_matches_ground_truth": ok, "tally_sequence": tally.get("sequence")}
+                "tally_matches_ground_truth": ok, "tally_sequence": tally.get("sequence"), **http_result}
     finally:
         await mongo.close()
         if proc is not None:
@@ -197,6 +200,44 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
         if ctx is not None:
             server.should_exit = True
             await ctx
+
+
+async def http_path(args: argparse.Namespace, settings: Settings, base: str, db) -> dict:
+    """The HTTP path: members cast with their tokens, each request answered once its ballot is counted."""
+    n = min(args.http_ballots, args.members)
+    organiser = {"Authorization": f"Bearer {issue_token(settings, role='organiser', subject='bench')}"}
+    voters = [f"m{i:06d}" for i in range(n)]
+    async with httpx.AsyncClient(base_url=base, timeout=120,
+                                 limits=httpx.Limits(max_connections=args.http_concurrency)) as http:
+        r = await http.post("/rounds", headers=organiser, json={
+            "round_id": "bench-http", "programme_id": PID, "name": "HTTP 测评", "category_ids": ["organ"],
+            "ballot_type": "approval", "eligibility": {"mode": "members", "member_ids": voters},
+            "closes_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
+        r.raise_for_status()
+        tokens = [issue_token(settings, role="member", subject=m, member_id=m) for m in voters]
+        gate = asyncio.Semaphore(args.http_concurrency)
+        statuses: dict[int, int] = {}
+
+        async def cast(token: str) -> None:
+            async with gate:
+                for attempt in range(3):
+                    try:
+                        resp = await http.post("/rounds/bench-http/ballots", json={"selections": ["n000"]},
+                                               headers={"Authorization": f"Bearer {token}"})
+                        break
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # a kept-alive connection the server closed; a repeat that finds the ballot counted
+                        # answers 409 already_voted, so a retry never counts twice
+                        if attempt == 2:
+                            raise
+                statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(cast(t) for t in tokens))
+        elapsed = time.perf_counter() - started
+    tally = await db.tallies.find_one({"_id": "bench-http"}) or {}
+    return {"http_ballots": n, "http_statuses": statuses, "http_counted": tally.get("ballots_cast"),
+            "http_ballots_per_s": round(n / elapsed)}
 
 
 def _end_leftovers(root: Path) -> None:
@@ -222,6 +263,8 @@ def main() -> None:
     ap.add_argument("--duplicates", type=float, default=0.02, help="share of redelivered and of second ballots")
     ap.add_argument("--timeout", type=float, default=180)
     ap.add_argument("--in-process", action="store_true", help="run the service in this process")
+    ap.add_argument("--http-ballots", type=int, default=2000, help="also cast this many over HTTP (0: skip)")
+    ap.add_argument("--http-concurrency", type=int, default=32)
     args = ap.parse_args()
     args.members = max(100, min(args.members, 500_000))
     root = Path(tempfile.mkdtemp(prefix="voting-bench-"))

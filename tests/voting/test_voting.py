@@ -389,3 +389,17 @@ async def test_the_leaderboard_projects_turnout_and_only_published_counts(settin
         assert entry["vote"]["share_of_cast"] == 1.0
         closed = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "state": "closed"}))
         assert closed["bulletin_root"]
+
+
+async def test_a_malformed_cast_command_goes_to_the_dead_letter_topic_and_the_rest_count(settings):
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=1, per_unit=2, candidates=2)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        good = CastBallot(command_id=uuid4().hex, round_id="r1",
+                          mark=domain.voter_mark(svc.voting_config.ballot_secret, "r1", "m0-0"),
+                          receipt=domain.new_receipt(), selections=["n0"]).model_dump_json().encode()
+        await publish_raw(settings, topics.BALLOTS, [b'{"not": "a command"}', good])
+        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 1}))
+        letters = [json.loads(x) for x in await read_topic(settings, topics.DEAD_LETTER, min_count=1)]
+        assert letters and letters[0]["consumer"] == "voting" and "CastBallot" in letters[0]["reason"]
