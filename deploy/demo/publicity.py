@@ -19,7 +19,9 @@ def _category(ctx: DemoContext, name: str, board: str) -> dict | None:
 async def _shortlist(ctx: DemoContext, category_id: str) -> list[dict]:
     body = await ctx.call("GET", SERVICE, f"/programmes/{ctx.programme_id}/shortlists", role="organiser")
     for c in body.get("categories", []):
-        if c["category_id"] == category_id and c["standings"]:
+        top = c["standings"][:max(2, int(c.get("quota") or 2))]
+        # the names come from NominationSubmitted on another topic: wait until the top ones are known too
+        if c["category_id"] == category_id and top and all(s["nominee_name"] for s in top):
             return c["standings"]
     return []
 
