@@ -316,6 +316,9 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
             {"_id": {"$in": [p.nomination_id for p in picked]}}).to_list()}
         for p in picked:
             doc = docs.get(p.nomination_id)
+            if doc is None and not body.nomination_ids:
+                raise Conflict(f"category_id: the ranking lists nomination {p.nomination_id}, whose details have not "
+                               f"reached the publicity service yet; try again shortly", field="category_id")
             if doc is None or doc.get("category_id") != body.category_id:
                 raise NotFound(f"nomination_ids: nomination {p.nomination_id} is not a known nomination of "
                                f"{category['name']}", field="nomination_ids")
