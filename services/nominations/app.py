@@ -69,6 +69,11 @@ def refuse(r: d.Refusal) -> DomainError:
     return ERRORS[r.kind](r.message, field=r.field)
 
 
+def in_programme(pid: str) -> dict:
+    """The rows of one programme in the units and members collections: a range of the _id index."""
+    return {"_id": {"$gte": f"{pid}:", "$lt": f"{pid};"}}
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -130,8 +135,8 @@ def create_service(settings: Settings | None = None) -> Service:
         await svc.db.nominations.create_index("active_key", unique=True)
         await svc.db.nominations.create_index([("programme_id", 1), ("unit_id", 1)])
         await svc.db.nominations.create_index([("programme_id", 1), ("category_id", 1), ("status", 1)])
-        await svc.db.units.create_index("programme_id")
-        await svc.db.members.create_index([("programme_id", 1), ("unit_id", 1)])
+        # units and members have no secondary index: their _id is "<programme_id>:<id>", so a programme's rows
+        # are an _id range (see in_programme); a secondary index triples the time of a 10,000-row import.
 
     # ---- helpers --------------------------------------------------------------------------------------
     async def get_programme(pid: str, s=None) -> dict:
@@ -141,7 +146,7 @@ def create_service(settings: Settings | None = None) -> Service:
         return doc
 
     async def parents_of(pid: str) -> dict[str, str | None]:
-        docs = await svc.db.units.find({"programme_id": pid}, {"unit_id": 1, "parent_id": 1}).to_list()
+        docs = await svc.db.units.find(in_programme(pid), {"unit_id": 1, "parent_id": 1}).to_list()
         return {u["unit_id"]: u.get("parent_id") for u in docs}
 
     async def scope(pid: str, who: Principal) -> set[str] | None:
@@ -354,7 +359,7 @@ def create_service(settings: Settings | None = None) -> Service:
         pos, problem = d.map_headers(rows[0], d.UNIT_HEADERS)
         if problem:
             raise Invalid(problem.message, field=problem.field)
-        stored = await svc.db.units.find({"programme_id": programme_id},
+        stored = await svc.db.units.find(in_programme(programme_id),
                                          {"_id": 0, "unit_id": 1, "name": 1, "parent_id": 1, "kind": 1}).to_list()
         known = {u["unit_id"]: u for u in stored}
         units, bad = d.parse_units(rows[1:], pos, known)
@@ -376,7 +381,7 @@ def create_service(settings: Settings | None = None) -> Service:
         if problem:
             raise Invalid(problem.message, field=problem.field)
         unit_ids = set(await parents_of(programme_id))
-        stored = await svc.db.members.find({"programme_id": programme_id},
+        stored = await svc.db.members.find(in_programme(programme_id),
                                            {"_id": 0, "member_id": 1, "name": 1, "unit_id": 1}).to_list()
         known = {m["member_id"]: m for m in stored}
         members, bad = d.parse_members(rows[1:], pos, unit_ids)
@@ -412,7 +417,7 @@ def create_service(settings: Settings | None = None) -> Service:
     async def units_tree(programme_id: str, request: Request, flat: bool = False):
         svc.check_public_rate(request)
         await get_programme(programme_id)
-        units = await svc.db.units.find({"programme_id": programme_id},
+        units = await svc.db.units.find(in_programme(programme_id),
                                         {"_id": 0, "programme_id": 0}).sort("unit_id", 1).to_list()
         return units if flat else d.build_tree(units)
 
@@ -422,7 +427,7 @@ def create_service(settings: Settings | None = None) -> Service:
                            who: Principal = Depends(require("organiser", "unit"))):
         await get_programme(programme_id)
         allowed = await scope(programme_id, who)
-        q: dict[str, Any] = {"programme_id": programme_id}
+        q: dict[str, Any] = in_programme(programme_id)
         if unit_id:
             if allowed is not None and unit_id not in allowed:
                 raise Forbidden(f"unit {unit_id} is outside your unit's subtree", field="unit_id")
