@@ -34,14 +34,14 @@ if choice != current:
 
 pages = {
     tr("nav.public"): [
-        st.Page(leaderboard_page, title=tr("page.leaderboard"), icon="🏆", url_path="leaderboard", default=True),
-        st.Page(arena_page, title=tr("page.arena"), icon="🎤", url_path="arena"),
-        st.Page(honours_page, title=tr("page.honours"), icon="🏅", url_path="honours"),
-        st.Page(notices_page, title=tr("page.notices"), icon="📢", url_path="notices"),
-        st.Page(turnout_page, title=tr("page.turnout"), icon="📊", url_path="turnout"),
+        st.Page(leaderboard_page, title=tr("page.leaderboard"), icon=":material/leaderboard:", default=True),
+        st.Page(arena_page, title=tr("page.arena"), icon=":material/mic:", url_path="arena"),
+        st.Page(honours_page, title=tr("page.honours"), icon=":material/workspace_premium:", url_path="honours"),
+        st.Page(notices_page, title=tr("page.notices"), icon=":material/campaign:", url_path="notices"),
+        st.Page(turnout_page, title=tr("page.turnout"), icon=":material/bar_chart:", url_path="turnout"),
     ],
     tr("nav.staff"): [
-        st.Page(portal_page, title=tr("page.portal"), icon="🔐", url_path="portal"),
+        st.Page(portal_page, title=tr("page.portal"), icon=":material/lock:", url_path="portal"),
     ],
 }
 st.navigation(pages).run()

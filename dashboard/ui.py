@@ -111,7 +111,13 @@ def programme_picker(key: str = "programme") -> dict | None:
     labels = {p["_id"]: f"{p.get('name') or p['_id']}（{p.get('year', '')}）" if lang() == "zh"
               else f"{p.get('name') or p['_id']} ({p.get('year', '')})" for p in progs}
     ids = list(labels)
-    chosen = st.selectbox(tr("lb.programme"), ids, format_func=labels.get, key=key)
+    wanted = st.query_params.get("programme")  # a deep link picks the programme: ?programme=<id>
+    if wanted and wanted not in labels and not st.session_state.get(f"_refreshed_{wanted}"):
+        st.session_state[f"_refreshed_{wanted}"] = True  # a programme newer than the cache: read once more
+        programmes.clear()
+        return programme_picker(key)
+    index = ids.index(wanted) if wanted in ids else 0
+    chosen = st.selectbox(tr("lb.programme"), ids, index=index, format_func=labels.get, key=key)
     return next(p for p in progs if p["_id"] == chosen)
 
 

@@ -70,14 +70,14 @@ def _unit(token: str, claims: dict) -> None:
         cat = _category_picker(prog, "unit_category")
         if cat is not None:
             with st.form("nominate"):
-                nominee_id = st.text_input(tr("pt.nominee_id"), key="nom_id")
-                nominee_name = st.text_input(tr("pt.nominee_name"), key="nom_name")
-                unit_name = st.text_input(tr("pt.unit_name"), value=claims.get("name", ""), key="nom_unit")
+                nominee_id = st.text_input(tr("pt.nominee_id"), key="nom_id", help=tr("pt.nominee_id_help"))
+                materials = st.text_area(tr("pt.materials"), key="nom_materials", height=150)
                 go = st.form_submit_button(tr("pt.submit_nom"), type="primary")
             if go:
+                # The nominee's name and unit come from the organisation tree and roll in the nominations service.
                 ok, body = call("nominations", "POST", f"/programmes/{prog['_id']}/nominations", token=token,
                                 json={"category_id": cat["category_id"], "nominee_id": nominee_id.strip(),
-                                      "nominee_name": nominee_name.strip(), "unit_name": unit_name.strip()})
+                                      "materials": materials.strip()})
                 if show_result(ok, body, tr("pt.submitted", id=body.get("nomination_id", "") if ok else "")):
                     st.cache_data.clear()
     st.subheader(tr("pt.my_noms"))
@@ -201,16 +201,19 @@ def _judge(token: str, claims: dict) -> None:
 # ---- organiser ------------------------------------------------------------------------------------------------------
 
 def _organiser(token: str, claims: dict) -> None:
-    tabs = st.tabs([tr("pt.review"), tr("pt.rounds"), tr("pt.publicity"), tr("pt.objections"), tr("pt.honours")])
+    tabs = st.tabs([tr("pt.review"), tr("pt.stages"), tr("pt.rounds"), tr("pt.publicity"), tr("pt.objections"),
+                    tr("pt.honours")])
     with tabs[0]:
         _review(token)
     with tabs[1]:
-        _rounds(token)
+        _stages(token)
     with tabs[2]:
-        _publicity(token)
+        _rounds(token)
     with tabs[3]:
-        _objections(token)
+        _publicity(token)
     with tabs[4]:
+        _objections(token)
+    with tabs[5]:
         _honours(token)
 
 
@@ -240,6 +243,31 @@ def _review(token: str) -> None:
                         json={field: comment.strip()})
         if show_result(ok, body):
             st.cache_data.clear()
+
+
+STAGES = ("nomination", "review", "voting", "judging", "publicity")
+
+
+def _stages(token: str) -> None:
+    prog = ui.programme_picker("stage_programme")
+    if prog is None:
+        return
+    windows = {w.get("stage"): w for w in prog.get("stages") or []}
+    with st.form("stage"):
+        stage = st.selectbox(tr("pt.stage"), STAGES, key="stage_pick", format_func=lambda x: tr(f"pt.stage.{x}"))
+        w = windows.get(stage)
+        if w:
+            st.caption(f"{i18n.fmt_dt(w.get('opens_at'), lang())} – {i18n.fmt_dt(w.get('closes_at'), lang())}")
+        c1, c2 = st.columns(2)
+        do_open = c1.form_submit_button(tr("pt.open_stage"), type="primary")
+        do_close = c2.form_submit_button(tr("pt.close_stage"))
+    if do_open or do_close:
+        action = "open" if do_open else "close"
+        ok, res = call("nominations", "POST", f"/programmes/{prog['_id']}/stages/{stage}/{action}", token=token)
+        show_result(ok, res)
+        if ok and isinstance(res, dict) and res.get("warnings"):
+            for warning in res["warnings"]:
+                st.warning(str(warning))
 
 
 def _rounds(token: str) -> None:

@@ -35,7 +35,7 @@ def leaderboard_page() -> None:
         cols = st.columns(len(featured))
         for col, f in zip(cols, featured):
             with col:
-                st.markdown(f"**{i18n.board(f['category']['board'], lang())} · {_cat_name(f['category'])}**")
+                st.markdown(f"**{_board_label(f['category'])}**")
                 if not f["leaders"]:
                     st.caption(tr("app.no_data"))
                 for e in f["leaders"]:
@@ -47,8 +47,7 @@ def leaderboard_page() -> None:
         return
     by_id = {c["category_id"]: c for c in cats}
     cat_id = st.radio(tr("lb.category"), list(by_id), horizontal=True, key="lb_category",
-                      format_func=lambda cid: f"{i18n.board(by_id[cid].get('board'), lang())} · {_cat_name(by_id[cid])}"
-                      if by_id[cid].get("board") in ("model_organ", "red_flag_branch") else _cat_name(by_id[cid]))
+                      format_func=lambda cid: _board_label(by_id[cid]))
     cat = by_id[cat_id]
     rows = [e for e in all_entries if e.get("category_id") == cat_id]
     search = st.text_input(tr("lb.search"), key="lb_search")
@@ -58,7 +57,9 @@ def leaderboard_page() -> None:
         frame = pd.DataFrame(table).drop(columns=["id"])
         st.dataframe(frame, hide_index=True, use_container_width=True,
                      height=min(38 + 35 * len(frame), 600),
-                     column_config={tr("lb.composite"): st.column_config.NumberColumn(format="%.2f"),
+                     column_config={**{i18n.component(c, lang()): st.column_config.NumberColumn(format="%.2f")
+                                       for c in data.component_columns(rows)},
+                                    tr("lb.composite"): st.column_config.NumberColumn(format="%.2f"),
                                     tr("lb.rank"): st.column_config.NumberColumn(format="%d")})
     else:
         st.info(tr("app.no_data"))
@@ -70,8 +71,14 @@ def leaderboard_page() -> None:
         chosen = st.selectbox(tr("lb.nominee"), list(names), format_func=names.get, key=f"lb_explain_{cat_id}")
         entry = next(e for e in ordered if e["_id"] == chosen)
         _explain(entry)
-    st.caption(f"⏱ {(time.perf_counter() - started) * 1000:.0f} ms")
+    st.caption(tr("lb.timing", ms=f"{(time.perf_counter() - started) * 1000:.0f}"))
     _stamp()
+
+
+def _board_label(cat: dict) -> str:
+    """The category's name, prefixed by its board's name when the two differ."""
+    board, name = i18n.board(cat.get("board"), lang()), _cat_name(cat)
+    return name if cat.get("board") in (None, "other") or board == name else f"{board} · {name}"
 
 
 def _cat_name(cat: dict) -> str:
@@ -120,9 +127,9 @@ def _arena_live(arena_id: str) -> None:
     view = data.arena_view(doc)
     st.subheader(view["name"])
     if view["frozen"]:
-        st.warning("🔒 " + tr("arena.frozen", round=view.get("frozen_from") or "—"), icon=None)
+        st.warning(":material/lock: " + tr("arena.frozen", round=view.get("frozen_from") or "—"), icon=None)
     else:
-        st.caption("🟢 " + tr("arena.live"))
+        st.caption(":material/sensors: " + tr("arena.live"))
     if view["live_weight"] < 1.0:
         st.caption(tr("arena.weight", w=i18n.fmt_pct(view["live_weight"], 0)))
     table = data.arena_table(view, lang())
@@ -149,7 +156,7 @@ def honours_page() -> None:
                 st.markdown(f"~~{c['title']}~~")
                 st.error(tr("hon.revoked_reason", reason=c["reason"]))
             else:
-                st.markdown(f"🏅 **{c['nominee_name']}**")
+                st.markdown(f":material/workspace_premium: **{c['nominee_name']}**")
                 st.markdown(c["title"])
             st.caption(c["unit_name"])
             st.caption(tr("hon.confirmed_at", when=c["confirmed_at"]))
@@ -181,7 +188,7 @@ def notices_page() -> None:
             st.caption(tr("ntc.period", start=i18n.fmt_dt(n.get("starts_at"), lang()),
                           end=i18n.fmt_dt(n.get("ends_at"), lang()), days=n.get("working_days", "")))
             if n.get("calendar_warning"):
-                st.caption("⚠ " + n["calendar_warning"])
+                st.caption(":material/warning: " + n["calendar_warning"])
             rows = []
             for nid in n.get("nomination_ids") or []:
                 e = people.get(nid, {})
