@@ -9,6 +9,7 @@ from shared.contracts.nominations import (
     NominationSubmitted,
     NominationWithdrawn,
     ProgrammeDefined,
+    StageChanged,
 )
 from shared.service import Service
 
@@ -28,6 +29,13 @@ def register(svc: Service) -> None:
             return
         doc = e.model_dump(mode="json")
         await svc.db.programmes.update_one({"_id": e.programme_id}, {"$set": doc}, upsert=True, session=s)
+
+    @svc.on(StageChanged)
+    async def stage_changed(env: Envelope, e: StageChanged, s) -> None:
+        """The public portal shows which stage (申报, 资格审查, ...) is open."""
+        await svc.db.programmes.update_one(
+            {"_id": e.programme_id},
+            {"$set": {f"stage_state.{e.stage}": e.state, "stage_changed_at": env.occurred_at}}, upsert=True, session=s)
 
     @svc.on(NominationSubmitted)
     async def submitted(env: Envelope, e: NominationSubmitted, s) -> None:
