@@ -126,8 +126,11 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
             t0 = time.perf_counter()
             envs = world(args.members, args.candidates, args.quota, args.units)
             await produce(settings, topics.NOMINATIONS, [(e.key.encode(), e.model_dump_json().encode()) for e in envs])
+            setup_deadline = time.perf_counter() + args.setup_timeout
             while (await db.members.count_documents({}) < args.members
                    or await db.nominations.count_documents({"status": "approved"}) < args.candidates):
+                if time.perf_counter() > setup_deadline:
+                    raise TimeoutError(f"the voting service did not learn the roll within {args.setup_timeout}s")
                 await asyncio.sleep(0.2)
             learned = time.perf_counter() - t0
             token = issue_token(settings, role="organiser", subject="bench")
@@ -261,7 +264,8 @@ def main() -> None:
     ap.add_argument("--quota", type=int, default=5)
     ap.add_argument("--units", type=int, default=100)
     ap.add_argument("--duplicates", type=float, default=0.02, help="share of redelivered and of second ballots")
-    ap.add_argument("--timeout", type=float, default=180)
+    ap.add_argument("--timeout", type=float, default=180, help="seconds allowed for counting")
+    ap.add_argument("--setup-timeout", type=float, default=600, help="seconds allowed for learning the roll")
     ap.add_argument("--in-process", action="store_true", help="run the service in this process")
     ap.add_argument("--http-ballots", type=int, default=2000, help="also cast this many over HTTP (0: skip)")
     ap.add_argument("--http-concurrency", type=int, default=32)

@@ -169,7 +169,6 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 {"candidates.nomination_id": e.nomination_id, "state": "open"},
                 {"$set": {"candidates.$[c].withdrawn": True}},
                 array_filters=[{"c.nomination_id": e.nomination_id}], session=s)
-            counter.rolls.clear()
 
     # ---- counting: cast commands in batches ---------------------------------------------------------------
     @svc.broker.subscriber(svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True,

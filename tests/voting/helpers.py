@@ -56,4 +56,4 @@ async def seed(settings, svc, w: dict) -> None:
         m = await svc.db.members.count_documents({})
         return n == len(w["nominations"]) and m == len(w["members"])
 
-    await eventually(learned, timeout=20)
+    await eventually(learned, timeout=60)
