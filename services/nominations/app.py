@@ -506,6 +506,16 @@ def create_service(settings: Settings | None = None) -> Service:
                "history": [{"at": now(), "action": "submit", "by": who.subject, "comment": ""}]}
 
         async def txn(s):
+            # Serialise submissions of one unit in one category (two at once must not both pass the unit limit):
+            # both transactions write this document, so one of them conflicts and is retried, then recounts.
+            await svc.db.unit_slots.update_one({"_id": f"{programme_id}|{body.category_id}|{submitting}"},
+                                               {"$inc": {"writes": 1}}, upsert=True, session=s)
+            limit = category.get("unit_limit")
+            if limit is not None and await svc.db.nominations.count_documents(
+                    {"programme_id": programme_id, "category_id": body.category_id, "unit_id": submitting,
+                     "status": {"$in": list(d.ACTIVE)}}, session=s) >= limit:
+                raise Conflict(f"unit {submitting} has reached its limit of {limit} nomination(s) in this category",
+                               field="unit_id")
             try:
                 await svc.db.nominations.insert_one(doc, session=s)
             except DuplicateKeyError:

@@ -247,3 +247,20 @@ async def test_nominations_eligibility_attachments_review_and_reads(settings):
             assert t in kinds, t
         resub = [e for e in evs if e["type"] == "NominationSubmitted" and e["key"] == organ["nomination_id"]]
         assert [e["payload"]["resubmission"] for e in resub] == [False, True]
+
+
+async def test_concurrent_submissions_respect_the_unit_limit(settings):
+    import asyncio
+
+    async with running(create_service, settings) as (svc, http):
+        await setup_programme(http, settings)
+        czj = auth(settings, "unit", unit_id="u-czj")
+        base = f"/programmes/{PID}/nominations"
+        # red-flag-branch allows 2 per unit; three different branches at once: exactly two pass
+        await http.post("/programmes/%s/units/import" % PID, headers=auth(settings, "organiser"), files={
+            "file": ("u.csv", b"unit_id,name,parent_id,kind\nu-czj-b3,\xe7\xac\xac\xe4\xb8\x89\xe6\x94\xaf\xe9\x83\xa8,u-czj,branch\n")})
+        results = await asyncio.gather(*[http.post(base, json={"category_id": "red-flag-branch", "nominee_id": b},
+                                                   headers=czj) for b in ("u-czj-b1", "u-czj-b2", "u-czj-b3")])
+        assert sorted(r.status_code for r in results) == [201, 201, 409], [r.text for r in results]
+        assert "limit of 2" in next(r for r in results if r.status_code == 409).json()["error"]["message"]
+        assert await svc.db.nominations.count_documents({"unit_id": "u-czj"}) == 2
