@@ -1,0 +1,34 @@
+"""A stack of its own for the fault suite (its servers get restarted, so they must not be the session's)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from deploy.stack import Stack
+from shared.settings import Settings
+from tests.reliability.faults import signal_group
+
+
+@pytest.fixture(scope="module")
+def stack():
+    root = Path(tempfile.mkdtemp(prefix="exemplar-faults-"))
+    st = Stack(root, services=("nominations", "leaderboard"), dashboard=False, prefix="faults",
+               extra_env={"EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2", "EXEMPLAR_LOG_LEVEL": "INFO"})
+    st.start()
+    try:
+        yield st
+    finally:
+        processes = list(st.processes.values()) + list(st.servers.processes if st.servers else [])
+        for mp in processes:
+            signal_group(mp, 15)
+        st.processes.clear()
+        if st.servers:
+            st.servers.processes.clear()
+
+
+@pytest.fixture
+def stack_settings(stack) -> Settings:
+    return Settings(kafka_bootstrap=stack.servers.kafka_bootstrap, mongo_url=stack.servers.mongo_url,
+                    db_prefix=stack.prefix, topic_prefix=stack.prefix, log_level="WARNING")
