@@ -120,6 +120,10 @@ def public_nomination(doc: dict) -> dict:
 def public_programme(doc: dict) -> dict:
     out = {k: v for k, v in doc.items() if k != "_id"}
     out["programme_id"] = doc["_id"]
+    for st in out.get("stages", []):  # stored in UTC, shown in Asia/Shanghai
+        st["opens_at_local"] = st["opens_at"].astimezone(d.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        st["closes_at_local"] = st["closes_at"].astimezone(d.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        st["label"] = d.STAGE_LABELS[st["stage"]]
     return out
 
 

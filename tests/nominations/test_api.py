@@ -33,6 +33,7 @@ async def test_programme_definition_validation_upload_and_versions(settings):
         assert demo["name"] == "2026年度市直机关创先争优评选" and demo["version"] == 1
         assert [c["name"] for c in demo["categories"]] == ["模范机关", "先锋红旗党支部"]
         assert len(demo["categories"][0]["criteria"]) == 5  # 五强五带头
+        assert demo["stages"][0]["opens_at_local"] == "2026-03-02 09:00" and demo["stages"][0]["label"] == "申报"
         r = await http.post("/programmes/upload", files={"file": ("p.yaml", DEMO_YAML.read_bytes())}, headers=org)
         assert r.status_code == 409 and r.json()["error"]["field"] == "programme_id"
         r = await http.post("/programmes/upload", files={"file": ("p.json", b"{not json")}, headers=org)
