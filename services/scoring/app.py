@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from uuid import uuid4
 from datetime import UTC, datetime
 
 from fastapi import Depends, Request
@@ -96,12 +97,11 @@ def create_service(settings: Settings | None = None) -> Service:
 
     # ---- helpers ---------------------------------------------------------------------------------------------------
     async def mark_dirty(s, programme_id: str, category_id: str) -> None:
-        t = time.time()
-        await svc.db.dirty.update_one(
-            {"_id": f"{programme_id}:{category_id}"},
-            {"$set": {"programme_id": programme_id, "category_id": category_id, "last_at": t},
-             "$setOnInsert": {"first_at": t}, "$inc": {"v": 1}},
-            upsert=True, session=s)
+        # One mark per change, never an update of a shared document: concurrent transactions (many judges scoring
+        # one category) would otherwise conflict on it and retry each other to a standstill.
+        await svc.db.dirty_marks.insert_one(
+            {"_id": uuid4().hex, "programme_id": programme_id, "category_id": category_id, "at": time.time()},
+            session=s)
         wake.set()
 
     async def get_programme(programme_id: str, s=None) -> dict:
@@ -259,33 +259,55 @@ def create_service(settings: Settings | None = None) -> Service:
                 await svc.emit(s, StandingsUpdated(category_id=category_id, programme_version=prog["version"],
                                                    sequence=doc["sequence"], standings=standings),
                                programme_id=programme_id, key=f"{programme_id}:{category_id}")
-            gone = await svc.db.dirty.delete_one({"_id": dirty["_id"], "v": dirty["v"]}, session=s)
-            if gone.deleted_count == 0:  # changed meanwhile: leave it dirty for the next pass
-                await svc.db.dirty.update_one({"_id": dirty["_id"]}, {"$unset": {"claimed_until": ""}}, session=s)
+            # Only the marks this pass saw: a change that arrived meanwhile stays marked for the next pass.
+            await svc.db.dirty_marks.delete_many({"_id": {"$in": dirty["mark_ids"]}}, session=s)
 
         await svc.transact(txn)
         stats["recomputations"] += 1
 
     @svc.background
     async def recompute_loop(stop: asyncio.Event) -> None:
+        observed: dict[tuple[str, str], dict] = {}
         while not stop.is_set():
             wait = POLL
             try:
                 t = time.time()
-                for doc in await svc.db.dirty.find({}).to_list():
+                pending: dict[tuple[str, str], dict] = {}
+                for m in await svc.db.dirty_marks.find({}).to_list():
+                    g = pending.setdefault((m["programme_id"], m["category_id"]), {
+                        "_id": f"{m['programme_id']}:{m['category_id']}", "programme_id": m["programme_id"],
+                        "category_id": m["category_id"], "first_at": m["at"], "last_at": m["at"], "mark_ids": []})
+                    g["first_at"], g["last_at"] = min(g["first_at"], m["at"]), max(g["last_at"], m["at"])
+                    g["mark_ids"].append(m["_id"])
+                # Debounce on when this loop first saw a category's changes and when it saw them grow, not on the
+                # writers' clocks: a slow transaction commits a mark that is already "old" when it becomes visible.
+                for key in set(observed) - set(pending):
+                    del observed[key]
+                for key, doc in pending.items():
+                    seen = observed.get(key)
+                    if seen is None:
+                        observed[key] = seen = {"first": t, "last": t, "count": len(doc["mark_ids"])}
+                    elif seen["count"] != len(doc["mark_ids"]):
+                        seen.update(last=t, count=len(doc["mark_ids"]))
+                    doc["first_at"], doc["last_at"] = seen["first"], seen["last"]
+                for key, doc in pending.items():
                     due_in = d.recompute_due(t, doc["first_at"], doc["last_at"], DEBOUNCE_QUIET, DEBOUNCE_MAX_WAIT)
                     if due_in > 0:
                         wait = min(wait, due_in)
                         continue
-                    if doc.get("claimed_until", 0) > t:
-                        continue
-                    # claim it, so another replica does not compute the same category at the same moment
-                    claimed = await svc.db.dirty.find_one_and_update(
-                        {"_id": doc["_id"], "v": doc["v"], "$or": [{"claimed_until": {"$exists": False}},
-                                                                   {"claimed_until": {"$lt": t}}]},
-                        {"$set": {"claimed_until": t + 10}}, return_document=ReturnDocument.AFTER)
+                    # claim the category, so another replica does not compute it at the same moment
+                    try:
+                        claimed = await svc.db.dirty_claims.find_one_and_update(
+                            {"_id": doc["_id"], "claimed_until": {"$lt": t}}, {"$set": {"claimed_until": t + 10}},
+                            upsert=True, return_document=ReturnDocument.AFTER)
+                    except DuplicateKeyError:
+                        claimed = None
                     if claimed:
-                        await recompute(claimed)
+                        try:
+                            await recompute(doc)
+                            observed.pop(key, None)
+                        finally:
+                            await svc.db.dirty_claims.update_one({"_id": doc["_id"]}, {"$set": {"claimed_until": 0}})
             except Exception as exc:  # keep the loop alive; the dirty mark stays and is retried
                 svc.log.warning("standings recomputation failed; will retry", error=repr(exc))
                 wait = 1.0

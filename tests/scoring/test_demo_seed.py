@@ -61,5 +61,5 @@ async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
 
 async def _complete(svc) -> bool:
     doc = await svc.db.standings.find_one({"_id": f"{P}:{CAT}"})
-    return bool(doc) and await svc.db.dirty.count_documents({}) == 0 and all(
+    return bool(doc) and await svc.db.dirty_marks.count_documents({}) == 0 and all(
         c["raw"] is not None for st in doc["standings"] for c in st["components"] if c["component"] == "report")

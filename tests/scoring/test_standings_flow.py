@@ -25,7 +25,7 @@ SHARES = {"n1": 0.8, "n2": 0.6, "n3": 0.9, "n4": 0.7}
 
 
 async def settled(svc) -> bool:
-    return await svc.db.dirty.count_documents({}) == 0
+    return await svc.db.dirty_marks.count_documents({}) == 0
 
 
 async def test_scores_and_tallies_become_explained_standings(settings):
