@@ -45,10 +45,14 @@ def demo(
 
     def _term(*_):
         nonlocal stopping
+        if stopping:
+            return  # already stopping: a second Ctrl-C must not cut the clean-up short
         stopping = True
         raise KeyboardInterrupt
 
+    # Installed explicitly: a process started in the background may inherit SIGINT ignored.
     signal.signal(signal.SIGTERM, _term)
+    signal.signal(signal.SIGINT, _term)
     try:
         stack.start(progress=say)
         say("all services are ready")
@@ -82,6 +86,7 @@ def demo(
         say(f"could not start the suite: {exc}")
         raise typer.Exit(1) from None
     finally:
+        stopping = True
         say("stopping …")
         stack.stop()
         say("stopped")

@@ -19,6 +19,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _noida_binary() -> str:
+    """The broker binary itself: the `noida-db` console script only wraps it in a Python process that would not
+    pass our signals on."""
+    from importlib.resources import files
+
+    path = Path(str(files("noida_db").joinpath("noida-db")))
+    if path.is_file():
+        if not os.access(path, os.X_OK):
+            path.chmod(0o755)
+        return str(path)
+    return _bin("noida-db")
+
+
 def _bin(name: str) -> str:
     local = Path(sys.executable).parent / name
     if local.exists():
@@ -68,19 +81,35 @@ class ManagedProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if not self.alive():
-            return
-        self.proc.send_signal(signal.SIGTERM)
+    def _signal(self, sig: int) -> None:
+        # Each child leads its own process group (start_new_session), so this reaches what it spawned too.
         try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            try:
+                self.proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        if self.alive():
+            self._signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None:
+            return
+        if self.alive():
+            self._signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.proc.wait(5)
+        self._signal(signal.SIGKILL)  # anything the child left behind in its group
 
     def kill(self) -> None:
-        if self.alive():
-            self.proc.kill()
+        if self.proc is not None:
+            self._signal(signal.SIGKILL)
             self.proc.wait(5)
 
 
@@ -175,7 +204,7 @@ class LocalServers:
             return
         mp = ManagedProcess(
             "kafka",
-            [_bin("noida-db"), "start", "--only", "kafka", "--kafka-port", str(self.kafka_port), "--data-dir", str(data)],
+            [_noida_binary(), "start", "--only", "kafka", "--kafka-port", str(self.kafka_port), "--data-dir", str(data)],
             self.root / "kafka.log",
         )
         mp.start()
