@@ -318,7 +318,7 @@ async def test_a_sigkilled_consumer_service_is_back_within_30_seconds(stack, sta
         await asyncio.to_thread(stack.processes["leaderboard"].kill)
         FAULTS.append("SIGKILL leaderboard (expected to fail until finding 2 is fixed)")
         await asyncio.to_thread(stack.start_service, "leaderboard")
-        await asyncio.to_thread(stack.wait_ready, "leaderboard", 30)
+        await asyncio.to_thread(stack.wait_ready, "leaderboard", 20)
         nid = "after-sigkill"
         await publish(stack.servers.kafka_bootstrap, stack.prefix, [Envelope.wrap(NominationSubmitted(
             nomination_id=nid, category_id="c", nominee_id="x", nominee_name="王伟", nominee_kind="member",

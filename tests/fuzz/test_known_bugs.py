@@ -1,0 +1,18 @@
+"""Reproducers of service bugs found by fuzzing; strict xfail, so each turns into a failure once it is fixed
+(then drop the marker and its entry in test_openapi_fuzz.KNOWN)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.security.common import factory
+from tests.support import running
+
+pytestmark = pytest.mark.conformance
+
+
+@pytest.mark.skipif(factory("publicity") is None, reason="services.publicity has no create_service yet")
+@pytest.mark.xfail(strict=True, reason="finding 6: GET /calendars/{year} with a year out of range answers 500")
+async def test_calendar_of_an_impossible_year_is_a_4xx(settings):
+    async with running(factory("publicity"), settings) as (_, http):
+        r = await http.get("/calendars/1581095753")
+        assert 400 <= r.status_code < 500, r.text
