@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,23 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _detach() -> None:
+    os.setsid()
+
+
+def _detach_and_follow_parent() -> None:
+    """In the child: lead a new process group, and get SIGTERM if the process that started us dies, so a server
+    never outlives a test run or a run command that was killed abruptly. (The signal follows the starting
+    *thread*, so this is used only for children started from the main thread.)"""
+    os.setsid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @dataclass
 class ManagedProcess:
     """A child process we started; stopped by its PID, never by name."""
@@ -64,7 +82,8 @@ class ManagedProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             self.cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=self.env, cwd=self.cwd, start_new_session=True,
+            env=self.env, cwd=self.cwd,
+            preexec_fn=_detach_and_follow_parent if threading.current_thread() is threading.main_thread() else _detach,
         )
         log.close()
 

@@ -76,3 +76,28 @@ async def test_leaderboard_rebuilt_from_the_log_equals_the_live_one(settings):
 async def _status(board, nid, status):
     doc = await board.db.entries.find_one({"_id": nid})
     return doc and doc["status"] == status
+
+
+async def test_a_late_nomination_event_does_not_take_back_an_honour(settings):
+    from shared.contracts.nominations import NominationApproved
+    from shared.contracts.publicity import HonourConfirmed
+
+    submitted = Envelope.wrap(NominationSubmitted(
+        nomination_id="n1", category_id="c", nominee_id="u1", nominee_name="市财政局机关", nominee_kind="organ",
+        unit_id="u1", unit_name="市财政局"), programme_id="p", key="n1")
+    approved = Envelope.wrap(NominationApproved(nomination_id="n1", category_id="c"), programme_id="p", key="n1")
+    confirmed = Envelope.wrap(HonourConfirmed(honour_id="h1", notice_id="x", nomination_id="n1", category_id="c",
+                                              title="模范机关"), programme_id="p", key="x")
+    async with running(create_leaderboard, settings) as (board, _):
+        await publish_envelopes(settings, [submitted, approved])
+        await eventually(lambda: _status(board, "n1", "approved"))
+        await publish_envelopes(settings, [confirmed])
+        await eventually(lambda: _status(board, "n1", "confirmed"))
+        # The nominations topic is replayed (e.g. a redelivery after a rebalance) with new event ids.
+        again = [Envelope.wrap(e.event(), programme_id="p", key="n1") for e in (submitted, approved)]
+        await publish_envelopes(settings, again)
+        await publish_envelopes(settings, [Envelope.wrap(NominationSubmitted(
+            nomination_id="n2", category_id="c", nominee_id="u2", nominee_name="市教育局机关", nominee_kind="organ",
+            unit_id="u2", unit_name="市教育局"), programme_id="p", key="n1")])  # same partition: after the replay
+        await eventually(lambda: board.db.entries.find_one({"_id": "n2"}))
+        assert (await board.db.entries.find_one({"_id": "n1"}))["status"] == "confirmed"

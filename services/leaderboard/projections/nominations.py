@@ -19,6 +19,16 @@ STATUS = {
     NominationRejected: "rejected",
     NominationWithdrawn: "withdrawn",
 }
+# Statuses set from the publicity topic. Topics are not ordered with each other, so a nomination event that is
+# processed late (a rebuild, a redelivery) must not take an entry back from publicity or an honour.
+LATER_STATUSES = ["in_publicity", "blocked", "confirmed", "removed", "revoked"]
+
+
+async def _set_status(svc: Service, nomination_id: str, status: str, at, s) -> None:
+    await svc.db.entries.update_one(
+        {"_id": nomination_id, "status": {"$nin": LATER_STATUSES}},
+        {"$set": {"status": status, "updated_at": at}}, session=s,
+    )
 
 
 def register(svc: Service) -> None:
@@ -47,14 +57,12 @@ def register(svc: Service) -> None:
                 "programme_id": env.programme_id, "category_id": e.category_id,
                 "category_name": category.get("name", e.category_id), "board": category.get("board", "other"),
                 "nominee_id": e.nominee_id, "nominee_name": e.nominee_name, "nominee_kind": e.nominee_kind,
-                "unit_id": e.unit_id, "unit_name": e.unit_name, "status": "submitted", "updated_at": env.occurred_at,
+                "unit_id": e.unit_id, "unit_name": e.unit_name,
             }},
             upsert=True, session=s,
         )
+        await _set_status(svc, e.nomination_id, "submitted", env.occurred_at, s)
 
     @svc.on(*STATUS)
     async def reviewed(env: Envelope, e, s) -> None:
-        await svc.db.entries.update_one(
-            {"_id": e.nomination_id},
-            {"$set": {"status": STATUS[type(e)], "updated_at": env.occurred_at}}, session=s,
-        )
+        await _set_status(svc, e.nomination_id, STATUS[type(e)], env.occurred_at, s)
