@@ -43,7 +43,17 @@ def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, t
         "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
     }
     from .contracts import DeadLetter
+    from .contracts.voting import CastBallot
 
+    schemas["CastBallot"] = CastBallot.model_json_schema()
+    messages["CastBallot"] = {"name": "CastBallot", "title": "CastBallot (command)",
+                              "summary": (CastBallot.__doc__ or "").strip().splitlines()[0],
+                              "contentType": "application/json", "payload": {"$ref": "#/components/schemas/CastBallot"}}
+    channels["voting_ballots"] = {
+        "address": topics.qualified(prefix, topics.BALLOTS),
+        "description": "Ballot commands, keyed by the voter's mark, counted in batches by the voting service",
+        "messages": {"CastBallot": {"$ref": "#/components/messages/CastBallot"}},
+    }
     schemas["DeadLetter"] = DeadLetter.model_json_schema()
     messages["DeadLetter"] = {"name": "DeadLetter", "payload": {"$ref": "#/components/schemas/DeadLetter"}}
     return {
