@@ -39,7 +39,7 @@ from shared.service import Service
 from shared.settings import Settings
 
 from . import domain
-from .config import VotingConfig
+from .config import LOCAL_BALLOT_SECRET, VotingConfig
 from .counting import Counter
 from .views import counts_visible, round_view, tally_event, tally_view
 
@@ -106,6 +106,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                   description="Voter roll, one-time ballot credentials, secret ballots with receipts, "
                               "a public bulletin with a hash chain, live tallies and turnout.")
     cfg = config or VotingConfig()
+    if svc.settings.env == "production" and cfg.ballot_secret == LOCAL_BALLOT_SECRET.encode():
+        raise RuntimeError("EXEMPLAR_BALLOT_SECRET must be set to a random value in production")
     api = svc.api
     counter = Counter(svc, cfg)
     svc.counter = counter
