@@ -90,8 +90,14 @@ async def test_operator_injection_is_refused_and_returns_nothing(settings):
             assert r.status_code < 500, r.text
             # an unknown parameter is ignored, so this is the unfiltered organiser view: one item, not more
             assert r.status_code != 200 or len(r.json()["items"]) == 1
-        # And a unit never sees outside its subtree however it asks.
+        # And a unit never acts or sees outside its subtree however it asks.
         other = auth(settings, "unit", unit_id="u-fgw")
+        r = await http.post(f"/programmes/{PID}/nominations", headers=other,
+                            json={"category_id": "good-member", "nominee_id": "m2"})  # m2 is in u-czj's subtree
+        assert r.status_code == 403, r.text
+        r = await http.post(f"/programmes/{PID}/nominations", headers=other,
+                            json={"category_id": "good-member", "nominee_id": "m3", "unit_id": "u-czj"})
+        assert r.status_code == 403 and r.json()["error"]["field"] == "unit_id", r.text
         for raw in ['{"$gt": ""}', "u-czj"]:
             r = await http.get(listed, params={"unit_id": raw}, headers=other)
             assert r.status_code in (403, 422) or not r.json()["items"], r.text
