@@ -218,6 +218,21 @@ def arena_table(view: dict, lang: str = i18n.DEFAULT_LANG) -> list[dict]:
     return out
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """A small table as Markdown (stage displays and notices: real text, every column shown, no index)."""
+    if not rows:
+        return ""
+
+    def cell(v: Any) -> str:
+        text = "—" if v is None else str(v)
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def honour_cards(docs: list[dict], lang: str = i18n.DEFAULT_LANG) -> list[dict]:
     """Honours for the wall: confirmed first (newest first), revoked after, each with its reason and history."""
     cards = []

@@ -130,7 +130,8 @@ def _ballot_form(token: str, round_id: str) -> None:
         return
     candidates = [c for c in rnd.get("candidates", []) if not c.get("withdrawn")]
     names = {c["nomination_id"]: f"{c.get('nominee_name', c['nomination_id'])}"
-             + (f" — {c['unit_name']}" if c.get("unit_name") else "") for c in candidates}
+             + (f" — {c['unit_name']}" if c.get("unit_name") and c.get("unit_name") != c.get("nominee_name") else "")
+             for c in candidates}
     with st.form(f"ballot_{round_id}"):
         if rnd.get("ballot_type") == "appraisal":
             grades = {}

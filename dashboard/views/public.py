@@ -134,7 +134,7 @@ def _arena_live(arena_id: str) -> None:
         st.caption(tr("arena.weight", w=i18n.fmt_pct(view["live_weight"], 0)))
     table = data.arena_table(view, lang())
     if table:
-        st.table(pd.DataFrame(table).set_index(tr("lb.rank")))
+        st.markdown(data.markdown_table(table))
     st.caption(tr("app.updated", when=i18n.fmt_dt(view.get("updated_at"), lang(), seconds=True)))
 
 
@@ -195,7 +195,7 @@ def notices_page() -> None:
                 rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
                              tr("lb.unit"): e.get("unit_name", ""), tr("lb.status"): i18n.status(e.get("status"), lang())})
             if rows:
-                st.table(pd.DataFrame(rows).set_index(tr("lb.rank")))
+                st.markdown(data.markdown_table(rows))
     st.divider()
     _objection_form(open_notices, people)
     _tracking_lookup()

@@ -180,3 +180,9 @@ def test_page_data_for_500_nominees_is_built_fast():
     elapsed = time.perf_counter() - started
     assert len(table) == 500 and explain and summary
     assert elapsed < 0.2, elapsed
+
+
+def test_markdown_table_escapes_pipes_and_keeps_columns():
+    text = data.markdown_table([{"名次": 1, "选手": "甲|乙"}, {"名次": None, "选手": "丙"}])
+    assert text.splitlines() == ["| 名次 | 选手 |", "|---|---|", "| 1 | 甲\\|乙 |", "| — | 丙 |"]
+    assert data.markdown_table([]) == ""
