@@ -311,7 +311,7 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_server_restarts(st
 
 @pytest.mark.xfail(strict=True, reason="finding 2 in docs/reliability.md: after a consumer is SIGKILLed, noida-db "
                    "0.2.3 does not expire its group member, so the restarted service never joins its group")
-async def test_a_sigkilled_consumer_service_is_back_within_30_seconds(stack, stack_settings):
+async def test_a_sigkilled_consumer_service_is_back_within_20_seconds(stack, stack_settings):
     mongo = AsyncMongoClient(stack.servers.mongo_url)
     try:
         before = await processed(mongo, stack.prefix)
