@@ -19,6 +19,7 @@ from uuid import uuid4
 
 from bson import ObjectId
 from fastapi import Depends, File, Form, Request, UploadFile
+from fastapi import Path as FPath
 from fastapi.responses import JSONResponse, Response
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -229,7 +230,7 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
                 "source": "upload", "replaces_package_data": True}
 
     @api.get("/calendars/{year}", tags=["calendar"], summary="A year's calendar: uploaded override or package data")
-    async def get_calendar(year: int, request: Request):
+    async def get_calendar(request: Request, year: int = FPath(ge=1900, le=2200, description="Gregorian year")):
         svc.check_public_rate(request)
         doc = await svc.db.calendars.find_one({"_id": year})
         if doc:

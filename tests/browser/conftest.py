@@ -21,7 +21,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SERVICES = ("voting", "publicity", "leaderboard")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(servers):
     """nominations, voting, publicity, the leaderboard projector and the dashboard, on the session's Kafka/MongoDB."""
     prefix = "b" + uuid4().hex[:8]
@@ -40,7 +40,7 @@ def stack(servers):
         st.stop()  # stops our child processes by PID; the session servers belong to the `servers` fixture
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_settings(stack) -> Settings:
     """Settings matching the running stack (same prefixes and the services' default local secret)."""
     env = stack.env
@@ -48,7 +48,7 @@ def app_settings(stack) -> Settings:
                     db_prefix=stack.prefix, topic_prefix=stack.prefix)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def read_model(stack, app_settings):
     """The read model seeded directly with a 500-nominee programme, a frozen arena, honours and a closed round."""
     client = MongoClient(app_settings.mongo_url)
@@ -58,7 +58,7 @@ def read_model(stack, app_settings):
     client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -1,5 +1,5 @@
-"""Reproducers of service bugs found by fuzzing; strict xfail, so each turns into a failure once it is fixed
-(then drop the marker and its entry in test_openapi_fuzz.KNOWN)."""
+"""Regression tests of service bugs found by fuzzing (a bug still open is a strict xfail here and listed in
+test_openapi_fuzz.KNOWN)."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +11,6 @@ pytestmark = pytest.mark.conformance
 
 
 @pytest.mark.skipif(factory("publicity") is None, reason="services.publicity has no create_service yet")
-@pytest.mark.xfail(strict=True, reason="finding 6: GET /calendars/{year} with a year out of range answers 500")
 async def test_calendar_of_an_impossible_year_is_a_4xx(settings):
     async with running(factory("publicity"), settings) as (_, http):
         r = await http.get("/calendars/1581095753")

@@ -31,8 +31,6 @@ def programme() -> Envelope:
                                           categories=[cat], stages=[]), programme_id="p", key="p")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3 in docs/reliability.md: an entry applied before its programme "
-                   "keeps category_name = id and board = other; a replay then differs from the live read model")
 async def test_an_entry_seen_before_its_programme_gets_its_category_once_the_programme_arrives(settings):
     async with running(create_leaderboard, settings) as (board, _):
         await publish_envelopes(settings, [submitted("n1")])
@@ -43,8 +41,6 @@ async def test_an_entry_seen_before_its_programme_gets_its_category_once_the_pro
         assert (entry["category_name"], entry["board"]) == ("四好优秀党员", "excellent_member")
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3b in docs/reliability.md: an objection applied before its "
-                   "nomination's entry exists is not counted (update without upsert)")
 async def test_an_objection_seen_before_its_nomination_is_still_counted(settings):
     async with running(create_leaderboard, settings) as (board, _):
         await publish_envelopes(settings, [Envelope.wrap(

@@ -39,6 +39,11 @@ def register(svc: Service) -> None:
             return
         doc = e.model_dump(mode="json")
         await svc.db.programmes.update_one({"_id": e.programme_id}, {"$set": doc}, upsert=True, session=s)
+        # Entries may have been projected before their programme (the topics' partitions are read in any order).
+        for c in e.categories:
+            await svc.db.entries.update_many(
+                {"programme_id": e.programme_id, "category_id": c.category_id},
+                {"$set": {"category_name": c.name, "board": c.board}}, session=s)
 
     @svc.on(StageChanged)
     async def stage_changed(env: Envelope, e: StageChanged, s) -> None:

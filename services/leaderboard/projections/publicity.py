@@ -40,15 +40,18 @@ def register(svc: Service) -> None:
 
     @svc.on(ObjectionFiled)
     async def objection(env: Envelope, e: ObjectionFiled, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": 1}}, session=s)
+        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": 1}}, upsert=True,
+                                        session=s)
 
     @svc.on(ObjectionResolved)
     async def resolved(env: Envelope, e: ObjectionResolved, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": -1}}, session=s)
+        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": -1}}, upsert=True,
+                                        session=s)
 
     @svc.on(NomineeRemoved)
     async def removed(env: Envelope, e: NomineeRemoved, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "removed"}}, session=s)
+        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "removed"}}, upsert=True,
+                                        session=s)
 
     @svc.on(HonourConfirmed)
     async def confirmed(env: Envelope, e: HonourConfirmed, s) -> None:
@@ -62,7 +65,8 @@ def register(svc: Service) -> None:
              "$push": {"history": {"at": env.occurred_at, "status": "confirmed"}}},
             upsert=True, session=s,
         )
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "confirmed"}}, session=s)
+        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "confirmed"}}, upsert=True,
+                                        session=s)
 
     @svc.on(HonourRevoked)
     async def revoked(env: Envelope, e: HonourRevoked, s) -> None:
@@ -71,7 +75,8 @@ def register(svc: Service) -> None:
             {"$set": {"status": "revoked", "revoked_reason": e.reason, "revoked_at": env.occurred_at},
              "$push": {"history": {"at": env.occurred_at, "status": "revoked", "reason": e.reason}}}, session=s,
         )
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "revoked"}}, session=s)
+        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "revoked"}}, upsert=True,
+                                        session=s)
 
     @svc.on(HonourReviewScheduled)
     async def review_scheduled(env: Envelope, e: HonourReviewScheduled, s) -> None:
