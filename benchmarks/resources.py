@@ -1,4 +1,5 @@
-"""CPU seconds and peak resident memory of processes we started, sampled while a benchmark runs."""
+"""CPU seconds and peak resident memory of processes we started (each with its children), sampled while a
+benchmark runs. Children count: noida-db's launcher runs the broker as a child process."""
 from __future__ import annotations
 
 import threading
@@ -18,42 +19,46 @@ class Usage:
 class ResourceSampler:
     pids: dict[str, int]
     interval: float = 0.25
+    own_only: set[str] = field(default_factory=set)  # these without their children (the benchmark itself)
     usage: dict[str, Usage] = field(default_factory=dict)
-    _start_cpu: dict[str, float] = field(default_factory=dict)
+    _start_cpu: dict[int, float] = field(default_factory=dict)
+    _last_cpu: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def _procs(self) -> dict[str, psutil.Process]:
-        out = {}
-        for name, pid in self.pids.items():
-            try:
-                out[name] = psutil.Process(pid)
-            except psutil.NoSuchProcess:
-                pass
-        return out
+    def _tree(self, pid: int) -> list[psutil.Process]:
+        try:
+            p = psutil.Process(pid)
+            return [p] + p.children(recursive=True)
+        except psutil.Error:
+            return []
 
-    def _sample(self, procs: dict[str, psutil.Process]) -> None:
-        for name, p in procs.items():
-            try:
-                t = p.cpu_times()
-                rss = p.memory_info().rss / 1e6
-            except psutil.Error:
-                continue
+    def _sample(self, first: bool = False) -> None:
+        for name, pid in self.pids.items():
+            cpu, rss = 0.0, 0.0
+            for p in (self._tree(pid)[:1] if name in self.own_only else self._tree(pid)):
+                try:
+                    t = p.cpu_times()
+                    r = p.memory_info().rss / 1e6
+                except psutil.Error:
+                    continue
+                now = t.user + t.system
+                if first or p.pid not in self._start_cpu:
+                    self._start_cpu.setdefault(p.pid, now if first else 0.0)
+                self._last_cpu[(name, p.pid)] = now - self._start_cpu[p.pid]
+                rss += r
+            cpu = sum(v for (n, _), v in self._last_cpu.items() if n == name)  # exited children keep their share
             u = self.usage.setdefault(name, Usage())
-            u.cpu_seconds = t.user + t.system - self._start_cpu.get(name, 0.0)
+            u.cpu_seconds = cpu
             u.peak_rss_mb = max(u.peak_rss_mb, rss)
 
     def __enter__(self) -> ResourceSampler:
-        procs = self._procs()
-        for name, p in procs.items():
-            t = p.cpu_times()
-            self._start_cpu[name] = t.user + t.system
+        self._sample(first=True)
 
         def loop():
             while not self._stop.is_set():
-                self._sample(procs)
                 time.sleep(self.interval)
-            self._sample(procs)
+                self._sample()
 
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
@@ -63,7 +68,9 @@ class ResourceSampler:
         self._stop.set()
         if self._thread:
             self._thread.join(5)
+        self._sample()
 
     def table(self, seconds: float) -> dict[str, dict[str, float]]:
-        return {n: {"cpu_percent": round(100 * u.cpu_seconds / max(seconds, 1e-9), 1), "peak_rss_mb": round(u.peak_rss_mb, 1)}
+        return {n: {"cpu_percent": round(100 * u.cpu_seconds / max(seconds, 1e-9), 1),
+                    "peak_rss_mb": round(u.peak_rss_mb, 1)}
                 for n, u in self.usage.items()}
