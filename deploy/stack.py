@@ -73,7 +73,8 @@ class Stack:
 
     def start_service(self, name: str) -> ManagedProcess:
         mp = ManagedProcess(name, [sys.executable, "-m", f"services.{name}"], self.root / "logs" / f"{name}.log",
-                            env=self._process_env(EXEMPLAR_HTTP_PORT=str(self.ports[name])), cwd=REPO)
+                            env=self._process_env(EXEMPLAR_HTTP_PORT=str(self.ports[name]),
+                                                  EXEMPLAR_INSTANCE_ID=f"{name}-{self.ports[name]}"), cwd=REPO)
         mp.start()
         self.processes[name] = mp
         return mp

@@ -86,6 +86,10 @@ class Service:
 
         return decorator
 
+    def instance_id(self, consumer: str) -> str | None:
+        """The static group member id of one of this process's consumers, when an instance id is configured."""
+        return f"{self.settings.instance_id}:{consumer}" if self.settings.instance_id else None
+
     def topic(self, name: str) -> str:
         return topics.qualified(self.settings.topic_prefix, name)
 
@@ -98,6 +102,7 @@ class Service:
         @self.broker.subscriber(
             *by_full_name,
             group_id=self.group_id,
+            group_instance_id=self.instance_id("events"),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}:events",

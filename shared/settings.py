@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Public endpoints are rate-limited per client address (requests per minute).
     public_rate_per_minute: int = 600
 
+    # A stable name for this process among its service's replicas (Kafka static membership): a process that
+    # restarts after a crash takes its place in the consumer group back at once instead of waiting for the
+    # broker to expire the dead member. Must differ between replicas; unset means dynamic membership.
+    instance_id: str | None = None
     # A replay run consumes with its own consumer group so the live group's offsets are left alone.
     group_suffix: str = ""
 

@@ -174,6 +174,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
 
     # ---- counting: cast commands in batches ---------------------------------------------------------------
     @svc.broker.subscriber(svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True,
+                           group_instance_id=svc.instance_id("ballots"),
                            max_records=cfg.batch_max_records, ack_policy=AckPolicy.NACK_ON_ERROR,
                            auto_offset_reset="earliest", title="voting:ballots")
     async def count_batch(msg: KafkaMessage) -> None:
