@@ -175,7 +175,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     # ---- counting: cast commands in batches ---------------------------------------------------------------
     @svc.broker.subscriber(svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True,
                            group_instance_id=svc.instance_id("ballots"),
-                           max_records=cfg.batch_max_records, ack_policy=AckPolicy.NACK_ON_ERROR,
+                           max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms,
+                           ack_policy=AckPolicy.NACK_ON_ERROR,
                            auto_offset_reset="earliest", title="voting:ballots")
     async def count_batch(msg: KafkaMessage) -> None:
         try:
@@ -184,6 +185,20 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
             svc.log.warning("ballot batch failed; it will be redelivered", error=repr(exc))
             await asyncio.sleep(0.2)
             raise
+
+    @svc.background
+    async def tally_flush(stop: asyncio.Event) -> None:
+        """TallyUpdated that a busy round's batches left to a flush (see VotingConfig.tally_events_per_second)."""
+        period = 1.0 / cfg.tally_events_per_second / 2 if cfg.tally_events_per_second > 0 else 1.0
+        while not stop.is_set():
+            try:
+                await counter.flush_tallies()
+            except Exception as exc:
+                svc.log.warning("tally flush failed; will retry", error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=period)
+            except asyncio.TimeoutError:
+                pass
 
     @svc.background
     async def auto_close(stop: asyncio.Event) -> None:
@@ -218,6 +233,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         spoiled = code in domain.SPOILED
 
         async def txn(s):
+            full = await svc.db.rounds.find_one({"_id": rnd["_id"]}, session=s) or rnd  # the edge reads no units
             await svc.db.rejections.insert_one({"_id": uuid4().hex, "round_id": rnd["_id"], "code": code,
                                                 "reason": message, "spoiled": spoiled}, session=s)
             field = "invalid" if spoiled else f"refused.{code}"
@@ -225,7 +241,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 {"_id": rnd["_id"]}, {"$inc": {field: 1, "sequence": 1}}, session=s, return_document=True)
             await svc.emit_many(s, [(BallotRejected(round_id=rnd["_id"], reason=f"{code}: {message}"),
                                      rnd["programme_id"], rnd["_id"]),
-                                    (tally_event(rnd, tally), rnd["programme_id"], rnd["_id"])])
+                                    (tally_event(full, tally), rnd["programme_id"], rnd["_id"])])
 
         await svc.transact(txn)
 
@@ -569,7 +585,9 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         if not address_limiter.allow(client_of(request)):
             raise refuse("rate_limited", "too many ballots from this address; try again in a minute",
                          TooManyRequests)
-        rnd = await svc.db.rounds.find_one({"_id": round_id})
+        # Not the units (hundreds per round, decoded on every ballot for nothing): the edge needs the window and the
+        # candidates; a refusal reads the whole round.
+        rnd = await svc.db.rounds.find_one({"_id": round_id}, {"units": 0})
         if rnd is None:
             raise refuse("unknown_round", f"round {round_id} does not exist", NotFound, "round_id")
         if body.credential:

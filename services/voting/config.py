@@ -38,5 +38,13 @@ class VotingConfig:
     burst_share: float = field(default_factory=lambda: _float("EXEMPLAR_VOTING_BURST_SHARE", 0.5))
     # Kafka batch consumption of cast commands.
     batch_max_records: int = field(default_factory=lambda: _int("EXEMPLAR_VOTING_BATCH", 5000))
+    # How long one poll of the ballots topic waits when it is empty (faststream then also sleeps as long):
+    # with its default of 200 ms a ballot arriving after an empty poll waited up to 400 ms before counting.
+    batch_timeout_ms: int = field(default_factory=lambda: _int("EXEMPLAR_VOTING_BATCH_TIMEOUT_MS", 10))
+    # TallyUpdated is emitted with the batch that changed the tally, at most tally_events_per_second per round
+    # (with a burst of tally_events_burst); a batch beyond that leaves the tally to a flush a moment later.
+    # Readers (the leaderboard, scoring) then do bounded work whatever the ballot rate.
+    tally_events_per_second: float = field(default_factory=lambda: _float("EXEMPLAR_VOTING_TALLY_EVENTS_PER_S", 4.0))
+    tally_events_burst: int = field(default_factory=lambda: _int("EXEMPLAR_VOTING_TALLY_EVENTS_BURST", 5))
     # How long POST /ballots waits for the counting consumer before answering 202 (pending).
     cast_wait_seconds: float = field(default_factory=lambda: _float("EXEMPLAR_VOTING_CAST_WAIT", 10.0))

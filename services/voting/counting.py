@@ -41,6 +41,47 @@ class Counter:
         self.batches = 0
         self.known: dict[str, str] = {}  # voter marks this process wrote (mark -> command tag); memory only
         self.phases: dict = {}
+        # TallyUpdated rate per round: a token bucket; a batch that finds it empty leaves the event to flush_tallies
+        self._buckets: dict[str, tuple[float, float]] = {}  # round id -> (tokens, at)
+        self.pending_tallies: set[str] = set()
+        self.tally_events = 0
+        self.tally_events_deferred = 0
+
+    def _may_emit(self, round_id: str) -> bool:
+        rate, burst = self.config.tally_events_per_second, self.config.tally_events_burst
+        if rate <= 0:
+            return True
+        now = time.monotonic()
+        tokens, at = self._buckets.get(round_id, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - at) * rate)
+        if tokens >= 1.0:
+            self._buckets[round_id] = (tokens - 1.0, now)
+            return True
+        self._buckets[round_id] = (tokens, now)
+        return False
+
+    async def flush_tallies(self) -> int:
+        """Emit the current tally of every round whose last batch left its TallyUpdated to this flush."""
+        flushed = 0
+        for rid in list(self.pending_tallies):
+            if not self._may_emit(rid):
+                continue
+            self.pending_tallies.discard(rid)
+
+            async def txn(s, rid=rid) -> None:
+                rnd = await self.db.rounds.find_one({"_id": rid}, session=s)
+                tally = await self.db.tallies.find_one({"_id": rid}, session=s)
+                if rnd is not None and tally is not None:
+                    await self.svc.emit_many(s, [(tally_event(rnd, tally), rnd["programme_id"], rid)])
+
+            try:
+                await self.svc.transact(txn)
+                flushed += 1
+                self.tally_events += 1
+            except Exception:
+                self.pending_tallies.add(rid)
+                raise
+        return flushed
 
     @property
     def db(self):
@@ -204,10 +245,17 @@ class Counter:
         inc_all["sequence"] = 1
         tally = await self.db.tallies.find_one_and_update({"_id": rid}, {"$inc": inc_all}, session=s,
                                                           return_document=ReturnDocument.AFTER)
-        events = [(tally_event(rnd, tally), rnd["programme_id"], rid)]
+        events = []
+        if self._may_emit(rid):
+            events.append((tally_event(rnd, tally), rnd["programme_id"], rid))
+            self.tally_events += 1
+        else:  # the flush emits the tally as it is then (a later sequence), within 1 / tally_events_per_second
+            self.pending_tallies.add(rid)
+            self.tally_events_deferred += 1
         events += [(BallotRejected(round_id=rid, reason=f"{code}: {reason}"), rnd["programme_id"], rid)
                    for _, code, reason in refusals]
-        await self.svc.emit_many(s, events)
+        if events:
+            await self.svc.emit_many(s, events)
         self.phases["tally"] = round(time.perf_counter() - tp, 3)
         if marks:
             minute = int(now.timestamp() // 60)

@@ -1,6 +1,8 @@
 """Tallies and turnout into the leaderboard read model; hidden counts are never projected."""
 from __future__ import annotations
 
+from pymongo import UpdateOne
+
 from shared.contracts import Envelope
 from shared.contracts.voting import RoundClosed, RoundOpened, TallyUpdated
 from shared.service import Service
@@ -34,13 +36,12 @@ def register(svc: Service) -> None:
         )
         if e.counts_hidden:
             return
-        for c in e.candidates:
-            await svc.db.entries.update_one(
+        if e.candidates:  # one round trip for every candidate of the round, not one each
+            await svc.db.entries.bulk_write([UpdateOne(
                 {"_id": c.nomination_id},
                 {"$set": {"vote": {"round_id": e.round_id, "approvals": c.approvals, "grades": c.grades,
-                                   "share_of_eligible": c.share_of_eligible, "share_of_cast": c.share_of_cast}}},
-                session=s,
-            )
+                                   "share_of_eligible": c.share_of_eligible, "share_of_cast": c.share_of_cast}}})
+                for c in e.candidates], ordered=False, session=s)
 
     @svc.on(RoundClosed)
     async def closed(env: Envelope, e: RoundClosed, s) -> None:
