@@ -166,6 +166,14 @@ def servers(
     servers_main(["--kafka-port", str(kafka_port), "--mongo-port", str(mongo_port), "--data-dir", str(data_dir)])
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Benchmark the suite end to end against the raw Kafka and MongoDB limits measured in the same run
+    (options: see `./exemplar bench --help-bench`; e.g. --quick, --replicas 2, --million)."""
+    args = ["--help" if a == "--help-bench" else a for a in ctx.args]
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "benchmarks.run", *args], cwd=REPO))
+
+
 dlq = typer.Typer(help="Dead letters: messages a consumer could not process, with the reason.")
 app.add_typer(dlq, name="dlq")
 
