@@ -840,6 +840,12 @@ def main(argv: list[str] | None = None) -> int:
         groups = [mp.pid for mp in stack.processes.values()] + [mp.pid for mp in stack.servers.processes]
         result = asyncio.run(Bench(args, stack).run())
     finally:
+        for name in args.profile:  # pyinstrument writes its session when the process ends on its own
+            mp = stack.processes.get(name)
+            if mp is not None and mp.alive():
+                mp.proc.send_signal(signal.SIGINT)
+                with contextlib.suppress(Exception):
+                    mp.proc.wait(60)
         stack.stop()
         end_leftovers(root, groups)
     result = {"started_at": started_at, "args": {k: (str(v) if isinstance(v, Path) else v)
