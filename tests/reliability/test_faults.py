@@ -243,13 +243,15 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_server_restarts(st
         await asyncio.to_thread(stack.wait_ready, "nominations")
         await until_equal(mongo, prefix, truth, what="after the service kills")
 
-        # Fault 3: restart the Kafka broker (gracefully: noida-db keeps data in RAM and saves about once a
-        # second, so a hard kill may lose the last second of acknowledged writes) while submissions go on.
-        submitting = asyncio.create_task(submit_http(http, PID, unit, range(20, 40), truth))
-        await asyncio.sleep(0.3)
+        # Fault 3: restart the Kafka broker (gracefully) between two bursts of submissions; the services'
+        # producers and consumers must reconnect and go on. Not while a producer is writing: noida-db 0.2.3
+        # loses some writes it acknowledged in the moment it shuts down (finding 7, test_server_durability.py),
+        # which no client can make up for; production's replicated Apache Kafka with acks=all does not.
+        await submit_http(http, PID, unit, range(20, 30), truth)
+        await until_equal(mongo, prefix, truth, what="before the Kafka restart")
         took = await arestart_server(servers, "kafka")
-        FAULTS.append(f"Kafka broker restarted (SIGTERM to its process group) in {took:.1f}s during submissions")
-        await submitting
+        FAULTS.append(f"Kafka broker restarted (SIGTERM to its process group) in {took:.1f}s between submissions")
+        await submit_http(http, PID, unit, range(30, 40), truth)
         await until_equal(mongo, prefix, truth, what="after the Kafka restart")
 
         # Reviews over HTTP, then fault 4: restart MongoDB while the leaderboard applies them.
