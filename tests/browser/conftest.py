@@ -2,6 +2,8 @@
 a seeded read model, and headless Chromium (Debian's binary) driven by Playwright."""
 from __future__ import annotations
 
+import os
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +19,14 @@ from .seed import seed_read_model
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
+
+
+def publish_screenshot(path: Path, name: str) -> None:
+    """Copy a screenshot to docs/screenshots (shown in the README) only when asked, so tests leave the tree clean."""
+    if os.environ.get("EXEMPLAR_UPDATE_SCREENSHOTS"):
+        target = REPO / "docs" / "screenshots" / f"{name}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SERVICES = ("voting", "publicity", "leaderboard")
 

@@ -6,6 +6,7 @@ standings) is published to Kafka as their real contract events, so this test doe
 """
 from __future__ import annotations
 
+
 import asyncio
 import re
 import shutil
@@ -34,7 +35,7 @@ from shared.contracts.nominations import (
 from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
 from tests.support import publish_envelopes
 
-from .conftest import REPO, shot
+from .conftest import REPO, publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 
@@ -140,8 +141,7 @@ def test_ballot_cast_in_the_portal_moves_the_leaderboard(stack, read_model, app_
     page.get_by_text(re.compile("投票成功，回执|选票已提交，正在计票")).wait_for()
     receipt = re.search(r"回执：(\S+?)（", page.get_by_text(re.compile("回执：")).first.inner_text())
     path = shot(page, "portal")
-    (REPO / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, REPO / "docs" / "screenshots" / "portal.png")
+    publish_screenshot(path, "portal")
 
     # After: the public leaderboard shows the vote (tally -> read model -> cached query, within seconds).
     def moved():

@@ -1,6 +1,7 @@
 """Every dashboard page loads in headless Chromium without a Streamlit exception; the 500-nominee leaderboard is fast."""
 from __future__ import annotations
 
+
 import os
 import re
 import shutil
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import REPO, shot
+from .conftest import REPO, publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 
@@ -67,8 +68,7 @@ def test_leaderboard_of_500_nominees_renders_fast(stack, read_model, page, capsy
     if os.getloadavg()[0] < 2 * (os.cpu_count() or 1):
         assert min(timings) < 5.0
     path = shot(page, "leaderboard")
-    (REPO / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, REPO / "docs" / "screenshots" / "leaderboard.png")
+    publish_screenshot(path, "leaderboard")
 
 
 def test_arena_board_is_live_and_frozen(stack, read_model, page, app_settings):
@@ -86,7 +86,7 @@ def test_arena_board_is_live_and_frozen(stack, read_model, page, app_settings):
         page.get_by_text("揭晓后的冠军队").wait_for(timeout=30_000)
         assert page.get_by_text("封榜中").count() == 0
         path = shot(page, "arena")
-        shutil.copy(path, REPO / "docs" / "screenshots" / "arena.png")
+        publish_screenshot(path, "arena")
     finally:
         client[app_settings.database_name("leaderboard")].arenas.update_one(
             {"_id": "seed-arena"}, {"$set": {"frozen": True, "frozen_from": "决赛", "sequence": 7}})
