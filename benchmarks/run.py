@@ -98,24 +98,6 @@ class BenchStack(Stack):
         return mp
 
 
-def end_leftovers(root: Path, groups: list[int]) -> None:
-    """noida-db's launcher leaves its broker behind on SIGTERM: end our process groups and whatever runs on our
-    own temporary directory (nothing else can name it)."""
-    for pgid in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGTERM)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(root) in cmdline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGTERM)
-
-
 # ---- small helpers -------------------------------------------------------------------------------------------
 
 def pct(values: list[float], p: float) -> float | None:
@@ -827,7 +809,6 @@ def main(argv: list[str] | None = None) -> int:
                            "EXEMPLAR_LOG_LEVEL": "WARNING", "EXEMPLAR_VOTING_RATE_PER_ADDRESS": "100000000",
                            "EXEMPLAR_PUBLIC_RATE_PER_MINUTE": "100000000"})
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    groups: list[int] = []
     result: dict = {}
 
     def _terminate(*_):
@@ -837,7 +818,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"starting the stack in {root}", flush=True)
         stack.start(progress=lambda m: print(f"  {m}", flush=True))
-        groups = [mp.pid for mp in stack.processes.values()] + [mp.pid for mp in stack.servers.processes]
         result = asyncio.run(Bench(args, stack).run())
     finally:
         for name in args.profile:  # pyinstrument writes its session when the process ends on its own
@@ -846,8 +826,7 @@ def main(argv: list[str] | None = None) -> int:
                 mp.proc.send_signal(signal.SIGINT)
                 with contextlib.suppress(Exception):
                     mp.proc.wait(60)
-        stack.stop()
-        end_leftovers(root, groups)
+        stack.stop()  # by process group: the brokers and anything else our children started
     result = {"started_at": started_at, "args": {k: (str(v) if isinstance(v, Path) else v)
                                                  for k, v in vars(args).items()},
               "targets": TARGETS, **result}

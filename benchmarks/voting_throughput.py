@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import signal
 import random
 import subprocess
 import sys
@@ -243,20 +241,6 @@ async def http_path(args: argparse.Namespace, settings: Settings, base: str, db)
             "http_ballots_per_s": round(n / elapsed)}
 
 
-def _end_leftovers(root: Path) -> None:
-    """noida-db's launcher leaves its broker behind on SIGTERM: end the processes running on our data directory."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(root) in cmdline:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGTERM)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=50_000)
@@ -272,16 +256,8 @@ def main() -> None:
     args = ap.parse_args()
     args.members = max(100, min(args.members, 500_000))
     root = Path(tempfile.mkdtemp(prefix="voting-bench-"))
-    groups: list[int] = []
-    try:
-        with LocalServers(root) as servers:
-            groups = [p.pid for p in servers.processes if p.pid]
-            result = asyncio.run(run(args, servers))
-    finally:
-        for pgid in groups:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGTERM)
-        _end_leftovers(root)
+    with LocalServers(root) as servers:  # stopped by process group on the way out
+        result = asyncio.run(run(args, servers))
     width = max(len(k) for k in result)
     for k, v in result.items():
         print(f"{k:<{width}}  {v}")
