@@ -96,9 +96,9 @@ def _ensure_chromium() -> None:
     if Path("/usr/bin/chromium").exists() or os.environ.get("EXEMPLAR_SKIP_BROWSER_INSTALL"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium for the browser tests …")
+        say("installing Debian's chromium (and CJK fonts for the screenshots) for the browser tests …")
         subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False,
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=False,
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
