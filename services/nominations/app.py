@@ -352,17 +352,22 @@ def create_service(settings: Settings | None = None) -> Service:
             raise Invalid("the CSV file must be UTF-8 or GB18030 text", field="file")
         raise Invalid("the file must be .csv or .xlsx", field="file")
 
+    async def read_table_with_headers(file: UploadFile, headers) -> tuple[list, dict]:
+        """The rows of an uploaded table and where each known column is, from its header row."""
+        rows = await read_table(file)
+        if not rows:
+            raise Invalid("the file is empty", field="file")
+        pos, problem = d.map_headers(rows[0], headers)
+        if problem:
+            raise Invalid(problem.message, field=problem.field)
+        return rows, pos
+
     @api.post("/programmes/{programme_id}/units/import", tags=["organisation"],
               summary="Import organs, departments and branches from CSV or XLSX (unit_id, name, parent_id, kind)")
     async def import_units(programme_id: str, file: UploadFile = File(...),
                            _: Principal = Depends(require("organiser"))):
         await get_programme(programme_id)
-        rows = await read_table(file)
-        if not rows:
-            raise Invalid("the file is empty", field="file")
-        pos, problem = d.map_headers(rows[0], d.UNIT_HEADERS)
-        if problem:
-            raise Invalid(problem.message, field=problem.field)
+        rows, pos = await read_table_with_headers(file, d.UNIT_HEADERS)
         stored = await svc.db.units.find(in_programme(programme_id),
                                          {"_id": 0, "unit_id": 1, "name": 1, "parent_id": 1, "kind": 1}).to_list()
         known = {u["unit_id"]: u for u in stored}
@@ -378,12 +383,7 @@ def create_service(settings: Settings | None = None) -> Service:
     async def import_members(programme_id: str, file: UploadFile = File(...),
                              _: Principal = Depends(require("organiser"))):
         await get_programme(programme_id)
-        rows = await read_table(file)
-        if not rows:
-            raise Invalid("the file is empty", field="file")
-        pos, problem = d.map_headers(rows[0], d.MEMBER_HEADERS)
-        if problem:
-            raise Invalid(problem.message, field=problem.field)
+        rows, pos = await read_table_with_headers(file, d.MEMBER_HEADERS)
         unit_ids = set(await parents_of(programme_id))
         stored = await svc.db.members.find(in_programme(programme_id),
                                            {"_id": 0, "member_id": 1, "name": 1, "unit_id": 1}).to_list()
