@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    # A consumer pauses this long after an empty fetch that came back sooner than its fetch wait (see
+    # shared.kafka.pace_empty_fetches); 0 turns the pause off.
+    kafka_empty_fetch_pause_ms: float = Field(default=10.0, ge=0, le=500)
     mongo_url: str = "mongodb://127.0.0.1:27027/?directConnection=true"
     # Prefixes isolate one programme installation (or one test) from another on shared servers.
     db_prefix: str = "exemplar"
