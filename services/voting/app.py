@@ -44,6 +44,8 @@ from .counting import Counter
 from .views import counts_visible, round_view, tally_event, tally_view
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# How long the casting edge reuses a round it read (its window and rules); the counter re-reads it anyway.
+EDGE_ROUND_SECONDS = 1.0
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -215,6 +217,26 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 pass
 
     # ---- helpers --------------------------------------------------------------------------------------------
+    edge_rounds: dict[str, tuple[float, dict]] = {}  # round id -> (read at, round without its units)
+
+    async def edge_round(round_id: str) -> dict | None:
+        """The round as the casting edge sees it: read at most once per EDGE_ROUND_SECONDS per process.
+
+        The edge only pre-checks (window, rules); the counter re-reads the round inside its transaction and
+        decides, so a round closed or a candidate withdrawn a moment ago is still refused there.
+        """
+        loop_now = asyncio.get_running_loop().time()
+        hit = edge_rounds.get(round_id)
+        if hit is not None and loop_now - hit[0] < EDGE_ROUND_SECONDS:
+            return hit[1]
+        # Not the units (hundreds per round, decoded for nothing): the edge needs the window and the candidates.
+        rnd = await svc.db.rounds.find_one({"_id": round_id}, {"units": 0})
+        if rnd is not None:
+            if len(edge_rounds) > 1000:
+                edge_rounds.clear()
+            edge_rounds[round_id] = (loop_now, rnd)
+        return rnd
+
     async def get_round(round_id: str, session=None) -> dict:
         rnd = await svc.db.rounds.find_one({"_id": round_id}, session=session)
         if rnd is None:
@@ -292,6 +314,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
 
         rnd = await svc.transact(txn)
         counter.rolls.pop(round_id, None)
+        edge_rounds.pop(round_id, None)
         return rnd
 
     # ---- learned data, for the organiser ----------------------------------------------------------------------
@@ -585,9 +608,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         if not address_limiter.allow(client_of(request)):
             raise refuse("rate_limited", "too many ballots from this address; try again in a minute",
                          TooManyRequests)
-        # Not the units (hundreds per round, decoded on every ballot for nothing): the edge needs the window and the
-        # candidates; a refusal reads the whole round.
-        rnd = await svc.db.rounds.find_one({"_id": round_id}, {"units": 0})
+        rnd = await edge_round(round_id)
         if rnd is None:
             raise refuse("unknown_round", f"round {round_id} does not exist", NotFound, "round_id")
         if body.credential:
@@ -599,16 +620,19 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
             if entry is None:
                 await record_refusal(rnd, "unknown_credential", domain.REFUSED["unknown_credential"])
                 raise refuse("unknown_credential", domain.REFUSED["unknown_credential"], Forbidden, "credential")
+            mark = entry["mark"]
         elif credentials is not None:
             who = request.app.state.verifier.verify(credentials.credentials)
             if who.role != "member" or not who.member_id:
                 raise Forbidden("casting needs a member token with a member_id, or a ballot credential",
                                 field="credential")
-            if not credential_limiter.allow("m:" + domain.voter_mark(cfg.ballot_secret, round_id, who.member_id)):
+            # The roll stores exactly this mark for the member (see open_round), and the counter holds the
+            # round's roll in memory: eligibility costs no database read.
+            mark = domain.voter_mark(cfg.ballot_secret, round_id, who.member_id)
+            if not credential_limiter.allow("m:" + mark):
                 raise refuse("rate_limited", "too many attempts by this member; try again in a minute",
                              TooManyRequests)
-            entry = await svc.db.roll.find_one({"_id": f"{round_id}:{who.member_id}"}, {"mark": 1})
-            if entry is None:
+            if mark not in await counter.roll_of(round_id):
                 await record_refusal(rnd, "not_eligible", domain.REFUSED["not_eligible"])
                 raise refuse("not_eligible", domain.REFUSED["not_eligible"], Forbidden)
         else:
@@ -618,8 +642,9 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         if state != "open":
             await record_refusal(rnd, state, domain.REFUSED[state])
             raise refuse(state, domain.REFUSED[state], Closed, "round_id")
-        mark = entry["mark"]
-        if await svc.db.marks.find_one({"_id": mark}, {"_id": 1}) is not None:
+        # A second ballot is refused here when this process counted the first (the usual case: a voter's
+        # commands share one partition); otherwise the counter refuses it, which is the authority either way.
+        if mark in counter.known:
             await record_refusal(rnd, "already_voted", domain.REFUSED["already_voted"])
             raise refuse("already_voted", domain.REFUSED["already_voted"], Conflict)
         try:

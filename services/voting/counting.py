@@ -9,6 +9,7 @@ nobody to a ballot beyond the batch they arrived in.
 """
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections import defaultdict
@@ -35,6 +36,7 @@ class Counter:
         self.svc = svc
         self.config = config
         self.rolls: dict[str, dict[str, str]] = {}  # round id -> mark -> unit key (the roll never changes)
+        self._roll_locks: dict[str, asyncio.Lock] = {}
         self.waiters: dict[str, Any] = {}  # command id -> future of the outcome, for casts made in this process
         self.minute_counts: dict[tuple[str, str, int], int] = defaultdict(int)
         self.flagged: set[tuple[str, str, int]] = set()
@@ -89,13 +91,22 @@ class Counter:
 
     async def roll_of(self, round_id: str) -> dict[str, str]:
         roll = self.rolls.get(round_id)
-        if roll is None:
+        if roll is not None:
+            return roll
+        # One read of a round's roll at a time: the casting edge asks for it on every ballot, and the first
+        # ballots of a busy round arrive together.
+        lock = self._roll_locks.setdefault(round_id, asyncio.Lock())
+        async with lock:
+            roll = self.rolls.get(round_id)
+            if roll is not None:
+                return roll
             rnd = await self.db.rounds.find_one({"_id": round_id}, {"units": 1})
             keys = {u["unit_id"]: u["key"] for u in (rnd or {}).get("units", [])}
             docs = await self.db.roll.find({"round_id": round_id}, {"mark": 1, "unit_id": 1, "_id": 0}).to_list()
             roll = {d["mark"]: keys.get(d["unit_id"], "") for d in docs}
             if rnd is not None:
                 self.rolls[round_id] = roll
+            self._roll_locks.pop(round_id, None)
         return roll
 
     async def handle(self, bodies: list[bytes], records: tuple | None = None) -> dict[str, tuple[str, str]]:
