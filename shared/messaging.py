@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .contracts import DeadLetter, Envelope, Event
 from .logging import get_logger
+from .mongo import in_transaction
 
 log = get_logger("messaging")
 
@@ -105,6 +106,21 @@ class Inbox:
     async def mark(self, event_id: str, session: AsyncClientSession | None = None) -> None:
         await self.coll.insert_one({"_id": self._id(event_id), "at": datetime.now(UTC)}, session=session)
 
+    async def seen_many(self, event_ids: list[str], session: AsyncClientSession | None = None) -> set[str]:
+        """The ids among event_ids that were applied before: one read for a whole batch."""
+        if not event_ids:
+            return set()
+        skip = len(self.consumer) + 1
+        docs = await self.coll.find({"_id": {"$in": [self._id(e) for e in event_ids]}}, {"_id": 1},
+                                    session=session).to_list()
+        return {d["_id"][skip:] for d in docs}
+
+    async def mark_many(self, event_ids: list[str], session: AsyncClientSession | None = None) -> None:
+        if event_ids:
+            at = datetime.now(UTC)
+            await self.coll.insert_many([{"_id": self._id(e), "at": at} for e in event_ids], ordered=True,
+                                        session=session)
+
 
 Handler = Callable[[Envelope, Event, AsyncClientSession], Awaitable[Any]]
 
@@ -119,8 +135,7 @@ async def apply_once(client: AsyncMongoClient, inbox: Inbox, env: Envelope, even
         await inbox.mark(env.event_id, session)
         return True
 
-    async with client.start_session() as session:
-        return await session.with_transaction(txn)
+    return await in_transaction(client, txn)
 
 
 def dead_letter(consumer: str, raw: bytes, *, topic: str, partition: int | None, offset: int | None,

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from .logging import get_logger
+
 T = TypeVar("T")
+log = get_logger("mongo")
 
 
 def connect(url: str, **kw: Any) -> AsyncMongoClient:
@@ -16,7 +20,40 @@ def connect(url: str, **kw: Any) -> AsyncMongoClient:
     return AsyncMongoClient(url, **kw)
 
 
+# The callbacks registered by after_commit() during the current attempt of the transaction being run.
+_after_commit: ContextVar[list[Callable[[], Any]] | None] = ContextVar("exemplar_after_commit", default=None)
+
+
+def after_commit(fn: Callable[[], Any]) -> None:
+    """Run fn once the transaction being run by in_transaction() has committed (at once outside of one).
+
+    For effects outside MongoDB (an in-memory flag, a wake-up): a transaction can be aborted and retried by the
+    driver, or a batch of events re-applied one at a time, and an effect made inside it would then be wrong or
+    early. Callbacks of an aborted attempt are dropped."""
+    pending = _after_commit.get()
+    if pending is None:
+        fn()
+    else:
+        pending.append(fn)
+
+
 async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-    """Run fn in a transaction; transient conflicts are retried by the driver."""
+    """Run fn in a transaction; transient conflicts are retried by the driver; after_commit callbacks run last."""
+    pending: list[Callable[[], Any]] = []
+
+    async def attempt(session: AsyncClientSession) -> T:
+        pending.clear()
+        token = _after_commit.set(pending)
+        try:
+            return await fn(session)
+        finally:
+            _after_commit.reset(token)
+
     async with client.start_session() as session:
-        return await session.with_transaction(fn)
+        result = await session.with_transaction(attempt)
+    for callback in pending:
+        try:
+            callback()
+        except Exception as exc:  # the transaction has committed: a failing callback must not undo that
+            log.warning("after-commit callback failed", error=repr(exc))
+    return result

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import uuid4
 
 import structlog
 import uvicorn
+from aiokafka import ConsumerRebalanceListener
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream import AckPolicy
@@ -23,7 +27,6 @@ from .context import correlation_id as correlation_var
 from .context import current_correlation_id
 from .contracts import Envelope, Event, UnknownEventType, topics
 from .errors import DomainError, TooManyRequests, install_error_handlers
-from .http_context import RequestContext
 from .kafka import ensure_topics, make_broker
 from .logging import configure_logging, get_logger
 from .messaging import Handler, Inbox, Outbox, apply_once, dead_letter
@@ -37,6 +40,33 @@ MAX_BODY_BYTES = 12 * 1024 * 1024
 
 class PermanentFailure(Exception):
     """Raised by a handler for a message that will never succeed: it goes to the dead-letter topic at once."""
+
+
+@dataclass(slots=True)
+class _Item:
+    """One delivered record on its way through the events consumer."""
+
+    topic: str  # the unqualified topic name (the key of Service._routes)
+    record: Any  # the ConsumerRecord
+    raw: bytes
+    env: Envelope | None = None
+    event: Event | None = None
+    handler: Handler | None = None  # None: nothing to apply (a type this service does not listen to)
+    reject: str | None = None  # why it goes to the dead-letter topic without being applied
+
+
+class _ForgetRevoked(ConsumerRebalanceListener):
+    """Partitions this process loses are read again from their committed offsets, by whoever gets them."""
+
+    def __init__(self, settled: dict[tuple[str, int], int]) -> None:
+        self.settled = settled
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        for tp in revoked:
+            self.settled.pop((tp.topic, tp.partition), None)
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        pass
 
 
 class Service:
@@ -53,6 +83,8 @@ class Service:
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
         self._attempts: dict[str, int] = defaultdict(int)
+        # (topic, partition) -> the offset up to which this process has applied or dead-lettered the records
+        self._settled: dict[tuple[str, int], int] = {}
         self.public_limiter = RateLimiter(self.settings.public_rate_per_minute)
         self.processed = 0
         self.mongo = None
@@ -93,46 +125,123 @@ class Service:
         return topics.qualified(self.settings.topic_prefix, name)
 
     def _subscribe(self) -> None:
-        """One consumer for all the topics this service listens to: one group join, one fetch loop."""
+        """One consumer for all the topics this service listens to: one group join, one fetch loop, batches."""
         if not self._routes:
             return
         by_full_name = {self.topic(t): t for t in self._routes}
 
         @self.broker.subscriber(
             *by_full_name,
+            batch=True,
+            max_records=self.batch_max_events,
+            batch_timeout_ms=self.batch_timeout_ms,
             group_id=self.group_id,
             group_instance_id=self.instance_id("events"),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}:events",
-            max_poll_records=500,
+            max_poll_records=self.batch_max_events,
+            listener=_ForgetRevoked(self._settled),
         )
         async def consume(msg: KafkaMessage) -> None:
-            await self._dispatch(by_full_name[msg.raw_message.topic], msg)
+            records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+            await self._consume([self._parse(by_full_name[r.topic], r) for r in records
+                                 if r.offset >= self._settled.get((r.topic, r.partition), 0)])
 
     # ---- consuming ------------------------------------------------------------------------------
-    async def _dispatch(self, topic: str, msg: Any) -> None:
-        record = msg.raw_message
-        raw: bytes = msg.body
+    # A delivered batch is applied in transactions of up to batch_max_events events and batch_max_bytes of payload
+    # each (a MembersImported event carries a thousand members), in the order delivered, so the events of one key
+    # (one partition) stay in order. A transaction that fails is applied again one event at a time, with the
+    # per-event rules: a failing event is retried, and dead-lettered after max_delivery_attempts or at once when
+    # it fails permanently; it never blocks its partition.
+    batch_max_events = 500
+    batch_max_bytes = 1_000_000
+    batch_timeout_ms = 15
+
+    def _parse(self, topic: str, record: Any) -> _Item:
+        item = _Item(topic, record, record.value or b"")
         try:
-            env = Envelope.model_validate_json(raw)
+            item.env = Envelope.model_validate_json(item.raw)
         except ValidationError as exc:
-            await self._dead_letter(topic, record, raw, f"malformed envelope: {exc.errors()[0]['msg']}", 1)
-            return
-        handler = self._routes.get(topic, {}).get(env.type)
-        if handler is None:
-            return
-        structlog.contextvars.bind_contextvars(event_id=env.event_id, correlation_id=env.correlation_id,
-                                               event_type=env.type)
-        token = correlation_var.set(env.correlation_id)
+            item.reject = f"malformed envelope: {exc.errors()[0]['msg']}"
+            return item
+        item.handler = self._routes.get(topic, {}).get(item.env.type)
+        if item.handler is None:
+            return item  # a type this service does not listen to: nothing to do
         try:
+            item.event = item.env.event()
+        except (ValidationError, UnknownEventType) as exc:
+            item.reject, item.handler = f"invalid {item.env.type} payload: {exc}", None
+        return item
+
+    async def _consume(self, items: list[_Item]) -> None:
+        """Apply a delivered batch in order; raising makes Kafka deliver the batch again (NACK_ON_ERROR)."""
+        chunk: list[_Item] = []
+        count = size = 0
+        for item in items:
+            if item.reject is not None:
+                # Dead-lettered where it stands: what comes before it is applied first, so a failure there, which
+                # has the batch delivered again, cannot have it dead-lettered twice.
+                await self._apply_chunk(chunk)
+                chunk, count, size = [], 0, 0
+                with self._event_context(item.env):
+                    await self._dead_letter(item.topic, item.record, item.raw, item.reject, 1)
+                self._settle(item)
+                continue
+            if item.handler is not None:
+                if count and (count >= self.batch_max_events or size + len(item.raw) > self.batch_max_bytes):
+                    await self._apply_chunk(chunk)
+                    chunk, count, size = [], 0, 0
+                count, size = count + 1, size + len(item.raw)
+            chunk.append(item)
+        await self._apply_chunk(chunk)
+
+    async def _apply_chunk(self, chunk: list[_Item]) -> None:
+        events = [i for i in chunk if i.handler is not None]
+        if events:
             try:
-                event = env.event()
-            except (ValidationError, UnknownEventType) as exc:
-                await self._dead_letter(topic, record, raw, f"invalid {env.type} payload: {exc}", 1)
+                applied = await self._apply_batch(events)
+            except Exception as exc:
+                self.log.warning("batch transaction failed; applying its events one at a time", events=len(events),
+                                 error=repr(exc))
+                for item in chunk:
+                    if item.handler is not None:
+                        await self._apply_one(item)
+                    self._settle(item)
                 return
+            for item in events:
+                self._attempts.pop(item.env.event_id, None)
+            self.processed += len(events)
+            if applied:
+                self.outbox.notify()
+        for item in chunk:
+            self._settle(item)
+
+    async def _apply_batch(self, events: list[_Item]) -> int:
+        """One transaction: one inbox read for the whole batch, the handlers in order, the inbox marks."""
+        ids = list(dict.fromkeys(i.env.event_id for i in events))
+
+        async def txn(session: AsyncClientSession) -> int:
+            seen = await self.inbox.seen_many(ids, session)
+            done: list[str] = []
+            for item in events:
+                if item.env.event_id in seen:
+                    continue  # applied before, or earlier in this batch (a duplicate delivery)
+                seen.add(item.env.event_id)
+                with self._event_context(item.env):
+                    await item.handler(item.env, item.event, session)
+                done.append(item.env.event_id)
+            await self.inbox.mark_many(done, session)
+            return len(done)
+
+        return await in_transaction(self.mongo, txn)
+
+    async def _apply_one(self, item: _Item) -> None:
+        """One event in its own transaction, with attempt counting; raises to have it delivered again."""
+        env, topic, record, raw = item.env, item.topic, item.record, item.raw
+        with self._event_context(env):
             try:
-                applied = await apply_once(self.mongo, self.inbox, env, event, handler)
+                applied = await apply_once(self.mongo, self.inbox, env, item.event, item.handler)
             except (PermanentFailure, DomainError) as exc:
                 await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1)
                 self._attempts.pop(env.event_id, None)
@@ -151,6 +260,22 @@ class Service:
             self.processed += 1
             if applied:
                 self.outbox.notify()
+
+    def _settle(self, item: _Item) -> None:
+        """Remember that this record is done (applied or dead-lettered), for when its batch is delivered again."""
+        tp = (item.record.topic, item.record.partition)
+        self._settled[tp] = max(self._settled.get(tp, 0), item.record.offset + 1)
+
+    @contextlib.contextmanager
+    def _event_context(self, env: Envelope | None):
+        if env is None:
+            yield
+            return
+        structlog.contextvars.bind_contextvars(event_id=env.event_id, correlation_id=env.correlation_id,
+                                               event_type=env.type)
+        token = correlation_var.set(env.correlation_id)
+        try:
+            yield
         finally:
             correlation_var.reset(token)
             structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
@@ -232,7 +357,26 @@ class Service:
     def _install_http_basics(self) -> None:
         api = self.api
 
-        api.add_middleware(RequestContext, log=self.log, max_body_bytes=MAX_BODY_BYTES)
+        @api.middleware("http")
+        async def context_and_limits(request: Request, call_next):
+            cid = request.headers.get("x-correlation-id") or uuid4().hex
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return JSONResponse({"error": {"code": "too_large", "message": "request body is too large"}},
+                                    status_code=413)
+            token = correlation_var.set(cid)
+            structlog.contextvars.bind_contextvars(correlation_id=cid)
+            started = time.perf_counter()
+            try:
+                response = await call_next(request)
+            finally:
+                correlation_var.reset(token)
+                structlog.contextvars.unbind_contextvars("correlation_id")
+            response.headers["x-correlation-id"] = cid
+            if response.status_code >= 500:
+                self.log.error("request failed", path=request.url.path, status=response.status_code,
+                               ms=round((time.perf_counter() - started) * 1000, 1))
+            return response
 
         @api.get("/healthz", tags=["health"], summary="The process is alive")
         async def healthz():

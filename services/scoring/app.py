@@ -34,6 +34,7 @@ from shared.contracts.scoring import (
 )
 from shared.contracts.voting import TallyUpdated
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound
+from shared.mongo import after_commit
 from shared.service import Service
 from shared.settings import Settings
 
@@ -102,7 +103,9 @@ def create_service(settings: Settings | None = None) -> Service:
         await svc.db.dirty_marks.insert_one(
             {"_id": uuid4().hex, "programme_id": programme_id, "category_id": category_id, "at": time.time()},
             session=s)
-        wake.set()
+        # Wake the recomputation once the mark is committed: woken earlier, it would find nothing and sleep a poll
+        # interval; and a transaction that is aborted (a batch of events re-applied one by one) has marked nothing.
+        after_commit(wake.set)
 
     async def get_programme(programme_id: str, s=None) -> dict:
         prog = await svc.db.programmes.find_one({"_id": programme_id}, session=s)
