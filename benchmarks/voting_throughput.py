@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,8 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
+from benchmarks.http_client import KeepAlive
+from benchmarks.resources import ResourceSampler
 from deploy.servers import LocalServers, free_port
 from services.voting import domain
 from services.voting.config import VotingConfig
@@ -106,7 +109,10 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
         ctx = asyncio.create_task(server.serve())
     else:
         log = open(servers.root / "voting.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "services.voting"], cwd=REPO, env=env, stdout=log,
+        cmd = [sys.executable, "-m", "services.voting"]
+        if args.profile:  # pyinstrument writes its text report when the service stops
+            cmd = [sys.executable, "-m", "pyinstrument", "--interval", "0.001", "-o", str(args.profile), *cmd[1:]]
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True)
     db = mongo[settings.database_name("voting")]
@@ -177,7 +183,9 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
                 break
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        http_result = await http_path(args, settings, base, db) if args.http_ballots else {}
+        pids = {"voting": proc.pid if proc else os.getpid(), "benchmark": os.getpid(),
+                **{mp.name: mp.proc.pid for mp in servers.processes}}
+        http_result = await http_path(args, settings, base, db, pids) if args.http_ballots else {}
         rnd = await db.rounds.find_one({"_id": "bench"})
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in cands}
@@ -193,7 +201,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
     finally:
         await mongo.close()
         if proc is not None:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT) if args.profile else proc.terminate()
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -203,42 +211,48 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
             await ctx
 
 
-async def http_path(args: argparse.Namespace, settings: Settings, base: str, db) -> dict:
+async def http_path(args: argparse.Namespace, settings: Settings, base: str, db, pids: dict[str, int]) -> dict:
     """The HTTP path: members cast with their tokens, each request answered once its ballot is counted."""
     n = min(args.http_ballots, args.members)
     organiser = {"Authorization": f"Bearer {issue_token(settings, role='organiser', subject='bench')}"}
     voters = [f"m{i:06d}" for i in range(n)]
-    async with httpx.AsyncClient(base_url=base, timeout=120,
-                                 limits=httpx.Limits(max_connections=args.http_concurrency)) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         r = await http.post("/rounds", headers=organiser, json={
             "round_id": "bench-http", "programme_id": PID, "name": "HTTP 测评", "category_ids": ["organ"],
             "ballot_type": "approval", "eligibility": {"mode": "members", "member_ids": voters},
             "closes_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
         r.raise_for_status()
-        tokens = [issue_token(settings, role="member", subject=m, member_id=m) for m in voters]
-        gate = asyncio.Semaphore(args.http_concurrency)
-        statuses: dict[int, int] = {}
+    tokens = iter([issue_token(settings, role="member", subject=m, member_id=m) for m in voters])
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    url = httpx.URL(base)
 
-        async def cast(token: str) -> None:
-            async with gate:
-                for attempt in range(3):
-                    try:
-                        resp = await http.post("/rounds/bench-http/ballots", json={"selections": ["n000"]},
-                                               headers={"Authorization": f"Bearer {token}"})
-                        break
-                    except (httpx.ReadError, httpx.RemoteProtocolError):
-                        # a kept-alive connection the server closed; a repeat that finds the ballot counted
-                        # answers 409 already_voted, so a retry never counts twice
-                        if attempt == 2:
-                            raise
-                statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
+    async def worker() -> None:
+        # A kept-alive connection the server closed is retried once by KeepAlive; a repeat that finds the
+        # ballot counted answers 409 already_voted, so a retry never counts twice.
+        conn = KeepAlive(url.host, url.port)
+        try:
+            for token in tokens:
+                t = time.perf_counter()
+                status, _ = await conn.post("/rounds/bench-http/ballots", b'{"selections": ["n000"]}',
+                                            {"Authorization": f"Bearer {token}"})
+                latencies.append(time.perf_counter() - t)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            await conn.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(cast(t) for t in tokens))
-        elapsed = time.perf_counter() - started
+    print(f"casting {n} ballots over HTTP on {args.http_concurrency} connections", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with ResourceSampler(pids, own_only={"benchmark"}) as usage:
+        await asyncio.gather(*(worker() for _ in range(args.http_concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
     tally = await db.tallies.find_one({"_id": "bench-http"}) or {}
     return {"http_ballots": n, "http_statuses": statuses, "http_counted": tally.get("ballots_cast"),
-            "http_ballots_per_s": round(n / elapsed)}
+            "http_ballots_per_s": round(n / elapsed),
+            "http_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+            "http_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+            "http_cpu_percent": {k: v["cpu_percent"] for k, v in usage.table(elapsed).items()}}
 
 
 def main() -> None:
@@ -252,7 +266,8 @@ def main() -> None:
     ap.add_argument("--setup-timeout", type=float, default=600, help="seconds allowed for learning the roll")
     ap.add_argument("--in-process", action="store_true", help="run the service in this process")
     ap.add_argument("--http-ballots", type=int, default=2000, help="also cast this many over HTTP (0: skip)")
-    ap.add_argument("--http-concurrency", type=int, default=32)
+    ap.add_argument("--http-concurrency", type=int, default=64)
+    ap.add_argument("--profile", type=Path, help="run the service under pyinstrument; its text report goes here")
     args = ap.parse_args()
     args.members = max(100, min(args.members, 500_000))
     root = Path(tempfile.mkdtemp(prefix="voting-bench-"))

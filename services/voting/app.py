@@ -46,6 +46,7 @@ from .views import counts_visible, round_view, tally_event, tally_view
 ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 # How long the casting edge reuses a round it read (its window and rules); the counter re-reads it anyway.
 EDGE_ROUND_SECONDS = 1.0
+EDGE_ROUND_FIELDS = {"units": 0, "eligibility": 0}
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -217,7 +218,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 pass
 
     # ---- helpers --------------------------------------------------------------------------------------------
-    edge_rounds: dict[str, tuple[float, dict]] = {}  # round id -> (read at, round without its units)
+    edge_rounds: dict[str, tuple[float, dict]] = {}  # round id -> (read at, the round as the edge needs it)
+    edge_reads: dict[str, asyncio.Future] = {}  # round id -> the read in flight, shared by concurrent ballots
 
     async def edge_round(round_id: str) -> dict | None:
         """The round as the casting edge sees it: read at most once per EDGE_ROUND_SECONDS per process.
@@ -225,16 +227,28 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         The edge only pre-checks (window, rules); the counter re-reads the round inside its transaction and
         decides, so a round closed or a candidate withdrawn a moment ago is still refused there.
         """
-        loop_now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
         hit = edge_rounds.get(round_id)
-        if hit is not None and loop_now - hit[0] < EDGE_ROUND_SECONDS:
+        if hit is not None and loop.time() - hit[0] < EDGE_ROUND_SECONDS:
             return hit[1]
-        # Not the units (hundreds per round, decoded for nothing): the edge needs the window and the candidates.
-        rnd = await svc.db.rounds.find_one({"_id": round_id}, {"units": 0})
+        pending = edge_reads.get(round_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut = edge_reads[round_id] = loop.create_future()
+        try:
+            # Not the units nor the eligibility list (hundreds or thousands of entries, decoded for nothing).
+            rnd = await svc.db.rounds.find_one({"_id": round_id}, EDGE_ROUND_FIELDS)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: concurrent readers get it, an unshared failure is not reported twice
+            raise
+        finally:
+            edge_reads.pop(round_id, None)
         if rnd is not None:
             if len(edge_rounds) > 1000:
                 edge_rounds.clear()
-            edge_rounds[round_id] = (loop_now, rnd)
+            edge_rounds[round_id] = (loop.time(), rnd)
+        fut.set_result(rnd)
         return rnd
 
     async def get_round(round_id: str, session=None) -> dict:
@@ -430,6 +444,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
 
         await svc.transact(txn)
         unit_keys = {u["unit_id"]: u["key"] for u in units}
+        counter.units[rid] = units
         counter.rolls[rid] = {r["mark"]: unit_keys[r["unit_id"]] for r in roll}  # the counter need not read it back
         return round_view(rnd)
 

@@ -37,6 +37,7 @@ class Counter:
         self.config = config
         self.rolls: dict[str, dict[str, str]] = {}  # round id -> mark -> unit key (the roll never changes)
         self._roll_locks: dict[str, asyncio.Lock] = {}
+        self.units: dict[str, list[dict]] = {}  # round id -> its units (fixed when the round opens), for turnout
         self.waiters: dict[str, Any] = {}  # command id -> future of the outcome, for casts made in this process
         self.minute_counts: dict[tuple[str, str, int], int] = defaultdict(int)
         self.flagged: set[tuple[str, str, int]] = set()
@@ -105,6 +106,7 @@ class Counter:
             docs = await self.db.roll.find({"round_id": round_id}, {"mark": 1, "unit_id": 1, "_id": 0}).to_list()
             roll = {d["mark"]: keys.get(d["unit_id"], "") for d in docs}
             if rnd is not None:
+                self.units[round_id] = rnd.get("units", [])
                 self.rolls[round_id] = roll
             self._roll_locks.pop(round_id, None)
         return roll
@@ -179,13 +181,19 @@ class Counter:
         outcomes: dict[str, tuple[str, str]] = {}
         tp = time.perf_counter()
         self.phases = {}
-        rnd = await self.db.rounds.find_one({"_id": rid}, session=s)
+        # Without the units and the eligibility list (large, and fixed when the round opened): the units
+        # come from memory, read with the roll.
+        rnd = await self.db.rounds.find_one({"_id": rid}, {"units": 0, "eligibility": 0}, session=s)
         if rnd is None:
             for c in group:
                 outcomes[c.command_id] = ("unknown_round", domain.REFUSED["unknown_round"])
             self.svc.log.warning("cast commands for an unknown round", round_id=rid, count=len(group))
             return outcomes
         self.phases["find"] = round(time.perf_counter() - tp, 3)
+        units = self.units.get(rid)
+        if units is None:  # the round opened after this batch read its roll
+            units = (await self.db.rounds.find_one({"_id": rid}, {"units": 1}, session=s) or {}).get("units", [])
+        rnd["units"] = units
         rules = domain.rules_from_round(rnd)
         key_of = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         state = domain.window_state(rnd["opens_at"], rnd["closes_at"], now, rnd.get("state") == "closed")
