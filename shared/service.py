@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from uuid import uuid4
 
 import structlog
 import uvicorn
@@ -27,6 +25,7 @@ from .context import correlation_id as correlation_var
 from .context import current_correlation_id
 from .contracts import Envelope, Event, UnknownEventType, topics
 from .errors import DomainError, TooManyRequests, install_error_handlers
+from .http_context import RequestContext
 from .kafka import ensure_topics, make_broker
 from .logging import configure_logging, get_logger
 from .messaging import Handler, Inbox, Outbox, apply_once, dead_letter
@@ -357,26 +356,7 @@ class Service:
     def _install_http_basics(self) -> None:
         api = self.api
 
-        @api.middleware("http")
-        async def context_and_limits(request: Request, call_next):
-            cid = request.headers.get("x-correlation-id") or uuid4().hex
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return JSONResponse({"error": {"code": "too_large", "message": "request body is too large"}},
-                                    status_code=413)
-            token = correlation_var.set(cid)
-            structlog.contextvars.bind_contextvars(correlation_id=cid)
-            started = time.perf_counter()
-            try:
-                response = await call_next(request)
-            finally:
-                correlation_var.reset(token)
-                structlog.contextvars.unbind_contextvars("correlation_id")
-            response.headers["x-correlation-id"] = cid
-            if response.status_code >= 500:
-                self.log.error("request failed", path=request.url.path, status=response.status_code,
-                               ms=round((time.perf_counter() - started) * 1000, 1))
-            return response
+        api.add_middleware(RequestContext, log=self.log, max_body_bytes=MAX_BODY_BYTES)
 
         @api.get("/healthz", tags=["health"], summary="The process is alive")
         async def healthz():
