@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from .logging import get_logger
@@ -57,3 +57,22 @@ async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSess
         except Exception as exc:  # the transaction has committed: a failing callback must not undo that
             log.warning("after-commit callback failed", error=repr(exc))
     return result
+
+
+async def upsert_all(coll, docs: list[dict], session: AsyncClientSession | None) -> None:
+    """Insert the new documents (by _id) in bulk and update only those that changed.
+
+    Upserts one by one cost a round of index work each (about 1,700/s on the local server); a roll of 100,000
+    arrives as 100 events of 1,000 members, nearly all new: one read and one insert_many each.
+    """
+    if not docs:
+        return
+    ids = [d["_id"] for d in docs]
+    existing = {d["_id"]: d for d in await coll.find({"_id": {"$in": ids}}, session=session).to_list()}
+    fresh = {d["_id"]: d for d in docs if d["_id"] not in existing}
+    if fresh:
+        await coll.insert_many(list(fresh.values()), ordered=False, session=session)
+    changed = [UpdateOne({"_id": d["_id"]}, {"$set": d}) for d in docs
+               if d["_id"] in existing and existing[d["_id"]] != d]
+    if changed:
+        await coll.bulk_write(changed, ordered=False, session=session)

@@ -34,7 +34,7 @@ from shared.contracts.scoring import (
 )
 from shared.contracts.voting import TallyUpdated
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound
-from shared.mongo import after_commit
+from shared.mongo import after_commit, upsert_all
 from shared.service import Service
 from shared.settings import Settings
 
@@ -363,18 +363,20 @@ def create_service(settings: Settings | None = None) -> Service:
     @svc.on(UnitsImported)
     async def units_imported(env: Envelope, e: UnitsImported, s) -> None:
         if e.units:
-            await svc.db.units.bulk_write([UpdateOne({"_id": u.unit_id}, {"$set": u.model_dump(mode="json")},
-                                                     upsert=True) for u in e.units], session=s)
+            await upsert_all(svc.db.units, [u.model_dump(mode="json") | {"_id": u.unit_id} for u in e.units], s)
             await recheck_conflicts(s)
 
     @svc.on(MembersImported)
     async def members_imported(env: Envelope, e: MembersImported, s) -> None:
         if e.members:
-            await svc.db.members.bulk_write([UpdateOne({"_id": m.member_id}, {"$set": m.model_dump(mode="json")},
-                                                       upsert=True) for m in e.members], session=s)
-            for m in e.members:  # a judge on the roll belongs to that member's branch
-                await svc.db.judges.update_many({"member_id": m.member_id}, {"$set": {"branch_id": m.unit_id}},
-                                                session=s)
+            await upsert_all(svc.db.members, [m.model_dump(mode="json") | {"_id": m.member_id} for m in e.members],
+                             s)
+            unit_of = {m.member_id: m.unit_id for m in e.members}
+            # a judge on the roll belongs to that member's branch: one read for the judges among these members
+            for j in await svc.db.judges.find({"member_id": {"$in": list(unit_of)}}, {"member_id": 1},
+                                              session=s).to_list():
+                await svc.db.judges.update_one({"_id": j["_id"]}, {"$set": {"branch_id": unit_of[j["member_id"]]}},
+                                               session=s)
             await recheck_conflicts(s)
 
     @svc.on(NominationSubmitted)

@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import uuid4
@@ -35,6 +36,7 @@ from shared.contracts.nominations import (
 from shared.contracts.voting import BallotAccepted, BallotRejected, CastBallot, RoundClosed, RoundOpened
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from shared.ratelimit import RateLimiter
+from shared.mongo import upsert_all
 from shared.service import Service
 from shared.settings import Settings
 
@@ -83,21 +85,6 @@ class BallotIn(BaseModel):
                                    description="the one-time ballot credential; omit when casting with a member token")
     selections: list[str] = Field(default=[], max_length=500)
     grades: dict[str, str] = Field(default={}, max_length=500)
-
-
-async def upsert_all(coll, docs: list[dict], session) -> None:
-    """Insert the new documents in bulk and update only those that changed (a roll of 50,000 in seconds)."""
-    if not docs:
-        return
-    ids = [d["_id"] for d in docs]
-    existing = {d["_id"]: d for d in await coll.find({"_id": {"$in": ids}}, session=session).to_list()}
-    fresh = {d["_id"]: d for d in docs if d["_id"] not in existing}
-    if fresh:
-        await coll.insert_many(list(fresh.values()), ordered=False, session=session)
-    changed = [UpdateOne({"_id": d["_id"]}, {"$set": d}) for d in docs
-               if d["_id"] in existing and existing[d["_id"]] != d]
-    if changed:
-        await coll.bulk_write(changed, ordered=False, session=session)
 
 
 def _now() -> datetime:
@@ -176,11 +163,27 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 array_filters=[{"c.nomination_id": e.nomination_id}], session=s)
 
     # ---- counting: cast commands in batches ---------------------------------------------------------------
-    @svc.broker.subscriber(svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True,
-                           group_instance_id=svc.instance_id("ballots"),
-                           max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms,
-                           ack_policy=AckPolicy.NACK_ON_ERROR,
-                           auto_offset_reset="earliest", title="voting:ballots")
+    ballots_subscriber = svc.broker.subscriber(
+        svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True, group_instance_id=svc.instance_id("ballots"),
+        max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms, ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest", title="voting:ballots")
+
+    def own_partition(mark: str) -> int | None:
+        """A ballots partition this process counts, chosen by the voter's mark; None before the first assignment.
+
+        With several replicas, a ballot cast here is counted here, and the answer waits on a future instead of
+        polling the database for another replica's outcome. A voter's ballots cast through two replicas land on
+        two partitions: the unique voter mark still lets only one count (the other is refused as already_voted).
+        """
+        consumer = getattr(ballots_subscriber, "consumer", None)
+        if consumer is None:
+            return None
+        owned = sorted(tp.partition for tp in consumer.assignment())
+        return owned[zlib.crc32(mark.encode()) % len(owned)] if owned else None
+
+    svc.ballots_subscriber, svc.own_partition = ballots_subscriber, own_partition
+
+    @ballots_subscriber
     async def count_batch(msg: KafkaMessage) -> None:
         try:
             await counter.handle(list(msg.body), msg.raw_message if isinstance(msg.raw_message, tuple) else None)
@@ -674,7 +677,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         counter.waiters[command.command_id] = fut
         try:
             await svc.broker.publish(command.model_dump_json().encode(), topic=svc.topic(topics.BALLOTS),
-                                     key=mark.encode())
+                                     key=mark.encode(), partition=own_partition(mark))
             outcome = await wait_outcome(command, fut)
         finally:
             counter.waiters.pop(command.command_id, None)

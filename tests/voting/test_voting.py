@@ -426,3 +426,44 @@ async def test_a_nomination_withdrawn_during_the_round_can_no_longer_be_chosen(s
         assert r.status_code == 422 and r.json()["error"]["code"] == "withdrawn_candidate"
         r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=member(settings, "m0-0"))
         assert r.status_code == 201
+
+
+async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_still_counts_once(settings):
+    """Each replica sends a ballot cast through it to a partition it counts itself (its answer needs no polling);
+    a voter who casts through both replicas at once lands on two partitions and still counts once."""
+    a_settings = settings.model_copy(update={"instance_id": "voting-a"})
+    b_settings = settings.model_copy(update={"instance_id": "voting-b"})
+    async with running(create_service, a_settings) as (a, client_a), \
+            running(create_service, b_settings) as (b, client_b):
+        w = world(units=2, per_unit=10, candidates=3)
+        await seed(settings, a, w)
+
+        def owned(svc) -> set[int]:
+            consumer = svc.ballots_subscriber.consumer
+            return {tp.partition for tp in consumer.assignment()} if consumer else set()
+
+        await eventually(lambda: asyncio.sleep(0, result=owned(a) and owned(b)
+                                               and len(owned(a) | owned(b)) == settings.kafka_partitions),
+                         timeout=60)
+        assert not owned(a) & owned(b)
+        await open_round(settings, client_a)
+        voters = w["members"][:16]
+        replicas = [(a, client_a), (b, client_b)]
+        results = await asyncio.gather(*(
+            replicas[i % 2][1].post("/rounds/r1/ballots", json={"selections": ["n0"]},
+                                    headers=member(settings, m)) for i, m in enumerate(voters)))
+        assert [r.status_code for r in results] == [201] * len(voters), [r.text for r in results]
+        for i, m in enumerate(voters):  # counted by the replica it was cast through
+            mark = domain.voter_mark(VotingConfig().ballot_secret, "r1", m)
+            svc = replicas[i % 2][0]
+            assert svc.own_partition(mark) in owned(svc)
+            assert mark in svc.counter.known, f"{m} cast through replica {'ab'[i % 2]} was counted elsewhere"
+
+        twice = w["members"][16]
+        both = await asyncio.gather(*(c.post("/rounds/r1/ballots", json={"selections": ["n1"]},
+                                             headers=member(settings, twice)) for c in (client_a, client_b)))
+        assert sorted(r.status_code for r in both) == [201, 409], [r.text for r in both]
+        tally = (await client_b.get("/rounds/r1/tally")).json()
+        assert tally["ballots_cast"] == len(voters) + 1
+        assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 16, "n1": 1, "n2": 0}
+        assert await a.db.marks.count_documents({}) == len(voters) + 1
