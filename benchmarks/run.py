@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -732,8 +733,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed for each phase")
     ap.add_argument("--setup-timeout", type=float, default=900)
     ap.add_argument("--out", type=Path, default=REPO / "artifacts" / "bench")
+    ap.add_argument("--keep", action="store_true", help="keep the stack's directory (service logs, server data)")
     args = ap.parse_args(argv)
-    full = dict(members=100_000, units=600, nominees=2_000, round_candidates=100, score_nominees=200,
+    full = dict(members=100_000, units=600, nominees=10_000, round_candidates=100, score_nominees=200,
                 ballots=60_000, steady_seconds=15, http_ballots=10_000, score_sheets=1000, raw_kafka=100_000,
                 raw_mongo=50_000)
     quick = dict(members=12_000, units=120, nominees=200, round_candidates=30, score_nominees=30,
@@ -797,6 +799,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{started_at}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)  # the servers' data: hundreds of MB per run
     print()
     print(table(result))
     print(f"\nfigures written to {path}")
