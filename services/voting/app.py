@@ -293,7 +293,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     async def bulletin_entries(round_id: str, session=None) -> list[dict]:
         sheets = await svc.db.ballot_sheets.find({"round_id": round_id}, session=session).to_list()
         entries = [domain.bulletin_entry(b["receipt"], b.get("selections", []), b.get("grades", {}))
-                   for sheet in sheets for b in sheet["ballots"]]
+                   for sheet in sheets for b in domain.sheet_ballots(sheet)]
         return sorted(entries, key=lambda e: e["receipt"])
 
     async def release_bulletin(s, rnd: dict, entries: list[dict]) -> None:
@@ -551,7 +551,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         svc.check_public_rate(request)
         rnd = await get_round(round_id)
         code = receipt.strip().upper()
-        found = await svc.db.ballot_sheets.find_one({"round_id": round_id, "ballots.receipt": code},
+        found = await svc.db.ballot_sheets.find_one({"round_id": round_id, "receipts": code},
                                                     {"_id": 1}) is not None
         return {"round_id": round_id, "receipt": code, "recorded": found, "state": rnd.get("state", "open"),
                 "bulletin_root": rnd.get("bulletin_root"),

@@ -241,8 +241,7 @@ class Counter:
             _rng.shuffle(ballots)
             await self.db.marks.insert_many(marks, ordered=False, session=s)
             # The batch's ballots, shuffled, go into one sheet: one write instead of one per ballot.
-            await self.db.ballot_sheets.insert_one({"_id": uuid4().hex, "round_id": rid, "ballots": ballots},
-                                                   session=s)
+            await self.db.ballot_sheets.insert_one(domain.ballot_sheet(uuid4().hex, rid, ballots), session=s)
             inc["ballots_cast"] = len(ballots)
         for c, code, reason in refusals:
             outcomes[c.command_id] = (code, reason)

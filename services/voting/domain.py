@@ -211,6 +211,21 @@ def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterabl
 
 # ---- bulletin -----------------------------------------------------------------------------------------
 
+def ballot_sheet(sheet_id: str, round_id: str, ballots: list[dict]) -> dict:
+    """One batch's ballots as stored: their receipts (to check one) and their contents as one JSON value.
+
+    The contents are read only whole, to build the bulletin at the close; one opaque value costs the database
+    a fraction of thousands of nested documents (this write is on the path of every ballot).
+    """
+    return {"_id": sheet_id, "round_id": round_id, "receipts": [b["receipt"] for b in ballots],
+            "ballots_json": json.dumps(ballots, ensure_ascii=False, separators=(",", ":")).encode()}
+
+
+def sheet_ballots(sheet: dict) -> list[dict]:
+    """The ballots of a stored sheet: receipt, selections, grades."""
+    return json.loads(sheet["ballots_json"])
+
+
 def bulletin_entry(receipt: str, selections: list[str], grades: dict[str, str]) -> dict:
     return {"receipt": receipt, "selections": sorted(selections), "grades": dict(sorted(grades.items()))}
 
