@@ -193,14 +193,26 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
     @svc.on(StandingsUpdated)
     async def standings_updated(env: Envelope, e: StandingsUpdated, s) -> None:
         key = f"{env.programme_id}:{e.category_id}"
-        current = await svc.db.standings.find_one({"_id": key}, {"sequence": 1}, session=s)
+        current = await svc.db.standings.find_one({"_id": key}, {"sequence": 1, "pending": 1}, session=s)
         if current and current.get("sequence", -1) >= e.sequence:
             return  # an older or repeated board; the newest wins
+        rows = [{"nomination_id": x.nomination_id, "rank": x.rank, "composite": x.composite} for x in e.standings]
+        # A board in parts is assembled aside and replaces the shortlist only once complete: a notice is never
+        # drawn from half a ranking.
+        pending = (current or {}).get("pending") or {}
+        if pending.get("sequence") != e.sequence:
+            pending = {"sequence": e.sequence, "parts": {}}
+        if str(e.part) in pending["parts"]:
+            return
+        pending["parts"][str(e.part)] = rows
+        if len(pending["parts"]) < e.parts:
+            await svc.db.standings.update_one({"_id": key}, {"$set": {"pending": pending}}, upsert=True, session=s)
+            return
+        ranked = [r for part in sorted(pending["parts"], key=int) for r in pending["parts"][part]]
         await svc.db.standings.update_one({"_id": key}, {"$set": {
             "programme_id": env.programme_id, "category_id": e.category_id, "sequence": e.sequence,
             "programme_version": e.programme_version, "updated_at": env.occurred_at,
-            "standings": [{"nomination_id": x.nomination_id, "rank": x.rank, "composite": x.composite}
-                          for x in e.standings]}}, upsert=True, session=s)
+            "standings": ranked}, "$unset": {"pending": ""}}, upsert=True, session=s)
 
     # ---- calendar ---------------------------------------------------------------------------------------------
     async def overrides(session=None) -> dict[int, domain.YearCalendar]:

@@ -60,6 +60,7 @@ from .page import judge_page
 DEBOUNCE_QUIET = 0.2  # seconds without a new change before a category is recomputed
 DEBOUNCE_MAX_WAIT = 1.0  # a steady stream of changes still refreshes the standings this often
 POLL = 0.25
+STANDINGS_PER_EVENT = 500  # standings per StandingsUpdated event (each about 450 bytes with its explanation)
 STATUS = {NominationApproved: "approved", NominationRejected: "rejected", NominationWithdrawn: "withdrawn",
           NominationReturned: "returned"}
 
@@ -259,9 +260,15 @@ def create_service(settings: Settings | None = None) -> Service:
                               "programme_version": prog["version"], "computed_at": now(),
                               "standings": [st.model_dump() for st in standings]}},
                     upsert=True, return_document=ReturnDocument.AFTER, session=s)
-                await svc.emit(s, StandingsUpdated(category_id=category_id, programme_version=prog["version"],
-                                                   sequence=doc["sequence"], standings=standings),
-                               programme_id=programme_id, key=f"{programme_id}:{category_id}")
+                # In parts: the standings of 2,000 nominees with their explanations passed Kafka's 1 MB limit, and
+                # the relay retried that one event forever, holding back every later one.
+                chunks = [standings[i:i + STANDINGS_PER_EVENT]
+                          for i in range(0, len(standings), STANDINGS_PER_EVENT)] or [[]]
+                key = f"{programme_id}:{category_id}"
+                await svc.emit_many(s, [(StandingsUpdated(category_id=category_id, programme_version=prog["version"],
+                                                          sequence=doc["sequence"], standings=chunk, part=i + 1,
+                                                          parts=len(chunks)), programme_id, key)
+                                        for i, chunk in enumerate(chunks)])
             # Only the marks this pass saw: a change that arrived meanwhile stays marked for the next pass.
             await svc.db.dirty_marks.delete_many({"_id": {"$in": dirty["mark_ids"]}}, session=s)
 

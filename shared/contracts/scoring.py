@@ -64,6 +64,11 @@ class StandingsUpdated(Event, topic=SCORING):
     programme_version: int
     sequence: int
     standings: list[Standing]
+    # Added compatibly: a large category's standings come in `parts` events of the same sequence (part 1..parts,
+    # in rank order, in order on the category's key), each well under Kafka's 1 MB message limit. A reader
+    # takes a sequence as complete once it has every part.
+    part: int = 1
+    parts: int = 1
 
 
 class ArenaBoardUpdated(Event, topic=SCORING):

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from services.scoring import app as scoring_app
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import UnitInfo, UnitsImported
 from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, scoring_and_board, sheet, tally
@@ -28,7 +29,9 @@ async def settled(svc) -> bool:
     return await svc.db.dirty_marks.count_documents({}) == 0
 
 
-async def test_scores_and_tallies_become_explained_standings(settings):
+async def test_scores_and_tallies_become_explained_standings(settings, monkeypatch):
+    # Standings of 4 nominees in parts of 3: every board below is assembled from two StandingsUpdated events.
+    monkeypatch.setattr(scoring_app, "STANDINGS_PER_EVENT", 3)
     org = auth(settings, "organiser")
     async with scoring_and_board(settings) as (svc, http, board):
         await publish_envelopes(settings, programme_events())
@@ -263,6 +266,8 @@ async def test_scores_and_tallies_become_explained_standings(settings):
 
         events = await eventually(all_recusals_published, timeout=20)
         assert {"ScoreEntered", "ScoreRevised", "JudgeRecused", "StandingsUpdated"} <= {e.type for e in events}
-        seqs = [e.payload["sequence"] for e in events if e.type == "StandingsUpdated"]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        boards = [(e.payload["sequence"], e.payload["part"], e.payload["parts"], len(e.payload["standings"]))
+                  for e in events if e.type == "StandingsUpdated"]
+        assert boards == sorted(boards) and len(set(boards)) == len(boards)
+        assert {(part, parts, n) for _, part, parts, n in boards} == {(1, 2, 3), (2, 2, 1)}
         assert json.dumps(events[-1].payload, ensure_ascii=False)

@@ -1,6 +1,8 @@
 """Composite standings and arena boards into the leaderboard read model."""
 from __future__ import annotations
 
+from pymongo import UpdateOne
+
 from shared.contracts import Envelope
 from shared.contracts.scoring import ArenaBoardUpdated, StandingsUpdated
 from shared.service import Service
@@ -10,32 +12,40 @@ def register(svc: Service) -> None:
     @svc.on(StandingsUpdated)
     async def standings(env: Envelope, e: StandingsUpdated, s) -> None:
         # Standings carry an increasing sequence per category: a late, older one must not overwrite a newer one.
+        # A large category comes in parts of one sequence; each part ranks its own nominees at once (the board is
+        # live), and the last part takes the rank from nominees no longer in the standings.
         key = f"{env.programme_id}:{e.category_id}"
         seen = await svc.db.standings_seq.find_one({"_id": key}, session=s)
-        if seen and seen["sequence"] >= e.sequence:
+        if seen and (seen["sequence"] > e.sequence
+                     or (seen["sequence"] == e.sequence and e.part in seen.get("parts", [1]))):
             return
-        await svc.db.standings_seq.update_one({"_id": key}, {"$set": {"sequence": e.sequence}}, upsert=True, session=s)
-        ids = []
+        if seen and seen["sequence"] == e.sequence:
+            await svc.db.standings_seq.update_one({"_id": key}, {"$addToSet": {"parts": e.part}}, session=s)
+            applied = len(set(seen.get("parts", [1])) | {e.part})
+        else:
+            await svc.db.standings_seq.update_one({"_id": key}, {"$set": {"sequence": e.sequence, "parts": [e.part]}},
+                                                  upsert=True, session=s)
+            applied = 1
+        on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
+        rows = []
         for st in e.standings:
-            ids.append(st.nomination_id)
             # Upsert: the standing may arrive before the nomination's own events; those fill in the rest later.
-            on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
-            if st.nominee_name:
-                on_insert["nominee_name"] = st.nominee_name
-            await svc.db.entries.update_one(
+            rows.append(UpdateOne(
                 {"_id": st.nomination_id},
                 {"$set": {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
                           "tie_break": st.tie_break, "standings_sequence": e.sequence,
                           "components": [c.model_dump() for c in st.components], "updated_at": env.occurred_at},
-                 "$setOnInsert": on_insert},
-                upsert=True, session=s,
+                 "$setOnInsert": on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})},
+                upsert=True))
+        if rows:
+            await svc.db.entries.bulk_write(rows, ordered=False, session=s)
+        if applied >= e.parts:
+            # A nomination that left the standings (withdrawn, rejected) loses its rank.
+            await svc.db.entries.update_many(
+                {"programme_id": env.programme_id, "category_id": e.category_id,
+                 "standings_sequence": {"$ne": e.sequence}, "rank": {"$exists": True}},
+                {"$unset": {"rank": "", "composite": "", "components": "", "tie_break": ""}}, session=s,
             )
-        # A nomination that left the standings (withdrawn, rejected) loses its rank.
-        await svc.db.entries.update_many(
-            {"programme_id": env.programme_id, "category_id": e.category_id, "_id": {"$nin": ids},
-             "rank": {"$exists": True}},
-            {"$unset": {"rank": "", "composite": "", "components": "", "tie_break": ""}}, session=s,
-        )
 
     @svc.on(ArenaBoardUpdated)
     async def arena(env: Envelope, e: ArenaBoardUpdated, s) -> None:

@@ -1,0 +1,58 @@
+"""A large category's standings arrive in parts (StandingsUpdated part/parts, one sequence): the leaderboard ranks
+each part as it comes and drops nominees that left only once the sequence is complete; publicity keeps the last
+complete ranking until every part of the next one is in."""
+from __future__ import annotations
+
+from services.leaderboard.app import create_service as create_leaderboard
+from services.publicity.app import create_service as create_publicity
+from shared.contracts import Envelope
+from shared.contracts.scoring import Standing, StandingsUpdated
+from tests.support import eventually, publish_envelopes, running
+
+P, CAT = "p-parts", "organ"
+
+
+def board(sequence: int, ranked: list[str], per_part: int) -> list[Envelope]:
+    rows = [Standing(nomination_id=n, rank=i + 1, composite=100.0 - i, components=[]) for i, n in enumerate(ranked)]
+    parts = [rows[i:i + per_part] for i in range(0, len(rows), per_part)]
+    return [Envelope.wrap(StandingsUpdated(category_id=CAT, programme_version=1, sequence=sequence, standings=chunk,
+                                           part=k + 1, parts=len(parts)), programme_id=P, key=f"{P}:{CAT}")
+            for k, chunk in enumerate(parts)]
+
+
+async def test_standings_in_parts_are_assembled_by_the_leaderboard_and_publicity(settings):
+    async with running(create_leaderboard, settings) as (lb, _), running(create_publicity, settings) as (pub, _):
+        async def ranks() -> dict[str, int | None]:
+            return {e["_id"]: e.get("rank") for e in await lb.db.entries.find({"category_id": CAT}).to_list()}
+
+        async def shortlist() -> tuple[int | None, list[str]]:
+            doc = await pub.db.standings.find_one({"_id": f"{P}:{CAT}"}) or {}
+            return doc.get("sequence"), [r["nomination_id"] for r in doc.get("standings", [])]
+
+        first = board(1, ["n1", "n2", "n3", "n4", "n5"], per_part=2)
+        assert [e.payload["parts"] for e in first] == [3, 3, 3]
+        await publish_envelopes(settings, first)
+        await eventually(lambda: _eq(ranks(), {"n1": 1, "n2": 2, "n3": 3, "n4": 4, "n5": 5}))
+        await eventually(lambda: _eq(shortlist(), (1, ["n1", "n2", "n3", "n4", "n5"])))
+
+        # The next board, n5 gone and n4 first; only its first part arrives (plus a repeat of that part).
+        second = board(2, ["n4", "n1", "n2", "n3"], per_part=2)
+        repeat = Envelope.wrap(StandingsUpdated.model_validate(second[0].payload), programme_id=P, key=f"{P}:{CAT}")
+        await publish_envelopes(settings, [second[0], repeat])
+        await eventually(lambda: _eq(ranks(), {"n4": 1, "n1": 2, "n2": 2, "n3": 3, "n5": 5}))
+        assert await shortlist() == (1, ["n1", "n2", "n3", "n4", "n5"])  # half a ranking never becomes the list
+
+        await publish_envelopes(settings, second[1:])
+        await eventually(lambda: _eq(ranks(), {"n4": 1, "n1": 2, "n2": 3, "n3": 4, "n5": None}))
+        await eventually(lambda: _eq(shortlist(), (2, ["n4", "n1", "n2", "n3"])))
+
+        # A late part of the older board changes nothing.
+        await publish_envelopes(settings, [Envelope.wrap(StandingsUpdated.model_validate(first[2].payload),
+                                                         programme_id=P, key=f"{P}:{CAT}")])
+        await publish_envelopes(settings, board(3, ["n4", "n1", "n2", "n3"], per_part=10))
+        await eventually(lambda: _eq(shortlist(), (3, ["n4", "n1", "n2", "n3"])))
+        assert await ranks() == {"n4": 1, "n1": 2, "n2": 3, "n3": 4, "n5": None}
+
+
+async def _eq(value, expected) -> bool:
+    return await value == expected
