@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import structlog
 import uvicorn
 from aiokafka import ConsumerRebalanceListener
+from aiokafka.errors import MessageSizeTooLargeError
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream import AckPolicy
@@ -313,10 +314,19 @@ class Service:
     async def _publish(self, envelopes: list[Envelope]) -> None:
         futures = []
         for env in envelopes:
-            fut = await self.broker.publish(
-                env.model_dump_json().encode(), topic=self.topic(env.topic), key=env.key.encode(),
-                headers={"event_type": env.type, "correlation_id": env.correlation_id}, no_confirm=True,
-            )
+            try:
+                fut = await self.broker.publish(
+                    env.model_dump_json().encode(), topic=self.topic(env.topic), key=env.key.encode(),
+                    headers={"event_type": env.type, "correlation_id": env.correlation_id}, no_confirm=True,
+                )
+            except MessageSizeTooLargeError as exc:
+                # Retrying can never succeed, and the relay publishes in order: kept aside, loudly, so the events
+                # after it still flow. The event stays readable in the outbox_failed collection.
+                await self.db.outbox_failed.replace_one(
+                    {"_id": env.event_id}, {"envelope": env.model_dump(mode="json"), "reason": str(exc)}, upsert=True)
+                self.log.error("event too large for Kafka; kept in outbox_failed", event_type=env.type,
+                               event_id=env.event_id, error=str(exc))
+                continue
             futures.append(fut)
         await asyncio.gather(*futures)
 

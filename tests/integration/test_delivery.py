@@ -81,3 +81,20 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_reason(settings)
         assert "unknown" in reasons["n6"].reason
         # The partition was not blocked: the message after the poison ones was applied.
         await eventually(lambda: svc.db.applied.find_one({"_id": "n9"}))
+
+
+async def test_an_event_too_large_for_kafka_is_kept_aside_and_the_events_after_it_still_flow(settings):
+    async with running(lambda st: Service("probe", st, title="probe"), settings) as (svc, _):
+        big = NominationWithdrawn(nomination_id="n-big", category_id="c" * 1_100_000)  # over the 1 MB limit
+        after = [NominationWithdrawn(nomination_id=f"n-after-{i}", category_id="c") for i in range(3)]
+
+        async def emit(s):
+            return await svc.emit_many(s, [(big, "p", "k"), *((e, "p", "k") for e in after)])
+
+        envs = await svc.transact(emit)
+        raws = await read_topic(settings, topics.NOMINATIONS, min_count=3, timeout=20)
+        got = [Envelope.model_validate_json(r).event_id for r in raws]
+        assert got == [e.event_id for e in envs[1:]]  # in order, none lost, the big one not among them
+        failed = await eventually(lambda: svc.db.outbox_failed.find_one({"_id": envs[0].event_id}), timeout=10)
+        assert failed["envelope"]["type"] == "NominationWithdrawn" and "larger than" in failed["reason"]
+        assert await svc.outbox.pending() == 0
