@@ -59,6 +59,9 @@ from .page import judge_page
 
 DEBOUNCE_QUIET = 0.2  # seconds without a new change before a category is recomputed
 DEBOUNCE_MAX_WAIT = 1.0  # a steady stream of changes still refreshes the standings this often
+# ... or, for a large category, once per (nominees / this) seconds: each refresh rewrites every standing downstream
+# (10,000 approvals streaming in rewrote 2,000-nominee boards every second and starved the read model).
+DEBOUNCE_NOMINEES_PER_SECOND = 200
 POLL = 0.25
 STANDINGS_PER_EVENT = 500  # standings per StandingsUpdated event (each about 450 bytes with its explanation)
 STATUS = {NominationApproved: "approved", NominationRejected: "rejected", NominationWithdrawn: "withdrawn",
@@ -246,6 +249,8 @@ def create_service(settings: Settings | None = None) -> Service:
                      for r in ranked]
         return prog, standings
 
+    category_sizes: dict[tuple[str, str], int] = {}  # standings per category at its last recomputation
+
     async def recompute(dirty: dict) -> None:
         programme_id, category_id = dirty["programme_id"], dirty["category_id"]
 
@@ -253,6 +258,7 @@ def create_service(settings: Settings | None = None) -> Service:
             result = await compute_standings(programme_id, category_id, s)
             if result is not None:
                 prog, standings = result
+                category_sizes[(programme_id, category_id)] = len(standings)
                 doc = await svc.db.standings.find_one_and_update(
                     {"_id": f"{programme_id}:{category_id}"},
                     {"$inc": {"sequence": 1},
@@ -301,7 +307,9 @@ def create_service(settings: Settings | None = None) -> Service:
                         seen.update(last=t, count=len(doc["mark_ids"]))
                     doc["first_at"], doc["last_at"] = seen["first"], seen["last"]
                 for key, doc in pending.items():
-                    due_in = d.recompute_due(t, doc["first_at"], doc["last_at"], DEBOUNCE_QUIET, DEBOUNCE_MAX_WAIT)
+                    due_in = d.recompute_due(t, doc["first_at"], doc["last_at"], DEBOUNCE_QUIET,
+                                             d.max_wait_for(category_sizes.get(key, 0), DEBOUNCE_MAX_WAIT,
+                                                            DEBOUNCE_NOMINEES_PER_SECOND))
                     if due_in > 0:
                         wait = min(wait, due_in)
                         continue

@@ -300,3 +300,10 @@ def test_frozen_board_shows_earlier_rounds_only():
 ])
 def test_blend(live, prior, w, expected):
     assert d.blend(live, prior, w) == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("nominees, expected", [(0, 1.0), (12, 1.0), (200, 1.0), (500, 2.5), (2000, 10.0)])
+def test_a_large_category_under_a_stream_of_changes_refreshes_less_often(nominees, expected):
+    assert d.max_wait_for(nominees, max_wait=1.0, nominees_per_second=200) == pytest.approx(expected)
+    # still right after a quiet moment, whatever its size
+    assert d.recompute_due(10.2, 10.0, 10.0, quiet=0.2, max_wait=d.max_wait_for(nominees, 1.0, 200)) == 0.0
