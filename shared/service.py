@@ -133,14 +133,14 @@ class Service:
         @self.broker.subscriber(
             *by_full_name,
             batch=True,
-            max_records=self.batch_max_events,
-            batch_timeout_ms=self.batch_timeout_ms,
+            max_records=self.settings.consumer_batch_events,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
             group_id=self.group_id,
             group_instance_id=self.instance_id("events"),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}:events",
-            max_poll_records=self.batch_max_events,
+            max_poll_records=self.settings.consumer_batch_events,
             listener=_ForgetRevoked(self._settled),
         )
         async def consume(msg: KafkaMessage) -> None:
@@ -149,15 +149,12 @@ class Service:
                                  if r.offset >= self._settled.get((r.topic, r.partition), 0)])
 
     # ---- consuming ------------------------------------------------------------------------------
-    # A delivered batch is applied in transactions of up to batch_max_events events and batch_max_bytes of payload
-    # each (a MembersImported event carries a thousand members), in the order delivered, so the events of one key
+    # A delivered batch is applied in transactions of up to settings.consumer_batch_events events and
+    # consumer_batch_bytes of payload each (a MembersImported event carries a thousand members), in the order
+    # delivered, so the events of one key
     # (one partition) stay in order. A transaction that fails is applied again one event at a time, with the
     # per-event rules: a failing event is retried, and dead-lettered after max_delivery_attempts or at once when
     # it fails permanently; it never blocks its partition.
-    batch_max_events = 500
-    batch_max_bytes = 1_000_000
-    batch_timeout_ms = 15
-
     def _parse(self, topic: str, record: Any) -> _Item:
         item = _Item(topic, record, record.value or b"")
         try:
@@ -189,7 +186,8 @@ class Service:
                 self._settle(item)
                 continue
             if item.handler is not None:
-                if count and (count >= self.batch_max_events or size + len(item.raw) > self.batch_max_bytes):
+                if count and (count >= self.settings.consumer_batch_events
+                              or size + len(item.raw) > self.settings.consumer_batch_bytes):
                     await self._apply_chunk(chunk)
                     chunk, count, size = [], 0, 0
                 count, size = count + 1, size + len(item.raw)

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     log_format: str = "console"
     log_level: str = "INFO"
     max_delivery_attempts: int = Field(default=5, ge=1)
+    # The events consumer applies a delivered batch in transactions of at most this many events and about this many
+    # bytes of them (shared/service.py), and waits this long for a batch to fill.
+    consumer_batch_events: int = Field(default=500, ge=1)
+    consumer_batch_bytes: int = Field(default=1_000_000, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=15, ge=0)
     outbox_poll_seconds: float = 0.5
     # Public endpoints are rate-limited per client address (requests per minute).
     public_rate_per_minute: int = 600

@@ -164,7 +164,7 @@ async def test_many_events_in_a_batch_keep_their_per_key_order_in_few_transactio
         per_txn: dict[int, int] = {}
         for s in svc.sessions:
             per_txn[id(s)] = per_txn.get(id(s), 0) + 1
-        assert max(per_txn.values()) <= Service.batch_max_events
+        assert max(per_txn.values()) <= settings.consumer_batch_events
 
 
 async def test_after_commit_callbacks_run_once_after_the_commit_and_never_for_an_aborted_attempt(settings):

@@ -15,7 +15,10 @@ from tests.reliability.faults import signal_group
 def stack():
     root = Path(tempfile.mkdtemp(prefix="exemplar-faults-"))
     st = Stack(root, services=("nominations", "leaderboard"), dashboard=False, prefix="faults",
-               extra_env={"EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2", "EXEMPLAR_LOG_LEVEL": "INFO"})
+               extra_env={"EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2", "EXEMPLAR_LOG_LEVEL": "INFO",
+                          # small transactions, so a SIGKILL lands in the middle of a stream (between and
+                          # inside the batch transactions) rather than after one transaction took it all
+                          "EXEMPLAR_CONSUMER_BATCH_EVENTS": "8"})
     st.start()
     try:
         yield st
