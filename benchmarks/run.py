@@ -54,9 +54,13 @@ from benchmarks.http_client import KeepAlive
 from benchmarks.raw_limits import RawLimits, measure
 from benchmarks.resources import ResourceSampler
 from deploy.demo.nominations import generate_organisation, to_csv
+from deploy.ops import group_lag
 from deploy.servers import ManagedProcess, free_port
 from deploy.stack import REPO, Stack
+from services.leaderboard.app import create_service as create_leaderboard
+from services.scoring.app import create_service as create_scoring
 from services.voting import domain
+from services.voting.app import create_service as create_voting
 from services.voting.config import LOCAL_BALLOT_SECRET
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
@@ -345,6 +349,36 @@ class Bench:
             "learned_by_all_services_s": round(time.perf_counter() - t0, 1), "learned_at_s": learned_at}
         self.candidates = [f"n00-{j:05d}" for j in range(sizes[0])]
 
+    async def settle(self, what: str) -> float:
+        """Wait until the services have nothing left to do: every consumer group has read every event, no outbox
+        holds an event, no standings wait to be recomputed. Measuring while the services still digest the previous
+        step (scoring re-ranking 2,000-nominee categories, the leaderboard projecting them) measures that too."""
+        t0 = time.perf_counter()
+        dbs = [self.mongo[self.settings.database_name(n)] for n in ("nominations", "voting", "scoring", "leaderboard")]
+        # each group's lag over the topics its service subscribes to (its event routes)
+        groups = {f"{self.settings.topic_prefix}.{n}": list(create(self.settings)._routes)
+                  for n, create in (("voting", create_voting), ("scoring", create_scoring),
+                                    ("leaderboard", create_leaderboard))}
+        quiet, last_log = 0, time.perf_counter()
+
+        async def idle() -> bool:
+            nonlocal quiet, last_log
+            busy = [db.name for db in dbs if await db.outbox.estimated_document_count()]
+            busy += ["standings"] if await self.sdb.dirty_marks.estimated_document_count() else []
+            for g, subscribed in groups.items():
+                if await group_lag(self.settings, g, subscribed):
+                    busy.append(g)
+            quiet = quiet + 1 if not busy else 0
+            if busy and time.perf_counter() - last_log > 15:
+                last_log = time.perf_counter()
+                self.log(f"  still busy: {', '.join(busy)}")
+            return quiet >= 3  # three checks in a row, a second apart
+
+        await wait_for(idle, self.args.setup_timeout, f"the services settling after {what}", 1.0)
+        waited = round(time.perf_counter() - t0, 1)
+        self.log(f"  settled after {what} in {waited} s")
+        return waited
+
     async def open_round(self, round_id: str, category: str = "c00") -> float:
         t0 = time.perf_counter()
         async with httpx.AsyncClient(base_url=self.voting_urls[0], timeout=600, headers=self.organiser) as http:
@@ -611,6 +645,7 @@ class Bench:
         await self.producer.start()
         try:
             await self.world()
+            self.result["world"]["settled_s"] = await self.settle("learning the programme")
             opened = await self.open_round(ROUND)
             self.result["world"]["round_opened_s"] = round(opened, 1)
             need = a.ballots + a.steady_rate * a.steady_seconds + a.http_ballots
@@ -626,11 +661,14 @@ class Bench:
                 lo = 0
                 self.result["burst"] = await self.burst(sampler, range(lo, lo + a.ballots))
                 lo += a.ballots
+                self.result["burst"]["settled_s"] = await self.settle("the burst")
                 n_steady = int(a.steady_rate * a.steady_seconds)
                 self.result["steady"] = await self.steady(sampler, range(lo, lo + n_steady))
                 lo += n_steady
+                self.result["steady"]["settled_s"] = await self.settle("the steady stream")
                 self.result["http"] = await self.http(sampler, range(lo, lo + a.http_ballots))
                 lo += self.args.http_ballots
+                self.result["http"]["settled_s"] = await self.settle("the HTTP ballots")
                 self.result["scores"] = await self.scores()
                 measured = time.perf_counter() - t0
             await sampler.stop()

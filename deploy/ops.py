@@ -73,9 +73,11 @@ async def redrive(settings: Settings, *, consumer: str | None = None, contains: 
     return chosen
 
 
-async def group_lag(settings: Settings, group_id: str) -> int:
-    """Messages of the event topics not yet committed by a consumer group (unconsumed partitions count whole)."""
-    tps = await partitions(settings, [topics.qualified(settings.topic_prefix, t) for t in topics.EVENT_TOPICS])
+async def group_lag(settings: Settings, group_id: str, topic_names: list[str] | None = None) -> int:
+    """Messages of the event topics (or of topic_names, unqualified) not yet committed by a consumer group
+    (unconsumed partitions count whole)."""
+    tps = await partitions(settings, [topics.qualified(settings.topic_prefix, t)
+                                      for t in (topic_names if topic_names is not None else topics.EVENT_TOPICS)])
     admin = AIOKafkaAdminClient(**admin_kwargs(settings))
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     await admin.start()
