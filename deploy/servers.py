@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import shutil
 import signal
@@ -31,6 +32,14 @@ def _noida_binary() -> str:
             path.chmod(0o755)
         return str(path)
     return _bin("noida-db")
+
+
+def _secantus_command() -> list[str]:
+    """SecantusDB through deploy/secantus_server.py (retryable-write records pruned in constant time) when it is
+    importable here, else its own entry point."""
+    if importlib.util.find_spec("secantus") is not None:
+        return [sys.executable, str(Path(__file__).with_name("secantus_server.py"))]
+    return [_bin("secantusd-py")]
 
 
 def _bin(name: str) -> str:
@@ -235,7 +244,7 @@ class LocalServers:
         data.mkdir(parents=True, exist_ok=True)
         mp = ManagedProcess(
             "mongodb",
-            [_bin("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.mongo_port), "--storage-path", str(data)],
+            [*_secantus_command(), "--host", "127.0.0.1", "--port", str(self.mongo_port), "--storage-path", str(data)],
             self.root / "mongodb.log",
         )
         mp.start()
