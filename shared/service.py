@@ -79,6 +79,9 @@ class Service:
         self.broker = make_broker(self.settings, client_id=f"exemplar-{name}")
         self.group_id = f"{self.settings.topic_prefix}.{name}{self.settings.group_suffix}"
         self._routes: dict[str, dict[str, Handler]] = {}
+        # (topic, event type) -> (key, order) of an event that a later one of the same key fully replaces
+        self._supersede: dict[tuple[str, str], Callable[[Envelope, Any], tuple[Any, int]]] = {}
+        self.superseded = 0
         self._subscribed = False
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
@@ -107,12 +110,21 @@ class Service:
         self._background.append(fn)
         return fn
 
-    def on(self, *event_classes: type[Event]):
-        """Register an idempotent handler(envelope, event, session) for the given event types."""
+    def on(self, *event_classes: type[Event], supersede: Callable[[Envelope, Any], tuple[Any, int]] | None = None):
+        """Register an idempotent handler(envelope, event, session) for the given event types.
+
+        `supersede(envelope, event) -> (key, order)` declares that the handler's effect is "the newest by order wins" for
+        each key (a snapshot such as a tally with its sequence). Within one batch transaction an event followed
+        by a higher order of the same key is then marked applied without running the handler: the newer one,
+        applied in the same transaction, leaves the same state. A consumer that fell behind catches up in one
+        write per key instead of one per event; one that keeps up applies every event.
+        """
 
         def decorator(fn: Handler) -> Handler:
             for cls in event_classes:
                 self._routes.setdefault(cls.topic, {})[cls.event_type] = fn
+                if supersede is not None:
+                    self._supersede[(cls.topic, cls.event_type)] = supersede
             return fn
 
         return decorator
@@ -219,20 +231,41 @@ class Service:
         """One transaction: one inbox read for the whole batch, the handlers in order, the inbox marks."""
         ids = list(dict.fromkeys(i.env.event_id for i in events))
 
+        replaced = self._replaced(events)
+
         async def txn(session: AsyncClientSession) -> int:
             seen = await self.inbox.seen_many(ids, session)
             done: list[str] = []
-            for item in events:
+            for i, item in enumerate(events):
                 if item.env.event_id in seen:
                     continue  # applied before, or earlier in this batch (a duplicate delivery)
                 seen.add(item.env.event_id)
-                with self._event_context(item.env):
-                    await item.handler(item.env, item.event, session)
+                if i not in replaced:
+                    with self._event_context(item.env):
+                        await item.handler(item.env, item.event, session)
                 done.append(item.env.event_id)
             await self.inbox.mark_many(done, session)
             return len(done)
 
-        return await in_transaction(self.mongo, txn)
+        applied = await in_transaction(self.mongo, txn)
+        self.superseded += len(replaced)
+        return applied
+
+    def _replaced(self, events: list[_Item]) -> set[int]:
+        """Positions of events that a later event of the same key, with a higher order, fully replaces."""
+        if not self._supersede:
+            return set()
+        newest: dict[tuple[str, Any], int] = {}
+        keyed: list[tuple[int, tuple[str, Any], int]] = []
+        for i, item in enumerate(events):
+            fn = self._supersede.get((item.topic, item.env.type))
+            if fn is None:
+                continue
+            key, order = fn(item.env, item.event)
+            key = (item.env.type, key)
+            keyed.append((i, key, order))
+            newest[key] = max(order, newest.get(key, order))
+        return {i for i, key, order in keyed if order < newest[key]}
 
     async def _apply_one(self, item: _Item) -> None:
         """One event in its own transaction, with attempt counting; raises to have it delivered again."""

@@ -413,7 +413,8 @@ def create_service(settings: Settings | None = None) -> Service:
             upsert=True, session=s)
         await mark_dirty(s, env.programme_id, e.category_id)
 
-    @svc.on(TallyUpdated)
+    # A tally is a whole snapshot with a sequence: in a batch only the newest of each round needs applying.
+    @svc.on(TallyUpdated, supersede=lambda env, e: (e.round_id, e.sequence))
     async def tally(env: Envelope, e: TallyUpdated, s) -> None:
         if e.counts_hidden:
             return  # hidden counts never reach standings until the round reveals them

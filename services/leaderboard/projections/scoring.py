@@ -9,7 +9,8 @@ from shared.service import Service
 
 
 def register(svc: Service) -> None:
-    @svc.on(StandingsUpdated)
+    # A newer sequence of a category's standings replaces an older one whole (all its parts).
+    @svc.on(StandingsUpdated, supersede=lambda env, e: ((env.programme_id, e.category_id), e.sequence))
     async def standings(env: Envelope, e: StandingsUpdated, s) -> None:
         # Standings carry an increasing sequence per category: a late, older one must not overwrite a newer one.
         # A large category comes in parts of one sequence; each part ranks its own nominees at once (the board is

@@ -20,7 +20,8 @@ def register(svc: Service) -> None:
             upsert=True, session=s,
         )
 
-    @svc.on(TallyUpdated)
+    # A tally is a whole snapshot with a sequence: in a batch only the newest of each round needs applying.
+    @svc.on(TallyUpdated, supersede=lambda env, e: (e.round_id, e.sequence))
     async def tally(env: Envelope, e: TallyUpdated, s) -> None:
         # Tallies carry a sequence: an older one arriving late must not overwrite a newer one.
         current = await svc.db.rounds.find_one({"_id": e.round_id}, {"sequence": 1}, session=s)
