@@ -184,6 +184,16 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         owned = sorted(tp.partition for tp in consumer.assignment())
         return owned[zlib.crc32(mark.encode()) % len(owned)] if owned else None
 
+    def ballots_share() -> float:
+        """The share of the ballots partitions this process counts (1.0 alone or before the first assignment)."""
+        consumer = getattr(ballots_subscriber, "consumer", None)
+        if consumer is None:
+            return 1.0
+        owned = consumer.assignment()
+        every = consumer.partitions_for_topic(svc.topic(topics.BALLOTS)) if owned else None
+        return len(owned) / len(every) if owned and every else 1.0
+
+    counter.share = ballots_share
     svc.ballots_subscriber, svc.own_partition = ballots_subscriber, own_partition
 
     @ballots_subscriber

@@ -49,11 +49,15 @@ class Counter:
         self.pending_tallies: set[str] = set()
         self.tally_events = 0
         self.tally_events_deferred = 0
+        # The share of the ballots partitions this process counts (set by the service once it consumes): the
+        # round's TallyUpdated rate is split among the replicas, whose events all carry the one shared tally.
+        self.share: Any = lambda: 1.0
 
     def _may_emit(self, round_id: str) -> bool:
         rate, burst = self.config.tally_events_per_second, self.config.tally_events_burst
         if rate <= 0:
             return True
+        rate *= self.share()
         now = time.monotonic()
         tokens, at = self._buckets.get(round_id, (float(burst), now))
         tokens = min(float(burst), tokens + (now - at) * rate)

@@ -446,6 +446,9 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
                                                and len(owned(a) | owned(b)) == settings.kafka_partitions),
                          timeout=60)
         assert not owned(a) & owned(b)
+        # The round's TallyUpdated rate is split between them by the partitions each counts.
+        assert a.counter.share() + b.counter.share() == pytest.approx(1.0)
+        assert a.counter.share() == pytest.approx(len(owned(a)) / settings.kafka_partitions)
         await open_round(settings, client_a)
         voters = w["members"][:16]
         replicas = [(a, client_a), (b, client_b)]
@@ -467,3 +470,22 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
         assert tally["ballots_cast"] == len(voters) + 1
         assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 16, "n1": 1, "n2": 0}
         assert await a.db.marks.count_documents({}) == len(voters) + 1
+
+
+def test_a_replica_emits_its_share_of_the_tally_rate(monkeypatch):
+    """Replicas' TallyUpdated all carry the one shared tally: together they keep to tally_events_per_second."""
+    from services.voting import counting
+
+    clock = [0.0]
+    monkeypatch.setattr(counting.time, "monotonic", lambda: clock[0])
+    cfg = VotingConfig()
+    alone, half = counting.Counter(None, cfg), counting.Counter(None, cfg)
+    half.share = lambda: 0.5
+    emitted = {"alone": 0, "half": 0}
+    for _ in range(1000):  # 10 s of batches, one every 10 ms
+        clock[0] += 0.01
+        emitted["alone"] += alone._may_emit("r1")
+        emitted["half"] += half._may_emit("r1")
+    burst, rate = cfg.tally_events_burst, cfg.tally_events_per_second
+    assert emitted["alone"] == pytest.approx(burst + 10 * rate, abs=1)
+    assert emitted["half"] == pytest.approx(burst + 10 * rate / 2, abs=1)
