@@ -596,9 +596,8 @@ class Bench:
         board_ok = None
         if round_id == ROUND:
             async def board_settled():
-                entries = {e["_id"]: e.get("vote", {}).get("approvals") for e in
-                           await self.ldb.entries.find({"_id": {"$in": list(keys)}}, {"vote": 1}).to_list()}
-                lb = await self.ldb.rounds.find_one({"_id": round_id}, {"ballots_cast": 1}) or {}
+                lb = await self.ldb.rounds.find_one({"_id": round_id}, {"ballots_cast": 1, "candidates": 1}) or {}
+                entries = {c["nomination_id"]: c["approvals"] for c in lb.get("candidates") or []}
                 return (entries == expected and lb.get("ballots_cast") == ballots_expected) or None
             try:
                 board_ok = bool(await wait_for(board_settled, 30, "the leaderboard settling", 0.5))

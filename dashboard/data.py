@@ -53,11 +53,28 @@ def entries(db, programme_id: str, category_id: str | None = None) -> list[dict]
     q: dict[str, Any] = {"programme_id": programme_id}
     if category_id:
         q["category_id"] = category_id
-    return list(db.entries.find(q, ENTRY_FIELDS).limit(20_000))
+    return attach_votes(db, list(db.entries.find(q, ENTRY_FIELDS).limit(20_000)))
 
 
 def unit_entries(db, unit_id: str) -> list[dict]:
-    return list(db.entries.find({"unit_id": unit_id}, ENTRY_FIELDS).sort("updated_at", -1).limit(500))
+    return attach_votes(db, list(db.entries.find({"unit_id": unit_id}, ENTRY_FIELDS).sort("updated_at", -1).limit(500)))
+
+
+def attach_votes(db, rows: list[dict]) -> list[dict]:
+    """Each entry's peer vote, from its round's tally (the projection keeps a round's counts in the round's
+    document: one write per tally). A nomination in several rounds shows the round counted last."""
+    programmes = sorted({r["programme_id"] for r in rows if r.get("programme_id")})
+    if not programmes:
+        return rows
+    votes: dict[str, dict] = {}
+    for rnd in db.rounds.find({"programme_id": {"$in": programmes}, "candidates": {"$exists": True}},
+                              {"candidates": 1, "updated_at": 1}).sort([("updated_at", 1), ("_id", 1)]):
+        for c in rnd.get("candidates") or []:
+            votes[c["nomination_id"]] = {"round_id": rnd["_id"], **{k: v for k, v in c.items() if k != "nomination_id"}}
+    for r in rows:
+        if r["_id"] in votes:
+            r["vote"] = votes[r["_id"]]
+    return rows
 
 
 def arenas(db, programme_id: str | None = None) -> list[dict]:
@@ -80,7 +97,7 @@ def notices(db, programme_id: str | None = None) -> list[dict]:
 
 
 def entries_by_id(db, ids: list[str]) -> dict[str, dict]:
-    return {e["_id"]: e for e in db.entries.find({"_id": {"$in": ids}}, ENTRY_FIELDS)}
+    return {e["_id"]: e for e in attach_votes(db, list(db.entries.find({"_id": {"$in": ids}}, ENTRY_FIELDS)))}
 
 
 def honours(db, programme_id: str | None = None) -> list[dict]:

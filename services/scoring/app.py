@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shared.auth import Principal, require
@@ -224,7 +224,12 @@ def create_service(settings: Settings | None = None) -> Service:
         spot: dict[str, dict[str, d.SpotResult]] = {}
         for r in spot_doc.get("results", {}).values():
             spot.setdefault(r["nomination_id"], {})[r["task_id"]] = d.SpotResult(r["passed"], r.get("verified_points"))
-        votes = {v["_id"]: v for v in await svc.db.votes.find({"_id": {"$in": ids}}, session=s).to_list()}
+        # A round's tally is one document (see the TallyUpdated handler); a nomination in several rounds takes
+        # the vote of the round counted last.
+        wanted, votes = set(ids), {}
+        for t in await svc.db.tallies.find({"programme_id": programme_id}, {"candidates": 1, "updated_at": 1},
+                                           session=s).sort([("updated_at", ASCENDING), ("_id", ASCENDING)]).to_list():
+            votes.update({c["nomination_id"]: c for c in t.get("candidates") or [] if c["nomination_id"] in wanted})
         rows = []
         for n in noms:
             ind = indicators.get(n["_id"], {})
@@ -418,18 +423,16 @@ def create_service(settings: Settings | None = None) -> Service:
     async def tally(env: Envelope, e: TallyUpdated, s) -> None:
         if e.counts_hidden:
             return  # hidden counts never reach standings until the round reveals them
-        seen = await svc.db.tallies.find_one({"_id": e.round_id}, session=s)
+        seen = await svc.db.tallies.find_one({"_id": e.round_id}, {"sequence": 1}, session=s)
         if seen and seen["sequence"] >= e.sequence:
             return
-        await svc.db.tallies.update_one({"_id": e.round_id}, {"$set": {"sequence": e.sequence}}, upsert=True,
-                                        session=s)
+        # The round's whole tally in one document: one write per event instead of one per candidate.
         ids = [c.nomination_id for c in e.candidates]
-        if ids:
-            await svc.db.votes.bulk_write([UpdateOne(
-                {"_id": c.nomination_id},
-                {"$set": {"round_id": e.round_id, "sequence": e.sequence, "approvals": c.approvals,
-                          "share_of_cast": c.share_of_cast, "share_of_eligible": c.share_of_eligible}},
-                upsert=True) for c in e.candidates], session=s)
+        await svc.db.tallies.update_one({"_id": e.round_id}, {"$set": {
+            "sequence": e.sequence, "programme_id": env.programme_id, "updated_at": env.occurred_at,
+            "candidates": [{"nomination_id": c.nomination_id, "approvals": c.approvals,
+                            "share_of_cast": c.share_of_cast, "share_of_eligible": c.share_of_eligible}
+                           for c in e.candidates]}}, upsert=True, session=s)
         categories = set(e.category_ids)
         for n in await svc.db.nominations.find({"_id": {"$in": ids}}, {"category_id": 1}, session=s).to_list():
             categories.add(n["category_id"])

@@ -152,7 +152,8 @@ def test_ballot_cast_in_the_portal_moves_the_leaderboard(stack, read_model, app_
     with capsys.disabled():
         print(f"\n[measure] ballot click to leaderboard showing the vote: {elapsed:.1f}s "
               f"(receipt {receipt.group(1) if receipt else '?'})")
-    assert lb.entries.find_one({"_id": target})["vote"]["approvals"] == 1
+    tally = lb.rounds.find_one({"_id": programme["round_id"]})
+    assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]}[target] == 1
     # The member cannot vote twice: the service's message is shown, not an exception.
     login(page, base, token, "当前用户：党员1（党员）")
     page.get_by_text("您已在本轮投票。").wait_for()

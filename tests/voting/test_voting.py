@@ -10,7 +10,9 @@ from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
+from pymongo import MongoClient
 
+from dashboard import data as board_data
 from services.voting import domain
 from services.voting.app import create_service
 from services.voting.config import VotingConfig
@@ -383,11 +385,18 @@ async def test_the_leaderboard_projects_turnout_and_only_published_counts(settin
             assert r.status_code == 201
         rnd = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "ballots_cast": 4}), timeout=30)
         assert rnd["counts_hidden"] and rnd["turnout_by_unit"] == {"u0": 1.0, "u1": round(1 / 3, 4)}
+        assert "candidates" not in rnd
         assert await board.db.entries.count_documents({"vote": {"$exists": True}}) == 0
         await client.post("/rounds/r1/close", headers=auth(settings, "organiser"))
         await client.post("/rounds/r1/publish", headers=auth(settings, "organiser"))
-        entry = await eventually(lambda: board.db.entries.find_one({"_id": "n0", "vote.approvals": 4}), timeout=30)
-        assert entry["vote"]["share_of_cast"] == 1.0
+        rnd = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "candidates.approvals": 4}), timeout=30)
+        assert {c["nomination_id"]: (c["approvals"], c["share_of_cast"]) for c in rnd["candidates"]} == \
+            {"n0": (4, 1.0), "n1": (0, 0.0)}
+        # What the dashboard shows: the vote attached to each entry of the board.
+        with MongoClient(settings.mongo_url) as sync:
+            shown = {e["_id"]: e.get("vote") for e in board_data.attach_votes(
+                sync[board.db.name], [{"_id": "n0", "programme_id": rnd["programme_id"]}, {"_id": "x"}])}
+        assert shown["n0"]["approvals"] == 4 and shown["n0"]["round_id"] == "r1" and shown["x"] is None
         closed = await eventually(lambda: board.db.rounds.find_one({"_id": "r1", "state": "closed"}), timeout=30)
         assert closed["bulletin_root"]
 

@@ -1,8 +1,6 @@
 """Tallies and turnout into the leaderboard read model; hidden counts are never projected."""
 from __future__ import annotations
 
-from pymongo import UpdateOne
-
 from shared.contracts import Envelope
 from shared.contracts.voting import RoundClosed, RoundOpened, TallyUpdated
 from shared.service import Service
@@ -27,22 +25,19 @@ def register(svc: Service) -> None:
         current = await svc.db.rounds.find_one({"_id": e.round_id}, {"sequence": 1}, session=s)
         if current and current.get("sequence", 0) >= e.sequence:
             return
+        # The candidates' counts stay in the round's document (one write per tally, not one per candidate; the
+        # dashboard attaches them to the entries when it reads). Hidden counts are never written.
+        fields = {"programme_id": env.programme_id, "sequence": e.sequence, "eligible": e.eligible,
+                  "ballots_cast": e.ballots_cast, "invalid": e.invalid, "turnout_by_unit": e.turnout_by_unit,
+                  "counts_hidden": e.counts_hidden, "updated_at": env.occurred_at}
+        if not e.counts_hidden:
+            fields["candidates"] = [c.model_dump(mode="json") for c in e.candidates]
         await svc.db.rounds.update_one(
             {"_id": e.round_id},
-            {"$set": {"programme_id": env.programme_id, "sequence": e.sequence, "eligible": e.eligible,
-                      "ballots_cast": e.ballots_cast, "invalid": e.invalid, "turnout_by_unit": e.turnout_by_unit,
-                      "counts_hidden": e.counts_hidden, "updated_at": env.occurred_at},
+            {"$set": fields,
              "$push": {"history": {"$each": [{"at": env.occurred_at, "ballots_cast": e.ballots_cast}], "$slice": -500}}},
             upsert=True, session=s,
         )
-        if e.counts_hidden:
-            return
-        if e.candidates:  # one round trip for every candidate of the round, not one each
-            await svc.db.entries.bulk_write([UpdateOne(
-                {"_id": c.nomination_id},
-                {"$set": {"vote": {"round_id": e.round_id, "approvals": c.approvals, "grades": c.grades,
-                                   "share_of_eligible": c.share_of_eligible, "share_of_cast": c.share_of_cast}}})
-                for c in e.candidates], ordered=False, session=s)
 
     @svc.on(RoundClosed)
     async def closed(env: Envelope, e: RoundClosed, s) -> None:
