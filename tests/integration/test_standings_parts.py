@@ -56,3 +56,30 @@ async def test_standings_in_parts_are_assembled_by_the_leaderboard_and_publicity
 
 async def _eq(value, expected) -> bool:
     return await value == expected
+
+
+async def test_a_refresh_rewrites_only_the_standings_that_changed(settings):
+    async with running(create_leaderboard, settings) as (lb, _):
+        async def stamps() -> dict[str, tuple]:
+            return {e["_id"]: (e.get("rank"), e["updated_at"]) for e in
+                    await lb.db.entries.find({"category_id": CAT}).to_list()}
+
+        await publish_envelopes(settings, board(1, ["a", "b", "c", "d"], per_part=10))
+        before = await eventually(lambda: _all_ranked(stamps(), 4))
+        # The next refresh swaps c and d only: a and b keep their documents as they were.
+        await publish_envelopes(settings, board(2, ["a", "b", "d", "c"], per_part=10))
+        after = await eventually(lambda: _ranked_as(stamps(), {"a": 1, "b": 2, "d": 3, "c": 4}))
+        assert after["a"] == before["a"] and after["b"] == before["b"]
+        assert after["c"][1] > before["c"][1] and after["d"][1] > before["d"][1]
+        seq = await lb.db.standings_seq.find_one({"_id": f"{P}:{CAT}"})
+        assert seq["sequence"] == 2
+
+
+async def _all_ranked(value, n: int):
+    got = await value
+    return got if len(got) == n and all(r is not None for r, _ in got.values()) else None
+
+
+async def _ranked_as(value, ranks: dict[str, int]):
+    got = await value
+    return got if {k: r for k, (r, _) in got.items()} == ranks else None

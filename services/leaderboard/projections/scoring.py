@@ -7,6 +7,8 @@ from shared.contracts import Envelope
 from shared.contracts.scoring import ArenaBoardUpdated, StandingsUpdated
 from shared.service import Service
 
+STANDING_FIELDS = ("rank", "composite", "programme_version", "tie_break", "components")
+
 
 def register(svc: Service) -> None:
     # A newer sequence of a category's standings replaces an older one whole (all its parts).
@@ -20,22 +22,33 @@ def register(svc: Service) -> None:
         if seen and (seen["sequence"] > e.sequence
                      or (seen["sequence"] == e.sequence and e.part in seen.get("parts", [1]))):
             return
+        ids = [st.nomination_id for st in e.standings]
         if seen and seen["sequence"] == e.sequence:
-            await svc.db.standings_seq.update_one({"_id": key}, {"$addToSet": {"parts": e.part}}, session=s)
+            await svc.db.standings_seq.update_one({"_id": key}, {"$addToSet": {"parts": e.part},
+                                                                 "$push": {"ids": {"$each": ids}}}, session=s)
             applied = len(set(seen.get("parts", [1])) | {e.part})
+            ranked = set(seen.get("ids", [])) | set(ids)
         else:
-            await svc.db.standings_seq.update_one({"_id": key}, {"$set": {"sequence": e.sequence, "parts": [e.part]}},
+            await svc.db.standings_seq.update_one({"_id": key}, {"$set": {"sequence": e.sequence, "parts": [e.part],
+                                                                          "ids": ids if e.parts > 1 else []}},
                                                   upsert=True, session=s)
-            applied = 1
+            applied, ranked = 1, set(ids)
+        # Only the standings that changed are written: a refresh while votes come in moves few ranks, and every
+        # write of a thousand-nominee category was MongoDB's biggest cost after the tallies.
+        current = {d["_id"]: d for d in await svc.db.entries.find(
+            {"_id": {"$in": ids}}, {f: 1 for f in STANDING_FIELDS}, session=s).to_list()}
         on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
         rows = []
         for st in e.standings:
+            want = {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
+                    "tie_break": st.tie_break, "components": [c.model_dump() for c in st.components]}
+            have = current.get(st.nomination_id)
+            if have is not None and all(have.get(f) == v for f, v in want.items()):
+                continue
             # Upsert: the standing may arrive before the nomination's own events; those fill in the rest later.
             rows.append(UpdateOne(
                 {"_id": st.nomination_id},
-                {"$set": {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
-                          "tie_break": st.tie_break, "standings_sequence": e.sequence,
-                          "components": [c.model_dump() for c in st.components], "updated_at": env.occurred_at},
+                {"$set": want | {"updated_at": env.occurred_at},
                  "$setOnInsert": on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})},
                 upsert=True))
         if rows:
@@ -44,7 +57,7 @@ def register(svc: Service) -> None:
             # A nomination that left the standings (withdrawn, rejected) loses its rank.
             await svc.db.entries.update_many(
                 {"programme_id": env.programme_id, "category_id": e.category_id,
-                 "standings_sequence": {"$ne": e.sequence}, "rank": {"$exists": True}},
+                 "_id": {"$nin": sorted(ranked)}, "rank": {"$exists": True}},
                 {"$unset": {"rank": "", "composite": "", "components": "", "tie_break": ""}}, session=s,
             )
 
