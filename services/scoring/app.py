@@ -764,8 +764,10 @@ def create_service(settings: Settings | None = None) -> Service:
                 out[cid] = {"score": value, "revision": revision, "changed": True}
             if any(v["changed"] for v in out.values()):
                 await mark_dirty(s, programme_id, nom["category_id"])
-            have = await svc.db.scores.count_documents({"nomination_id": nom["_id"], "judge_id": judge_id,
-                                                        "criterion_id": {"$in": list(criteria)}}, session=s)
+            # By _id (nomination:judge:criterion): a count by fields scanned every score of the programme.
+            have = len(await svc.db.scores.find(
+                {"_id": {"$in": [f"{nom['_id']}:{judge_id}:{cid}" for cid in criteria]}}, {"_id": 1},
+                session=s).to_list())
             return {"nomination_id": nom["_id"], "judge_id": judge_id, "scores": out,
                     "complete": have == len(criteria)}
 
