@@ -171,6 +171,11 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms, ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest", title="voting:ballots")
 
+    def owned_partitions() -> list[int]:
+        """The ballots partitions this process counts now (none before the first assignment)."""
+        consumer = getattr(ballots_subscriber, "consumer", None)
+        return sorted(tp.partition for tp in consumer.assignment()) if consumer is not None else []
+
     def own_partition(mark: str) -> int | None:
         """A ballots partition this process counts, chosen by the voter's mark; None before the first assignment.
 
@@ -178,19 +183,13 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         polling the database for another replica's outcome. A voter's ballots cast through two replicas land on
         two partitions: the unique voter mark still lets only one count (the other is refused as already_voted).
         """
-        consumer = getattr(ballots_subscriber, "consumer", None)
-        if consumer is None:
-            return None
-        owned = sorted(tp.partition for tp in consumer.assignment())
+        owned = owned_partitions()
         return owned[zlib.crc32(mark.encode()) % len(owned)] if owned else None
 
     def ballots_share() -> float:
         """The share of the ballots partitions this process counts (1.0 alone or before the first assignment)."""
-        consumer = getattr(ballots_subscriber, "consumer", None)
-        if consumer is None:
-            return 1.0
-        owned = consumer.assignment()
-        every = consumer.partitions_for_topic(svc.topic(topics.BALLOTS)) if owned else None
+        owned = owned_partitions()
+        every = ballots_subscriber.consumer.partitions_for_topic(svc.topic(topics.BALLOTS)) if owned else None
         return len(owned) / len(every) if owned and every else 1.0
 
     counter.share = ballots_share
@@ -715,9 +714,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         raise Forbidden(detail, code=code)
 
     def counts_here(partition: int | None) -> bool:
-        consumer = getattr(ballots_subscriber, "consumer", None)
-        return partition is not None and consumer is not None and \
-            any(tp.partition == partition for tp in consumer.assignment())
+        return partition is not None and partition in owned_partitions()
 
     async def wait_outcome(command: CastBallot, fut, partition: int | None) -> tuple[str, str] | None:
         """The counter in this process answers through the future; another replica's answer is read from the database.
