@@ -284,8 +284,7 @@ class Bench:
     # -- setup --
     @staticmethod
     async def _all(members_coll, mq, n_members, noms_coll, nq, n_noms) -> bool:
-        # Estimated counts first: SecantusDB counts by scanning, and counting 100,000 members and 10,000
-        # nominations for three services every second took a quarter of its working CPU from the services.
+        # Estimated counts first: SecantusDB counts a filter by scanning (what that cost: see `learned` below).
         if members_coll is not None and await members_coll.estimated_document_count() < n_members:
             return False
         if await noms_coll.estimated_document_count() < n_noms:
