@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 from faststream.kafka import KafkaBroker
 from faststream.security import SASLPlaintext
 
@@ -77,6 +85,33 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         logger=logging.getLogger("faststream.quiet"),
         log_level=logging.DEBUG,
     )
+
+
+# An idempotent producer that gets one of these holds sequence numbers the broker no longer accepts, and aiokafka
+# keeps them: every later send to that partition fails the same way, for good. Seen with the local broker (noida-db
+# 0.2.3) after a restart: it restored an older sequence for the producer than the one it had acknowledged, and
+# answered OUT_OF_ORDER_SEQUENCE_NUMBER to every send from then on (docs/reliability.md, finding 11). The cure is the
+# Java client's: a new producer, with a new producer id. The send that failed was not written, so sending it again
+# with the new producer loses nothing; a send the old producer still had in flight may land twice, which the
+# idempotent consumers absorb.
+FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
+
+
+async def renew_producer(broker: KafkaBroker, stop_timeout: float = 5.0) -> None:
+    """Replace the broker's producer with a new one (a new producer id and fresh sequence numbers).
+
+    The new producer is started first: when Kafka cannot be reached it raises, and the old producer stays."""
+    fast = broker.config.producer
+    old = fast._producer
+    new = AIOKafkaProducer(**broker._connection_kwargs)
+    try:
+        await fast.connect(new, serializer=fast.serializer, codec=fast.codec)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(new.stop(), stop_timeout)
+        raise
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(old.stop(), stop_timeout)
 
 
 def admin_kwargs(settings: Settings) -> dict:

@@ -27,7 +27,7 @@ from .context import current_correlation_id
 from .contracts import Envelope, Event, UnknownEventType, topics
 from .errors import DomainError, TooManyRequests, install_error_handlers
 from .http_context import RequestContext
-from .kafka import ensure_topics, make_broker
+from .kafka import FATAL_PRODUCER_ERRORS, ensure_topics, make_broker, renew_producer
 from .logging import configure_logging, get_logger
 from .messaging import Handler, Inbox, Outbox, apply_once, dead_letter
 from .mongo import connect, in_transaction
@@ -82,6 +82,8 @@ class Service:
         # (topic, event type) -> (key, order) of an event that a later one of the same key fully replaces
         self._supersede: dict[tuple[str, str], Callable[[Envelope, Any], tuple[Any, int]]] = {}
         self.superseded = 0
+        self.producer_renewals = 0
+        self._renewing = asyncio.Lock()
         self._subscribed = False
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
@@ -316,9 +318,8 @@ class Service:
             self.name, raw, topic=self.topic(topic), partition=getattr(record, "partition", None),
             offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=attempts,
         )
-        await self.broker.publish(letter.model_dump_json().encode(), topic=self.topic(topics.DEAD_LETTER),
-                                  key=(letter.key or letter.dead_letter_id).encode(),
-                                  headers={"consumer": self.name})
+        await self.send(letter.model_dump_json().encode(), topic=self.topic(topics.DEAD_LETTER),
+                        key=(letter.key or letter.dead_letter_id).encode(), headers={"consumer": self.name})
         self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)
 
     # ---- emitting -------------------------------------------------------------------------------
@@ -342,7 +343,35 @@ class Service:
         self.outbox.notify()
         return result
 
+    def _producer(self) -> Any:
+        return self.broker.config.producer._producer
+
+    async def _renew_producer(self, failed: Any, reason: str) -> None:
+        """Give up a producer Kafka no longer accepts sends from (FATAL_PRODUCER_ERRORS, or acknowledgements that
+        never come) for a new one. Sends that failed together renew it once: the first to get here does it."""
+        async with self._renewing:
+            if self._producer() is not failed:
+                return
+            await renew_producer(self.broker)
+            self.producer_renewals += 1
+        self.log.warning("Kafka producer replaced by a new one", reason=reason)
+
+    async def send(self, value: bytes, *, topic: str, key: bytes, partition: int | None = None,
+                   headers: dict[str, str] | None = None) -> None:
+        """Publish one message and wait for Kafka's acknowledgement; a producer Kafka refuses for good is replaced
+        and the message sent once more with the new one."""
+        for attempt in (1, 2):
+            producer = self._producer()
+            try:
+                await self.broker.publish(value, topic=topic, key=key, partition=partition, headers=headers)
+                return
+            except FATAL_PRODUCER_ERRORS as exc:
+                await self._renew_producer(producer, repr(exc))
+                if attempt == 2:
+                    raise
+
     async def _publish(self, envelopes: list[Envelope]) -> None:
+        producer = self._producer()
         futures = []
         for env in envelopes:
             try:
@@ -359,7 +388,16 @@ class Service:
                                event_id=env.event_id, error=str(exc))
                 continue
             futures.append(fut)
-        await asyncio.gather(*futures)
+        # The relay keeps the events until this returns, and sends them again after a failure.
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=self.settings.kafka_publish_timeout_seconds)
+        except FATAL_PRODUCER_ERRORS as exc:
+            await self._renew_producer(producer, repr(exc))
+            raise
+        except asyncio.TimeoutError:
+            await self._renew_producer(producer, "no acknowledgement from Kafka in "
+                                                 f"{self.settings.kafka_publish_timeout_seconds:g} s")
+            raise
 
     # ---- lifecycle ------------------------------------------------------------------------------
     @asynccontextmanager

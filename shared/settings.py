@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     consumer_batch_bytes: int = Field(default=1_000_000, ge=1)
     consumer_batch_timeout_ms: int = Field(default=15, ge=0)
     outbox_poll_seconds: float = 0.5
+    # How long the outbox relay waits for Kafka to acknowledge what it sent before it gives the producer up for a
+    # new one and sends again (an idempotent producer retries a refused batch for ever on its own).
+    kafka_publish_timeout_seconds: float = Field(default=60.0, gt=0)
     # Public endpoints are rate-limited per client address (requests per minute).
     public_rate_per_minute: int = 600
 

@@ -689,8 +689,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         counter.waiters[command.command_id] = fut
         try:
             partition = own_partition(mark)
-            await svc.broker.publish(command.model_dump_json().encode(), topic=svc.topic(topics.BALLOTS),
-                                     key=mark.encode(), partition=partition)
+            await svc.send(command.model_dump_json().encode(), topic=svc.topic(topics.BALLOTS),
+                           key=mark.encode(), partition=partition)
             outcome = await wait_outcome(command, fut, partition)
         finally:
             counter.waiters.pop(command.command_id, None)

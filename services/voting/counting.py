@@ -324,7 +324,6 @@ class Counter:
         letter = dead_letter(
             self.svc.name, raw, topic=self.svc.topic(topics.BALLOTS), partition=getattr(record, "partition", None),
             offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=1)
-        await self.svc.broker.publish(letter.model_dump_json().encode(), topic=self.svc.topic(topics.DEAD_LETTER),
-                                      key=(letter.key or letter.dead_letter_id).encode(),
-                                      headers={"consumer": self.svc.name})
+        await self.svc.send(letter.model_dump_json().encode(), topic=self.svc.topic(topics.DEAD_LETTER),
+                            key=(letter.key or letter.dead_letter_id).encode(), headers={"consumer": self.svc.name})
         self.svc.log.error("cast command sent to the dead-letter topic", reason=reason)

@@ -147,8 +147,13 @@ async def until_equal(mongo, prefix: str, truth: Truth, timeout: float = 120.0, 
     missing = sorted(set(expected) - set(last))[:10]
     extra = sorted(set(last) - set(expected))[:10]
     wrong = [(k, last[k], expected[k]) for k in expected if k in last and last[k] != expected[k]][:10]
+    # Where the missing ones stand: still in the nominations outbox (not relayed) or relayed and not applied.
+    unrelayed = -1
+    with contextlib.suppress(Exception):
+        unrelayed = await mongo[f"{prefix}_nominations"].outbox.count_documents({})
     raise AssertionError(f"{what}: read model differs from the ground truth after {timeout}s: "
-                         f"{len(missing)} missing e.g. {missing}, extra {extra}, wrong {wrong}")
+                         f"{len(set(expected) - set(last))} missing e.g. {missing}, extra {extra}, wrong {wrong}; "
+                         f"events still in the nominations outbox: {unrelayed}")
 
 
 async def processed(mongo, prefix: str) -> int:
