@@ -11,9 +11,17 @@ The records are kept in insertion order, so the oldest are at the front: pruning
 at the first record that is fresh and within the cap. A record written again moves to the back. Lifetime, cap and
 the replies themselves are unchanged; only the cost of keeping them is. If the installed SecantusDB is not the
 shape this expects, it runs unchanged.
+
+It also aborts a transaction left idle for TRANSACTION_LIFETIME_SECONDS (10 s) instead of 60 s (mongod's
+transactionLifetimeLimitSeconds default, which SecantusDB copies and its command line does not expose). A process
+killed inside a transaction never ends it, and until the server aborts it every write to the same documents
+conflicts and is retried: a consumer SIGKILLed mid-batch held its successor up for 56 s in the fault suite. Our
+transactions are never idle for seconds; one that is, is aborted and retried by the driver.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 import time
 
@@ -53,10 +61,33 @@ def _patch() -> bool:
     return True
 
 
+TRANSACTION_LIFETIME_SECONDS = 10.0
+
+
+def _shorten_transaction_lifetime(seconds: float = TRANSACTION_LIFETIME_SECONDS) -> bool:
+    try:
+        from secantus import server
+    except ImportError:  # pragma: no cover - the server is not installed
+        return False
+    cls = getattr(server, "SecantusDBServer", None)
+    if cls is None or "transaction_lifetime_seconds" not in inspect.signature(cls.__init__).parameters:
+        return False
+    init = cls.__init__
+
+    @functools.wraps(init)
+    def patched(self, *args, **kwargs):
+        kwargs.setdefault("transaction_lifetime_seconds", seconds)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = patched
+    return True
+
+
 def main() -> None:
     patched = _patch()
-    print(f"{time.strftime('%H:%M:%S')} retryable-write records pruned in constant time: {patched}",
-          file=sys.stderr, flush=True)
+    lifetime = _shorten_transaction_lifetime()
+    print(f"{time.strftime('%H:%M:%S')} retryable-write records pruned in constant time: {patched}; "
+          f"idle transactions aborted after {TRANSACTION_LIFETIME_SECONDS:g} s: {lifetime}", file=sys.stderr, flush=True)
     from secantus.cli import main as serve
 
     sys.argv[0] = "secantusd-py"
