@@ -62,6 +62,7 @@ from services.scoring.app import create_service as create_scoring
 from services.voting import domain
 from services.voting.app import create_service as create_voting
 from services.voting.config import LOCAL_BALLOT_SECRET
+from services.voting.tallies import read_tally
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import NominationApproved, NominationSubmitted
@@ -146,8 +147,8 @@ class Sampler:
 
     async def _loop(self, deadline: float) -> None:
         while not self._stop.is_set() and time.perf_counter() < deadline:
-            t = await self.voting_db.tallies.find_one({"_id": self.round_id}, {"ballots_cast": 1})
-            self.tally.append((time.perf_counter(), int((t or {}).get("ballots_cast", 0))))
+            t = await read_tally(self.voting_db, self.round_id)
+            self.tally.append((time.perf_counter(), int(t.get("ballots_cast", 0))))
             b = await self.board_db.rounds.find_one({"_id": self.round_id}, {"ballots_cast": 1})
             self.board.append((time.perf_counter(), int((b or {}).get("ballots_cast", 0))))
             with contextlib.suppress(asyncio.TimeoutError):
@@ -588,7 +589,7 @@ class Bench:
     async def check(self, round_id: str, truth: dict[str, int], ballots_expected: int) -> dict:
         rnd = await self.vdb.rounds.find_one({"_id": round_id})
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
-        tally = await self.vdb.tallies.find_one({"_id": round_id}) or {}
+        tally = await read_tally(self.vdb, round_id)
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in keys}
         expected = {c: truth.get(c, 0) for c in keys}
         voting_ok = tally.get("ballots_cast") == ballots_expected and counted == expected
@@ -633,7 +634,7 @@ class Bench:
         async def all_counted():
             total = 0
             for r in range(rounds):
-                t = await self.vdb.tallies.find_one({"_id": f"bench-m{r}"}, {"ballots_cast": 1}) or {}
+                t = await read_tally(self.vdb, f"bench-m{r}")
                 total += int(t.get("ballots_cast", 0))
             return total >= pushed
 

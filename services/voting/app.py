@@ -43,6 +43,7 @@ from shared.settings import Settings
 from . import domain
 from .config import LOCAL_BALLOT_SECRET, VotingConfig
 from .counting import Counter
+from .tallies import new_parts, read_tally, seal_parts
 from .views import counts_visible, round_view, tally_event, tally_view
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -116,6 +117,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         await db.roll.create_index([("round_id", ASCENDING), ("cred", ASCENDING)])
         await db.roll.create_index([("round_id", ASCENDING), ("unit_id", ASCENDING)])
         await db.ballot_sheets.create_index([("round_id", ASCENDING)])
+        await db.tally_parts.create_index([("round_id", ASCENDING)])
         await db.rejections.create_index([("round_id", ASCENDING)])
         await db.nominations.create_index([("programme_id", ASCENDING), ("category_id", ASCENDING),
                                            ("status", ASCENDING)])
@@ -273,7 +275,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
         return rnd
 
     async def get_tally(round_id: str, session=None) -> dict:
-        return await svc.db.tallies.find_one({"_id": round_id}, session=session) or {}
+        return await read_tally(svc.db, round_id, session)
 
     def refuse(code: str, message: str, exc_cls, field: str | None = None):
         svc.log.info("ballot refused", reason=code)
@@ -288,8 +290,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
             await svc.db.rejections.insert_one({"_id": uuid4().hex, "round_id": rnd["_id"], "code": code,
                                                 "reason": message, "spoiled": spoiled}, session=s)
             field = "invalid" if spoiled else f"refused.{code}"
-            tally = await svc.db.tallies.find_one_and_update(
-                {"_id": rnd["_id"]}, {"$inc": {field: 1, "sequence": 1}}, session=s, return_document=True)
+            await svc.db.tallies.update_one({"_id": rnd["_id"]}, {"$inc": {field: 1}}, session=s)
+            tally = await read_tally(svc.db, rnd["_id"], s, bump=True)
             await svc.emit_many(s, [(BallotRejected(round_id=rnd["_id"], reason=f"{code}: {message}"),
                                      rnd["programme_id"], rnd["_id"]),
                                     (tally_event(full, tally), rnd["programme_id"], rnd["_id"])])
@@ -331,8 +333,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
             await svc.db.rounds.update_one({"_id": round_id}, {"$set": {
                 "state": "closed", "bulletin_root": root, "closed_at": closed_at, "entries": len(entries)}}, session=s)
             rnd.update(state="closed", bulletin_root=root)
-            tally = await svc.db.tallies.find_one_and_update({"_id": round_id}, {"$inc": {"sequence": 1}},
-                                                             session=s, return_document=True)
+            await seal_parts(svc.db, round_id, s)  # a batch counting at this moment conflicts with the close
+            tally = await read_tally(svc.db, round_id, s, bump=True)
             await svc.emit_many(s, [
                 (RoundClosed(round_id=round_id, bulletin_root=root, ballots_cast=int(tally.get("ballots_cast", 0))),
                  rnd["programme_id"], round_id),
@@ -449,6 +451,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 raise Conflict(f"round {rid} already exists", field="round_id")
             await svc.db.rounds.insert_one(rnd, session=s)
             await svc.db.tallies.insert_one({"_id": rid, "sequence": 1, "ballots_cast": 0, "invalid": 0}, session=s)
+            await svc.db.tally_parts.insert_many(new_parts(rid, svc.settings.kafka_partitions), session=s)
             await svc.emit(s, RoundOpened(
                 round_id=rid, name=body.name, category_ids=body.category_ids, ballot_type=body.ballot_type,
                 max_selections=body.max_selections if body.ballot_type == "approval" else None,
@@ -488,8 +491,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
                 raise Conflict("the counts of this round are already public", field="round_id")
             rnd["published"] = True
             await svc.db.rounds.update_one({"_id": round_id}, {"$set": {"published": True}}, session=s)
-            tally = await svc.db.tallies.find_one_and_update({"_id": round_id}, {"$inc": {"sequence": 1}},
-                                                             session=s, return_document=True)
+            tally = await read_tally(svc.db, round_id, s, bump=True)
             await svc.emit(s, tally_event(rnd, tally), programme_id=rnd["programme_id"], key=round_id)
             if bulletin_is_public(rnd):
                 await release_bulletin(s, rnd, await bulletin_entries(round_id, s))

@@ -2,7 +2,8 @@
 
 A batch inserts the voter marks (the 'has voted' record, keyed by an HMAC of round and member), the ballots
 (each under its random receipt, with no voter, no mark and no time, shuffled into one sheet per batch), the refusals (keyed by command id), one
-$inc per round on the tally, and one TallyUpdated per round. A redelivered batch finds its marks already there
+$inc per round on the tally part of the batch's partition (services/voting/tallies.py), and at most one
+TallyUpdated per round. A redelivered batch finds its marks already there
 with its own command tag and counts nothing twice; a second ballot of the same voter finds the mark of the
 first and is refused. Marks and ballots of a batch are shuffled independently, so their storage order links
 nobody to a ballot beyond the batch they arrived in.
@@ -17,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from uuid import uuid4
 
@@ -26,6 +26,7 @@ from shared.contracts.voting import BallotRejected, CastBallot
 from shared.messaging import dead_letter
 
 from . import domain
+from .tallies import add_counts, read_tally
 from .views import tally_event
 
 _rng = random.SystemRandom()
@@ -77,8 +78,10 @@ class Counter:
 
             async def txn(s, rid=rid) -> None:
                 rnd = await self.db.rounds.find_one({"_id": rid}, session=s)
-                tally = await self.db.tallies.find_one({"_id": rid}, session=s)
-                if rnd is not None and tally is not None:
+                if rnd is None:
+                    return
+                tally = await read_tally(self.db, rid, s, bump=True)
+                if tally:
                     await self.svc.emit_many(s, [(tally_event(rnd, tally), rnd["programme_id"], rid)])
 
             try:
@@ -129,6 +132,8 @@ class Counter:
         for c in commands:
             by_round[c.round_id].append(c)
         rolls = {rid: await self.roll_of(rid) for rid in by_round}
+        # The tally part this batch counts into: the partition of its records (this process's own partitions).
+        partition = getattr(records[0], "partition", None) if records else None
         now = datetime.now(UTC)
         bursts: list[tuple[str, str, int]] = []
 
@@ -140,7 +145,7 @@ class Counter:
             written.clear()
             for rid, group in by_round.items():
                 outcomes.update(await self._apply_round(s, rid, group, rolls[rid], existing[rid], now, bursts,
-                                                        written))
+                                                        written, partition))
             return outcomes
 
         t0 = time.perf_counter()
@@ -181,7 +186,7 @@ class Counter:
 
     async def _apply_round(self, s, rid: str, group: list[CastBallot], roll: dict[str, str],
                            existing: dict[str, str], now: datetime, bursts: list,
-                           written: dict[str, str]) -> dict[str, tuple[str, str]]:
+                           written: dict[str, str], partition: int | None = None) -> dict[str, tuple[str, str]]:
         outcomes: dict[str, tuple[str, str]] = {}
         tp = time.perf_counter()
         self.phases = {}
@@ -264,11 +269,10 @@ class Counter:
             for _, code, _ in refusals:
                 inc_all["invalid" if code in domain.SPOILED else f"refused.{code}"] = inc_all.get(
                     "invalid" if code in domain.SPOILED else f"refused.{code}", 0) + 1
-        inc_all["sequence"] = 1
-        tally = await self.db.tallies.find_one_and_update({"_id": rid}, {"$inc": inc_all}, session=s,
-                                                          return_document=ReturnDocument.AFTER)
+        await add_counts(self.db, rid, partition, inc_all, s)
         events = []
         if self._may_emit(rid):
+            tally = await read_tally(self.db, rid, s, bump=True)
             events.append((tally_event(rnd, tally), rnd["programme_id"], rid))
             self.tally_events += 1
         else:  # the flush emits the tally as it is then (a later sequence), within 1 / tally_events_per_second

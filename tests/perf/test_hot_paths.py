@@ -17,6 +17,7 @@ import pytest
 
 from services.voting import domain
 from services.voting.views import tally_event
+from services.voting.tallies import read_tally
 from shared.contracts import Envelope
 from shared.contracts.voting import CastBallot, TallyUpdated
 
@@ -155,7 +156,7 @@ async def test_counting_throughput_smoke(settings):
             await producer.stop()
 
         async def counted():
-            t = await svc.db.tallies.find_one({"_id": "smoke"}) or {}
+            t = await read_tally(svc.db, "smoke")
             done = t.get("ballots_cast", 0) >= members and (t.get("refused") or {}).get("already_voted", 0) >= extra
             return t if done else None
 

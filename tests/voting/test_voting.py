@@ -16,6 +16,7 @@ from dashboard import data as board_data
 from services.voting import domain
 from services.voting.app import create_service
 from services.voting.config import VotingConfig
+from services.voting.tallies import read_tally
 from shared.contracts import Envelope, topics
 from shared.contracts.voting import CastBallot
 from tests.support import auth, eventually, publish_raw, read_topic, running
@@ -36,6 +37,11 @@ async def open_round(settings, client, **kw) -> dict:
     r = await client.post("/rounds", json=round_body(**kw), headers=auth(settings, "organiser"))
     assert r.status_code == 201, r.text
     return r.json()
+
+
+async def tally_reaches(svc, round_id: str, check) -> dict | None:
+    tally = await read_tally(svc.db, round_id)
+    return tally if check(tally) else None
 
 
 def member(settings, mid: str) -> dict:
@@ -167,11 +173,47 @@ async def test_concurrent_double_vote_counts_once(settings):
         assert codes.count(201) == 1, [r.text for r in results]
         assert all(c == 409 for c in codes if c != 201)
         # a refused request may be answered before the counter records its refusal: wait for all five
-        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "refused.already_voted": 5}), timeout=30)
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("refused", {}).get("already_voted") == 5),
+                         timeout=30)
         tally = (await client.get("/rounds/r1/tally")).json()
         assert tally["ballots_cast"] == 1
         assert sum(c["approvals"] for c in tally["candidates"]) == 1
         assert await svc.db.marks.count_documents({}) == 1
+
+
+async def test_a_round_closed_while_ballots_are_counted_accounts_for_every_accepted_ballot(settings):
+    """Ballots keep arriving while the organiser closes the round: every ballot counted before the close is in the
+    close's count, its bulletin and the final tally, and none is counted after it (the close writes every tally
+    part, so a batch counting at that moment conflicts with it)."""
+    async with running(create_service, settings) as (svc, client):
+        w = world(units=4, per_unit=100, candidates=3)
+        await seed(settings, svc, w)
+        await open_round(settings, client)
+        secret = svc.voting_config.ballot_secret
+        commands = [CastBallot(command_id=uuid4().hex, round_id="r1", mark=domain.voter_mark(secret, "r1", m),
+                               receipt=domain.new_receipt(), selections=[f"n{i % 3}"]).model_dump_json().encode()
+                    for i, m in enumerate(w["members"])]
+
+        async def feed():
+            for i in range(0, len(commands), 8):
+                await publish_raw(settings, topics.BALLOTS, commands[i:i + 8], key=f"k{i}".encode())
+                await asyncio.sleep(0.01)
+
+        feeding = asyncio.create_task(feed())
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast", 0) >= 60), timeout=60)
+        closed = await client.post("/rounds/r1/close", headers=auth(settings, "organiser"))
+        assert closed.status_code == 200, closed.text
+        await feeding
+        # every command answered: counted before the close, or refused as closed after it
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast", 0)
+                                               + t.get("refused", {}).get("closed", 0) == len(commands)), timeout=60)
+        counted = await svc.db.marks.count_documents({})
+        assert 60 <= counted < len(commands), counted
+        rnd = await svc.db.rounds.find_one({"_id": "r1"})
+        assert rnd["entries"] == counted
+        assert (await read_tally(svc.db, "r1"))["ballots_cast"] == counted
+        final = (await client.get("/rounds/r1/tally")).json()
+        assert final["ballots_cast"] == counted and final["state"] == "closed"
 
 
 async def test_redelivered_ballot_counts_once(settings):
@@ -188,7 +230,7 @@ async def test_redelivered_ballot_counts_once(settings):
         a, b = command("m0-0", ["n0"]), command("m0-1", ["n1"])
         # The same commands delivered twice by Kafka, and a whole batch applied twice (a redelivered batch).
         await publish_raw(settings, topics.BALLOTS, [a, a, b])
-        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 2}), timeout=30)
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast") == 2), timeout=30)
         await svc.counter.handle([a, b])
         await publish_raw(settings, topics.BALLOTS, [b, a])
 
@@ -206,7 +248,7 @@ async def test_redelivered_ballot_counts_once(settings):
 
         svc.counter._apply_round = fail_once
         await publish_raw(settings, topics.BALLOTS, [c, c])
-        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 3}), timeout=30)
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast") == 3), timeout=30)
         assert failed
         await asyncio.sleep(1.0)
         tally = (await client.get("/rounds/r1/tally")).json()
@@ -410,7 +452,7 @@ async def test_a_malformed_cast_command_goes_to_the_dead_letter_topic_and_the_re
                           mark=domain.voter_mark(svc.voting_config.ballot_secret, "r1", "m0-0"),
                           receipt=domain.new_receipt(), selections=["n0"]).model_dump_json().encode()
         await publish_raw(settings, topics.BALLOTS, [b'{"not": "a command"}', good])
-        await eventually(lambda: svc.db.tallies.find_one({"_id": "r1", "ballots_cast": 1}), timeout=30)
+        await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast") == 1), timeout=30)
         letters = [json.loads(x) for x in await read_topic(settings, topics.DEAD_LETTER, min_count=1)]
         assert letters and letters[0]["consumer"] == "voting" and "CastBallot" in letters[0]["reason"]
 
@@ -479,6 +521,28 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
         assert tally["ballots_cast"] == len(voters) + 1
         assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 16, "n1": 1, "n2": 0}
         assert await a.db.marks.count_documents({}) == len(voters) + 1
+        # Each replica counted into the tally parts of its own partitions, never into the other's or the head.
+        parts = {d["_id"]: d["ballots_cast"] for d in await a.db.tally_parts.find({"round_id": "r1"}).to_list()}
+        for svc in (a, b):
+            mine = sum(parts[f"r1:{p}"] for p in owned(svc))
+            assert mine == sum(1 for m in svc.counter.known), (svc.settings.instance_id, parts)
+        assert (await a.db.tallies.find_one({"_id": "r1"}))["ballots_cast"] == 0
+        # The close sees every ballot; the TallyUpdated events have one order: a higher sequence never shows fewer.
+        closed = (await client_a.post("/rounds/r1/close", headers=auth(settings, "organiser"))).json()
+        assert closed["state"] == "closed"
+
+        async def relayed_close():
+            raws = await read_topic(settings, topics.VOTING, min_count=1, timeout=5)
+            envs = [Envelope.model_validate_json(r) for r in raws]
+            return envs if any(e.type == "RoundClosed" for e in envs) else None
+
+        envs = await eventually(relayed_close, timeout=30)
+        assert [e.payload["ballots_cast"] for e in envs if e.type == "RoundClosed"] == [len(voters) + 1]
+        tallies = [e.payload for e in envs if e.type == "TallyUpdated"]
+        seqs = [t["sequence"] for t in tallies]
+        assert len(set(seqs)) == len(seqs), seqs
+        by_seq = [t["ballots_cast"] for t in sorted(tallies, key=lambda t: t["sequence"])]
+        assert by_seq == sorted(by_seq) and by_seq[-1] == len(voters) + 1, by_seq
 
 
 def test_a_replica_emits_its_share_of_the_tally_rate(monkeypatch):

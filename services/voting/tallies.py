@@ -1,0 +1,79 @@
+"""A round's tally, kept in parts so that replicas counting different partitions never write the same document.
+
+A round has a head document in `tallies` (`_id` = round id: the event sequence, and the refusals the HTTP edge
+counts) and one part per ballots partition in `tally_parts` (`_id` = "round:partition"), created with the round. A
+counted batch adds its increments to the part of its partition, in the batch's transaction, and nothing else:
+two voting replicas count different partitions, so their transactions no longer conflict on one document (with
+one shared tally document, two replicas took the steady-rate freshness p99 from 774 ms to 7.1 s).
+
+What the parts give up, and how it is kept:
+- One order for the TallyUpdated events: every transaction that emits one increments the head's sequence and
+  reads the parts in the same transaction. Two such transactions conflict on the head, so the one that commits
+  later read a state that includes everything the earlier one read: a higher sequence never shows fewer ballots.
+  A batch that does not emit leaves its round to the flush, which emits after the batch committed.
+- The close of a round sees every accepted ballot: it writes every part, so a batch still counting conflicts with
+  it, and either commits first (and is in the bulletin and the final tally) or is applied again after the close
+  and refused.
+A part that does not exist (a round opened before parts existed, or more partitions than the round was opened
+with) sends its batch's increments to the head document, as before.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+
+COUNT_FIELDS = ("ballots_cast", "invalid", "approvals", "grades", "voted", "refused")
+
+
+def part_id(round_id: str, partition: int) -> str:
+    return f"{round_id}:{partition}"
+
+
+def new_parts(round_id: str, partitions: int) -> list[dict]:
+    return [{"_id": part_id(round_id, p), "round_id": round_id, "ballots_cast": 0, "invalid": 0}
+            for p in range(partitions)]
+
+
+def _add(into: dict, doc: dict) -> None:
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            _add(into.setdefault(k, {}), v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            into[k] = into.get(k, 0) + v
+
+
+def merge(head: dict | None, parts: list[dict]) -> dict:
+    """The round's whole tally: the head's sequence, and the counts of the head and every part added up."""
+    head = head or {}
+    total: dict[str, Any] = {"_id": head.get("_id"), "sequence": int(head.get("sequence", 0))}
+    for doc in [head, *parts]:
+        _add(total, {k: v for k, v in doc.items() if k in COUNT_FIELDS})
+    return total
+
+
+async def read_tally(db, round_id: str, session=None, *, bump: bool = False) -> dict:
+    """The round's tally; with bump, the head's sequence is incremented first, for a TallyUpdated to carry it."""
+    if bump:
+        head = await db.tallies.find_one_and_update({"_id": round_id}, {"$inc": {"sequence": 1}}, session=session,
+                                                    return_document=ReturnDocument.AFTER)
+    else:
+        head = await db.tallies.find_one({"_id": round_id}, session=session)
+    if head is None:
+        return {}
+    parts = await db.tally_parts.find({"round_id": round_id}, session=session).to_list()
+    return merge(head, parts)
+
+
+async def add_counts(db, round_id: str, partition: int | None, inc: dict[str, int], session) -> None:
+    """A counted batch's increments, to the part of its partition (or to the head when there is no such part)."""
+    if partition is not None:
+        done = await db.tally_parts.update_one({"_id": part_id(round_id, partition)}, {"$inc": inc}, session=session)
+        if done.matched_count:
+            return
+    await db.tallies.update_one({"_id": round_id}, {"$inc": inc}, session=session)
+
+
+async def seal_parts(db, round_id: str, session) -> None:
+    """Written by the close: a batch counting into any part at the same moment conflicts with the close."""
+    await db.tally_parts.update_many({"round_id": round_id}, {"$set": {"closed": True}}, session=session)
