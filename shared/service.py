@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import structlog
 import uvicorn
 from aiokafka import ConsumerRebalanceListener
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream import AckPolicy
@@ -400,6 +400,24 @@ class Service:
             raise
 
     # ---- lifecycle ------------------------------------------------------------------------------
+    async def _start_broker(self, attempts: int = 3) -> None:
+        """Connect to Kafka and join the consumer group, again after a failed join.
+
+        Replicas that start together can be handed an empty assignment in the middle of a rebalance, which aiokafka
+        fails to decode ("Unexpected error during coordination ... unpack requires a buffer of 2 bytes"); its
+        consumer then gives up, and the process would exit. Seen when the benchmark started two voting replicas."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.broker.start()
+                return
+            except KafkaError as exc:
+                if attempt == attempts:
+                    raise
+                self.log.warning("joining Kafka failed; trying again", attempt=attempt, error=repr(exc))
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(attempt)
+
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI):
         self.mongo = connect(self.settings.mongo_url)
@@ -413,7 +431,7 @@ class Service:
         if not self._subscribed:
             self._subscribe()
             self._subscribed = True
-        await self.broker.start()
+        await self._start_broker()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(self.outbox.run_relay(self._publish, self.settings.outbox_poll_seconds, stop))]
         tasks += [asyncio.create_task(fn(stop)) for fn in self._background]

@@ -1,4 +1,5 @@
-"""A producer Kafka refuses for good is replaced, and what it was sending still arrives.
+"""A producer Kafka refuses for good is replaced, and what it was sending still arrives; a failed group join at
+start is tried again.
 
 After a restart the local broker (noida-db 0.2.3) sometimes restores an older sequence number for an idempotent
 producer than the one it acknowledged, and then answers OUT_OF_ORDER_SEQUENCE_NUMBER to every send from that
@@ -9,15 +10,17 @@ ahead of what the broker expects, which the broker refuses exactly as it did aft
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
-from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 
-from shared.contracts import topics
+from shared.contracts import Envelope, topics
 from shared.contracts.nominations import NominationWithdrawn
 from shared.service import Service
-from tests.support import eventually, read_topic, running
+from tests.support import eventually, publish_envelopes, read_topic, running
 
 pytestmark = pytest.mark.conformance
 
@@ -75,3 +78,34 @@ async def test_a_direct_send_is_sent_again_with_a_new_producer(settings):
 async def _all_of(settings, ids: list[str]) -> list[str] | None:
     got = await withdrawn(settings, len(ids))
     return got if set(ids) <= set(got) else None
+
+
+async def test_a_failed_group_join_at_start_is_tried_again(settings, monkeypatch):
+    """The first join of the consumer group fails as aiokafka failed it for a replica started with another: the
+    service joins again and consumes."""
+    real_start = AIOKafkaConsumer.start
+    failed = []
+
+    async def start_failing_once(self):
+        if not failed:
+            failed.append(True)
+            raise KafkaError("Unexpected error during coordination ValueError('unpack requires a buffer of 2 bytes')")
+        return await real_start(self)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "start", start_failing_once)
+
+    def listener(s):
+        svc = Service("listener", s, title="listener")
+        svc.seen = []
+
+        @svc.on(NominationWithdrawn)
+        async def on_withdrawn(env, e: NominationWithdrawn, session):
+            svc.seen.append(e.nomination_id)
+
+        return svc
+
+    async with running(listener, settings) as (svc, _):
+        assert failed
+        await publish_envelopes(settings, [Envelope.wrap(NominationWithdrawn(nomination_id="w1", category_id="c1"),
+                                                         programme_id="p", key="w1")])
+        await eventually(lambda: asyncio.sleep(0, result=svc.seen == ["w1"]), timeout=30)
