@@ -62,7 +62,7 @@ from services.scoring.app import create_service as create_scoring
 from services.voting import domain
 from services.voting.app import create_service as create_voting
 from services.voting.config import LOCAL_BALLOT_SECRET
-from services.voting.tallies import read_tally
+from services.voting.tallies import ballots_cast, read_tally
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import NominationApproved, NominationSubmitted
@@ -147,8 +147,7 @@ class Sampler:
 
     async def _loop(self, deadline: float) -> None:
         while not self._stop.is_set() and time.perf_counter() < deadline:
-            t = await read_tally(self.voting_db, self.round_id)
-            self.tally.append((time.perf_counter(), int(t.get("ballots_cast", 0))))
+            self.tally.append((time.perf_counter(), await ballots_cast(self.voting_db, self.round_id)))
             b = await self.board_db.rounds.find_one({"_id": self.round_id}, {"ballots_cast": 1})
             self.board.append((time.perf_counter(), int((b or {}).get("ballots_cast", 0))))
             with contextlib.suppress(asyncio.TimeoutError):
@@ -634,8 +633,7 @@ class Bench:
         async def all_counted():
             total = 0
             for r in range(rounds):
-                t = await read_tally(self.vdb, f"bench-m{r}")
-                total += int(t.get("ballots_cast", 0))
+                total += await ballots_cast(self.vdb, f"bench-m{r}")
             return total >= pushed
 
         with contextlib.suppress(TimeoutError):

@@ -16,7 +16,7 @@ from dashboard import data as board_data
 from services.voting import domain
 from services.voting.app import create_service
 from services.voting.config import VotingConfig
-from services.voting.tallies import read_tally
+from services.voting.tallies import ballots_cast, read_tally
 from shared.contracts import Envelope, topics
 from shared.contracts.voting import CastBallot
 from tests.support import auth, eventually, publish_raw, read_topic, running
@@ -527,6 +527,7 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
             mine = sum(parts[f"r1:{p}"] for p in owned(svc))
             assert mine == sum(1 for m in svc.counter.known), (svc.settings.instance_id, parts)
         assert (await a.db.tallies.find_one({"_id": "r1"}))["ballots_cast"] == 0
+        assert await ballots_cast(a.db, "r1") == len(voters) + 1
         # The close sees every ballot; the TallyUpdated events have one order: a higher sequence never shows fewer.
         closed = (await client_a.post("/rounds/r1/close", headers=auth(settings, "organiser"))).json()
         assert closed["state"] == "closed"
