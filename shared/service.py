@@ -314,13 +314,17 @@ class Service:
             structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
 
     async def _dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int) -> None:
+        await self.send_dead_letter(topic, record, raw, reason, attempts)
+        self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)
+
+    async def send_dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int) -> None:
+        """Put a record this service cannot apply on the dead-letter topic, with where it came from and why."""
         letter = dead_letter(
             self.name, raw, topic=self.topic(topic), partition=getattr(record, "partition", None),
             offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=attempts,
         )
         await self.send(letter.model_dump_json().encode(), topic=self.topic(topics.DEAD_LETTER),
                         key=(letter.key or letter.dead_letter_id).encode(), headers={"consumer": self.name})
-        self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)
 
     # ---- emitting -------------------------------------------------------------------------------
     async def emit(self, session: AsyncClientSession | None, event: Event, *, programme_id: str, key: str,

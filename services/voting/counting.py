@@ -23,7 +23,6 @@ from uuid import uuid4
 
 from shared.contracts import topics
 from shared.contracts.voting import BallotRejected, CastBallot
-from shared.messaging import dead_letter
 
 from . import domain
 from .tallies import add_counts, read_tally
@@ -325,9 +324,5 @@ class Counter:
             self.flagged.discard(key)
 
     async def _dead_letter(self, raw: bytes, record: Any, reason: str) -> None:
-        letter = dead_letter(
-            self.svc.name, raw, topic=self.svc.topic(topics.BALLOTS), partition=getattr(record, "partition", None),
-            offset=getattr(record, "offset", None), key=getattr(record, "key", None), reason=reason, attempts=1)
-        await self.svc.send(letter.model_dump_json().encode(), topic=self.svc.topic(topics.DEAD_LETTER),
-                            key=(letter.key or letter.dead_letter_id).encode(), headers={"consumer": self.svc.name})
+        await self.svc.send_dead_letter(topics.BALLOTS, record, raw, reason, 1)
         self.svc.log.error("cast command sent to the dead-letter topic", reason=reason)
