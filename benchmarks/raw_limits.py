@@ -94,7 +94,7 @@ if __name__ == "__main__":
     import tempfile
     from pathlib import Path
 
-    from deploy.servers import LocalServers
+    from devtools.servers import LocalServers
 
     with LocalServers(Path(tempfile.mkdtemp(prefix="exemplar-raw-"))) as s:
         limits = asyncio.run(measure(s.kafka_bootstrap, s.mongo_url,

@@ -5,7 +5,7 @@
                                        [--steady-rate R] [--steady-seconds S] [--score-sheets N] [--out DIR]
 
 What it does (every loop is bounded in count and in time; every process it starts is stopped by PID):
- 1. starts the stack on free loopback ports (deploy.stack.Stack: noida-db, SecantusDB, nominations, voting
+ 1. starts the stack on free loopback ports (devtools.stack.Stack: noida-db, SecantusDB, nominations, voting
     (x --replicas, one consumer group), scoring, leaderboard; no dashboard, no publicity);
  2. measures the raw limits of those very servers (benchmarks.raw_limits: aiokafka produce and consume msg/s,
     MongoDB insert_many docs/s) while the services are idle;
@@ -53,10 +53,10 @@ from pymongo import AsyncMongoClient
 from benchmarks.http_client import KeepAlive
 from benchmarks.raw_limits import RawLimits, measure
 from benchmarks.resources import ResourceSampler
-from deploy.demo.nominations import generate_organisation, to_csv
+from devtools.demo.nominations import generate_organisation, to_csv
 from deploy.ops import group_lag
-from deploy.servers import ManagedProcess, free_port
-from deploy.stack import REPO, Stack
+from devtools.servers import ManagedProcess, free_port
+from devtools.stack import REPO, Stack
 from services.leaderboard.app import create_service as create_leaderboard
 from services.scoring.app import create_service as create_scoring
 from services.voting import domain
@@ -175,7 +175,7 @@ class Sampler:
 # ---- the world -------------------------------------------------------------------------------------------------
 
 def programme_body(categories: int) -> dict:
-    demo = yaml.safe_load((REPO / "deploy" / "demo" / "programme.yaml").read_text())
+    demo = yaml.safe_load((REPO / "devtools" / "demo" / "programme.yaml").read_text())
     templates = demo["categories"]
     cats = []
     for i in range(categories):

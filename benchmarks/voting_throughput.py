@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.voting_throughput [--members 50000] [--candidates 12] [--quota 5]
                                                      [--duplicates 0.02] [--timeout 180] [--in-process]
 
-Starts noida-db and SecantusDB (deploy.servers.LocalServers) in a temporary directory, runs the voting service as
+Starts noida-db and SecantusDB (devtools.servers.LocalServers) in a temporary directory, runs the voting service as
 a child process (or in this process with --in-process), feeds it the roll and the candidates as the nominations
 service would (events on Kafka), opens an approval round over the whole roll, then pushes one cast command per
 member to the ballots topic, plus a share of redelivered commands and second ballots by the same voters (which
@@ -31,7 +31,7 @@ from pymongo import AsyncMongoClient
 
 from benchmarks.http_client import KeepAlive
 from benchmarks.resources import ResourceSampler
-from deploy.servers import LocalServers, free_port
+from devtools.servers import LocalServers, free_port
 from services.voting import domain
 from services.voting.config import VotingConfig
 from services.voting.tallies import read_tally

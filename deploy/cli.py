@@ -34,8 +34,8 @@ def demo(
     exit_after_start: bool = typer.Option(False, help="Stop once everything is up and seeded (for checks)."),
 ) -> None:
     """Run the whole suite (local Kafka and MongoDB, four services, projector, dashboard) on a demo programme."""
-    from deploy.demo.run import seed_demo
-    from deploy.stack import Stack
+    from devtools.demo.run import seed_demo
+    from devtools.stack import Stack
 
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -115,7 +115,7 @@ def test(ctx: typer.Context) -> None:
 @app.command()
 def conformance(ctx_args: list[str] = typer.Argument(None)) -> None:
     """Run the Kafka-facing tests against Apache Kafka's own broker (fetched from Maven Central)."""
-    from deploy import apache_kafka
+    from devtools import apache_kafka
 
     say("fetching Apache Kafka (cached after the first run) …")
     apache_kafka.ensure_classpath()
@@ -160,7 +160,7 @@ def servers(
     data_dir: Path = typer.Option(None, help="Defaults to a fresh temporary directory."),
 ) -> None:
     """Run the local Kafka (noida-db) and MongoDB (SecantusDB) servers in the foreground."""
-    from deploy.servers import main as servers_main
+    from devtools.servers import main as servers_main
 
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="exemplar-servers-"))
     servers_main(["--kafka-port", str(kafka_port), "--mongo-port", str(mongo_port), "--data-dir", str(data_dir)])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.servers import LocalServers
+from devtools.servers import LocalServers
 
 
 class ExternalServers:

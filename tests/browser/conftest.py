@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from pymongo import MongoClient
 
-from deploy.stack import Stack
+from devtools.stack import Stack
 from shared.settings import Settings
 
 from .seed import seed_read_model

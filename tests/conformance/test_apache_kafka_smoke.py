@@ -1,4 +1,4 @@
-"""Smoke test of Apache Kafka's own broker (KRaft, one node) as started by deploy.apache_kafka.
+"""Smoke test of Apache Kafka's own broker (KRaft, one node) as started by devtools.apache_kafka.
 
 It checks what the services rely on, against the real broker rather than the local
 Kafka-protocol stand-in: produce/consume with aiokafka, consumer-group committed offsets
@@ -29,7 +29,7 @@ if os.environ.get("EXEMPLAR_CONFORMANCE") != "1":
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
 
-from deploy import apache_kafka  # noqa: E402
+from devtools import apache_kafka  # noqa: E402
 
 
 def _free_port() -> int:

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from deploy.servers import free_port
+from devtools.servers import free_port
 from tests.security.common import available, factory, token
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(240)]

@@ -3,7 +3,7 @@
 A consumer SIGKILLed in the middle of a batch transaction never ends it. Until the server aborts it, every write to
 the same documents conflicts and is retried: with SecantusDB's default (60 s idle, as mongod's
 transactionLifetimeLimitSeconds) the restarted leaderboard applied nothing for 56 s in the fault suite. The stack
-runs the server with 10 s (deploy/secantus_server.py).
+runs the server with 10 s (devtools/secantus_server.py).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from uuid import uuid4
 import pytest
 from pymongo import MongoClient
 
-from deploy.secantus_server import TRANSACTION_LIFETIME_SECONDS
+from devtools.secantus_server import TRANSACTION_LIFETIME_SECONDS
 
 pytestmark = pytest.mark.conformance
 

@@ -1,5 +1,5 @@
 """On the local MongoDB-wire server, a retryable write stays as cheap as a plain one once the server keeps its full
-10,000 retryable-write records (deploy/secantus_server.py). Unpatched, each such write sorted every record under
+10,000 retryable-write records (devtools/secantus_server.py). Unpatched, each such write sorted every record under
 the lock that transactions also take: insert_one went from 1.4-7 ms to 70-90 ms in the full-size benchmark."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from deploy.servers import LocalServers
+from devtools.servers import LocalServers
 
 FILL = 10_500  # past the server's cap of 10,000 records
 PROBES = 200

@@ -13,7 +13,7 @@ from tests.nominations.helpers import PID, PROGRAMME, W, events, setup_programme
 from tests.support import auth, running
 
 pytestmark = pytest.mark.conformance
-DEMO_YAML = Path(__file__).parents[2] / "deploy" / "demo" / "programme.yaml"
+DEMO_YAML = Path(__file__).parents[2] / "devtools" / "demo" / "programme.yaml"
 
 
 async def test_programme_definition_validation_upload_and_versions(settings):

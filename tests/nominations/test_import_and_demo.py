@@ -6,8 +6,8 @@ import time
 import httpx
 import pytest
 
-from deploy.demo.context import DemoContext
-from deploy.demo.nominations import generate_organisation, seed, to_csv
+from devtools.demo.context import DemoContext
+from devtools.demo.nominations import generate_organisation, seed, to_csv
 from services.nominations.app import create_service
 from shared.contracts import topics
 from tests.nominations.helpers import PID, PROGRAMME

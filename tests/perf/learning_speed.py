@@ -35,7 +35,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from deploy.servers import LocalServers, free_port
+from devtools.servers import LocalServers, free_port
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import (
     MemberInfo,

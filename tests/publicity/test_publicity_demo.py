@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import httpx
 
-from deploy.demo.context import DemoContext
-from deploy.demo.publicity import seed
+from devtools.demo.context import DemoContext
+from devtools.demo.publicity import seed
 from services.publicity.app import create_service
 from shared.contracts import Envelope
 from shared.contracts.nominations import CategoryInfo, CriterionInfo, NominationSubmitted, ProgrammeDefined

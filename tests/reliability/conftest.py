@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import Stack
+from devtools.stack import Stack
 from shared.settings import Settings
 from tests.reliability.faults import signal_group
 

@@ -8,7 +8,7 @@ import signal
 import socket
 import time
 
-from deploy.servers import LocalServers, ManagedProcess
+from devtools.servers import LocalServers, ManagedProcess
 
 
 def _port_open(port: int) -> bool:

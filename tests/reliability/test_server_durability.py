@@ -6,7 +6,7 @@ import tempfile
 import pytest
 from pymongo import MongoClient, WriteConcern
 
-from deploy.servers import LocalServers
+from devtools.servers import LocalServers
 from tests.reliability.faults import restart_server, signal_group
 
 pytestmark = pytest.mark.timeout(120)

@@ -1,8 +1,8 @@
 """The scoring demo step runs against the real service and leaves explained standings and a frozen arena board."""
 from __future__ import annotations
 
-from deploy.demo import scoring as demo
-from deploy.demo.context import DemoContext
+from devtools.demo import scoring as demo
+from devtools.demo.context import DemoContext
 from services.scoring.app import create_service as create_scoring
 from tests.scoring.fixtures import CAT, CRITERIA, MEMBERS, NOMINEES, P, UNITS, WEIGHTS, programme_events
 from tests.support import auth, eventually, publish_envelopes, running

@@ -1,11 +1,11 @@
-"""The local MongoDB-wire server's retryable-write records, pruned in constant time (deploy/secantus_server.py)."""
+"""The local MongoDB-wire server's retryable-write records, pruned in constant time (devtools/secantus_server.py)."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from deploy import secantus_server
+from devtools import secantus_server
 
 t = pytest.importorskip("secantus.transactions")
 

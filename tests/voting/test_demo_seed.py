@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import httpx
 
-from deploy.demo import voting as demo_voting
-from deploy.demo.context import DemoContext
+from devtools.demo import voting as demo_voting
+from devtools.demo.context import DemoContext
 from services.voting.app import create_service
 from shared.contracts import Envelope
 from shared.contracts.nominations import (

@@ -20,7 +20,7 @@ async def seed_demo(urls: dict[str, str], settings: Settings, progress=print) ->
             if step not in urls:
                 continue
             try:
-                module = importlib.import_module(f"deploy.demo.{step}")
+                module = importlib.import_module(f"devtools.demo.{step}")
             except ModuleNotFoundError:
                 progress(f"demo: no seeding step for {step}")
                 continue

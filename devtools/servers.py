@@ -35,7 +35,7 @@ def _noida_binary() -> str:
 
 
 def _secantus_command() -> list[str]:
-    """SecantusDB through deploy/secantus_server.py (retryable-write records pruned in constant time) when it is
+    """SecantusDB through devtools/secantus_server.py (retryable-write records pruned in constant time) when it is
     importable here, else its own entry point."""
     if importlib.util.find_spec("secantus") is not None:
         return [sys.executable, str(Path(__file__).with_name("secantus_server.py"))]
@@ -223,7 +223,7 @@ class LocalServers:
         data = self.root / "kafka"
         data.mkdir(parents=True, exist_ok=True)
         if self.kafka_impl == "apache":
-            from deploy import apache_kafka
+            from devtools import apache_kafka
 
             proc = apache_kafka.start(self.kafka_port, data, log_path=self.root / "kafka.log")
             mp = ManagedProcess("kafka", list(proc.args), self.root / "kafka.log", proc=proc)

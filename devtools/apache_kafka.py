@@ -1,7 +1,7 @@
 """Apache Kafka's own broker (KRaft mode, one node) for conformance tests.
 
 The broker comes from Maven Central artifacts (``org.apache.kafka:kafka_2.13`` and its
-runtime dependencies, plus an SLF4J binding) listed in ``deploy/apache_kafka/pom.xml``.
+runtime dependencies, plus an SLF4J binding) listed in ``devtools/apache_kafka/pom.xml``.
 ``mvn`` copies the jars into a cache directory once (default
 ``~/.cache/exemplar/apache-kafka``, or ``$EXEMPLAR_APACHE_KAFKA_CACHE``); later runs reuse
 them. ``$EXEMPLAR_APACHE_KAFKA_VERSION`` picks another Kafka release (default 4.1.1).
@@ -18,7 +18,7 @@ Use from Python::
 
 or in the foreground until Ctrl-C::
 
-    python -m deploy.apache_kafka --port 29092 --data-dir /tmp/kafka-data
+    python -m devtools.apache_kafka --port 29092 --data-dir /tmp/kafka-data
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def _server_properties(port: int, controller_port: int, log_dir: Path) -> str:
         "log.retention.hours": "24",
         "log.segment.bytes": str(64 * 1024 * 1024),
     }
-    lines = [f"# Written by deploy/apache_kafka.py for Apache Kafka {KAFKA_VERSION} (KRaft, one node)."]
+    lines = [f"# Written by devtools/apache_kafka.py for Apache Kafka {KAFKA_VERSION} (KRaft, one node)."]
     lines += [f"{k}={v}" for k, v in props.items()]
     return "\n".join(lines) + "\n"
 
@@ -378,7 +378,7 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m deploy.apache_kafka",
+        prog="python -m devtools.apache_kafka",
         description=f"Run Apache Kafka {KAFKA_VERSION} (KRaft, one node) on 127.0.0.1 until Ctrl-C.",
     )
     parser.add_argument("--port", type=int, default=29092, help="client port (default 29092)")
