@@ -103,10 +103,17 @@ def _ensure_chromium() -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def test(ctx: typer.Context) -> None:
+def test(
+    ctx: typer.Context,
+    unit: bool = typer.Option(False, "--unit", help="Only the tests that need no server (the fast tier): no local "
+                                                    "Kafka or MongoDB, no service process, no browser."),
+) -> None:
     """Run every test: unit, integration and end-to-end against real local servers, and the browser tests."""
-    _ensure_chromium()
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *ctx.args]
+    # The `servers` marker is set by tests/conftest.py on every test that needs a server or starts processes.
+    tier = ["-m", "not servers"] if unit else []
+    if not unit:
+        _ensure_chromium()
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *tier, *ctx.args]
     say("running " + " ".join(args[2:]))
     code = subprocess.call(args, cwd=REPO)
     raise typer.Exit(code)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real local Kafka and MongoDB servers, started once per test session."""
+"""Shared fixtures: the real local Kafka and MongoDB servers, started once per test session; and the `servers`
+marker on every test that needs them (the fast tier, `./exemplar test --unit`, deselects those)."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,25 @@ from pathlib import Path
 import pytest
 
 from devtools.servers import LocalServers
+
+
+TESTS = Path(__file__).resolve().parent
+# Folders whose tests start processes or servers of their own (a stack, a broker, the `exemplar demo` command),
+# whatever fixtures they request.
+SERVER_FOLDERS = frozenset({"e2e", "browser", "reliability", "conformance"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `servers` every test whose fixture closure holds the `servers` fixture (directly, through `settings`
+    or any other fixture) and every test in a folder that starts processes, so `-m "not servers"` keeps only the
+    tests that need no server."""
+    for item in items:
+        try:
+            folder = Path(str(item.path)).resolve().relative_to(TESTS).parts[0]
+        except ValueError:
+            folder = ""
+        if "servers" in getattr(item, "fixturenames", ()) or folder in SERVER_FOLDERS:
+            item.add_marker(pytest.mark.servers)
 
 
 class ExternalServers:
