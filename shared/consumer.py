@@ -15,7 +15,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from .context import correlation_id as correlation_var
-from .contracts import Envelope, Event, UnknownEventType
+from .contracts import Envelope, Event, UnknownEventType, UnsupportedSchemaVersion
 from .errors import DomainError
 from .messaging import Handler, InboxStore, Transact, apply_once
 from .settings import Settings
@@ -86,6 +86,8 @@ def parse(routes: dict[str, dict[str, Handler]], topic: str, record: Any) -> Ite
         return item  # a type this service does not listen to: nothing to do
     try:
         item.event = item.env.event()
+    except UnsupportedSchemaVersion as exc:
+        item.reject, item.handler = f"unsupported {item.env.type} schema: {exc}", None
     except (ValidationError, UnknownEventType) as exc:
         item.reject, item.handler = f"invalid {item.env.type} payload: {exc}", None
     return item
