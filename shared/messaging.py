@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,6 +19,7 @@ from .logging import get_logger
 from .mongo import in_transaction
 
 log = get_logger("messaging")
+T = TypeVar("T")
 
 Publish = Callable[[list[Envelope]], Awaitable[None]]
 
@@ -28,6 +30,7 @@ class Outbox:
     def __init__(self, db: AsyncDatabase) -> None:
         self.coll = db["outbox"]
         self.leases = db["leases"]
+        self.failed = db["outbox_failed"]
         self.wakeup = asyncio.Event()
         self._seq = 0
 
@@ -47,6 +50,11 @@ class Outbox:
 
     def notify(self) -> None:
         self.wakeup.set()
+
+    async def set_aside(self, env: Envelope, reason: str) -> None:
+        """Keep an event Kafka can never take (too large) readable in outbox_failed, out of the relay's way."""
+        await self.failed.replace_one({"_id": env.event_id}, {"envelope": env.model_dump(mode="json"), "reason": reason},
+                                      upsert=True)
 
     async def pending(self) -> int:
         return await self.coll.count_documents({})
@@ -123,9 +131,28 @@ class Inbox:
 
 
 Handler = Callable[[Envelope, Event, AsyncClientSession], Awaitable[Any]]
+# Runs fn(session) in one transaction, e.g. functools.partial(in_transaction, client).
+Transact = Callable[[Callable[[AsyncClientSession], Awaitable[T]]], Awaitable[T]]
 
 
-async def apply_once(client: AsyncMongoClient, inbox: Inbox, env: Envelope, event: Event, handler: Handler) -> bool:
+class InboxStore(Protocol):
+    """What the consumer needs of an inbox (Inbox, or an in-memory fake in tests)."""
+
+    async def seen(self, event_id: str, session: Any = None) -> bool: ...
+
+    async def mark(self, event_id: str, session: Any = None) -> None: ...
+
+    async def seen_many(self, event_ids: list[str], session: Any = None) -> set[str]: ...
+
+    async def mark_many(self, event_ids: list[str], session: Any = None) -> None: ...
+
+
+def mongo_transact(client: AsyncMongoClient) -> Transact:
+    """The Transact of a MongoDB client: in_transaction (driver retries, after-commit callbacks)."""
+    return functools.partial(in_transaction, client)
+
+
+async def apply_once(transact: Transact, inbox: InboxStore, env: Envelope, event: Event, handler: Handler) -> bool:
     """Apply handler's effect and the inbox mark atomically; False when this event was applied before."""
 
     async def txn(session: AsyncClientSession) -> bool:
@@ -135,7 +162,7 @@ async def apply_once(client: AsyncMongoClient, inbox: Inbox, env: Envelope, even
         await inbox.mark(env.event_id, session)
         return True
 
-    return await in_transaction(client, txn)
+    return await transact(txn)
 
 
 def dead_letter(consumer: str, raw: bytes, *, topic: str, partition: int | None, offset: int | None,

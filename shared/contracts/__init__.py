@@ -1,5 +1,16 @@
 """The one contracts package: every event is defined here once, with its envelope and topic."""
 from . import nominations, publicity, scoring, topics, voting  # noqa: F401  (registers the event types)
-from .base import EVENT_TYPES, SCHEMA_VERSION, DeadLetter, Envelope, Event, UnknownEventType
+from .base import (
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    UPCASTERS,
+    DeadLetter,
+    Envelope,
+    Event,
+    UnknownEventType,
+    UnsupportedSchemaVersion,
+    upcaster,
+)
 
-__all__ = ["EVENT_TYPES", "SCHEMA_VERSION", "DeadLetter", "Envelope", "Event", "UnknownEventType", "topics"]
+__all__ = ["EVENT_TYPES", "SCHEMA_VERSION", "UPCASTERS", "DeadLetter", "Envelope", "Event", "UnknownEventType",
+           "UnsupportedSchemaVersion", "topics", "upcaster"]

@@ -1,8 +1,9 @@
 """Event base class, the registry of event types and the envelope every message travels in."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +39,50 @@ class UnknownEventType(ValueError):
     pass
 
 
+class UnsupportedSchemaVersion(ValueError):
+    """An event of a schema version this code cannot read: newer than its class, or with no upcaster to it."""
+
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+U = TypeVar("U", bound=Upcaster)
+
+# (event type, version) -> the function that maps a payload of that version to the next version's
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(cls: type[Event], *, from_version: int) -> Callable[[U], U]:
+    """Register fn(payload) -> payload mapping a `from_version` payload of `cls` to version from_version + 1.
+
+    Events stay on Kafka and in outboxes across deployments: when a contract gets a new schema version, the old
+    payloads still arriving are brought up to date one version at a time when they are parsed."""
+
+    def register(fn: U) -> U:
+        if not 1 <= from_version < cls.schema_version:
+            raise TypeError(f"{cls.event_type} is at schema version {cls.schema_version}: "
+                            f"no upcaster from version {from_version}")
+        if (cls.event_type, from_version) in UPCASTERS:
+            raise TypeError(f"{cls.event_type} has two upcasters from version {from_version}")
+        UPCASTERS[(cls.event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+def upcast(cls: type[Event], version: int, payload: Payload) -> Payload:
+    """The payload of a `version` event of `cls` mapped, an upcaster at a time, to the class's schema version."""
+    if version > cls.schema_version:
+        raise UnsupportedSchemaVersion(f"{cls.event_type} version {version} is newer than this service reads "
+                                       f"(version {cls.schema_version})")
+    for v in range(version, cls.schema_version):
+        fn = UPCASTERS.get((cls.event_type, v))
+        if fn is None:
+            raise UnsupportedSchemaVersion(f"{cls.event_type} version {version} cannot be read: "
+                                           f"no upcaster from version {v}")
+        payload = fn(dict(payload))
+    return payload
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -68,10 +113,13 @@ class Envelope(BaseModel):
         )
 
     def event(self) -> Event:
+        """The event, its payload brought up to its class's schema version first (see `upcaster`)."""
         cls = EVENT_TYPES.get(self.type)
         if cls is None:
             raise UnknownEventType(f"unknown event type {self.type!r}")
-        return cls.model_validate(self.payload)
+        if self.schema_version == cls.schema_version:
+            return cls.model_validate(self.payload)
+        return cls.model_validate(upcast(cls, self.schema_version, self.payload))
 
     @property
     def topic(self) -> str:

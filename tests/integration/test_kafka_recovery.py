@@ -31,7 +31,7 @@ def emitter(settings):
 
 def skew_sequences(svc: Service) -> None:
     """Move the producer's sequence numbers ahead of what the broker acknowledged (a gap the broker refuses)."""
-    txn = svc._producer().producer._txn_manager
+    txn = svc.publisher.producer().producer._txn_manager
     for tp in list(txn._sequence_numbers):
         txn._sequence_numbers[tp] += 1000
 
@@ -52,7 +52,7 @@ async def test_the_outbox_relay_replaces_a_refused_producer_and_its_events_arriv
     async with running(emitter, settings) as (svc, _):
         await emit(svc, ["n1"])
         await eventually(lambda: withdrawn(settings, 1), timeout=20)
-        first = svc._producer()
+        first = svc.publisher.producer()
         skew_sequences(svc)
         # The broker really refuses the skewed producer (not a stand-in for its answer).
         with pytest.raises(OutOfOrderSequenceNumber):
@@ -61,7 +61,7 @@ async def test_the_outbox_relay_replaces_a_refused_producer_and_its_events_arriv
         got = await eventually(lambda: _all_of(settings, ["n1", "n2", "n3"]), timeout=30)
         assert got.count("n2") == 1 and got.count("n3") == 1, got
         assert svc.producer_renewals == 1
-        assert svc._producer() is not first and first.closed
+        assert svc.publisher.producer() is not first and first.closed
         assert await svc.outbox.pending() == 0
 
 

@@ -1,0 +1,281 @@
+"""The events consumer: delivered batches applied once each (inbox), in few transactions, failures dead-lettered."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import ConsumerRebalanceListener
+from faststream import AckPolicy
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from .context import correlation_id as correlation_var
+from .contracts import Envelope, Event, UnknownEventType, UnsupportedSchemaVersion
+from .errors import DomainError
+from .messaging import Handler, InboxStore, Transact, apply_once
+from .settings import Settings
+
+# (envelope, event) -> (key, order): the newest order of a key fully replaces the older ones
+Supersede = Callable[[Envelope, Any], tuple[Any, int]]
+# (topic, record, raw value, reason, attempts): puts a record on the dead-letter topic
+DeadLetterSink = Callable[[str, Any, bytes, str, int], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for a message that will never succeed: it goes to the dead-letter topic at once."""
+
+
+@dataclass(slots=True)
+class Item:
+    """One delivered record on its way through the events consumer."""
+
+    topic: str  # the unqualified topic name (the key of EventsConsumer.routes)
+    record: Any  # the ConsumerRecord
+    raw: bytes
+    env: Envelope | None = None
+    event: Event | None = None
+    handler: Handler | None = None  # None: nothing to apply (a type this service does not listen to)
+    reject: str | None = None  # why it goes to the dead-letter topic without being applied
+
+
+class ForgetRevoked(ConsumerRebalanceListener):
+    """Partitions this process loses are read again from their committed offsets, by whoever gets them."""
+
+    def __init__(self, settled: dict[tuple[str, int], int]) -> None:
+        self.settled = settled
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        for tp in revoked:
+            self.settled.pop((tp.topic, tp.partition), None)
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def event_context(env: Envelope | None) -> Iterator[None]:
+    """Log lines and events emitted while applying an event carry its ids and its correlation id."""
+    if env is None:
+        yield
+        return
+    structlog.contextvars.bind_contextvars(event_id=env.event_id, correlation_id=env.correlation_id,
+                                           event_type=env.type)
+    token = correlation_var.set(env.correlation_id)
+    try:
+        yield
+    finally:
+        correlation_var.reset(token)
+        structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
+
+
+def parse(routes: dict[str, dict[str, Handler]], topic: str, record: Any) -> Item:
+    """The record's envelope, event and handler, or why it cannot be applied."""
+    item = Item(topic, record, record.value or b"")
+    try:
+        item.env = Envelope.model_validate_json(item.raw)
+    except ValidationError as exc:
+        item.reject = f"malformed envelope: {exc.errors()[0]['msg']}"
+        return item
+    item.handler = routes.get(topic, {}).get(item.env.type)
+    if item.handler is None:
+        return item  # a type this service does not listen to: nothing to do
+    try:
+        item.event = item.env.event()
+    except UnsupportedSchemaVersion as exc:
+        item.reject, item.handler = f"unsupported {item.env.type} schema: {exc}", None
+    except (ValidationError, UnknownEventType) as exc:
+        item.reject, item.handler = f"invalid {item.env.type} payload: {exc}", None
+    return item
+
+
+def replaced(rules: dict[tuple[str, str], Supersede], events: list[Item]) -> set[int]:
+    """Positions of events that a later event of the same key, with a higher order, fully replaces."""
+    if not rules:
+        return set()
+    newest: dict[tuple[str, Any], int] = {}
+    keyed: list[tuple[int, tuple[str, Any], int]] = []
+    for i, item in enumerate(events):
+        fn = rules.get((item.topic, item.env.type))
+        if fn is None:
+            continue
+        key, order = fn(item.env, item.event)
+        key = (item.env.type, key)
+        keyed.append((i, key, order))
+        newest[key] = max(order, newest.get(key, order))
+    return {i for i, key, order in keyed if order < newest[key]}
+
+
+class EventsConsumer:
+    """One consumer for all the topics a service listens to: one group join, one fetch loop, batches.
+
+    A delivered batch is applied in transactions of up to settings.consumer_batch_events events and
+    consumer_batch_bytes of payload each (a MembersImported event carries a thousand members), in the order
+    delivered, so the events of one key
+    (one partition) stay in order. A transaction that fails is applied again one event at a time, with the
+    per-event rules: a failing event is retried, and dead-lettered after max_delivery_attempts or at once when
+    it fails permanently; it never blocks its partition.
+
+    `attach()` gives it the inbox, the transaction runner and the "something was applied" callback once the
+    service's connections exist."""
+
+    def __init__(self, name: str, settings: Settings, log: Any, dead_letter: DeadLetterSink) -> None:
+        self.name = name
+        self.settings = settings
+        self.log = log
+        self.dead_letter_sink = dead_letter
+        self.routes: dict[str, dict[str, Handler]] = {}
+        # (topic, event type) -> (key, order) of an event that a later one of the same key fully replaces
+        self.supersede: dict[tuple[str, str], Supersede] = {}
+        self.superseded = 0
+        self.processed = 0
+        self.attempts: dict[str, int] = defaultdict(int)
+        # (topic, partition) -> the offset up to which this process has applied or dead-lettered the records
+        self.settled: dict[tuple[str, int], int] = {}
+        self.inbox: InboxStore | None = None
+        self.transact: Transact | None = None
+        self.applied: Callable[[], None] = lambda: None
+
+    def attach(self, *, inbox: InboxStore, transact: Transact, applied: Callable[[], None]) -> None:
+        self.inbox, self.transact, self.applied = inbox, transact, applied
+
+    def route(self, event_classes: tuple[type[Event], ...], fn: Handler, supersede: Supersede | None) -> None:
+        for cls in event_classes:
+            self.routes.setdefault(cls.topic, {})[cls.event_type] = fn
+            if supersede is not None:
+                self.supersede[(cls.topic, cls.event_type)] = supersede
+
+    def subscribe(self, broker: Any, qualified: Callable[[str], str], group_id: str,
+                  instance_id: str | None) -> None:
+        """Subscribe the broker to every topic with a route (nothing when there is none)."""
+        if not self.routes:
+            return
+        by_full_name = {qualified(t): t for t in self.routes}
+
+        @broker.subscriber(
+            *by_full_name,
+            batch=True,
+            max_records=self.settings.consumer_batch_events,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+            group_id=group_id,
+            group_instance_id=instance_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.name}:events",
+            max_poll_records=self.settings.consumer_batch_events,
+            listener=ForgetRevoked(self.settled),
+        )
+        async def consume(msg: KafkaMessage) -> None:
+            records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+            await self.consume(self.unsettled(by_full_name, records))
+
+    def unsettled(self, by_full_name: dict[str, str], records: Any) -> list[Item]:
+        """The parsed records of a delivered batch, without those this process already settled."""
+        return [parse(self.routes, by_full_name[r.topic], r) for r in records
+                if r.offset >= self.settled.get((r.topic, r.partition), 0)]
+
+    async def consume(self, items: list[Item]) -> None:
+        """Apply a delivered batch in order; raising makes Kafka deliver the batch again (NACK_ON_ERROR)."""
+        chunk: list[Item] = []
+        count = size = 0
+        for item in items:
+            if item.reject is not None:
+                # Dead-lettered where it stands: what comes before it is applied first, so a failure there, which
+                # has the batch delivered again, cannot have it dead-lettered twice.
+                await self._apply_chunk(chunk)
+                chunk, count, size = [], 0, 0
+                with event_context(item.env):
+                    await self._dead_letter(item.topic, item.record, item.raw, item.reject, 1)
+                self._settle(item)
+                continue
+            if item.handler is not None:
+                if count and (count >= self.settings.consumer_batch_events
+                              or size + len(item.raw) > self.settings.consumer_batch_bytes):
+                    await self._apply_chunk(chunk)
+                    chunk, count, size = [], 0, 0
+                count, size = count + 1, size + len(item.raw)
+            chunk.append(item)
+        await self._apply_chunk(chunk)
+
+    async def _apply_chunk(self, chunk: list[Item]) -> None:
+        events = [i for i in chunk if i.handler is not None]
+        if events:
+            try:
+                applied = await self._apply_batch(events)
+            except Exception as exc:
+                self.log.warning("batch transaction failed; applying its events one at a time", events=len(events),
+                                 error=repr(exc))
+                for item in chunk:
+                    if item.handler is not None:
+                        await self._apply_one(item)
+                    self._settle(item)
+                return
+            for item in events:
+                self.attempts.pop(item.env.event_id, None)
+            self.processed += len(events)
+            if applied:
+                self.applied()
+        for item in chunk:
+            self._settle(item)
+
+    async def _apply_batch(self, events: list[Item]) -> int:
+        """One transaction: one inbox read for the whole batch, the handlers in order, the inbox marks."""
+        ids = list(dict.fromkeys(i.env.event_id for i in events))
+        skip = replaced(self.supersede, events)
+        inbox = self.inbox
+
+        async def txn(session: Any) -> int:
+            seen = await inbox.seen_many(ids, session)
+            done: list[str] = []
+            for i, item in enumerate(events):
+                if item.env.event_id in seen:
+                    continue  # applied before, or earlier in this batch (a duplicate delivery)
+                seen.add(item.env.event_id)
+                if i not in skip:
+                    with event_context(item.env):
+                        await item.handler(item.env, item.event, session)
+                done.append(item.env.event_id)
+            await inbox.mark_many(done, session)
+            return len(done)
+
+        applied = await self.transact(txn)
+        self.superseded += len(skip)
+        return applied
+
+    async def _apply_one(self, item: Item) -> None:
+        """One event in its own transaction, with attempt counting; raises to have it delivered again."""
+        env, topic, record, raw = item.env, item.topic, item.record, item.raw
+        with event_context(env):
+            try:
+                applied = await apply_once(self.transact, self.inbox, env, item.event, item.handler)
+            except (PermanentFailure, DomainError) as exc:
+                await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1)
+                self.attempts.pop(env.event_id, None)
+                return
+            except Exception as exc:
+                self.attempts[env.event_id] += 1
+                attempts = self.attempts[env.event_id]
+                if attempts >= self.settings.max_delivery_attempts:
+                    await self._dead_letter(topic, record, raw, f"failed {attempts} times: {exc!r}", attempts)
+                    self.attempts.pop(env.event_id, None)
+                    return
+                self.log.warning("handler failed; message will be redelivered", attempts=attempts, error=repr(exc))
+                await asyncio.sleep(min(0.1 * 2**attempts, 3.0))
+                raise
+            self.attempts.pop(env.event_id, None)
+            self.processed += 1
+            if applied:
+                self.applied()
+
+    def _settle(self, item: Item) -> None:
+        """Remember that this record is done (applied or dead-lettered), for when its batch is delivered again."""
+        tp = (item.record.topic, item.record.partition)
+        self.settled[tp] = max(self.settled.get(tp, 0), item.record.offset + 1)
+
+    async def _dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int) -> None:
+        await self.dead_letter_sink(topic, record, raw, reason, attempts)
+        self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)
