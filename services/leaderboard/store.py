@@ -108,6 +108,13 @@ class MongoReadModel(MongoLearnedStore):
     async def programme(self, programme_id: str) -> Fields | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
 
+    # Read side beyond the projections' needs (operations and tests; the dashboard has its own queries).
+    async def round(self, round_id: str) -> Fields | None:
+        return await self.db.rounds.find_one({"_id": round_id}, session=self.session)
+
+    async def count_entries(self) -> int:
+        return await self.db.entries.count_documents({}, session=self.session)
+
     async def set_stage(self, programme_id: str, stage: str, state: str, at: datetime) -> None:
         await self.db.programmes.update_one(
             {"_id": programme_id}, {"$set": {f"stage_state.{stage}": state, "stage_changed_at": at}}, upsert=True,
