@@ -5,6 +5,7 @@ import pytest
 
 from deploy.ops import dead_letters, redrive, replay_leaderboard
 from services.leaderboard.app import create_service as create_leaderboard
+from services.leaderboard.store import MongoReadModel
 from shared.contracts import Envelope
 from shared.contracts.nominations import NominationRejected, NominationSubmitted, NominationWithdrawn, ProgrammeDefined
 from shared.service import Service
@@ -66,7 +67,7 @@ async def test_leaderboard_rebuilt_from_the_log_equals_the_live_one(settings):
                                 programme_id="p", key="n3"))
     async with running(create_leaderboard, settings) as (board, _):
         await publish_envelopes(settings, events + events[:5])  # with duplicates
-        await eventually(lambda: board.db.entries.count_documents({}), timeout=20)
+        await eventually(lambda: MongoReadModel(board.db).count_entries(), timeout=20)
         await eventually(lambda: _status(board, "n3", "rejected"))
         report = await replay_leaderboard(settings, timeout=60)
     assert report.documents["entries"] == 20
@@ -74,7 +75,7 @@ async def test_leaderboard_rebuilt_from_the_log_equals_the_live_one(settings):
 
 
 async def _status(board, nid, status):
-    doc = await board.db.entries.find_one({"_id": nid})
+    doc = await MongoReadModel(board.db).entry(nid)
     return doc and doc["status"] == status
 
 
@@ -99,5 +100,5 @@ async def test_a_late_nomination_event_does_not_take_back_an_honour(settings):
         await publish_envelopes(settings, [Envelope.wrap(NominationSubmitted(
             nomination_id="n2", category_id="c", nominee_id="u2", nominee_name="市教育局机关", nominee_kind="organ",
             unit_id="u2", unit_name="市教育局"), programme_id="p", key="n1")])  # same partition: after the replay
-        await eventually(lambda: board.db.entries.find_one({"_id": "n2"}))
-        assert (await board.db.entries.find_one({"_id": "n1"}))["status"] == "confirmed"
+        await eventually(lambda: MongoReadModel(board.db).entry("n2"))
+        assert (await MongoReadModel(board.db).entry("n1"))["status"] == "confirmed"

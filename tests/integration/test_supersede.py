@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.leaderboard.app import create_service as leaderboard
+from services.leaderboard.store import MongoReadModel
 from shared.contracts import Envelope
 from shared.contracts.nominations import NominationWithdrawn
 from shared.contracts.voting import CandidateTally, TallyUpdated
@@ -67,7 +68,7 @@ async def test_the_leaderboard_shows_the_newest_tally_after_a_backlog_and_a_rede
     await publish_in_order(settings, backlog)
     async with running(leaderboard, settings) as (svc, client):
         await eventually(lambda: _inbox(svc, len(backlog)), timeout=30)
-        rnd = await svc.db.rounds.find_one({"_id": "r1"})
+        rnd = await MongoReadModel(svc.db).round("r1")
         assert (rnd["sequence"], rnd["ballots_cast"], rnd["turnout_by_unit"]) == (40, 400, {"u1": 0.4})
         assert svc.superseded > 0
     # The same events again, to a process that remembers nothing (another group, the same database): the inbox
@@ -76,7 +77,7 @@ async def test_the_leaderboard_shows_the_newest_tally_after_a_backlog_and_a_rede
     async with running(leaderboard, again) as (svc, _):
         await eventually(lambda: _processed(svc, len(backlog)), timeout=30)
         assert await svc.db.inbox.count_documents({}) == len(backlog)
-        rnd = await svc.db.rounds.find_one({"_id": "r1"})
+        rnd = await MongoReadModel(svc.db).round("r1")
         assert (rnd["sequence"], rnd["ballots_cast"]) == (40, 400)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from services.leaderboard.app import create_service as create_leaderboard
+from services.leaderboard.store import MongoReadModel
 from services.nominations.app import create_service as create_nominations
 from tests.support import auth, eventually, running
 
@@ -41,7 +42,7 @@ async def test_nomination_reaches_the_leaderboard(settings):
         assert r.status_code == 201, r.text
         nomination_id = r.json()["nomination_id"]
 
-        entry = await eventually(lambda: board.db.entries.find_one({"_id": nomination_id}))
+        entry = await eventually(lambda: MongoReadModel(board.db).entry(nomination_id))
         assert entry["nominee_name"] == "市发展和改革委员会机关"
         assert entry["category_name"] == "模范机关"
         assert entry["board"] == "model_organ"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from services.leaderboard.app import create_service as create_leaderboard
+from services.leaderboard.store import MongoReadModel
 from shared.contracts import Envelope
 from shared.contracts.nominations import CategoryInfo, CriterionInfo, NominationSubmitted, ProgrammeDefined
 from shared.contracts.publicity import ObjectionFiled
@@ -33,21 +34,23 @@ def programme() -> Envelope:
 
 async def test_an_entry_seen_before_its_programme_gets_its_category_once_the_programme_arrives(settings):
     async with running(create_leaderboard, settings) as (board, _):
+        read_model = MongoReadModel(board.db)
         await publish_envelopes(settings, [submitted("n1")])
-        await eventually(lambda: board.db.entries.find_one({"_id": "n1"}))
+        await eventually(lambda: read_model.entry("n1"))
         await publish_envelopes(settings, [programme()])
-        await eventually(lambda: board.db.programmes.find_one({"_id": "p"}))
-        entry = await board.db.entries.find_one({"_id": "n1"})
+        await eventually(lambda: read_model.programme("p"))
+        entry = await read_model.entry("n1")
         assert (entry["category_name"], entry["board"]) == ("四好优秀党员", "excellent_member")
 
 
 async def test_an_objection_seen_before_its_nomination_is_still_counted(settings):
     async with running(create_leaderboard, settings) as (board, _):
+        read_model = MongoReadModel(board.db)
         await publish_envelopes(settings, [Envelope.wrap(
             ObjectionFiled(objection_id="o1", notice_id="x", nomination_id="n2", tracking_no="T1"),
             programme_id="p", key="n2")])
         await eventually(lambda: board.db.inbox.count_documents({}))
         await publish_envelopes(settings, [submitted("n2")])
-        await eventually(lambda: board.db.entries.find_one({"_id": "n2"}))
-        entry = await board.db.entries.find_one({"_id": "n2"})
+        await eventually(lambda: read_model.entry("n2"))
+        entry = await read_model.entry("n2")
         assert entry.get("open_objections", 0) == 1

@@ -13,80 +13,76 @@ from shared.contracts.publicity import (
     PublicityClosed,
     PublicityOpened,
 )
-from shared.service import Service
+from shared.uow import Transaction
+
+from ..store import ReadModel
+from . import Projection
+
+Tx = Transaction[ReadModel]
 
 
-def register(svc: Service) -> None:
-    @svc.on(PublicityOpened)
-    async def opened(env: Envelope, e: PublicityOpened, s) -> None:
-        await svc.db.notices.update_one(
-            {"_id": e.notice_id},
-            {"$set": {"programme_id": env.programme_id, **e.model_dump(mode="json"), "state": "open"}},
-            upsert=True, session=s,
-        )
-        await svc.db.entries.update_many(
-            {"_id": {"$in": e.nomination_ids}},
-            {"$set": {"status": "in_publicity", "notice_id": e.notice_id, "publicity_ends_at": e.ends_at}}, session=s,
-        )
+async def opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
+    await tx.store.save_notice(e.notice_id, {"programme_id": env.programme_id, **e.model_dump(mode="json"),
+                                             "state": "open"})
+    await tx.store.update_entries(e.nomination_ids, {"status": "in_publicity", "notice_id": e.notice_id,
+                                                     "publicity_ends_at": e.ends_at})
 
-    @svc.on(PublicityClosed)
-    async def closed(env: Envelope, e: PublicityClosed, s) -> None:
-        await svc.db.notices.update_one(
-            {"_id": e.notice_id},
-            {"$set": {"state": "closed", "closed_at": env.occurred_at, "confirmed": e.confirmed, "blocked": e.blocked,
-                      "removed": e.removed}}, upsert=True, session=s)
-        await svc.db.entries.update_many({"_id": {"$in": e.blocked}, "status": "in_publicity"},
-                                         {"$set": {"status": "blocked"}}, session=s)
 
-    @svc.on(ObjectionFiled)
-    async def objection(env: Envelope, e: ObjectionFiled, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": 1}}, upsert=True,
-                                        session=s)
+async def closed(tx: Tx, env: Envelope, e: PublicityClosed) -> None:
+    await tx.store.save_notice(e.notice_id, {"state": "closed", "closed_at": env.occurred_at, "confirmed": e.confirmed,
+                                             "blocked": e.blocked, "removed": e.removed})
+    await tx.store.update_entries(e.blocked, {"status": "blocked"}, status="in_publicity")
 
-    @svc.on(ObjectionResolved)
-    async def resolved(env: Envelope, e: ObjectionResolved, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$inc": {"open_objections": -1}}, upsert=True,
-                                        session=s)
 
-    @svc.on(NomineeRemoved)
-    async def removed(env: Envelope, e: NomineeRemoved, s) -> None:
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "removed"}}, upsert=True,
-                                        session=s)
+async def objection(tx: Tx, env: Envelope, e: ObjectionFiled) -> None:
+    # The entry may not exist yet (the objection's topic is read before the nomination's): counted all the same.
+    await tx.store.add_objections(e.nomination_id, 1)
 
-    @svc.on(HonourConfirmed)
-    async def confirmed(env: Envelope, e: HonourConfirmed, s) -> None:
-        entry = await svc.db.entries.find_one({"_id": e.nomination_id}, session=s) or {}
-        await svc.db.honours.update_one(
-            {"_id": e.honour_id},
-            {"$set": {"programme_id": env.programme_id, "nomination_id": e.nomination_id, "category_id": e.category_id,
-                      "title": e.title, "nominee_name": e.nominee_name or entry.get("nominee_name", ""),
-                      "unit_name": e.unit_name or entry.get("unit_name", ""), "status": "confirmed",
-                      "confirmed_at": env.occurred_at},
-             "$push": {"history": {"at": env.occurred_at, "status": "confirmed"}}},
-            upsert=True, session=s,
-        )
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "confirmed"}}, upsert=True,
-                                        session=s)
 
-    @svc.on(HonourRevoked)
-    async def revoked(env: Envelope, e: HonourRevoked, s) -> None:
-        await svc.db.honours.update_one(
-            {"_id": e.honour_id},
-            {"$set": {"status": "revoked", "revoked_reason": e.reason, "revoked_at": env.occurred_at},
-             "$push": {"history": {"at": env.occurred_at, "status": "revoked", "reason": e.reason}}}, session=s,
-        )
-        await svc.db.entries.update_one({"_id": e.nomination_id}, {"$set": {"status": "revoked"}}, upsert=True,
-                                        session=s)
+async def resolved(tx: Tx, env: Envelope, e: ObjectionResolved) -> None:
+    await tx.store.add_objections(e.nomination_id, -1)
 
-    @svc.on(HonourReviewScheduled)
-    async def review_scheduled(env: Envelope, e: HonourReviewScheduled, s) -> None:
-        await svc.db.honours.update_one(
-            {"_id": e.honour_id},
-            {"$set": {f"reviews.{e.review_id}": {"due_date": e.due_date.isoformat(), "outcome": None}}}, session=s)
 
-    @svc.on(HonourReviewed)
-    async def reviewed(env: Envelope, e: HonourReviewed, s) -> None:
-        await svc.db.honours.update_one(
-            {"_id": e.honour_id},
-            {"$set": {f"reviews.{e.review_id}.outcome": e.outcome, f"reviews.{e.review_id}.note": e.note,
-                      f"reviews.{e.review_id}.reviewed_at": env.occurred_at}}, session=s)
+async def removed(tx: Tx, env: Envelope, e: NomineeRemoved) -> None:
+    await tx.store.save_entry(e.nomination_id, {"status": "removed"})
+
+
+async def confirmed(tx: Tx, env: Envelope, e: HonourConfirmed) -> None:
+    entry = await tx.store.entry(e.nomination_id) or {}
+    await tx.store.save_honour(
+        e.honour_id,
+        {"programme_id": env.programme_id, "nomination_id": e.nomination_id, "category_id": e.category_id,
+         "title": e.title, "nominee_name": e.nominee_name or entry.get("nominee_name", ""),
+         "unit_name": e.unit_name or entry.get("unit_name", ""), "status": "confirmed",
+         "confirmed_at": env.occurred_at},
+        {"at": env.occurred_at, "status": "confirmed"}, create=True)
+    await tx.store.save_entry(e.nomination_id, {"status": "confirmed"})
+
+
+async def revoked(tx: Tx, env: Envelope, e: HonourRevoked) -> None:
+    await tx.store.save_honour(
+        e.honour_id, {"status": "revoked", "revoked_reason": e.reason, "revoked_at": env.occurred_at},
+        {"at": env.occurred_at, "status": "revoked", "reason": e.reason}, create=False)
+    await tx.store.save_entry(e.nomination_id, {"status": "revoked"})
+
+
+async def review_scheduled(tx: Tx, env: Envelope, e: HonourReviewScheduled) -> None:
+    await tx.store.schedule_review(e.honour_id, e.review_id, {"due_date": e.due_date.isoformat(), "outcome": None})
+
+
+async def reviewed(tx: Tx, env: Envelope, e: HonourReviewed) -> None:
+    await tx.store.record_review(e.honour_id, e.review_id,
+                                 {"outcome": e.outcome, "note": e.note, "reviewed_at": env.occurred_at})
+
+
+PROJECTIONS = (
+    Projection((PublicityOpened,), opened),
+    Projection((PublicityClosed,), closed),
+    Projection((ObjectionFiled,), objection),
+    Projection((ObjectionResolved,), resolved),
+    Projection((NomineeRemoved,), removed),
+    Projection((HonourConfirmed,), confirmed),
+    Projection((HonourRevoked,), revoked),
+    Projection((HonourReviewScheduled,), review_scheduled),
+    Projection((HonourReviewed,), reviewed),
+)
