@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from services.scoring import app as scoring_app
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import UnitInfo, UnitsImported
 from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, scoring_and_board, sheet, tally
@@ -31,7 +30,7 @@ async def settled(svc) -> bool:
 
 async def test_scores_and_tallies_become_explained_standings(settings, monkeypatch):
     # Standings of 4 nominees in parts of 3: every board below is assembled from two StandingsUpdated events.
-    monkeypatch.setattr(scoring_app, "STANDINGS_PER_EVENT", 3)
+    monkeypatch.setenv("EXEMPLAR_SCORING_STANDINGS_PER_EVENT", "3")  # read by create_service
     org = auth(settings, "organiser")
     async with scoring_and_board(settings) as (svc, http, board):
         await publish_envelopes(settings, programme_events())
