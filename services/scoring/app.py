@@ -24,6 +24,7 @@ def create_service(settings: Settings | None = None, scoring: ScoringSettings | 
     recomputer = Recomputer(uow, holder, scoring, svc.log)
     holder.on_mark = recomputer.wake.set
     svc.stats = recomputer.stats  # read by tests and /stats
+    svc.store = holder  # what tests and tools read instead of the collections
     svc.api.state.scoring = Context(svc, uow, holder, recomputer.stats)
     svc.api.include_router(router)
     svc.on_startup(holder.ensure_indexes)

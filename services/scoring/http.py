@@ -64,8 +64,8 @@ async def read_config(programme_id: str, _: Principal = Depends(ORGANISER), c: C
 
 
 @router.put("/programmes/{programme_id}/config", tags=["config"], summary="Set aggregation rules and tie-breaks")
-async def write_config(programme_id: str, body: ScoringConfigIn, _: Principal = Depends(may(scoring_config.write_config)),
-                       c: Context = Depends(ctx)):
+async def write_config(programme_id: str, body: ScoringConfigIn,
+                       _: Principal = Depends(may(scoring_config.write_config)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: scoring_config.write_config(tx, programme_id, body))
 
 
@@ -212,8 +212,8 @@ async def read_standings(programme_id: str, category_id: str, request: Request, 
 
 @router.post("/programmes/{programme_id}/categories/{category_id}/recompute", status_code=202, tags=["standings"],
              summary="Ask for the category's standings to be recomputed")
-async def ask_recompute(programme_id: str, category_id: str, _: Principal = Depends(may(scoring_config.ask_recompute)),
-                        c: Context = Depends(ctx)):
+async def ask_recompute(programme_id: str, category_id: str,
+                        _: Principal = Depends(may(scoring_config.ask_recompute)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: scoring_config.ask_recompute(tx, programme_id, category_id))
 
 
