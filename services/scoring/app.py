@@ -13,26 +13,6 @@ from .recompute import Recomputer
 from .store import MongoScoringStore
 
 
-def create_service(settings: Settings | None = None, scoring: ScoringSettings | None = None) -> Service:
-    svc = Service("scoring", settings, title="Scoring service (评审打分与综合排名)",
-                  description="Judges, panels, automatic recusal, scores, indicator points with 随机点验, "
-                              "composite standings with explanations, and live arena contests (擂台赛).")
-    scoring = scoring or ScoringSettings()
-    # The database is known once the service has started; the stores reach it through svc.db when they are used.
-    holder = LazyStore(svc)
-    uow = MongoUnitOfWork(svc, holder.bind)
-    recomputer = Recomputer(uow, holder, scoring, svc.log)
-    holder.on_mark = recomputer.wake.set
-    svc.stats = recomputer.stats  # read by tests and /stats
-    svc.store = holder  # what tests and tools read instead of the collections
-    svc.api.state.scoring = Context(svc, uow, holder, recomputer.stats)
-    svc.api.include_router(router)
-    svc.on_startup(holder.ensure_indexes)
-    learning.register(svc, uow)
-    svc.background(recomputer.run)
-    return svc
-
-
 class LazyStore(MongoScoringStore):
     """The service's store, reading svc.db at each use (the Service connects to MongoDB at start-up)."""
 
@@ -44,3 +24,23 @@ class LazyStore(MongoScoringStore):
     @property  # type: ignore[override]
     def db(self):
         return self.svc.db
+
+
+def create_service(settings: Settings | None = None, scoring: ScoringSettings | None = None) -> Service:
+    svc = Service("scoring", settings, title="Scoring service (评审打分与综合排名)",
+                  description="Judges, panels, automatic recusal, scores, indicator points with 随机点验, "
+                              "composite standings with explanations, and live arena contests (擂台赛).")
+    scoring = scoring or ScoringSettings()
+    # The database is known once the service has started: the store reaches it through svc.db when it is used.
+    store = LazyStore(svc)
+    uow = MongoUnitOfWork(svc, store.bind)
+    recomputer = Recomputer(uow, store, scoring, svc.log)
+    store.on_mark = recomputer.wake.set  # a committed dirty mark wakes the recomputation
+    svc.stats = recomputer.stats  # read by tests and /stats
+    svc.store = store  # what tests and tools read instead of the collections
+    svc.api.state.scoring = Context(svc, uow, store, recomputer.stats)
+    svc.api.include_router(router)
+    svc.on_startup(store.ensure_indexes)
+    learning.register(svc, uow)
+    svc.background(recomputer.run)
+    return svc
