@@ -21,7 +21,7 @@ async def test_arena_live_board_freeze_and_reveal(settings):
         await publish_envelopes(settings, programme_events())
 
         async def ready():
-            return await svc.db.units.count_documents({}) == len(UNITS) and await svc.db.programmes.find_one({"_id": P})
+            return len(await svc.store.parents()) == len(UNITS) and await svc.store.programme(P)
 
         await eventually(ready, timeout=30)
         for jid, name, unit in (("a-czj", "孙立新", "czj"), ("a-sfj", "周敏", "sfj-b1"), ("a-tj", "吴刚", "jyj-b1")):
@@ -55,7 +55,7 @@ async def test_arena_live_board_freeze_and_reveal(settings):
         for headers, body, status, field in cases:
             r = await http.post("/arenas/arena-1/scores", headers=headers, json=body)
             assert (r.status_code, r.json()["error"]["field"]) == (status, field), r.text
-        assert await svc.db.arena_scores.count_documents({}) == 0
+        assert await svc.store.arena_scores("arena-1") == []
 
         # ---- live scoring: each score reaches the read model's board; measure how fast --------------------------
         latencies = []

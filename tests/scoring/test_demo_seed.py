@@ -24,9 +24,9 @@ async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
         await demo.seed(ctx)
 
         assert len(ctx.data["judges"]) == 7 and len({j["unit_id"] for j in ctx.data["judges"]}) == 7
-        standings = await eventually(lambda: svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))
+        standings = await eventually(lambda: svc.store.standings(f"{P}:{CAT}"))
         await eventually(lambda: _complete(svc))
-        standings = await svc.db.standings.find_one({"_id": f"{P}:{CAT}"})
+        standings = await svc.store.standings(f"{P}:{CAT}")
         assert len(standings["standings"]) == 4
         for st in standings["standings"]:
             comps = {c["component"]: c for c in st["components"]}
@@ -60,6 +60,6 @@ async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
 
 
 async def _complete(svc) -> bool:
-    doc = await svc.db.standings.find_one({"_id": f"{P}:{CAT}"})
-    return bool(doc) and await svc.db.dirty_marks.count_documents({}) == 0 and all(
+    doc = await svc.store.standings(f"{P}:{CAT}")
+    return bool(doc) and await svc.store.dirty_marks() == [] and all(
         c["raw"] is not None for st in doc["standings"] for c in st["components"] if c["component"] == "report")

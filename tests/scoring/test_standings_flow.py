@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from services.scoring import app as scoring_app
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import UnitInfo, UnitsImported
 from tests.scoring.fixtures import CAT, NOMINEES, P, programme_events, scoring_and_board, sheet, tally
@@ -26,12 +25,12 @@ SHARES = {"n1": 0.8, "n2": 0.6, "n3": 0.9, "n4": 0.7}
 
 
 async def settled(svc) -> bool:
-    return await svc.db.dirty_marks.count_documents({}) == 0
+    return await svc.store.dirty_marks() == []
 
 
 async def test_scores_and_tallies_become_explained_standings(settings, monkeypatch):
     # Standings of 4 nominees in parts of 3: every board below is assembled from two StandingsUpdated events.
-    monkeypatch.setattr(scoring_app, "STANDINGS_PER_EVENT", 3)
+    monkeypatch.setenv("EXEMPLAR_SCORING_STANDINGS_PER_EVENT", "3")  # read by create_service
     org = auth(settings, "organiser")
     async with scoring_and_board(settings) as (svc, http, board):
         await publish_envelopes(settings, programme_events())
@@ -184,7 +183,7 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         # ---- revisions are kept; a burst of changes is recomputed once (debounced) ------------------------------
         await eventually(lambda: settled(svc))
         before = svc.stats["recomputations"]
-        seq_before = (await svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))["sequence"]
+        seq_before = (await svc.store.standings(f"{P}:{CAT}"))["sequence"]
         rs = await asyncio.gather(*[
             http.post(f"/programmes/{P}/scores", headers=auth(settings, "judge", judge_id=j),
                       json={"nomination_id": nid, "scores": {"c1": v}})
@@ -199,7 +198,7 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         await asyncio.sleep(0.3)
         await eventually(lambda: settled(svc))
         bursts = svc.stats["recomputations"] - before
-        seq_after = (await svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))["sequence"]
+        seq_after = (await svc.store.standings(f"{P}:{CAT}"))["sequence"]
         assert 1 <= bursts <= 2 and seq_after - seq_before == bursts, (bursts, seq_after, seq_before)
         await eventually(lambda: board_shows(expected), timeout=20)
         history = (await http.get(f"/programmes/{P}/nominations/n1/scores", headers=org)).json()
@@ -210,7 +209,7 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         assert (await http.post(f"/programmes/{P}/panels/panel-rf/lock", headers=org)).status_code == 200
         r = await http.post(f"/programmes/{P}/scores", headers=as_first, json={"nomination_id": "n1", "scores": {"c1": 1}})
         assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
-        assert (await svc.db.scores.find_one({"_id": f"n1:{first}:c1"}))["revision"] == 3
+        assert (await svc.store.score(f"n1:{first}:c1"))["revision"] == 3
         r = await http.post(f"/programmes/{P}/panels/panel-rf/judges", headers=org, json={"judge_ids": ["j-fgw"]})
         assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
         r = await http.post(f"/programmes/{P}/nominations/n1/recusal", headers=as_first, json={"reason": "迟到申报"})
@@ -246,7 +245,7 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
             "contestants": [{"name": NOMINEES[n][2], "nomination_id": n} for n in ("n3", "n4")]})
         assert r.status_code == 201, r.text
         composites = {st["nomination_id"]: st["composite"]
-                      for st in (await svc.db.standings.find_one({"_id": f"{P}:{CAT}"}))["standings"]}
+                      for st in (await svc.store.standings(f"{P}:{CAT}"))["standings"]}
         assert [row["prior"] for row in r.json()["rows"]] == [composites["n3"], composites["n4"]]
         r = await http.post("/arenas/rf-final/scores", headers=auth(settings, "judge", judge_id="j-sfj"),
                             json={"round_id": "r1", "contestant_id": "c2", "score": 90})

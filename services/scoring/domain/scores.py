@@ -1,0 +1,22 @@
+"""Validation of a judge's score against a criterion's maximum and step."""
+from __future__ import annotations
+
+import math
+
+EPS = 1e-9
+
+def score_problem(value: float, max_points: float, step: float) -> str | None:
+    """Why a score is not acceptable for a criterion, or None when it is."""
+    if not isinstance(value, (int, float)) or math.isnan(value) or math.isinf(value):
+        return "must be a number"
+    if value < 0 or value > max_points + EPS:
+        return f"must be between 0 and {fmt(max_points)}"
+    if step and step > 0:
+        units = value / step
+        if abs(units - round(units)) > 1e-6:
+            return f"must be a multiple of {fmt(step)}"
+    return None
+
+
+def fmt(x: float) -> str:
+    return f"{x:g}"

@@ -1,0 +1,119 @@
+"""A category's standings: load what they are computed from, compute them (pure), store and emit them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
+
+from . import domain as d
+from .actions.common import Tx, get_config, now
+from .models import ScoringConfigIn
+from .store import Doc, ScoringStore
+
+
+@dataclass
+class CategoryFacts:
+    """Everything a category's standings are computed from, as read in one transaction."""
+
+    programme: Doc
+    category: Doc
+    config: ScoringConfigIn
+    nominations: list[Doc]  # approved ones
+    active: set[tuple[str, str]]  # (nomination, judge) of assignments that are not recused
+    scores: list[Doc]
+    indicators: dict[str, Doc]
+    spot_checks: Doc
+    tallies: list[Doc]  # the programme's rounds, the one counted last last
+
+
+async def load_category(store: ScoringStore, programme_id: str, category_id: str) -> CategoryFacts | None:
+    prog = await store.programme(programme_id)
+    if prog is None:
+        return None
+    cat = next((c for c in prog["categories"] if c["category_id"] == category_id), None)
+    if cat is None:
+        return None
+    return CategoryFacts(
+        programme=prog, category=cat, config=await get_config(store, programme_id),
+        nominations=await store.approved_nominations(programme_id, category_id),
+        active={(a["nomination_id"], a["judge_id"]) for a in await store.active_assignments(programme_id,
+                                                                                             category_id)},
+        scores=await store.category_scores(programme_id, category_id),
+        indicators={i["_id"]: i for i in await store.category_indicators(programme_id, category_id)},
+        spot_checks=await store.spot_checks(f"{programme_id}:{category_id}") or {},
+        tallies=await store.programme_tallies(programme_id))
+
+
+def report_values(f: CategoryFacts) -> dict[str, d.ComponentValue]:
+    """述职评议 of each nominee from the complete score sheets of the judges still assigned."""
+    criteria = {c["criterion_id"]: c for c in f.category["criteria"]}
+    max_total = sum(c["max_points"] for c in criteria.values())
+    per_sheet: dict[tuple[str, str], dict[str, float]] = {}
+    for sc in f.scores:
+        key = (sc["nomination_id"], sc["judge_id"])
+        if key in f.active and sc["criterion_id"] in criteria:
+            per_sheet.setdefault(key, {})[sc["criterion_id"]] = sc["score"]
+    sheets: dict[str, dict[str, float]] = {}
+    for (nom, judge), by_crit in per_sheet.items():
+        if set(by_crit) == set(criteria):  # only complete score sheets count
+            sheets.setdefault(judge, {})[nom] = sum(by_crit.values())
+    cfg = f.config
+    return d.report_component(sheets, max_total, d.ReportRule(cfg.report_method, cfg.min_judges_to_trim, cfg.zscore),
+                              [n["_id"] for n in f.nominations])
+
+
+def compute(f: CategoryFacts) -> list[Standing]:
+    """The ranked standings, each with its explanation per component."""
+    cfg = f.config
+    report = report_values(f)
+    spot: dict[str, dict[str, d.SpotResult]] = {}
+    for r in f.spot_checks.get("results", {}).values():
+        spot.setdefault(r["nomination_id"], {})[r["task_id"]] = d.SpotResult(r["passed"], r.get("verified_points"))
+    # A round's tally is one document (see the TallyUpdated handler); a nomination in several rounds takes
+    # the vote of the round counted last.
+    wanted, votes = {n["_id"] for n in f.nominations}, {}
+    for t in f.tallies:
+        votes.update({c["nomination_id"]: c for c in t.get("candidates") or [] if c["nomination_id"] in wanted})
+    rows = []
+    for n in f.nominations:
+        ind = f.indicators.get(n["_id"], {})
+        basic, business = ind.get("basic") or {}, ind.get("business") or {}
+        tasks = [d.KeyTask(t["task_id"], t["name"], t["points"], t["max_points"]) for t in ind.get("key_tasks") or []]
+        vote = votes.get(n["_id"])
+        values = {
+            "basic": d.points_component(basic.get("points"), basic.get("max_points")),
+            "business": d.points_component(business.get("points"), business.get("max_points")),
+            "key_tasks": d.key_tasks_component(tasks, spot.get(n["_id"], {})),
+            "report": report[n["_id"]],
+            "peer_vote": d.vote_component(vote.get(cfg.vote_share) if vote else None, cfg.vote_share),
+        }
+        total, explanations = d.composite(values, f.category["weights"])
+        rows.append(d.Row(n["_id"], n.get("nominee_name", ""), total, explanations))
+    return [Standing(nomination_id=r.nomination_id, rank=r.rank, composite=r.composite,
+                     nominee_name=r.name, tie_break=r.tie_break,
+                     components=[ComponentExplanation(component=e.component, raw=e.raw, normalised=e.normalised,
+                                                      weight=e.weight, contribution=e.contribution,
+                                                      detail=e.detail) for e in r.components])
+            for r in d.rank_rows(rows, cfg.tie_breaks)]
+
+
+async def refresh(tx: Tx, programme_id: str, category_id: str, per_event: int) -> int | None:
+    """Recompute a category's standings, store them with the next sequence and emit them; returns how many
+    standings there are (None: the programme or the category is not known)."""
+    facts = await load_category(tx.store, programme_id, category_id)
+    if facts is None:
+        return None
+    standings = compute(facts)
+    version = facts.programme["version"]
+    key = f"{programme_id}:{category_id}"
+    doc = await tx.store.save_standings(key, {
+        "programme_id": programme_id, "category_id": category_id, "programme_version": version,
+        "computed_at": now(), "standings": [st.model_dump() for st in standings]})
+    # In parts: the standings of 2,000 nominees with their explanations passed Kafka's 1 MB limit, and
+    # the relay retried that one event forever, holding back every later one.
+    chunks = [standings[i:i + per_event] for i in range(0, len(standings), per_event)] or [[]]
+    for i, chunk in enumerate(chunks):
+        await tx.emit(StandingsUpdated(category_id=category_id, programme_version=version, sequence=doc["sequence"],
+                                       standings=chunk, part=i + 1, parts=len(chunks)),
+                      programme_id=programme_id, key=key)
+    return len(standings)

@@ -1,0 +1,107 @@
+"""Read-side queries of the scoring service's HTTP API (not in a transaction)."""
+from __future__ import annotations
+
+from shared.errors import NotFound
+
+from .actions.common import clean, get_config, get_judge, get_nomination, get_panel, get_programme
+from .store import Doc, MongoScoringStore
+
+
+async def read_config(store: MongoScoringStore, programme_id: str) -> Doc:
+    return (await get_config(store, programme_id)).model_dump()
+
+
+async def known_nominations(store: MongoScoringStore, programme_id: str, status: str | None,
+                            category_id: str | None) -> list[Doc]:
+    q: dict = {"programme_id": programme_id}
+    if status:
+        q["status"] = status
+    if category_id:
+        q["category_id"] = category_id
+    docs = await store.db.nominations.find(q).sort("_id", 1).to_list()
+    return [{"nomination_id": x["_id"], **clean(x)} for x in docs]
+
+
+async def sync_state(store: MongoScoringStore, programme_id: str) -> Doc:
+    db = store.db
+    prog = await db.programmes.find_one({"_id": programme_id}, {"version": 1})
+    by_status: dict[str, int] = {}
+    for n in await db.nominations.find({"programme_id": programme_id}, {"status": 1}).to_list():
+        by_status[n.get("status", "unknown")] = by_status.get(n.get("status", "unknown"), 0) + 1
+    return {"programme_version": prog["version"] if prog else None,
+            "units": await db.units.count_documents({}), "members": await db.members.count_documents({}),
+            "nominations": by_status, "tallies": await db.tallies.count_documents({})}
+
+
+async def list_judges(store: MongoScoringStore, programme_id: str) -> list[Doc]:
+    judges = await store.db.judges.find({"programme_id": programme_id}).sort("_id", 1).to_list()
+    loads: dict[str, int] = {}
+    for a in await store.db.assignments.find({"programme_id": programme_id, "recused": False}).to_list():
+        loads[a["judge_id"]] = loads.get(a["judge_id"], 0) + 1
+    return [clean(j) | {"load": loads.get(j["_id"], 0)} for j in judges]
+
+
+async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str) -> Doc:
+    panel = await get_panel(store, programme_id, panel_id)
+    assignments = await store.db.assignments.find({"panel_id": panel_id}).sort("_id", 1).to_list()
+    loads = {j: 0 for j in panel["judge_ids"]}
+    by_nom: dict[str, list[dict]] = {}
+    for a in assignments:
+        if not a["recused"]:
+            loads[a["judge_id"]] = loads.get(a["judge_id"], 0) + 1
+        by_nom.setdefault(a["nomination_id"], []).append(
+            {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason")})
+    return {"panel_id": panel_id, **clean(panel), "loads": loads, "assignments": by_nom}
+
+
+async def list_panels(store: MongoScoringStore, programme_id: str) -> list[Doc]:
+    return [{"panel_id": p["_id"], **clean(p)}
+            for p in await store.db.panels.find({"programme_id": programme_id}).sort("_id", 1).to_list()]
+
+
+async def my_assignments(store: MongoScoringStore, programme_id: str, judge_id: str) -> list[Doc]:
+    await get_judge(store, programme_id, judge_id)
+    prog = await get_programme(store, programme_id)
+    db = store.db
+    out = []
+    for a in await db.assignments.find({"programme_id": programme_id, "judge_id": judge_id}).sort("_id", 1).to_list():
+        nom = await db.nominations.find_one({"_id": a["nomination_id"]}) or {}
+        panel = await db.panels.find_one({"_id": a["panel_id"]}) or {}
+        cat = next((c for c in prog["categories"] if c["category_id"] == a["category_id"]), {})
+        mine = {sc["criterion_id"]: {"score": sc["score"], "revision": sc["revision"]}
+                for sc in await db.scores.find({"nomination_id": a["nomination_id"], "judge_id": judge_id}).to_list()}
+        out.append({"nomination_id": a["nomination_id"], "nominee_name": nom.get("nominee_name", ""),
+                    "unit_name": nom.get("unit_name", ""), "category_id": a["category_id"],
+                    "category_name": cat.get("name", ""), "recused": a["recused"], "reason": a.get("reason"),
+                    "locked": panel.get("locked", False), "criteria": cat.get("criteria", []), "scores": mine})
+    return out
+
+
+async def nominee_scores(store: MongoScoringStore, programme_id: str, nomination_id: str) -> Doc:
+    nom = await get_nomination(store, programme_id, nomination_id, approved=False)
+    assignments = await store.db.assignments.find({"nomination_id": nomination_id}).sort("_id", 1).to_list()
+    scores = await store.db.scores.find({"nomination_id": nomination_id}).sort("_id", 1).to_list()
+    return {"nomination_id": nomination_id, "nominee_name": nom.get("nominee_name", ""),
+            "assignments": [{"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"),
+                             "reason": a.get("reason")} for a in assignments],
+            "scores": [{"judge_id": x["judge_id"], "criterion_id": x["criterion_id"], "score": x["score"],
+                        "revision": x["revision"], "history": x.get("history", [])} for x in scores]}
+
+
+async def read_spot_checks(store: MongoScoringStore, programme_id: str, category_id: str) -> Doc:
+    doc = await store.db.spot_checks.find_one({"_id": f"{programme_id}:{category_id}"})
+    if doc is None:
+        raise NotFound("no spot checks have been drawn for this category", field="category_id")
+    return clean(doc)
+
+
+async def read_standings(store: MongoScoringStore, programme_id: str, category_id: str) -> Doc:
+    doc = await store.db.standings.find_one({"_id": f"{programme_id}:{category_id}"})
+    if doc is None:
+        raise NotFound(f"no standings have been computed for category {category_id} yet", field="category_id")
+    return clean(doc)
+
+
+async def list_arenas(store: MongoScoringStore, programme_id: str) -> list[Doc]:
+    return [{"arena_id": a["_id"], "name": a["name"], "status": a["status"], "frozen": bool(a.get("frozen_from"))}
+            for a in await store.db.arenas.find({"programme_id": programme_id}).sort("created_at", 1).to_list()]
