@@ -7,11 +7,14 @@ from typing import Any
 from shared.contracts import Envelope
 from shared.contracts.scoring import StandingsUpdated
 from shared.learning import Learning
+from shared.uow import Transaction
+
+from .store import PublicityStore
 
 KINDS = ("programmes", "nominations")
 
 
-async def standings_updated(tx: Any, env: Envelope, e: StandingsUpdated) -> None:
+async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: StandingsUpdated) -> None:
     key = f"{env.programme_id}:{e.category_id}"
     current = await tx.store.board(key)
     if current and current.get("sequence", -1) >= e.sequence:

@@ -8,7 +8,7 @@ from shared.auth import Principal
 from shared.errors import Invalid
 
 from .. import domain
-from .context import Context
+from .context import Context, Tx
 
 UPLOAD_CALENDAR_ROLES = ("organiser",)
 MAX_CALENDAR_BYTES = 256 * 1024
@@ -30,7 +30,7 @@ async def upload_calendar(ctx: Context, who: Principal, content: bytes, filename
             "source": "upload", "replaces_package_data": True}
 
 
-async def _save(doc: dict, tx) -> None:
+async def _save(doc: dict, tx: Tx) -> None:
     await tx.store.save_calendar(doc)
 
 

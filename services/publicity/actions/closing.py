@@ -4,15 +4,13 @@ is closed only while still open, in one transaction."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 from shared.contracts.publicity import PublicityClosed
 
 from .. import domain
-from .context import Context
+from .context import Clock, Context, Tx
 from .honours import confirm
 
 
@@ -21,7 +19,7 @@ async def close_one(ctx: Context, notice_id: str) -> bool:
     return await ctx.uow.run(partial(_close, notice_id, ctx.clock))
 
 
-async def _close(notice_id: str, clock: Callable[[], datetime], tx) -> bool:
+async def _close(notice_id: str, clock: Clock, tx: Tx) -> bool:
     n = await tx.store.notice(notice_id, open_only=True)
     if n is None or domain.as_utc(n["ends_at"]) > clock():
         return False

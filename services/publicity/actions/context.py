@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.ratelimit import RateLimiter
-from shared.uow import UnitOfWork
+from shared.uow import Transaction, UnitOfWork
 
 from ..store import Attachments, PublicityStore
 
 Clock = Callable[[], datetime]
+Tx = Transaction["PublicityStore"]
 
 
 class Vault(Protocol):

@@ -2,8 +2,6 @@
 review (复查) and record its outcome ('revoke' also revokes the honour)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import uuid4
@@ -14,7 +12,7 @@ from shared.errors import NotFound
 
 from .. import domain
 from ..commands import ReviewIn, ReviewOutcomeIn, RevokeIn
-from .context import Context
+from .context import Clock, Context, Tx
 
 REVOKE_ROLES = ("organiser",)
 SCHEDULE_REVIEW_ROLES = ("organiser",)
@@ -22,7 +20,7 @@ REVIEW_OUTCOME_ROLES = ("organiser",)
 CONFIRMED_REASON = "公示期满无异议或异议经核查不属实"
 
 
-async def confirm(tx, n: dict, nomination_id: str, clock: Callable[[], datetime]) -> None:
+async def confirm(tx: Tx, n: dict, nomination_id: str, clock: Clock) -> None:
     """Confirm one nominee of notice n: honour document, entry status, HonourConfirmed (once: a second closing or a
     redelivery finds the honour there and does nothing). Run inside the closing's or the resolution's transaction."""
     entry = next(e for e in n["entries"] if e["nomination_id"] == nomination_id)
@@ -56,12 +54,12 @@ async def revoke(ctx: Context, who: Principal, honour_id: str, body: RevokeIn) -
     return await ctx.uow.run(partial(_revoke, honour_id, body.reason, who, ctx.clock))
 
 
-async def _revoke(honour_id: str, reason: str, who: Principal, clock: Callable[[], datetime], tx) -> dict:
+async def _revoke(honour_id: str, reason: str, who: Principal, clock: Clock, tx: Tx) -> dict:
     await _revoke_in(tx, await honour_of(tx.store, honour_id), reason, who, clock)
     return await honour_of(tx.store, honour_id)
 
 
-async def _revoke_in(tx, h: dict, reason: str, who: Principal, clock: Callable[[], datetime]) -> None:
+async def _revoke_in(tx: Tx, h: dict, reason: str, who: Principal, clock: Clock) -> None:
     domain.ensure_revocable(h)
     t = clock()
     await tx.store.revoke_honour(h["_id"], {"status": "revoked", "revoked_at": t, "revoked_reason": reason},
@@ -76,7 +74,7 @@ async def schedule_review(ctx: Context, who: Principal, honour_id: str, body: Re
     return await ctx.uow.run(partial(_schedule, honour_id, body, who, ctx.clock))
 
 
-async def _schedule(honour_id: str, body: ReviewIn, who: Principal, clock: Callable[[], datetime], tx) -> dict:
+async def _schedule(honour_id: str, body: ReviewIn, who: Principal, clock: Clock, tx: Tx) -> dict:
     h = await honour_of(tx.store, honour_id)
     domain.ensure_reviewable(h, body.due_date)
     review_id = "r" + uuid4().hex[:12]
@@ -99,7 +97,7 @@ async def record_review_outcome(ctx: Context, who: Principal, honour_id: str, re
 
 
 async def _outcome(honour_id: str, review_id: str, body: ReviewOutcomeIn, who: Principal,
-                   clock: Callable[[], datetime], tx) -> dict:
+                   clock: Clock, tx: Tx) -> dict:
     h = await honour_of(tx.store, honour_id)
     domain.ensure_review_open(await tx.store.review(review_id, honour_id), review_id, honour_id)
     t = clock()

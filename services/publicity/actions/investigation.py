@@ -17,14 +17,14 @@ from shared.errors import NotFound
 
 from .. import domain
 from ..commands import AssignIn, FindingsIn, ResolveIn
-from .context import Context
+from .context import Clock, Context, Tx
 from .honours import confirm
 
 ASSIGN_ROLES = ("organiser",)
 FINDINGS_ROLES = ("organiser",)
 RESOLVE_ROLES = ("organiser",)
 
-Step = Callable[..., Awaitable[None]]  # (tx, objection, notice, who, body, now)
+Step = Callable[..., Awaitable[None]]  # (tx, objection, notice, *, clock, who, body)
 
 
 async def assign(ctx: Context, who: Principal, objection_id: str, body: AssignIn) -> dict:
@@ -54,7 +54,7 @@ async def _step(ctx: Context, objection_id: str, name: str, fn: Step) -> dict:
     return await ctx.uow.run(partial(_in_step, objection_id, name, fn, ctx.clock))
 
 
-async def _in_step(objection_id: str, name: str, fn: Step, clock: Callable, tx) -> dict:
+async def _in_step(objection_id: str, name: str, fn: Step, clock: Clock, tx: Tx) -> dict:
     o = await objection_of(tx.store, objection_id)
     domain.ensure_step(o, name)
     n = await tx.store.notice(o["notice_id"])
@@ -62,7 +62,7 @@ async def _in_step(objection_id: str, name: str, fn: Step, clock: Callable, tx) 
     return await objection_of(tx.store, objection_id)
 
 
-async def _assign(tx, o: dict, n: dict, *, clock: Callable, who: Principal, body: AssignIn) -> None:
+async def _assign(tx: Tx, o: dict, n: dict, *, clock: Clock, who: Principal, body: AssignIn) -> None:
     await tx.store.update_objection(
         o["_id"], {"state": "assigned" if o["state"] == "filed" else o["state"], "investigator": body.investigator},
         history={"at": clock(), "step": "assigned", "by": who.subject, "investigator": body.investigator})
@@ -71,7 +71,7 @@ async def _assign(tx, o: dict, n: dict, *, clock: Callable, who: Principal, body
                   programme_id=o["programme_id"], key=o["notice_id"])
 
 
-async def _findings(tx, o: dict, n: dict, *, clock: Callable, who: Principal, body: FindingsIn) -> None:
+async def _findings(tx: Tx, o: dict, n: dict, *, clock: Clock, who: Principal, body: FindingsIn) -> None:
     t = clock()
     investigator = o.get("investigator") or who.name or who.subject
     await tx.store.update_objection(o["_id"], {"state": "investigating"},
@@ -83,7 +83,7 @@ async def _findings(tx, o: dict, n: dict, *, clock: Callable, who: Principal, bo
                   programme_id=o["programme_id"], key=o["notice_id"])
 
 
-async def _resolve(tx, o: dict, n: dict, *, clock: Callable, who: Principal, body: ResolveIn) -> None:
+async def _resolve(tx: Tx, o: dict, n: dict, *, clock: Clock, who: Principal, body: ResolveIn) -> None:
     t = clock()
     await tx.store.update_objection(
         o["_id"], {"state": body.outcome, "outcome": body.outcome, "resolution_reason": body.reason,

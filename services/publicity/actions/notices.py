@@ -12,7 +12,7 @@ from shared.errors import Conflict, NotFound
 from .. import domain
 from ..commands import NoticeIn, ReplacementIn
 from .calendars import period
-from .context import Context
+from .context import Context, Tx
 
 OPEN_NOTICE_ROLES = ("organiser",)
 OPEN_REPLACEMENT_ROLES = ("organiser",)
@@ -63,7 +63,7 @@ def _notice(programme: dict, category: dict, body: NoticeIn, picked: list[domain
     }
 
 
-async def _insert(notice: dict, tx) -> None:
+async def _insert(notice: dict, tx: Tx) -> None:
     ids = [e["nomination_id"] for e in notice["entries"]]
     if await tx.store.listed(notice["programme_id"], notice["category_id"]) & set(ids):
         raise Conflict("nomination_ids: a listed nomination was put in another notice meanwhile",

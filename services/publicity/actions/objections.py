@@ -9,7 +9,7 @@ from shared.errors import NotFound, TooManyRequests
 
 from .. import domain
 from ..commands import ObjectionIn
-from .context import Context
+from .context import Context, Tx
 from .notices import notice_of
 
 FILE_OBJECTION_ROLES = ()  # public: anyone may object, under their real name
@@ -55,7 +55,7 @@ async def file_objection(ctx: Context, notice_id: str, form: ObjectionIn, files:
             "message": FILED_MESSAGE}
 
 
-async def _insert(doc: dict, sealed: str, tx) -> None:
+async def _insert(doc: dict, sealed: str, tx: Tx) -> None:
     await tx.store.insert_objection(doc, sealed)
     await tx.emit(ObjectionFiled(objection_id=doc["_id"], notice_id=doc["notice_id"],
                                  nomination_id=doc["nomination_id"], tracking_no=doc["tracking_no"]),
