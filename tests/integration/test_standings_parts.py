@@ -26,7 +26,7 @@ async def test_standings_in_parts_are_assembled_by_the_leaderboard_and_publicity
             return {e["_id"]: e.get("rank") for e in await lb.db.entries.find({"category_id": CAT}).to_list()}
 
         async def shortlist() -> tuple[int | None, list[str]]:
-            doc = await pub.db.standings.find_one({"_id": f"{P}:{CAT}"}) or {}
+            doc = await pub.store.board(f"{P}:{CAT}") or {}
             return doc.get("sequence"), [r["nomination_id"] for r in doc.get("standings", [])]
 
         first = board(1, ["n1", "n2", "n3", "n4", "n5"], per_part=2)

@@ -50,11 +50,17 @@ async def feed(settings, svc) -> None:
     await publish_envelopes(settings, programme_events())
 
     async def learned():
-        board = await svc.db.standings.find_one({"_id": f"{PID}:{CAT}"})
-        return (board and await svc.db.nominations.count_documents({}) == len(NOMINEES)
-                and await svc.db.programmes.find_one({"_id": PID}) and svc.processed >= 7)
+        board = await svc.store.board(f"{PID}:{CAT}")
+        known = await svc.store.nominations_of([nid for nid, _, _ in NOMINEES])
+        return (board and len(known) == len(NOMINEES) and await svc.store.programme(PID) and svc.processed >= 7)
 
     await eventually(learned, timeout=30)
+
+
+async def closed_notice(svc, notice_id: str) -> dict | None:
+    """The notice once the service has closed it (None before)."""
+    n = await svc.store.notice(notice_id)
+    return n if n and n["state"] == "closed" else None
 
 
 def objection_form(nomination_id: str, *, name: str = "张三", phone: str = "13800138000", email: str = "",

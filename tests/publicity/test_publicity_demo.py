@@ -49,10 +49,10 @@ async def test_demo_seeding_leaves_a_live_notice_an_objection_and_both_honour_st
                               data={"categories": [c.model_dump() for c in cats], "nominations": nominations})
             await seed(ctx)
         assert [n["category_id"] for n in ctx.data["notices"]] == ["model-organ", "red-flag"]
-        live = await svc.db.notices.find_one({"_id": ctx.data["notices"][0]["notice_id"]})
+        live = await svc.store.notice(ctx.data["notices"][0]["notice_id"])
         assert live["state"] == "open" and [e["nomination_id"] for e in live["entries"]] == ["model-organ-0",
                                                                                               "model-organ-1"]
-        assert await svc.db.objections.count_documents({"notice_id": live["_id"]}) == 1
-        honours = await eventually(lambda: svc.db.honours.find({}).to_list())
+        assert await svc.store.count_objections(live["_id"]) == 1
+        honours = await eventually(lambda: svc.store.honours())
         assert sorted(h["status"] for h in honours) == ["confirmed", "revoked"]
-        assert await svc.db.reviews.count_documents({}) == 1
+        assert await svc.store.count_reviews() == 1

@@ -11,7 +11,7 @@ import openpyxl
 from services.publicity.app import create_service
 from services.publicity.domain import SHANGHAI
 from shared.contracts import Envelope, topics
-from tests.publicity.helpers import CAT, PID, Clock, feed, objection_form
+from tests.publicity.helpers import CAT, PID, Clock, closed_notice, feed, objection_form
 from tests.support import auth, eventually, read_topic, running
 
 
@@ -89,7 +89,7 @@ async def test_notice_objections_closing_and_honours(settings):
         r = await http.post(f"/notices/{nid}/objections", data=form,
                             files={"attachments": ("fake.pdf", b"not a pdf", "application/pdf")})
         assert r.status_code == 422
-        assert await svc.db.objections.count_documents({}) == 0
+        assert await svc.store.count_objections() == 0
 
         # a real-name objection against nom-b, with an attachment
         r = await http.post(f"/notices/{nid}/objections", data=form,
@@ -107,10 +107,10 @@ async def test_notice_objections_closing_and_honours(settings):
         tracking_c = r.json()["tracking_no"]
 
         # the contact never reaches a public page, the stored objection or an event
-        stored = await svc.db.objections.find({}).to_list()
+        stored = await svc.store.objections()
         dumped = json.dumps([{k: str(v) for k, v in o.items()} for o in stored], ensure_ascii=False)
         assert "13800138000" not in dumped and "lisi@example.cn" not in dumped and "张三" not in dumped
-        sealed = json.dumps([str(c) for c in await svc.db.objector_contacts.find({}).to_list()], ensure_ascii=False)
+        sealed = json.dumps([str(c) for c in await svc.store.sealed_contacts()], ensure_ascii=False)
         assert "13800138000" not in sealed and "张三" not in sealed
         public = (await http.get(f"/notices/{nid}")).text + (await http.get("/notices")).text
         assert "13800138000" not in public and "张三" not in public
@@ -143,7 +143,7 @@ async def test_notice_objections_closing_and_honours(settings):
 
         # the period ends: nom-a confirmed; nom-b blocked by its open objection; filing is refused with the dates
         clock.t = sh(2025, 10, 9, 17, 30)
-        await eventually(lambda: svc.db.notices.find_one({"_id": nid, "state": "closed"}), timeout=10)
+        await eventually(lambda: closed_notice(svc, nid), timeout=10)
         entries = {e["nomination_id"]: e["status"] for e in (await http.get(f"/notices/{nid}")).json()["entries"]}
         assert entries == {"nom-a": "confirmed", "nom-b": "blocked", "nom-c": "removed"}
         r = await http.post(f"/notices/{nid}/objections", data=objection_form("nom-a", phone="13900139000"))

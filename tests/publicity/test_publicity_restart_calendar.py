@@ -7,7 +7,7 @@ from services.leaderboard.app import create_service as create_leaderboard
 from services.publicity.app import create_service
 from services.publicity.domain import SHANGHAI
 from shared.contracts import Envelope, topics
-from tests.publicity.helpers import CAT, PID, Clock, feed, objection_form
+from tests.publicity.helpers import CAT, PID, Clock, closed_notice, feed, objection_form
 from tests.support import auth, eventually, read_topic, running
 
 
@@ -28,13 +28,13 @@ async def test_a_restart_mid_period_still_closes_the_notice_once(settings):
         r = await http.post(f"/notices/{notice['notice_id']}/objections", data=objection_form("nom-b"))
         assert r.status_code == 201
         await svc.close_due_notices()
-        assert (await svc.db.notices.find_one({"_id": notice["notice_id"]}))["state"] == "open"
+        assert (await svc.store.notice(notice["notice_id"]))["state"] == "open"
 
     # a new instance on the same settings, after the end (17:30 on 2/25): its scheduler closes the notice
     later = Clock(sh(2026, 2, 25, 17, 31))
     async with running(lambda s: create_service(s, clock=later, tick_seconds=0.2), settings) as (svc, http), \
             running(create_leaderboard, settings) as (board, _):
-        closed = await eventually(lambda: svc.db.notices.find_one({"_id": notice["notice_id"], "state": "closed"}))
+        closed = await eventually(lambda: closed_notice(svc, notice["notice_id"]))
         assert {e["nomination_id"]: e["status"] for e in closed["entries"]} == {
             "nom-a": "confirmed", "nom-b": "blocked", "nom-c": "confirmed"}
         assert await svc.close_due_notices() == 0
@@ -91,7 +91,7 @@ async def test_uploaded_calendar_unknown_years_and_rate_limits(settings):
         body = {"programme_id": PID, "category_id": CAT, "working_days": 5, "starts_at": sh(2026, 12, 28).isoformat()}
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"]}, headers=org)
         assert r.status_code == 422 and "2027" in r.json()["error"]["message"]
-        assert await svc.db.notices.count_documents({}) == 0
+        assert await svc.store.notices() == []
 
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"], "fallback_weekends_only": True},
                             headers=org)
@@ -125,4 +125,4 @@ async def test_uploaded_calendar_unknown_years_and_rate_limits(settings):
                                 data=objection_form("nom-a", phone="13700137000", reason=f"第{i + 1}次反映：材料与事实不符"))
             statuses.append(r.status_code)
         assert statuses == [201, 201, 201, 429]
-        assert await svc.db.objections.count_documents({}) == 3
+        assert await svc.store.count_objections() == 3

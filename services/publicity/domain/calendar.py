@@ -1,5 +1,4 @@
-"""Pure rules of publicity: the working-day calendar, the 公示 period, filing windows, closing and resolution,
-the shortlist, contact validation and the Chinese notice text. No I/O here.
+"""Pure rules of the publicity calendar: working days, the 公示 period, the calendar file and the filing window.
 
 Period rules (documented for organisers):
 - Times are Asia/Shanghai. A notice is open for objections from its start moment until its end moment.
@@ -14,15 +13,16 @@ Period rules (documented for organisers):
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
+
+from shared.errors import Invalid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY_ONE_CUTOFF = time(12, 0)
@@ -226,196 +226,37 @@ def cn_moment(t: datetime) -> str:
     return f"{cn_date(local.date())}{local.hour:02d}:{local.minute:02d}"
 
 
-# ---- shortlist, closing, resolution --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Ranked:
-    nomination_id: str
-    rank: int
-    composite: float = 0.0
+def as_utc(t: datetime) -> datetime:
+    """A stored time in UTC (MongoDB gives naive UTC datetimes back)."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def shortlist(standings: Iterable[Ranked], quota: int, listed: list[str] | None = None,
-              excluded: Iterable[str] = ()) -> list[Ranked]:
-    """The organiser's listed nominations (in their order), or the top `quota` by rank not already excluded."""
-    ranked = sorted(standings, key=lambda s: (s.rank, -s.composite, s.nomination_id))
-    by_id = {s.nomination_id: s for s in ranked}
-    if listed:
-        return [by_id.get(n, Ranked(nomination_id=n, rank=0)) for n in dict.fromkeys(listed)]
-    skip = set(excluded)
-    return [s for s in ranked if s.nomination_id not in skip][:max(quota, 0)]
+def given_time(t: datetime) -> datetime:
+    """A time given by a user: without a zone it is Asia/Shanghai time."""
+    return t.replace(tzinfo=SHANGHAI).astimezone(UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def next_ranked(standings: Iterable[Ranked], excluded: Iterable[str]) -> Ranked | None:
-    skip = set(excluded)
-    for s in sorted(standings, key=lambda s: (s.rank, -s.composite, s.nomination_id)):
-        if s.nomination_id not in skip:
-            return s
-    return None
+def overrides_of(docs: list[dict]) -> dict[int, YearCalendar]:
+    """The uploaded calendars as stored (year as _id, ISO date strings) -> the overrides the rules take."""
+    return {doc["_id"]: YearCalendar(
+        year=doc["_id"], holidays=frozenset(date.fromisoformat(d) for d in doc["holidays"]),
+        workdays=frozenset(date.fromisoformat(d) for d in doc["workdays"]), source="upload") for doc in docs}
 
 
-@dataclass(frozen=True)
-class Closing:
-    confirm: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+def period_for(start: datetime, working_days: int, overrides: Mapping[int, YearCalendar], fallback: bool) -> Period:
+    """The period of a notice, or the shared errors a user sees for a bad length or an unknown year."""
+    if not 1 <= working_days <= MAX_WORKING_DAYS:
+        raise Invalid(f"working_days: must be between 1 and {MAX_WORKING_DAYS}", field="working_days")
+    try:
+        return publicity_period(as_utc(start), working_days, overrides, fallback_weekends_only=fallback)
+    except CalendarUnknown as exc:
+        raise Invalid(str(exc), field="starts_at") from None
 
 
-def close_notice(entries: list[dict], open_objections: Mapping[str, int]) -> Closing:
-    """At the end of the period: confirm each nominee still listed with no open objection; block the others."""
-    out = Closing()
-    for e in entries:
-        nid, status = e["nomination_id"], e.get("status", "in_publicity")
-        if status == "removed":
-            out.removed.append(nid)
-        elif status == "confirmed":
-            continue
-        elif open_objections.get(nid, 0) > 0:
-            out.blocked.append(nid)
-        else:
-            out.confirm.append(nid)
-    return out
-
-
-def resolution_effect(outcome: str, *, entry_status: str, period_ended: bool, other_open: int) -> str:
-    """What resolving one objection does to its nominee: 'remove', 'confirm' or 'none'."""
-    if entry_status in ("removed", "confirmed"):
-        return "none"
-    if outcome == "sustained":
-        return "remove"
-    if outcome == "dismissed" and period_ended and other_open == 0:
-        return "confirm"
-    return "none"
-
-
-OBJECTION_FLOW = {
-    "filed": {"assign", "resolve"},
-    "assigned": {"assign", "findings", "resolve"},
-    "investigating": {"assign", "findings", "resolve"},
-    "sustained": set(),
-    "dismissed": set(),
-}
-OBJECTION_LABELS = {"filed": "已受理", "assigned": "已分派核查", "investigating": "核查中",
-                    "sustained": "经核查，反映问题属实", "dismissed": "经核查，反映问题不属实"}
-OPEN_OBJECTION_STATES = ("filed", "assigned", "investigating")
-
-
-def objection_step_allowed(state: str, step: str) -> bool:
-    return step in OBJECTION_FLOW.get(state, set())
-
-
-# ---- contact validation ------------------------------------------------------------------------------------
-
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-_NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·•.\s\-]{2,40}$")
-
-
-def normalise_phone(phone: str) -> str:
-    p = re.sub(r"[\s()]", "", phone or "")
-    if p.startswith("+86"):
-        p = p[3:]
-    return p
-
-
-def phone_is_valid(phone: str) -> bool:
-    p = normalise_phone(phone)
-    return bool(_MOBILE.match(p) or _LANDLINE.match(p))
-
-
-def email_is_valid(email: str) -> bool:
-    return bool(email) and len(email) <= 254 and bool(_EMAIL.match(email.strip()))
-
-
-def real_name_is_valid(name: str) -> bool:
-    return bool(_NAME.match((name or "").strip()))
-
-
-def contact_problem(name: str, phone: str | None, email: str | None) -> tuple[str, str] | None:
-    """(field, message) for the first problem with an objector's identity and contact, or None."""
-    if not real_name_is_valid(name):
-        return "name", "name: give your real name (2–40 characters, letters or Chinese characters); anonymous " \
-                       "objections are not accepted"
-    if not (phone or "").strip() and not (email or "").strip():
-        return "phone", "phone or email: give at least one way to contact you"
-    if (phone or "").strip() and not phone_is_valid(phone):
-        return "phone", "phone: not a valid mainland mobile (11 digits, 1[3-9]…) or landline (0area-number)"
-    if (email or "").strip() and not email_is_valid(email):
-        return "email", "email: not a valid e-mail address"
-    return None
-
-
-# ---- honours and reviews --------------------------------------------------------------------------------------
-
-def honour_title(year: int | None, category_name: str) -> str:
-    return f"{year}年度{category_name}" if year else category_name
-
-
-REVIEW_OUTCOMES = {"maintained": "复查合格，保留荣誉", "rectification": "限期整改", "revoke": "复查不合格，撤销荣誉"}
-
-
-# ---- the notice text ---------------------------------------------------------------------------------------
-
-KIND_WORD = {"organ": "个单位", "branch": "个党支部", "site": "个示范点", "team": "支服务队", "member": "名同志"}
-
-
-@dataclass(frozen=True)
-class NoticeText:
-    title: str
-    greeting: str
-    intro: str
-    rows: list[tuple[int, str, str]]      # (no., name, unit)
-    period: str
-    objections: str
-    warning: str
-    contact: str
-    issuer: str
-    dated: str
-
-    def paragraphs(self) -> list[str]:
-        out = [self.intro]
-        out += [f"{n}. {name}（{unit}）" if unit else f"{n}. {name}" for n, name, unit in self.rows]
-        out += [self.period, self.objections]
-        if self.warning:
-            out.append(self.warning)
-        out.append(self.contact)
-        return out
-
-    def plain(self) -> str:
-        return "\n".join([self.title, "", *self.paragraphs(), "", self.issuer, self.dated])
-
-
-def notice_text(*, programme_name: str, year: int | None, category_name: str, nominee_kind: str,
-                rows: list[tuple[str, str]], period: Period, contact_office: str, contact_phone: str,
-                contact_email: str, issuer: str, issued_on: date, supplementary: bool = False,
-                objection_url: str = "") -> NoticeText:
-    label = f"{year}年度“{category_name}”" if year else f"“{category_name}”"
-    title = f"关于{label}评选结果的{'补充' if supplementary else ''}公示"
-    word = KIND_WORD.get(nominee_kind, "个")
-    basis = f"根据《{programme_name}》工作安排，" if programme_name else ""
-    if supplementary:
-        intro = (f"{basis}因原拟表彰对象经核查不再列入，经评审委员会研究，按综合排名顺序递补以下"
-                 f"{len(rows)}{word}为{label}拟表彰对象，现予以公示：")
-    else:
-        intro = (f"{basis}经单位申报、资格审查、民主测评和评审委员会综合评审，拟确定以下{len(rows)}{word}"
-                 f"为{label}拟表彰对象（按综合排名顺序），现予以公示：")
-    period_text = (f"公示期为{cn_date(period.first_day)}至{cn_date(period.last_day)}"
-                   f"（共{len(period.days)}个工作日，法定节假日不计入），截止时间为{cn_date(period.last_day)}"
-                   f"{PERIOD_ENDS_AT.strftime('%H:%M')}。")
-    where = f"通过公示网页（{objection_url}）" if objection_url else "通过本系统公示页面"
-    objections = (f"公示期间，如对公示对象有异议，请{where}或以书面形式向{contact_office}反映。反映问题应实事求是，"
-                  f"须署真实姓名并提供有效联系方式（手机号码或电子邮箱）及具体事实依据，可附相关材料；"
-                  f"匿名、超出公示期或无具体事实依据的反映不予受理。受理后将出具受理编号，可凭编号查询办理状态。"
-                  f"我们将严格为反映人保密。")
-    contact_bits = [f"联系单位：{contact_office}"]
-    if contact_phone:
-        contact_bits.append(f"联系电话：{contact_phone}")
-    if contact_email:
-        contact_bits.append(f"电子邮箱：{contact_email}")
-    return NoticeText(
-        title=title, greeting="", intro=intro,
-        rows=[(i + 1, name, unit) for i, (name, unit) in enumerate(rows)],
-        period=period_text, objections=objections, warning=period.warning, contact="；".join(contact_bits) + "。",
-        issuer=issuer, dated=cn_date(issued_on),
-    )
+def package_year(year: int) -> dict[str, list[str]]:
+    """A year's holidays and make-up workdays from the chinese-calendar package; CalendarUnknown if it has none."""
+    day_kind(date(year, 1, 1), {})
+    days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+    kinds = {d: day_kind(d, {}) for d in days}
+    return {"holidays": [d.isoformat() for d in days if kinds[d] == "holiday"],
+            "workdays": [d.isoformat() for d in days if kinds[d] == "makeup_workday"]}

@@ -1,0 +1,1 @@
+"""The use cases of the publicity service, one module per use case (or a few closely related ones)."""

@@ -1,0 +1,63 @@
+"""Downloads: a notice as .docx or .xlsx (public); an objection's attachment and its sealed contact (organiser)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.errors import NotFound
+
+from .. import domain
+from ..documents import notice_docx, notice_xlsx
+from .context import Context
+from .investigation import objection_of
+from .notices import notice_of
+
+NOTICE_DOCUMENT_ROLES = ()  # public
+ATTACHMENT_ROLES = ("organiser",)
+CONTACT_ROLES = ("organiser",)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+class PdfUnavailable(Exception):
+    """PDF is not offered: no PDF renderer that embeds a CJK font is installed (the route answers 501)."""
+
+
+async def notice_document(ctx: Context, notice_id: str, fmt: str) -> Download:
+    """Refusals: NotFound (notice, format), PdfUnavailable (pdf)."""
+    n = await notice_of(ctx, notice_id)
+    text = domain.rebuild_text(n)
+    filename = f"publicity-{notice_id}.{fmt}"
+    if fmt == "docx":
+        return Download(notice_docx(text), DOCX, filename)
+    if fmt == "xlsx":
+        statuses = {e["nominee_name"]: domain.ENTRY_LABELS.get(e["status"], e["status"]) for e in n["entries"]}
+        body = notice_xlsx(text, starts=domain.cn_moment(domain.as_utc(n["starts_at"])),
+                           ends=domain.cn_moment(domain.as_utc(n["ends_at"])), statuses=statuses)
+        return Download(body, XLSX, filename)
+    if fmt == "pdf":
+        raise PdfUnavailable
+    raise NotFound("fmt: choose docx, xlsx or pdf", field="fmt")
+
+
+async def attachment(ctx: Context, objection_id: str, file_id: str) -> Download:
+    """Refusals: NotFound (objection, attachment)."""
+    o = await objection_of(ctx.store, objection_id)
+    meta = next((a for a in o["attachments"] if a["file_id"] == file_id), None)
+    if meta is None:
+        raise NotFound("file_id: no such attachment on this objection", field="file_id")
+    return Download(await ctx.attachments.read(file_id), meta["content_type"], f"attachment-{file_id}")
+
+
+async def contact(ctx: Context, objection_id: str) -> dict:
+    """The objector's contact details, for the investigator. Refusals: NotFound."""
+    sealed = await ctx.store.sealed_contact(objection_id)
+    if sealed is None:
+        raise NotFound(f"objection {objection_id} does not exist", field="objection_id")
+    return {"objection_id": objection_id, **ctx.vault.open(objection_id, sealed)}

@@ -1,0 +1,105 @@
+"""Open a publicity notice (公示) over working days, and a supplementary one for the next-ranked after a removal (递补)."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from uuid import uuid4
+
+from shared.auth import Principal
+from shared.contracts.publicity import PublicityOpened
+from shared.errors import Conflict, NotFound
+
+from .. import domain
+from ..commands import NoticeIn, ReplacementIn
+from .calendars import period
+from .context import Context, Tx
+
+OPEN_NOTICE_ROLES = ("organiser",)
+OPEN_REPLACEMENT_ROLES = ("organiser",)
+
+
+async def open_notice(ctx: Context, who: Principal, body: NoticeIn, *, replaces: list[str] | None = None) -> dict:
+    """The stored notice, after PublicityOpened. Refusals: NotFound (programme, category, nomination unknown),
+    Conflict (no ranking yet, already listed, nobody left), Invalid (start too early or late, unknown calendar)."""
+    store = ctx.store
+    programme = await store.programme(body.programme_id)
+    category = domain.category_of(programme, body.programme_id, body.category_id)
+    board = await store.board(f"{body.programme_id}:{body.category_id}")
+    listed_before = await store.listed(body.programme_id, body.category_id)
+    picked = domain.pick(category, board, listed_before, body.nomination_ids)
+    docs = await store.nominations_of([p.nomination_id for p in picked])
+    domain.check_picked(picked, docs, category, body.category_id, listed_before, explicit=bool(body.nomination_ids))
+    current = ctx.clock()
+    start = domain.given_time(body.starts_at) if body.starts_at else current
+    domain.check_start(start, current)
+    span = await period(ctx, start, body.working_days, body.fallback_weekends_only)
+    notice = _notice(programme, category, body, picked, docs, span, start, current, replaces or [])
+    await ctx.uow.run(partial(_insert, notice))
+    return notice
+
+
+def _notice(programme: dict, category: dict, body: NoticeIn, picked: list[domain.Ranked], docs: dict,
+            span: domain.Period, start: datetime, current: datetime, replaces: list[str]) -> dict:
+    rows = [(docs[p.nomination_id]["nominee_name"], docs[p.nomination_id].get("unit_name", "")) for p in picked]
+    text = domain.notice_text(
+        programme_name=programme.get("name", ""), year=programme.get("year"), category_name=category["name"],
+        nominee_kind=category.get("nominee_kind", ""), rows=rows, period=span,
+        contact_office=body.contact_office, contact_phone=body.contact_phone, contact_email=body.contact_email,
+        issuer=body.issuer, issued_on=start.astimezone(domain.SHANGHAI).date(), supplementary=bool(replaces),
+        objection_url=body.objection_url)
+    return {
+        "_id": "n" + uuid4().hex[:12], "programme_id": body.programme_id, "category_id": body.category_id,
+        "category_name": category["name"], "nominee_kind": category.get("nominee_kind", ""),
+        "programme_name": programme.get("name", ""), "year": programme.get("year"),
+        "title": text.title, "text": text.plain(), "state": "open",
+        "starts_at": span.starts_at, "ends_at": span.ends_at, "working_days": body.working_days,
+        "days": [d.isoformat() for d in span.days], "calendar_warning": span.warning,
+        "contact_office": body.contact_office, "contact_phone": body.contact_phone,
+        "contact_email": body.contact_email, "issuer": body.issuer, "objection_url": body.objection_url,
+        "replaces": replaces, "created_at": current,
+        "entries": [{"nomination_id": p.nomination_id, "nominee_name": docs[p.nomination_id]["nominee_name"],
+                     "unit_name": docs[p.nomination_id].get("unit_name", ""), "rank": p.rank or None,
+                     "composite": p.composite, "status": "in_publicity"} for p in picked],
+    }
+
+
+async def _insert(notice: dict, tx: Tx) -> None:
+    ids = [e["nomination_id"] for e in notice["entries"]]
+    if await tx.store.listed(notice["programme_id"], notice["category_id"]) & set(ids):
+        raise Conflict("nomination_ids: a listed nomination was put in another notice meanwhile",
+                       field="nomination_ids")
+    await tx.store.insert_notice(notice)
+    await tx.emit(PublicityOpened(
+        notice_id=notice["_id"], category_id=notice["category_id"], nomination_ids=ids,
+        starts_at=notice["starts_at"], ends_at=notice["ends_at"], working_days=notice["working_days"],
+        title=notice["title"], calendar_warning=notice["calendar_warning"], replaces=notice["replaces"]),
+        programme_id=notice["programme_id"], key=notice["_id"])
+
+
+async def open_replacement(ctx: Context, who: Principal, notice_id: str, body: ReplacementIn) -> dict:
+    """A supplementary notice for the next-ranked (or the chosen) candidate after a removal. Refusals: NotFound
+    (notice), Conflict (nobody removed, every removal replaced, nobody left), and those of open_notice."""
+    n = await notice_of(ctx, notice_id)
+    replaced = await ctx.store.count_replacements([e["nomination_id"] for e in n["entries"]
+                                                   if e["status"] == "removed"])
+    replaces = domain.awaiting_replacement(n, replaced)
+    chosen = body.nomination_id
+    if chosen is None:
+        board = await ctx.store.board(f"{n['programme_id']}:{n['category_id']}")
+        nxt = domain.next_ranked(domain.ranked_of(board), await ctx.store.listed(n["programme_id"], n["category_id"]))
+        if nxt is None:
+            raise Conflict("nomination_id: no further ranked candidate in this category", field="nomination_id")
+        chosen = nxt.nomination_id
+    spec = NoticeIn(programme_id=n["programme_id"], category_id=n["category_id"],
+                    working_days=body.working_days or n["working_days"], nomination_ids=[chosen],
+                    contact_office=n["contact_office"], contact_phone=n.get("contact_phone", ""),
+                    contact_email=n.get("contact_email", ""), issuer=n["issuer"],
+                    objection_url=n.get("objection_url", ""), fallback_weekends_only=body.fallback_weekends_only)
+    return await open_notice(ctx, who, spec, replaces=replaces)
+
+
+async def notice_of(ctx: Context, notice_id: str) -> dict:
+    n = await ctx.store.notice(notice_id)
+    if n is None:
+        raise NotFound(f"notice {notice_id} does not exist", field="notice_id")
+    return n

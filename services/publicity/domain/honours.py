@@ -1,0 +1,41 @@
+"""Pure rules of honours and their periodic reviews (复查)."""
+from __future__ import annotations
+
+from datetime import date
+
+from shared.errors import Conflict, Invalid, NotFound
+
+from .calendar import SHANGHAI, as_utc
+
+
+def honour_title(year: int | None, category_name: str) -> str:
+    return f"{year}年度{category_name}" if year else category_name
+
+
+REVIEW_OUTCOMES = {"maintained": "复查合格，保留荣誉", "rectification": "限期整改", "revoke": "复查不合格，撤销荣誉"}
+
+
+def ensure_revocable(h: dict) -> None:
+    if h["status"] == "revoked":
+        raise Conflict(f"honour {h['_id']} is already revoked", field="honour_id")
+
+
+def ensure_reviewable(h: dict, due_date: date) -> None:
+    if h["status"] != "confirmed":
+        raise Conflict(f"honour {h['_id']} is {h['status']}; only a confirmed honour is reviewed",
+                       field="honour_id")
+    if due_date < as_utc(h["confirmed_at"]).astimezone(SHANGHAI).date():
+        raise Invalid("due_date: a review cannot be due before the honour was confirmed", field="due_date")
+
+
+def check_outcome_note(outcome: str, note: str) -> None:
+    if outcome == "revoke" and len(note.strip()) < 2:
+        raise Invalid("note: give the reason for revocation (at least 2 characters)", field="note")
+
+
+def ensure_review_open(r: dict | None, review_id: str, honour_id: str) -> dict:
+    if r is None:
+        raise NotFound(f"review {review_id} of honour {honour_id} does not exist", field="review_id")
+    if r.get("outcome"):
+        raise Conflict(f"review {review_id} already has the outcome {r['outcome']}", field="review_id")
+    return r

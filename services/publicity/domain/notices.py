@@ -1,0 +1,236 @@
+"""Pure rules of a notice: the shortlist, the closing decision and the Chinese notice text."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from shared.errors import Closed, Conflict, Invalid, NotFound
+
+from .calendar import PERIOD_ENDS_AT, SHANGHAI, Period, as_utc, cn_date, cn_moment, window_state
+
+MAX_BACKDATE = timedelta(days=60)
+MAX_AHEAD = timedelta(days=90)
+ENTRY_LABELS = {"in_publicity": "公示中", "blocked": "待异议核查", "removed": "已取消", "confirmed": "已确认"}
+
+
+# ---- shortlist and closing -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ranked:
+    nomination_id: str
+    rank: int
+    composite: float = 0.0
+
+
+def shortlist(standings: Iterable[Ranked], quota: int, listed: list[str] | None = None,
+              excluded: Iterable[str] = ()) -> list[Ranked]:
+    """The organiser's listed nominations (in their order), or the top `quota` by rank not already excluded."""
+    ranked = sorted(standings, key=lambda s: (s.rank, -s.composite, s.nomination_id))
+    by_id = {s.nomination_id: s for s in ranked}
+    if listed:
+        return [by_id.get(n, Ranked(nomination_id=n, rank=0)) for n in dict.fromkeys(listed)]
+    skip = set(excluded)
+    return [s for s in ranked if s.nomination_id not in skip][:max(quota, 0)]
+
+
+def next_ranked(standings: Iterable[Ranked], excluded: Iterable[str]) -> Ranked | None:
+    skip = set(excluded)
+    for s in sorted(standings, key=lambda s: (s.rank, -s.composite, s.nomination_id)):
+        if s.nomination_id not in skip:
+            return s
+    return None
+
+
+@dataclass(frozen=True)
+class Closing:
+    confirm: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def close_notice(entries: list[dict], open_objections: Mapping[str, int]) -> Closing:
+    """At the end of the period: confirm each nominee still listed with no open objection; block the others."""
+    out = Closing()
+    for e in entries:
+        nid, status = e["nomination_id"], e.get("status", "in_publicity")
+        if status == "removed":
+            out.removed.append(nid)
+        elif status == "confirmed":
+            continue
+        elif open_objections.get(nid, 0) > 0:
+            out.blocked.append(nid)
+        else:
+            out.confirm.append(nid)
+    return out
+
+
+# ---- the notice text ---------------------------------------------------------------------------------------
+
+KIND_WORD = {"organ": "个单位", "branch": "个党支部", "site": "个示范点", "team": "支服务队", "member": "名同志"}
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    title: str
+    greeting: str
+    intro: str
+    rows: list[tuple[int, str, str]]      # (no., name, unit)
+    period: str
+    objections: str
+    warning: str
+    contact: str
+    issuer: str
+    dated: str
+
+    def paragraphs(self) -> list[str]:
+        out = [self.intro]
+        out += [f"{n}. {name}（{unit}）" if unit else f"{n}. {name}" for n, name, unit in self.rows]
+        out += [self.period, self.objections]
+        if self.warning:
+            out.append(self.warning)
+        out.append(self.contact)
+        return out
+
+    def plain(self) -> str:
+        return "\n".join([self.title, "", *self.paragraphs(), "", self.issuer, self.dated])
+
+
+def notice_text(*, programme_name: str, year: int | None, category_name: str, nominee_kind: str,
+                rows: list[tuple[str, str]], period: Period, contact_office: str, contact_phone: str,
+                contact_email: str, issuer: str, issued_on: date, supplementary: bool = False,
+                objection_url: str = "") -> NoticeText:
+    label = f"{year}年度“{category_name}”" if year else f"“{category_name}”"
+    title = f"关于{label}评选结果的{'补充' if supplementary else ''}公示"
+    word = KIND_WORD.get(nominee_kind, "个")
+    basis = f"根据《{programme_name}》工作安排，" if programme_name else ""
+    if supplementary:
+        intro = (f"{basis}因原拟表彰对象经核查不再列入，经评审委员会研究，按综合排名顺序递补以下"
+                 f"{len(rows)}{word}为{label}拟表彰对象，现予以公示：")
+    else:
+        intro = (f"{basis}经单位申报、资格审查、民主测评和评审委员会综合评审，拟确定以下{len(rows)}{word}"
+                 f"为{label}拟表彰对象（按综合排名顺序），现予以公示：")
+    period_text = (f"公示期为{cn_date(period.first_day)}至{cn_date(period.last_day)}"
+                   f"（共{len(period.days)}个工作日，法定节假日不计入），截止时间为{cn_date(period.last_day)}"
+                   f"{PERIOD_ENDS_AT.strftime('%H:%M')}。")
+    where = f"通过公示网页（{objection_url}）" if objection_url else "通过本系统公示页面"
+    objections = (f"公示期间，如对公示对象有异议，请{where}或以书面形式向{contact_office}反映。反映问题应实事求是，"
+                  f"须署真实姓名并提供有效联系方式（手机号码或电子邮箱）及具体事实依据，可附相关材料；"
+                  f"匿名、超出公示期或无具体事实依据的反映不予受理。受理后将出具受理编号，可凭编号查询办理状态。"
+                  f"我们将严格为反映人保密。")
+    contact_bits = [f"联系单位：{contact_office}"]
+    if contact_phone:
+        contact_bits.append(f"联系电话：{contact_phone}")
+    if contact_email:
+        contact_bits.append(f"电子邮箱：{contact_email}")
+    return NoticeText(
+        title=title, greeting="", intro=intro,
+        rows=[(i + 1, name, unit) for i, (name, unit) in enumerate(rows)],
+        period=period_text, objections=objections, warning=period.warning, contact="；".join(contact_bits) + "。",
+        issuer=issuer, dated=cn_date(issued_on),
+    )
+
+
+def rebuild_text(n: dict) -> NoticeText:
+    """The text of a stored notice, rebuilt from what it stored (downloads)."""
+    days = tuple(date.fromisoformat(d) for d in n["days"])
+    period = Period(starts_at=as_utc(n["starts_at"]), ends_at=as_utc(n["ends_at"]), days=days,
+                    warning=n.get("calendar_warning", ""))
+    return notice_text(
+        programme_name=n.get("programme_name", ""), year=n.get("year"), category_name=n["category_name"],
+        nominee_kind=n.get("nominee_kind", ""), rows=[(e["nominee_name"], e["unit_name"]) for e in n["entries"]],
+        period=period, contact_office=n["contact_office"], contact_phone=n.get("contact_phone", ""),
+        contact_email=n.get("contact_email", ""), issuer=n["issuer"],
+        issued_on=as_utc(n["starts_at"]).astimezone(SHANGHAI).date(), supplementary=bool(n.get("replaces")),
+        objection_url=n.get("objection_url", ""))
+
+
+# ---- the invariants of opening a notice --------------------------------------------------------------------------
+
+def category_of(programme: dict | None, programme_id: str, category_id: str) -> dict:
+    """The category a notice is opened for, or NotFound naming what the service has not learned."""
+    if programme is None:
+        raise NotFound(f"programme_id: programme {programme_id} is not known to the publicity service "
+                       f"(no ProgrammeDefined received)", field="programme_id")
+    category = next((c for c in programme["categories"] if c["category_id"] == category_id), None)
+    if category is None:
+        raise NotFound(f"category_id: category {category_id} is not in programme {programme_id}",
+                       field="category_id")
+    return category
+
+
+def pick(category: dict, board: dict | None, listed_before: set[str], nomination_ids: list[str] | None) -> list[Ranked]:
+    """The nominations a new notice lists: the organiser's, or the top of the ranking not already in a notice."""
+    if board is None and not nomination_ids:
+        raise Conflict(f"category_id: no ranked shortlist for {category['name']} yet (no StandingsUpdated "
+                       f"received); list nomination_ids or wait for the ranking", field="category_id")
+    ranked = ranked_of(board)
+    if nomination_ids is not None and not nomination_ids:
+        raise Invalid("nomination_ids: list at least one nomination, or omit it for the top of the ranking",
+                      field="nomination_ids")
+    if not nomination_ids and listed_before:
+        raise Conflict(f"category_id: {category['name']} already has a publicity notice; list nomination_ids "
+                       f"explicitly, or use POST /notices/{{id}}/replacements after a removal", field="category_id")
+    picked = shortlist(ranked, category["quota"], nomination_ids, excluded=listed_before)
+    if not picked:
+        raise Conflict("category_id: every ranked candidate of this category is already in a notice",
+                       field="category_id")
+    return picked
+
+
+def check_picked(picked: list[Ranked], docs: Mapping[str, dict], category: dict, category_id: str,
+                 listed_before: set[str], explicit: bool) -> None:
+    """Every picked nomination is known, of this category and in no other notice."""
+    for p in picked:
+        doc = docs.get(p.nomination_id)
+        if doc is None and not explicit:
+            raise Conflict(f"category_id: the ranking lists nomination {p.nomination_id}, whose details have not "
+                           f"reached the publicity service yet; try again shortly", field="category_id")
+        if doc is None or doc.get("category_id") != category_id:
+            raise NotFound(f"nomination_ids: nomination {p.nomination_id} is not a known nomination of "
+                           f"{category['name']}", field="nomination_ids")
+        if p.nomination_id in listed_before:
+            raise Conflict(f"nomination_ids: {doc['nominee_name']} ({p.nomination_id}) is already in a notice",
+                           field="nomination_ids")
+
+
+def check_start(start: datetime, current: datetime) -> None:
+    if start < current - MAX_BACKDATE:
+        raise Invalid("starts_at: a notice can be backdated by at most 60 days", field="starts_at")
+    if start > current + MAX_AHEAD:
+        raise Invalid("starts_at: a notice can be scheduled at most 90 days ahead", field="starts_at")
+
+
+def ranked_of(board: dict | None) -> list[Ranked]:
+    return [Ranked(x["nomination_id"], x["rank"], x.get("composite", 0.0)) for x in (board or {}).get("standings", [])]
+
+
+def awaiting_replacement(n: dict, replaced: int) -> list[str]:
+    """The removed nominees of notice n still without a replacement (递补), or Conflict when there is none."""
+    removed = [e["nomination_id"] for e in n["entries"] if e["status"] == "removed"]
+    if not removed:
+        raise Conflict("notice_id: no nominee of this notice was removed; a replacement follows a sustained "
+                       "objection", field="notice_id")
+    if replaced >= len(removed):
+        raise Conflict("notice_id: every removed nominee of this notice already has a replacement",
+                       field="notice_id")
+    return removed[replaced:replaced + 1]
+
+
+# ---- the invariants of an objection on a notice ------------------------------------------------------------------
+
+def entry_open_to_objection(n: dict, nomination_id: str, now: datetime) -> dict:
+    """The entry objected to, while the period runs and the nominee is still in publicity."""
+    state = window_state(now, as_utc(n["starts_at"]), as_utc(n["ends_at"]))
+    if state != "open" or n["state"] != "open":
+        first, last = cn_date(date.fromisoformat(n["days"][0])), cn_moment(as_utc(n["ends_at"]))
+        when = "has not started" if state == "before" else "has ended"
+        raise Closed(f"the publicity period {when}: objections are accepted from "
+                     f"{cn_moment(as_utc(n['starts_at']))} ({first}) to {last} (Asia/Shanghai)",
+                     field="notice_id")
+    entry = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
+    if entry is None:
+        raise NotFound(f"nomination_id: {nomination_id} is not listed in this notice", field="nomination_id")
+    if entry["status"] != "in_publicity":
+        raise Conflict(f"nomination_id: {entry['nominee_name']} is no longer in publicity", field="nomination_id")
+    return entry

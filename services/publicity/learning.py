@@ -1,0 +1,43 @@
+"""What publicity learns from other services' events: programmes and nominations (shared.learning), and the ranked
+shortlist of each category from scoring's StandingsUpdated."""
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts import Envelope
+from shared.contracts.scoring import StandingsUpdated
+from shared.learning import Learning
+from shared.uow import Transaction
+
+from .store import PublicityStore
+
+KINDS = ("programmes", "nominations")
+
+
+async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: StandingsUpdated) -> None:
+    key = f"{env.programme_id}:{e.category_id}"
+    current = await tx.store.board(key)
+    if current and current.get("sequence", -1) >= e.sequence:
+        return  # an older or repeated board; the newest wins
+    rows = [{"nomination_id": x.nomination_id, "rank": x.rank, "composite": x.composite} for x in e.standings]
+    # A board in parts is assembled aside and replaces the shortlist only once complete: a notice is never
+    # drawn from half a ranking.
+    pending = (current or {}).get("pending") or {}
+    if pending.get("sequence") != e.sequence:
+        pending = {"sequence": e.sequence, "parts": {}}
+    if str(e.part) in pending["parts"]:
+        return
+    pending["parts"][str(e.part)] = rows
+    if len(pending["parts"]) < e.parts:
+        await tx.store.save_pending_board(key, pending)
+        return
+    ranked = [r for part in sorted(pending["parts"], key=int) for r in pending["parts"][part]]
+    await tx.store.save_board(key, {
+        "programme_id": env.programme_id, "category_id": e.category_id, "sequence": e.sequence,
+        "programme_version": e.programme_version, "updated_at": env.occurred_at, "standings": ranked})
+
+
+def register(svc: Any, uow: Any) -> None:
+    """Subscribe publicity's handlers of other services' events on its consumer."""
+    Learning().register(svc, uow, kinds=KINDS)
+    svc.on(StandingsUpdated)(uow.handler(standings_updated))
