@@ -34,7 +34,7 @@ from benchmarks.resources import ResourceSampler
 from deploy.servers import LocalServers, free_port
 from services.voting import domain
 from services.voting.config import VotingConfig
-from services.voting.tallies import read_tally
+from services.voting.store import MongoVotingStore
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import (
@@ -178,7 +178,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
         deadline = started + args.timeout
         tally = {}
         while time.perf_counter() < deadline:
-            tally = await read_tally(db, "bench")
+            tally = await MongoVotingStore(db).read_tally("bench")
             refused = sum((tally.get("refused") or {}).values())
             if tally.get("ballots_cast", 0) >= args.members and refused >= extra:
                 break
@@ -248,7 +248,7 @@ async def http_path(args: argparse.Namespace, settings: Settings, base: str, db,
         await asyncio.gather(*(worker() for _ in range(args.http_concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
-    tally = await read_tally(db, "bench-http")
+    tally = await MongoVotingStore(db).read_tally("bench-http")
     return {"http_ballots": n, "http_statuses": statuses, "http_counted": tally.get("ballots_cast"),
             "http_ballots_per_s": round(n / elapsed),
             "http_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,

@@ -17,7 +17,6 @@ import pytest
 
 from services.voting import domain
 from services.voting.views import tally_event
-from services.voting.tallies import read_tally
 from shared.contracts import Envelope
 from shared.contracts.voting import CastBallot, TallyUpdated
 
@@ -156,7 +155,7 @@ async def test_counting_throughput_smoke(settings):
             await producer.stop()
 
         async def counted():
-            t = await read_tally(svc.db, "smoke")
+            t = await svc.voting.uow.store.read_tally("smoke")
             done = t.get("ballots_cast", 0) >= members and (t.get("refused") or {}).get("already_voted", 0) >= extra
             return t if done else None
 

@@ -13,6 +13,7 @@ from shared.contracts.nominations import (
     UnitInfo,
     UnitsImported,
 )
+from services.voting.store import MongoVotingStore
 from tests.support import eventually, publish_envelopes
 
 PID = "p2026"
@@ -46,6 +47,11 @@ def world(units: int = 3, per_unit: int = 4, candidates: int = 4, quota: int = 2
                                   programme_id=PID, key=nid))
     return {"envelopes": envs, "members": [m.member_id for m in members], "nominations": noms,
             "units": [u.unit_id for u in unit_list]}
+
+
+def store(svc) -> MongoVotingStore:
+    """The voting service's store, outside any transaction (what a test reads instead of its collections)."""
+    return svc.voting.uow.store
 
 
 async def seed(settings, svc, w: dict) -> None:

@@ -16,11 +16,10 @@ from dashboard import data as board_data
 from services.voting import domain
 from services.voting.app import create_service
 from services.voting.config import VotingConfig
-from services.voting.tallies import ballots_cast, read_tally
 from shared.contracts import Envelope, topics
 from shared.contracts.voting import CastBallot
 from tests.support import auth, eventually, publish_raw, read_topic, running
-from tests.voting.helpers import PID, seed, world
+from tests.voting.helpers import PID, seed, store, world
 
 
 def later(**kw) -> str:
@@ -40,7 +39,7 @@ async def open_round(settings, client, **kw) -> dict:
 
 
 async def tally_reaches(svc, round_id: str, check) -> dict | None:
-    tally = await read_tally(svc.db, round_id)
+    tally = await store(svc).read_tally(round_id)
     return tally if check(tally) else None
 
 
@@ -211,7 +210,7 @@ async def test_a_round_closed_while_ballots_are_counted_accounts_for_every_accep
         assert 60 <= counted < len(commands), counted
         rnd = await svc.db.rounds.find_one({"_id": "r1"})
         assert rnd["entries"] == counted
-        assert (await read_tally(svc.db, "r1"))["ballots_cast"] == counted
+        assert (await store(svc).read_tally("r1"))["ballots_cast"] == counted
         final = (await client.get("/rounds/r1/tally")).json()
         assert final["ballots_cast"] == counted and final["state"] == "closed"
 
@@ -527,7 +526,7 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
             mine = sum(parts[f"r1:{p}"] for p in owned(svc))
             assert mine == sum(1 for m in svc.counter.known), (svc.settings.instance_id, parts)
         assert (await a.db.tallies.find_one({"_id": "r1"}))["ballots_cast"] == 0
-        assert await ballots_cast(a.db, "r1") == len(voters) + 1
+        assert await store(a).ballots_cast("r1") == len(voters) + 1
         # The close sees every ballot; the TallyUpdated events have one order: a higher sequence never shows fewer.
         closed = (await client_a.post("/rounds/r1/close", headers=auth(settings, "organiser"))).json()
         assert closed["state"] == "closed"
