@@ -31,7 +31,9 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     edge = Edge(svc, cfg, uow, counter)
     voting = Voting(svc, cfg, uow, counter, edge)
     svc.api.state.voting = voting
-    svc.api.include_router(router)
+    # FastAPI 0.165's include_router keeps the router as one lazy entry of app.routes, which hides the APIRoutes from
+    # whoever lists them (the authorisation matrix); the routes are put on the app as they are instead.
+    svc.api.router.routes.extend(router.routes)
     svc.on_startup(lambda: uow.store.ensure_indexes())
     LEARNING.register(svc, uow)
 
