@@ -161,7 +161,7 @@ async def test_counting_throughput_smoke(settings):
 
         tally = await eventually(counted, timeout=30, interval=0.05)
         rate = members / (time.perf_counter() - started)
-        rnd = await svc.db.rounds.find_one({"_id": "smoke"})
+        rnd = await svc.voting.uow.store.get_round("smoke")
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         assert tally["ballots_cast"] == members
         assert tally["refused"] == {"already_voted": extra}
@@ -170,5 +170,7 @@ async def test_counting_throughput_smoke(settings):
 
 
 async def _learned(svc, members: int, candidates: int) -> bool:
-    return (await svc.db.members.count_documents({}) >= members
-            and await svc.db.nominations.count_documents({"status": "approved"}) >= candidates)
+    from benchmarks.voting_throughput import PID
+
+    store = svc.voting.uow.store
+    return await store.count_members() >= members and len(await store.candidates(PID, None)) >= candidates

@@ -58,8 +58,8 @@ async def seed(settings, svc, w: dict) -> None:
     await publish_envelopes(settings, w["envelopes"])
 
     async def learned():
-        n = await svc.db.nominations.count_documents({"status": "approved"})
-        m = await svc.db.members.count_documents({})
+        n = len(await store(svc).candidates(PID, None))
+        m = await store(svc).count_members()
         return n == len(w["nominations"]) and m == len(w["members"])
 
     await eventually(learned, timeout=60)

@@ -188,3 +188,23 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
 
     async def save_flag(self, flag_id: str, fields: dict[str, Any]) -> None:
         await self.db.flags.update_one({"_id": flag_id}, {"$set": fields}, upsert=True, session=self.session)
+
+    # ---- audit: the stored documents as a reader of the database sees them (tests, operators) --------------
+    async def round_roll(self, round_id: str) -> list[dict]:
+        return await self.db.roll.find({"round_id": round_id}, session=self.session).to_list()
+
+    async def all_marks(self) -> list[dict]:
+        """Every voter mark of every round (a mark names no round: it is an HMAC of round and member)."""
+        return await self.db.marks.find({}, session=self.session).to_list()
+
+    async def count_marks(self) -> int:
+        return await self.db.marks.count_documents({}, session=self.session)
+
+    async def all_sheets(self) -> list[dict]:
+        return await self.db.ballot_sheets.find({}, session=self.session).to_list()
+
+    async def spoiled_rejections(self) -> list[dict]:
+        return await self.db.rejections.find({"spoiled": True}, session=self.session).to_list()
+
+    async def collection_names(self, pattern: str) -> list[str]:
+        return await self.db.list_collection_names(filter={"name": {"$regex": pattern}}, session=self.session)

@@ -104,3 +104,13 @@ class MongoTallies:
         """Written by the close: a batch counting into any part at the same moment conflicts with the close."""
         await self.db.tally_parts.update_many({"round_id": round_id}, {"$set": {"closed": True}},
                                               session=self.session)
+
+    async def tally_head(self, round_id: str) -> dict | None:
+        """The head document alone (the sequence and the edge's refusals; the counts of rounds without parts)."""
+        return await self.db.tallies.find_one({"_id": round_id}, session=self.session)
+
+    async def part_counts(self, round_id: str) -> dict[str, int]:
+        """The ballots counted in each part of the round's tally, by part id."""
+        docs = await self.db.tally_parts.find({"round_id": round_id}, {"ballots_cast": 1},
+                                              session=self.session).to_list()
+        return {d["_id"]: int(d.get("ballots_cast", 0)) for d in docs}
