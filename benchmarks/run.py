@@ -586,7 +586,7 @@ class Bench:
                 "p50_ms": ms(pct(lat, 50)), "p99_ms": ms(pct(lat, 99))}
 
     async def check(self, round_id: str, truth: dict[str, int], ballots_expected: int) -> dict:
-        rnd = await self.vdb.rounds.find_one({"_id": round_id})
+        rnd = await MongoVotingStore(self.vdb).get_round(round_id)
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         tally = await MongoVotingStore(self.vdb).read_tally(round_id)
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in keys}
