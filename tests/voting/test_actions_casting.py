@@ -231,6 +231,20 @@ class TestCounter:
         assert flag["unit_id"] == "u0" and flag["ballots_in_minute"] == 3 and flag["threshold"] == 2
 
 
+    async def test_a_busy_round_leaves_its_tally_to_the_flush(self):
+        uow, _, w = await opened()
+        edge = FakeEdge(uow, VotingConfig(tally_events_per_second=0.001, tally_events_burst=1))
+        for m in w["members"][:3]:
+            await edge.counter.handle([self.command(edge, m, ["n0"])])
+        assert [e.ballots_cast for e in uow.of_type(TallyUpdated)] == [1]  # the burst of one, then deferred
+        assert edge.counter.pending_tallies == {"r1"} and edge.counter.tally_events_deferred == 2
+        edge.counter._buckets.clear()  # a moment later, the bucket has refilled
+        assert await edge.counter.flush_tallies() == 1
+        assert [e.ballots_cast for e in uow.of_type(TallyUpdated)] == [1, 3] and not edge.counter.pending_tallies
+        sequences = [e.sequence for e in uow.of_type(TallyUpdated)]
+        assert sequences == sorted(sequences)
+
+
 class TestRollStatus:
     async def test_eligible_then_voted(self):
         uow, edge, _ = await opened(eligibility={"mode": "units", "unit_ids": ["u0"]})

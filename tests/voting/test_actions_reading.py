@@ -17,7 +17,7 @@ from services.voting.actions.close_round import close_round
 from services.voting.actions.credentials import issue_credentials
 from services.voting.actions.publish_counts import publish_counts
 from services.voting.learning import LEARNING
-from services.voting.pages import credential_page
+from services.voting.pages import credential_page, tally_workbook
 from shared.contracts.nominations import NominationApproved, NominationSubmitted, NominationWithdrawn
 from shared.errors import Closed, NotFound
 from tests.voting.helpers import PID
@@ -125,6 +125,23 @@ class TestTally:
         assert view["counts_hidden"] and view["candidates"] == [] and view["ballots_cast"] == 1
         with pytest.raises(NotFound):
             await tally_action.tally(uow, "r9")
+
+
+    async def test_the_export_omits_hidden_counts(self):
+        import io
+
+        from openpyxl import load_workbook
+
+        def cells(data: bytes) -> list:
+            return [c for row in load_workbook(io.BytesIO(data))["计票 Tally"].iter_rows(values_only=True) for c in row]
+
+        uow, edge, _ = await opened(counts_hidden=True)
+        await vote(uow, edge, "m0-0", ["n0"])
+        hidden = cells(tally_workbook(*await tally_action.tally(uow, "r1")))
+        assert "机关0" not in hidden and any("hidden" in str(c) for c in hidden)
+        await close_round(uow, "r1")
+        await publish_counts(uow, "r1")
+        assert "机关0" in cells(tally_workbook(*await tally_action.tally(uow, "r1")))
 
 
 class TestBurstFlags:
