@@ -33,7 +33,8 @@ async def test_every_route_by_every_caller(service, settings):
     cases = 0
     async with running(factory(service), cfg) as (svc, http):
         # routes of an included APIRouter are listed through their route contexts (FastAPI 0.165 includes lazily)
-        routes = [c.original_route for c in iter_route_contexts(svc.api.routes) if isinstance(c.original_route, APIRoute)]
+        routes = [c.original_route for c in iter_route_contexts(svc.api.routes)
+                  if isinstance(c.original_route, APIRoute)]
         assert routes
         protected = [r for r in routes if route_roles(r) is not None]
         if service != "leaderboard":
