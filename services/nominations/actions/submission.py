@@ -9,7 +9,7 @@ from uuid import uuid4
 from shared.auth import Principal
 from shared.contracts import Event
 from shared.contracts.nominations import NominationSubmitted, NominationWithdrawn
-from shared.errors import Closed, Conflict
+from shared.errors import Conflict
 from shared.uow import Transaction
 
 from .. import domain as d
@@ -71,15 +71,15 @@ async def submit(uow: Work, pid: str, who: Principal, inp: NominationInput) -> d
     unit = await store.get_unit(pid, sub.submitting_unit)
     doc = d.new_nomination(uuid4().hex[:16], pid, sub.category, (inp.nominee_id, nominee_name), unit,
                            inp.materials, inp.self_assessment, who.subject, now())
-    await uow.run(lambda tx: _submit(tx, doc, sub.category.get("unit_limit")))
+    await uow.run(lambda tx: _submit(tx, doc, sub.category))
     return doc
 
 
-async def _submit(tx: Transaction[Store], doc: dict, limit: int | None) -> None:
+async def _submit(tx: Transaction[Store], doc: dict, category: dict) -> None:
     pid, cid, uid, nid = doc["programme_id"], doc["category_id"], doc["unit_id"], doc["_id"]
     await tx.store.claim_unit_slot(pid, cid, uid)
-    if limit is not None and await tx.store.count_active(pid, cid, uid) >= limit:
-        raise Conflict(f"unit {uid} has reached its limit of {limit} nomination(s) in this category", field="unit_id")
+    if category.get("unit_limit") is not None:
+        d.ensure(d.check_unit_limit(category, uid, await tx.store.count_active(pid, cid, uid)))
     if not await tx.store.insert_nomination(doc):
         raise Conflict("this nominee is already nominated in this category", field="nominee_id")
     await tx.emit(submitted(doc), programme_id=pid, key=nid)
@@ -110,7 +110,6 @@ async def resubmit(uow: Work, pid: str, nid: str, who: Principal, materials: str
     materials, a nomination that is not returned."""
     doc = await get_nomination(uow.store, pid, nid, who)
     prog = await get_programme(uow.store, pid)
-    if not d.stage_open(prog, "nomination"):
-        raise Closed("the nomination stage (申报) is not open", field="stage")
+    d.ensure_nomination_open(d.stage_open(prog, "nomination"))
     changes = d.revised(d.category_of(prog, doc["category_id"]), materials, self_assessment)
     return await move(uow, pid, nid, "resubmit", who, "", partial(submitted, resubmission=True), changes)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.errors import Conflict, Forbidden
+from shared.errors import Closed, Conflict, Forbidden
 
 from .organisation import subtree
 from .programme import _number
@@ -71,11 +71,22 @@ def check_submission(s: Submission) -> Refusal | None:
         return Refusal("conflict", "nominee_id", f"nominee {s.nominee_id} is barred by a veto (一票否决): {s.veto}")
     if s.nominee_already_active:
         return Refusal("conflict", "nominee_id", "this nominee is already nominated in this category")
-    limit = s.category.get("unit_limit")
-    if limit is not None and s.unit_active_in_category >= limit:
+    return check_unit_limit(s.category, s.submitting_unit, s.unit_active_in_category)
+
+
+def check_unit_limit(category: dict, unit_id: str, active: int) -> Refusal | None:
+    """A unit may have at most the category's unit_limit active nominations in it (none: no limit)."""
+    limit = category.get("unit_limit")
+    if limit is not None and active >= limit:
         return Refusal("conflict", "unit_id",
-                       f"unit {s.submitting_unit} has reached its limit of {limit} nomination(s) in this category")
+                       f"unit {unit_id} has reached its limit of {limit} nomination(s) in this category")
     return None
+
+
+def ensure_nomination_open(stage_open: bool) -> None:
+    """Submitting and resubmitting belong to the nomination stage (申报)."""
+    if not stage_open:
+        raise Closed("the nomination stage (申报) is not open", field="stage")
 
 
 def check_self_assessment(scores: dict[str, Any], criteria: list[dict]) -> Refusal | None:
