@@ -7,7 +7,7 @@ from shared.settings import Settings
 from shared.uow import MongoUnitOfWork
 
 from .config import settings_for
-from .criteria_templates import load_templates  # noqa: F401  (tests import it from here)
+from .criteria_templates import load_templates
 from .http import Context, router
 from .store import MongoStore
 
