@@ -275,3 +275,11 @@ class TestVeto:
         await uow.deliver(vetoes.veto_set, VetoSet(nominee_id="nominee-x", reason="x", nomination_ids=["nom-b"]),
                           programme_id="other", key="x")
         assert uow.events == []
+
+
+class TestProgrammeScope:
+    async def test_a_nomination_of_another_programme_is_not_listed(self, world):
+        ctx, store, _, _ = world
+        store.nominations["nom-b"]["programme_id"] = "p2024"  # the same category id in last year's programme
+        await refused(world, notices.open_notice(ctx, ORG, body(nomination_ids=["nom-b"])), NotFound,
+                      "nomination_ids", "is not a known nomination")
