@@ -108,6 +108,8 @@ class TestFrozenListing:
             category_id=CAT, programme_version=1, sequence=4, standings=[
                 Standing(nomination_id=nid, rank=i + 1, composite=90.0 - i, components=components)
                 for i, nid in enumerate(["nom-a", "nom-b", "nom-c", "nom-d"])]), programme_id=PID, key=CAT)
+        row = store.boards[f"{PID}:{CAT}"]["standings"][0]  # the complete standing is kept, with the unit's name
+        assert row["components"][0]["detail"] == "round r1" and row["unit_name"] == "市发展和改革委员会"
         n = await notices.open_notice(ctx, ORG, body())
         assert n["standings_sequence"] == 4 and n["listing"][0]["components"][0]["detail"] == "round r1"
         frozen = store.notice_docs[n["_id"]]["listing"]
