@@ -13,7 +13,7 @@ from .uow import VotingTransaction
 
 async def withdrawn_on_open_rounds(tx: VotingTransaction, env: Envelope, e: Any, status: str) -> None:
     if status == "withdrawn":
-        await tx.store.mark_withdrawn(e.nomination_id)
+        await tx.store.mark_withdrawn(env.programme_id, e.nomination_id)
 
 
 LEARNING = Learning(Hooks(status=withdrawn_on_open_rounds))

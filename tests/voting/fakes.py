@@ -19,6 +19,7 @@ from shared.contracts.nominations import (
     MembersImported,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitsImported,
 )
 from shared.contracts.voting import CastBallot
@@ -86,9 +87,9 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         docs = [r for r in self.rounds.values() if not programme_id or r["programme_id"] == programme_id]
         return copy.deepcopy(sorted(docs, key=lambda r: r["created_at"]))
 
-    async def mark_withdrawn(self, nomination_id: str) -> None:
+    async def mark_withdrawn(self, programme_id: str, nomination_id: str) -> None:
         for rnd in self.rounds.values():
-            if rnd.get("state") == "open":
+            if rnd.get("state") == "open" and rnd["programme_id"] == programme_id:
                 for c in rnd["candidates"]:
                     if c["nomination_id"] == nomination_id:
                         c["withdrawn"] = True
@@ -109,22 +110,27 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         return copy.deepcopy([n for n in self._approved(programme_id)
                               if not category_id or n.get("category_id") == category_id])
 
-    async def count_members(self) -> int:
-        return len(self.members)
+    def _of(self, docs: dict[str, dict], programme_id: str | None) -> list[dict]:
+        return [d for d in docs.values() if programme_id is None or d.get("programme_id") == programme_id]
 
-    async def members_in(self, *, unit_ids: list[str] | None = None,
+    async def count_members(self, programme_id: str | None = None) -> int:
+        return len(self._of(self.members, programme_id))
+
+    async def members_in(self, programme_id: str, *, unit_ids: list[str] | None = None,
                          member_ids: list[str] | None = None) -> list[dict]:
-        return [{"_id": m["_id"], "unit_id": m["unit_id"]} for m in self.members.values()
-                if (unit_ids is None or m["unit_id"] in unit_ids) and (member_ids is None or m["_id"] in member_ids)]
+        return [{"member_id": m["member_id"], "unit_id": m["unit_id"]} for m in self._of(self.members, programme_id)
+                if (unit_ids is None or m["unit_id"] in unit_ids)
+                and (unit_ids is not None or member_ids is None or m["member_id"] in member_ids)]
 
-    async def known_units(self, unit_ids: list[str]) -> set[str]:
-        return {u for u in unit_ids if u in self.units}
+    async def known_units(self, programme_id: str, unit_ids: list[str]) -> set[str]:
+        return {u["unit_id"] for u in self._of(self.units, programme_id) if u["unit_id"] in unit_ids}
 
-    async def unit_names(self, unit_ids: list[str]) -> dict[str, str]:
-        return {u: self.units[u].get("name", "") for u in unit_ids if u in self.units}
+    async def unit_names(self, programme_id: str, unit_ids: list[str]) -> dict[str, str]:
+        return {u["unit_id"]: u.get("name", "") for u in self._of(self.units, programme_id) if u["unit_id"] in unit_ids}
 
-    async def member_names(self, member_ids: list[str]) -> dict[str, str]:
-        return {m: self.members[m].get("name", "") for m in member_ids if m in self.members}
+    async def member_names(self, programme_id: str, member_ids: list[str]) -> dict[str, str]:
+        return {m["member_id"]: m.get("name", "") for m in self._of(self.members, programme_id)
+                if m["member_id"] in member_ids}
 
     # ---- roll ------------------------------------------------------------------------------------------------
     async def insert_roll(self, entries: list[dict]) -> None:
@@ -351,7 +357,8 @@ class FakeEdge:
 async def learn(uow: FakeVotingUnitOfWork, envelopes: list[Envelope]) -> None:
     """Apply the nominations events to the fake store as the consumer would, through voting's learning."""
     handlers = {ProgrammeDefined: LEARNING.programme_defined, UnitsImported: LEARNING.units_imported,
-                MembersImported: LEARNING.members_imported, NominationSubmitted: LEARNING.nomination_submitted}
+                MembersImported: LEARNING.members_imported, NominationSubmitted: LEARNING.nomination_submitted,
+                StageChanged: LEARNING.stage_changed}
     for env in envelopes:
         event = env.event()
         handler = handlers.get(type(event), LEARNING.nomination_reviewed)

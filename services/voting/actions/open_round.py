@@ -70,10 +70,11 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     opens_at, closes_at = rules.window(body.opens_at, body.closes_at, now())
     noms = await store.approved_nominations(body.programme_id, body.category_ids)
     rules.check_candidates(noms, body.excellent_cap)
-    members = await eligible_members(store, body.eligibility)
+    members = await eligible_members(store, body.programme_id, body.eligibility)
     if not members:
         raise Invalid("nobody is eligible to vote in this round", field="eligibility")
-    units = rules.round_units(members, await store.unit_names(sorted({m["unit_id"] for m in members})))
+    units = rules.round_units(members, await store.unit_names(body.programme_id,
+                                                          sorted({m["unit_id"] for m in members})))
     candidates = rules.round_candidates(noms)
     rid = body.round_id
     roll = rules.roll_entries(secret, rid, members)
@@ -93,21 +94,22 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     return rnd
 
 
-async def eligible_members(store: VotingStore, el: EligibilityIn) -> list[dict]:
-    """Members (with their unit) who may vote: everyone on the roll, the members of some units, or a list."""
+async def eligible_members(store: VotingStore, programme_id: str, el: EligibilityIn) -> list[dict]:
+    """The programme's members (member_id, unit_id) who may vote: everyone on its roll, the members of some of its
+    units, or a list. A member or unit of another programme is unknown here, whatever its id."""
     if el.mode == "all":
-        return await store.members_in()
+        return await store.members_in(programme_id)
     if el.mode == "units":
         if not el.unit_ids:
             raise Invalid("list the units whose members may vote", field="eligibility.unit_ids")
-        missing = rules.first_missing(el.unit_ids, await store.known_units(el.unit_ids))
+        missing = rules.first_missing(el.unit_ids, await store.known_units(programme_id, el.unit_ids))
         if missing is not None:
             raise Invalid(f"unit {missing} is not known", field="eligibility.unit_ids")
-        return await store.members_in(unit_ids=el.unit_ids)
+        return await store.members_in(programme_id, unit_ids=el.unit_ids)
     if not el.member_ids:
         raise Invalid("list the members who may vote", field="eligibility.member_ids")
-    members = await store.members_in(member_ids=el.member_ids)
-    missing = rules.first_missing(el.member_ids, (m["_id"] for m in members))
+    members = await store.members_in(programme_id, member_ids=el.member_ids)
+    missing = rules.first_missing(el.member_ids, (m["member_id"] for m in members))
     if missing is not None:
         raise Invalid(f"member {missing} is not on the roll", field="eligibility.member_ids")
     return members

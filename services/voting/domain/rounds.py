@@ -80,8 +80,9 @@ def max_per_category(ballot_type: str, category_ids: list[str], categories: dict
 
 def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict]:
     """The round's roll: one entry per member, with the voter mark the counter checks and no credential yet."""
-    return [{"_id": f"{round_id}:{m['_id']}", "round_id": round_id, "member_id": m["_id"], "unit_id": m["unit_id"],
-             "mark": voter_mark(secret, round_id, m["_id"]), "cred": None} for m in members]
+    return [{"_id": f"{round_id}:{m['member_id']}", "round_id": round_id, "member_id": m["member_id"],
+             "unit_id": m["unit_id"], "mark": voter_mark(secret, round_id, m["member_id"]), "cred": None}
+            for m in members]
 
 
 # ---- what each state allows ----------------------------------------------------------------------------
