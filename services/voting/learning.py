@@ -1,6 +1,8 @@
-"""What voting learns from the nominations service: programmes, units, the roll of members and the nominations.
+"""What voting learns from the other services: programmes, stages, units, the roll, nominations, published lists.
 
-On the shared helper; voting's own follow-up: a withdrawn nominee stays on open rounds' lists, marked withdrawn."""
+On the shared helper for the nominations events; voting's own follow-ups: a withdrawn nominee stays on open rounds'
+lists, marked withdrawn; the voting stage, as the programme now says, is copied onto its rounds not yet closed (the
+casting edge and the counter gate every ballot on the round they read anyway)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +10,7 @@ from typing import Any
 from shared.contracts import Envelope
 from shared.learning import Hooks, Learning
 
+from .domain.rounds import stage_snapshot
 from .uow import VotingTransaction
 
 
@@ -16,4 +19,10 @@ async def withdrawn_on_open_rounds(tx: VotingTransaction, env: Envelope, e: Any,
         await tx.store.mark_withdrawn(env.programme_id, e.nomination_id)
 
 
-LEARNING = Learning(Hooks(status=withdrawn_on_open_rounds))
+async def stage_on_rounds(tx: VotingTransaction, env: Envelope, e: Any) -> None:
+    """After a StageChanged or a newer ProgrammeDefined (its windows, its stage_control) was learned."""
+    if getattr(e, "stage", "voting") == "voting":
+        await tx.store.set_voting_stage(e.programme_id, stage_snapshot(await tx.store.programme(e.programme_id)))
+
+
+LEARNING = Learning(Hooks(status=withdrawn_on_open_rounds, stage=stage_on_rounds, programme=stage_on_rounds))

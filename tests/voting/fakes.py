@@ -87,6 +87,11 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         docs = [r for r in self.rounds.values() if not programme_id or r["programme_id"] == programme_id]
         return copy.deepcopy(sorted(docs, key=lambda r: r["created_at"]))
 
+    async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
+        for rnd in self.rounds.values():
+            if rnd["programme_id"] == programme_id and rnd.get("state") != "closed":
+                rnd["voting_stage"] = copy.deepcopy(snapshot)
+
     async def mark_withdrawn(self, programme_id: str, nomination_id: str) -> None:
         for rnd in self.rounds.values():
             if rnd.get("state") == "open" and rnd["programme_id"] == programme_id:

@@ -1,7 +1,7 @@
 """Open a voting round (开启测评轮次): its candidates, its roll with the voter marks, its empty tally in parts.
 
 Roles: organiser. Refusals (each with its field): a malformed round id (422), the round exists (409), the programme
-is not known yet (404), a category not in it or listed twice, limits that do not fit the ballot type, a window
+is not known yet (404), the voting stage (民主测评) not open (409 stage_closed, field stage), a category not in it or listed twice, limits that do not fit the ballot type, a window
 that ends before it starts or in the past, no approved nominations, an excellent cap above the candidates, units or
 members that are not known, nobody eligible (422). Emits RoundOpened and the first TallyUpdated."""
 from __future__ import annotations
@@ -64,6 +64,7 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     if programme is None:
         raise NotFound(f"programme {body.programme_id} is not known to the voting service yet",
                        field="programme_id")
+    rules.ensure_voting_open(programme, now())
     cats = {c["category_id"]: c for c in programme.get("categories", [])}
     rules.check_rules(body.programme_id, cats, body.category_ids, body.ballot_type, body.max_selections,
                       body.excellent_cap)
@@ -86,7 +87,7 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
            "excellent_cap": body.excellent_cap, "candidates": candidates, "units": units,
            "eligible": len(members), "eligibility": body.eligibility.model_dump(), "opens_at": opens_at,
            "closes_at": closes_at, "counts_hidden": body.counts_hidden, "published": False, "state": "open",
-           "created_at": now()}
+           "voting_stage": rules.stage_snapshot(programme), "created_at": now()}
     await uow.run(partial(_create, rnd=rnd, partitions=partitions))
     if caches is not None:
         unit_keys = {u["unit_id"]: u["key"] for u in units}

@@ -26,6 +26,7 @@ REFUSED = {
     "already_voted": "this voter has already cast a ballot in this round",
     "not_open": "the round is not open yet",
     "closed": "the round is closed",
+    "stage_closed": "the voting stage (民主测评) is not open: casting a ballot is refused",
     "unknown_credential": "the ballot credential is not valid for this round",
     "unknown_round": "the round does not exist",
 }

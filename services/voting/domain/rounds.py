@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from shared import stages
 from shared.errors import Closed, Conflict, Invalid, NotFound
 
 from .credentials import voter_mark
@@ -83,6 +84,42 @@ def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict
     return [{"_id": f"{round_id}:{m['member_id']}", "round_id": round_id, "member_id": m["member_id"],
              "unit_id": m["unit_id"], "mark": voter_mark(secret, round_id, m["member_id"]), "cred": None}
             for m in members]
+
+
+# ---- the voting stage (民主测评) -------------------------------------------------------------------------
+OPENING_REFUSED = "opening a round is refused"
+CASTING_REFUSED = "casting a ballot is refused"
+
+
+def stage_snapshot(programme: dict | None) -> dict:
+    """What a round keeps of its programme's voting stage: how it is controlled, its window and its state.
+
+    Kept on the round (and refreshed when voting learns a StageChanged or a new ProgrammeDefined) so that the
+    casting edge and the counter, which read the round anyway, gate every ballot without reading the programme."""
+    programme = programme or {}
+    return {"stage_control": programme.get("stage_control", "organiser"),
+            "stages": [w for w in programme.get("stages") or [] if w.get("stage") == "voting"],
+            "stage_state": {"voting": (programme.get("stage_state") or {}).get("voting", "closed")}}
+
+
+def ensure_voting_open(programme: dict | None, now: datetime | None = None) -> None:
+    """Opening a round: Closed (409, field "stage", code "stage_closed") outside the voting stage."""
+    stages.ensure_open(programme, "voting", OPENING_REFUSED, now)
+
+
+def ensure_casting_open(rnd: dict, now: datetime | None = None) -> None:
+    """Casting: the same refusal, from the round's stage snapshot (a round opened before rounds kept one is not
+    gated). Closing a round is always allowed."""
+    if "voting_stage" in rnd:
+        stages.ensure_open(rnd["voting_stage"], "voting", CASTING_REFUSED, now)
+
+
+def casting_open(rnd: dict, now: datetime) -> bool:
+    try:
+        ensure_casting_open(rnd, now)
+    except Closed:
+        return False
+    return True
 
 
 # ---- what each state allows ----------------------------------------------------------------------------

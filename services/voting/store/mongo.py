@@ -66,6 +66,11 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
             {"$set": {"candidates.$[c].withdrawn": True}},
             array_filters=[{"c.nomination_id": nomination_id}], session=self.session)
 
+    async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
+        """The programme's voting stage as its rounds not yet closed keep it (the edge and the counter gate on it)."""
+        await self.db.rounds.update_many({"programme_id": programme_id, "state": {"$ne": "closed"}},
+                                         {"$set": {"voting_stage": snapshot}}, session=self.session)
+
     # ---- what was learned from nominations, as the rounds need it --------------------------------------------
     async def programme(self, programme_id: str) -> dict | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
