@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.voting.counting import Counter
 from services.voting.config import VotingConfig
-from services.voting.learning import LEARNING
+from services.voting.learning import LEARNING, category_published
 from services.voting.store.tallies import merge, new_parts, part_id
 from shared.auth import Principal
 from shared.contracts import Envelope, Event
@@ -22,6 +22,7 @@ from shared.contracts.nominations import (
     StageChanged,
     UnitsImported,
 )
+from shared.contracts.publicity import PublicityOpened
 from shared.contracts.voting import CastBallot
 from tests.fakes import FakeTransaction, FakeUnitOfWork, InMemoryLearnedStore
 
@@ -87,6 +88,12 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         docs = [r for r in self.rounds.values() if not programme_id or r["programme_id"] == programme_id]
         return copy.deepcopy(sorted(docs, key=lambda r: r["created_at"]))
 
+    async def feeding_rounds(self, programme_id: str, category_ids: list[str]) -> list[dict]:
+        docs = [r for r in self.rounds.values() if r["programme_id"] == programme_id
+                and set(r["category_ids"]) & set(category_ids) and r.get("feeds_peer_vote") is not False]
+        return [{k: r[k] for k in ("_id", "name", "category_ids", "created_at")}
+                for r in sorted(docs, key=lambda r: r["created_at"], reverse=True)]
+
     async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
         for rnd in self.rounds.values():
             if rnd["programme_id"] == programme_id and rnd.get("state") != "closed":
@@ -102,6 +109,11 @@ class InMemoryVotingStore(InMemoryLearnedStore):
     # ---- learned -----------------------------------------------------------------------------------------------
     async def programme(self, programme_id: str) -> dict | None:
         return copy.deepcopy(self.programmes.get(programme_id))
+
+    async def mark_published(self, programme_id: str, category_id: str) -> None:
+        doc = self.programmes.setdefault(programme_id, {"_id": programme_id})
+        if category_id not in doc.setdefault("published_categories", []):
+            doc["published_categories"].append(category_id)
 
     def _approved(self, programme_id: str) -> list[dict]:
         return sorted((n for n in self.nominations.values()
@@ -363,7 +375,7 @@ async def learn(uow: FakeVotingUnitOfWork, envelopes: list[Envelope]) -> None:
     """Apply the nominations events to the fake store as the consumer would, through voting's learning."""
     handlers = {ProgrammeDefined: LEARNING.programme_defined, UnitsImported: LEARNING.units_imported,
                 MembersImported: LEARNING.members_imported, NominationSubmitted: LEARNING.nomination_submitted,
-                StageChanged: LEARNING.stage_changed}
+                StageChanged: LEARNING.stage_changed, PublicityOpened: category_published}
     for env in envelopes:
         event = env.event()
         handler = handlers.get(type(event), LEARNING.nomination_reviewed)

@@ -104,7 +104,7 @@ class TestCastWithAMemberToken:
         assert uow.store.marks == {} and edge.submitted == []  # the voter may still cast a valid ballot
 
     async def test_appraisal_grades_and_their_cap(self):
-        uow, edge, _ = await opened(ballot_type="appraisal", excellent_cap=1)
+        uow, edge, _ = await opened(ballot_type="appraisal", excellent_cap=1, abstain_allowed=True)
         with pytest.raises(Invalid) as refused:
             await ballot(uow, edge, token="t-m0-0", grades={"n0": "excellent", "n1": "excellent"})
         assert refused.value.code == "too_many_excellent" and refused.value.field == "grades"

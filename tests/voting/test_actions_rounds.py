@@ -45,7 +45,8 @@ class TestOpenRound:
         by_units = await open_round(uow, round_in(round_id="ru", eligibility={"mode": "units", "unit_ids": ["u1"]}),
                                     secret=edge.secret, partitions=1)
         by_members = await open_round(uow, round_in(round_id="rm", eligibility={
-            "mode": "members", "member_ids": ["m0-0", "m2-1"]}), secret=edge.secret, partitions=1)
+            "mode": "members", "member_ids": ["m0-0", "m2-1"]}, confirm_replace=True), secret=edge.secret,
+            partitions=1)
         assert by_units["eligible"] == 2 and [u["unit_id"] for u in by_units["units"]] == ["u1"]
         assert by_members["eligible"] == 2 and [u["unit_id"] for u in by_members["units"]] == ["u0", "u2"]
 
@@ -146,10 +147,14 @@ class TestPublishCounts:
         tally = uow.of_type(TallyUpdated)[0]
         assert not tally.counts_hidden and {c.nomination_id: c.approvals for c in tally.candidates}["n2"] == 1
 
-    async def test_an_open_round_publishes_its_tally_only(self):
+    async def test_an_open_round_cannot_publish_its_hidden_counts(self):
         uow, _, _ = await opened(counts_hidden=True)
-        await publishing.publish_counts(uow, "r1")
-        assert uow.types() == ["TallyUpdated"]
+        before = copy.deepcopy(uow.store.__dict__)
+        with pytest.raises(Conflict) as refused:
+            await publishing.publish_counts(uow, "r1")
+        assert (refused.value.status, refused.value.code, refused.value.field) == (409, "round_open", "round_id")
+        assert refused.value.message == "the hidden counts of round r1 can be published only after the round is closed"
+        assert uow.store.__dict__ == before and uow.events == []
 
     async def test_refusals(self):
         uow, _, _ = await opened()
@@ -163,7 +168,8 @@ class TestPublishCounts:
 class TestRoundInfo:
     async def test_lists_and_shows_rounds(self):
         uow, edge, _ = await opened()
-        await open_round(uow, round_in(round_id="r2", programme_id=PID), secret=edge.secret, partitions=1)
+        await open_round(uow, round_in(round_id="r2", programme_id=PID, confirm_replace=True), secret=edge.secret,
+                         partitions=1)
         listed = await round_info.list_rounds(uow)
         assert [r["round_id"] for r in listed["rounds"]] == ["r1", "r2"]
         assert (await round_info.list_rounds(uow, "other"))["rounds"] == []

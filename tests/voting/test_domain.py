@@ -13,7 +13,7 @@ APPROVAL = BallotRules("approval", (Candidate("a", "organ"), Candidate("b", "org
                                     Candidate("x", "branch"), Candidate("w", "organ", withdrawn=True)),
                        max_per_category={"organ": 2, "branch": 1})
 APPRAISAL = BallotRules("appraisal", (Candidate("a", "m"), Candidate("b", "m"), Candidate("c", "m")),
-                        max_per_category={}, excellent_cap=1)
+                        max_per_category={}, excellent_cap=1, abstain_allowed=True)
 
 
 @pytest.mark.parametrize("rules,selections,grades,code", [

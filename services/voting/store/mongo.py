@@ -66,6 +66,13 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
             {"$set": {"candidates.$[c].withdrawn": True}},
             array_filters=[{"c.nomination_id": nomination_id}], session=self.session)
 
+    async def feeding_rounds(self, programme_id: str, category_ids: list[str]) -> list[dict]:
+        """The programme's rounds that feed the peer vote of any of these categories, the latest first (a round
+        stored before rounds said whether they feed, fed)."""
+        return await self.db.rounds.find(
+            {"programme_id": programme_id, "category_ids": {"$in": category_ids}, "feeds_peer_vote": {"$ne": False}},
+            {"name": 1, "category_ids": 1, "created_at": 1}, session=self.session).sort("created_at", -1).to_list()
+
     async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
         """The programme's voting stage as its rounds not yet closed keep it (the edge and the counter gate on it)."""
         await self.db.rounds.update_many({"programme_id": programme_id, "state": {"$ne": "closed"}},
@@ -74,6 +81,12 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
     # ---- what was learned from nominations, as the rounds need it --------------------------------------------
     async def programme(self, programme_id: str) -> dict | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
+
+    async def mark_published(self, programme_id: str, category_id: str) -> None:
+        """The category's 公示 list is published (a PublicityOpened): it takes no new round from now on."""
+        await self.db.programmes.update_one({"_id": programme_id},
+                                            {"$addToSet": {"published_categories": category_id}}, upsert=True,
+                                            session=self.session)
 
     async def approved_nominations(self, programme_id: str, category_ids: list[str]) -> list[dict]:
         return await self.db.nominations.find({"programme_id": programme_id, "status": "approved",
