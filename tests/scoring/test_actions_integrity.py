@@ -40,7 +40,8 @@ P2 = "p-next"  # next year's programme: the same unit ids, a reorganised tree
 
 
 def next_year(events: list[Envelope], baseline: str | None = None) -> list[Envelope]:
-    """The fixture programme again as programme P2; in its tree 市发改委第一党支部 (fgw-b1) now sits under 市财政局."""
+    """The fixture programme again as programme P2; in its tree 市发改委第一党支部 (fgw-b1) now sits under 市财政局, and
+    its roll has other member ids (next-m-wjw-1, ...)."""
     out = []
     for env in events:
         e = env.event()
@@ -53,7 +54,7 @@ def next_year(events: list[Envelope], baseline: str | None = None) -> list[Envel
             e = e.model_copy(update={"units": [u.model_copy(update={"parent_id": "czj"}) if u.unit_id == "fgw-b1"
                                                else u for u in e.units]})
         elif isinstance(e, MembersImported):
-            e = e.model_copy(update={"members": [m.model_copy(update={"member_id": "m-next"}) for m in e.members]})
+            e = e.model_copy(update={"members": [m.model_copy(update={"member_id": f"next-{m.member_id}"}) for m in e.members]})
         elif isinstance(e, (NominationSubmitted, NominationApproved)):
             e = e.model_copy(update={"nomination_id": f"next-{e.nomination_id}"})
         out.append(Envelope.wrap(e, programme_id=P2, key=env.key))
@@ -88,7 +89,7 @@ class TestProgrammeScope:
     async def test_a_member_only_on_another_programme_s_roll_is_not_on_this_one(self):
         uow = await two_programmes()
         await refused(uow, lambda tx: judges.register_judge(tx, P, JudgeIn(name="x", unit_id="wjw",
-                                                                            member_id="m-next")),
+                                                                            member_id="next-m-wjw-1")),
                       Invalid, field="member_id", words="not on the roll")
         await refused(uow, lambda tx: judges.register_judge(tx, P, JudgeIn(judge_id="j-p2", name="x",
                                                                             unit_id="nowhere")),
@@ -98,8 +99,8 @@ class TestProgrammeScope:
         uow = await two_programmes()
         for pid in (P, P2):
             await uow.run(lambda tx, pid=pid: judges.register_judge(tx, pid, JudgeIn(
-                judge_id="j-wjw", name="刘芳", unit_id="wjw", member_id="m-wjw-1" if pid == P else "m-next")))
-        await deliver(uow, MembersImported(members=[{"member_id": "m-next", "name": "王丽", "unit_id": "jyj-b1"}]),
+                judge_id="j-wjw", name="刘芳", unit_id="wjw", member_id="m-wjw-1" if pid == P else "next-m-wjw-1")))
+        await deliver(uow, MembersImported(members=[{"member_id": "next-m-wjw-1", "name": "王丽", "unit_id": "jyj-b1"}]),
                       programme_id=P2)
         assert uow.store.judge_docs[f"{P2}/j-wjw"]["branch_id"] == "jyj-b1"
         assert uow.store.judge_docs[f"{P}/j-wjw"]["branch_id"] == "wjw-b1"
