@@ -304,6 +304,29 @@ def replay(timeout: float = typer.Option(300.0, help="Seconds to wait for the re
     raise typer.Exit(1)
 
 
+@app.command("topics")
+def topics_command(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy without changing anything."),
+) -> None:
+    """Create the installation's topics, or bring existing ones to the policy: partitions, replication factor,
+    min.insync.replicas and retention (EXEMPLAR_KAFKA_* settings; see deploy/topics.py and deploy/README.md)."""
+    from deploy.topics import apply, plan
+
+    settings = Settings()
+    try:
+        policies = plan(settings)
+    except ValueError as exc:
+        typer.echo(f"{PROG}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if dry_run:
+        for p in policies:
+            configs = ", ".join(f"{k}={v}" for k, v in p.configs.items())
+            typer.echo(f"{p.name}: {p.partitions} partitions, replication {p.replication_factor}, {configs}")
+        return
+    for line in run_ops(settings, apply(settings, policies)):
+        typer.echo(line)
+
+
 @app.command()
 def status(
     run_dir: Path = typer.Option(REPO / ".run", help="The demo's run directory (where it records what it started)."),

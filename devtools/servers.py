@@ -153,6 +153,29 @@ async def _kafka_ready(bootstrap: str) -> None:
         await admin.close()
 
 
+def _run_probe(bootstrap: str) -> None:
+    """asyncio.run of the readiness probe, from a helper thread when called inside a running event loop (a server
+    started by an async test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_kafka_ready(bootstrap))
+        return
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(_kafka_ready(bootstrap))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="kafka-wait-ready")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
 def wait_kafka(port: int, proc: ManagedProcess | None = None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -161,7 +184,7 @@ def wait_kafka(port: int, proc: ManagedProcess | None = None, timeout: float = 6
             raise RuntimeError(f"{proc.name} exited during start:\n{proc.tail()}")
         if _port_open(port):
             try:
-                asyncio.run(_kafka_ready(f"127.0.0.1:{port}"))
+                _run_probe(f"127.0.0.1:{port}")
                 return
             except Exception as exc:
                 last = exc
