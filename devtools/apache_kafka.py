@@ -117,7 +117,7 @@ def _stderr(msg: str) -> None:
 
 
 # mvn -B prints one line per artifact it downloads: "Downloaded from <repo>: <url> (12 kB at 3 MB/s)".
-_DOWNLOADED = re.compile(r"^Downloaded from [^:]+: \S+/([^/\s]+) \(([^)]*)\)")
+_DOWNLOADED = re.compile(r"^(?:\[INFO\] )?Downloaded from [^:]+: \S+/([^/\s]+) \(([^)]*)\)")
 PROGRESS_EVERY_SECONDS = 5.0
 
 
