@@ -37,13 +37,20 @@ def _choose_kafka(requested: str | None) -> str:
 
     try:
         impl = choose_kafka_impl(requested, install=True, say=say)
-        if impl == "apache":
-            from devtools import apache_kafka
-
-            apache_kafka.ensure_classpath(progress=say)
     except (ValueError, RuntimeError) as exc:
         typer.echo(f"{PROG}: {exc}", err=True)
         raise typer.Exit(2) from None
+    if impl == "apache":
+        from devtools import apache_kafka
+
+        try:
+            apache_kafka.ensure_classpath(progress=say)
+        except (RuntimeError, OSError) as exc:
+            if (requested or os.environ.get("EXEMPLAR_KAFKA_IMPL") or "auto").lower() == "apache":
+                typer.echo(f"{PROG}: {exc}", err=True)
+                raise typer.Exit(2) from None
+            say(f"Apache Kafka's jars could not be fetched ({str(exc).splitlines()[0]}): running noida-db instead")
+            impl = "noida"
     os.environ["EXEMPLAR_KAFKA_IMPL"] = impl
     return impl
 
