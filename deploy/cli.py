@@ -106,6 +106,7 @@ def demo(
     from devtools.demo.run import seed_demo
     from devtools.stack import Stack
 
+    started = time.monotonic()
     impl = _choose_kafka(kafka)
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -136,7 +137,7 @@ def demo(
         for name in stack.services:
             typer.echo(f"  {name:<24} {stack.urls[name]}/docs   (AsyncAPI: {stack.urls[name]}/asyncapi)")
         _print_demo_env(stack, run_dir)
-        say("READY — press Ctrl-C to stop")
+        say(f"READY in {time.monotonic() - started:.0f}s — press Ctrl-C to stop")
         if exit_after_start:
             return
         if open_browser and "dashboard" in stack.urls:
@@ -156,6 +157,7 @@ def demo(
         stopping = True
         say("stopping …")
         stack.stop()
+        (run_dir / "stack.json").unlink(missing_ok=True)  # `exemplar status`: no demo runs here any more
         say("stopped")
 
 
