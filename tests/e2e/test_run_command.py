@@ -59,6 +59,19 @@ def test_run_command_starts_everything_and_stops_on_ctrl_c(tmp_path):
         page = httpx.get(dashboard + "/")
         assert page.status_code == 200 and "<div id=\"root\">" in page.text
 
+        # It printed the environment lines that let other commands reach its servers, and they do.
+        exports = dict(re.findall(r"^\s+export (EXEMPLAR_\w+)='([^']*)'", output, re.M))
+        assert {"EXEMPLAR_KAFKA_BOOTSTRAP", "EXEMPLAR_MONGO_URL", "EXEMPLAR_TOPIC_PREFIX"} <= set(exports), output
+        assert (tmp_path / "run" / "env").read_text().count("export EXEMPLAR_") == len(exports)
+        other = {**{k: v for k, v in os.environ.items() if not k.startswith("EXEMPLAR_")}, **exports}
+        dlq = subprocess.run([sys.executable, "-m", "deploy.cli", "dlq", "list"], cwd=REPO, env=other,
+                             capture_output=True, text=True, timeout=120)
+        assert dlq.returncode == 0 and "dead letter(s)" in dlq.stdout, dlq.stdout + dlq.stderr
+        status = subprocess.run([sys.executable, "-m", "deploy.cli", "status", "--run-dir", str(tmp_path / "run")],
+                                cwd=REPO, env=other, capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "demo running" in status.stdout and status.stdout.count(" ready ") == len(urls) + 1, status.stdout
+
         # Ctrl-C stops every child process: their ports close.
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=90)

@@ -1,4 +1,7 @@
-"""An idle consumer must not spin: empty fetches answered at once are paced (shared.kafka.pace_empty_fetches)."""
+"""An idle consumer must not spin: empty fetches answered at once are paced (shared.kafka.pace_empty_fetches).
+
+About noida-db, which answers an empty fetch at once (Apache Kafka holds it up to fetch_max_wait), so it runs on a
+noida-db broker whichever Kafka the session runs."""
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +14,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 
 from shared.kafka import admin_kwargs, pace_empty_fetches
+from tests.support import fresh_settings
 
 pytestmark = pytest.mark.conformance
+
+
+@pytest.fixture
+def settings(kafka_of):
+    return fresh_settings(kafka_of("noida"))
 
 
 async def test_idle_consumer_fetches_are_paced_and_new_records_still_arrive_quickly(settings, monkeypatch):
