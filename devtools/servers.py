@@ -313,6 +313,8 @@ class LocalServers:
         mp.start()
         self.processes.append(mp)
         wait_kafka(self.kafka_port, mp)
+        from devtools import noida_pacing  # noida-db answers empty fetches at once: see devtools/noida_pacing.py
+        noida_pacing.activate(self.root)
 
     def start_mongo(self) -> None:
         data = self.root / "mongodb"
