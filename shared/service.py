@@ -35,14 +35,16 @@ T = TypeVar("T")
 
 class Service:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str = "",
-                 version: str = "1.0.0") -> None:
+                 version: str = "1.0.0", tracer_provider: Any = None) -> None:
+        """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's in-memory exporter);
+        by default the process's, set up from the OTEL_* settings, or none: tracing off."""
         self.name = name
         self.settings = settings or Settings()
         configure_logging(self.settings.log_format, self.settings.log_level)
         self.log = get_logger(name).bind(service=name)
         self.metrics = ServiceMetrics(name)
         # None unless OTEL_TRACES_EXPORTER (or an SDK tracer provider set up before) turns tracing on.
-        self.tracer_provider = telemetry.tracer_provider(name)
+        self.tracer_provider = tracer_provider or telemetry.tracer_provider(name)
         self.broker = make_broker(self.settings, client_id=f"exemplar-{name}",
                                   middlewares=observability_middlewares(name, self.metrics.registry,
                                                                         self.tracer_provider))
@@ -66,7 +68,7 @@ class Service:
         install_error_handlers(self.api)
         install_http_basics(self.api, self.log, self.metrics)
         if self.tracer_provider is not None:
-            telemetry.instrument(self.api, self.tracer_provider)
+            telemetry.instrument(self.api, self.tracer_provider, pymongo=tracer_provider is None)
 
     # ---- wiring -------------------------------------------------------------------------------
     def on_startup(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:

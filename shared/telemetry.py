@@ -72,13 +72,14 @@ def tracer_provider(service: str) -> Any:
     return provider
 
 
-def instrument(api: Any, provider: Any) -> None:
-    """FastAPI's request spans on this app, PyMongo's command spans on every client of the process."""
+def instrument(api: Any, provider: Any, *, pymongo: bool = True) -> None:
+    """FastAPI's request spans on this app; PyMongo's command spans on every client of the process (with the
+    process's provider: the instrumentation is process-wide)."""
     global _instrumented_pymongo
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(api, tracer_provider=provider, excluded_urls="healthz,readyz,metrics")
-    if not _instrumented_pymongo:
+    if pymongo and not _instrumented_pymongo:
         from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 
         PymongoInstrumentor().instrument(tracer_provider=provider)
