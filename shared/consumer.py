@@ -105,6 +105,15 @@ def event_context(env: Envelope | None) -> Iterator[None]:
         structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
 
 
+def subscriber_state(sub: Any) -> str:
+    """"ok", "stopped" or "consumer task ended" for a faststream Kafka subscriber (its public attributes)."""
+    if not getattr(sub, "running", False) or getattr(sub, "consumer", None) is None:
+        return "stopped"
+    if any(t.done() for t in getattr(sub, "tasks", ())):
+        return "consumer task ended"
+    return "ok"
+
+
 def parse(routes: dict[str, dict[str, Handler]], topic: str, record: Any) -> Item:
     """The record's envelope, event and handler, or why it cannot be applied."""
     item = Item(topic, record, record.value or b"")
@@ -225,12 +234,11 @@ class EventsConsumer:
         longer than grace_seconds (a rebalance, or a first join, takes a few seconds)."""
         if not self.routes:
             return "ok"
-        sub = self.subscriber
-        if sub is None or not getattr(sub, "running", False) or self.kafka_consumer() is None:
+        if self.subscriber is None:
             return "stopped"
-        ended = [t for t in getattr(sub, "tasks", ()) if t.done()]
-        if ended:
-            return "consumer task ended"
+        state = subscriber_state(self.subscriber)
+        if state != "ok":
+            return state
         out_for = time.monotonic() - self.membership.since
         if not self.membership.joined and out_for > grace_seconds:
             return f"no group assignment for {out_for:.0f} s"

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .asyncapi import asyncapi_document, asyncapi_html
+from .consumer import subscriber_state
 from .http_context import RequestContext
 
 MAX_BODY_BYTES = 12 * 1024 * 1024
@@ -29,6 +30,10 @@ async def readyz(request: Request):
     checks = {}
     if svc.consumer.routes:
         checks["consumer"] = svc.consumer.health(svc.settings.readiness_grace_seconds)
+    # A service's other subscribers (the voting counter's ballots consumer): running, their fetch task alive.
+    for sub in svc.broker.subscribers:
+        if sub is not svc.consumer.subscriber:
+            checks[f"subscriber {','.join(getattr(sub, 'topic_names', ()))}"] = subscriber_state(sub)
     try:
         await svc.mongo.admin.command("ping")
         checks["mongodb"] = "ok"

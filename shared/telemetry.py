@@ -133,6 +133,9 @@ def event_span(tracer: Any, item: Any) -> Iterator[None]:
         "exemplar.event_type": item.env.type,
         "exemplar.handler": getattr(item.handler, "__name__", ""),
     }
+    # The batch it came in (faststream's "process" span of the delivered batch), when there is one.
+    batch = trace.get_current_span().get_span_context()
+    links = [trace.Link(batch)] if batch.is_valid else None
     with tracer.start_as_current_span(f"{item.env.type} apply", context=parent, kind=trace.SpanKind.CONSUMER,
-                                      attributes=attributes):
+                                      attributes=attributes, links=links):
         yield

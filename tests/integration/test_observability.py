@@ -75,6 +75,30 @@ async def test_readyz_fails_when_the_events_consumer_stops(settings):
         assert r.json()["checks"]["kafka"] == "ok" and r.json()["checks"]["mongodb"] == "ok"
 
 
+def with_commands(settings) -> Service:
+    """The probe with a second subscriber of its own, as the voting service has for its ballots."""
+    svc = probe(settings)
+
+    @svc.broker.subscriber(f"{settings.topic_prefix}.probe.commands", group_id=f"{settings.topic_prefix}.cmds",
+                           auto_offset_reset="earliest")
+    async def command(body: bytes) -> None:
+        pass
+
+    return svc
+
+
+async def test_readyz_fails_when_another_subscriber_of_the_service_stops(settings):
+    async with running(with_commands, settings) as (svc, http):
+        ready = await eventually(lambda: _ready(http), timeout=30)
+        key = f"subscriber {settings.topic_prefix}.probe.commands"
+        assert ready["checks"][key] == "ok"
+        other = next(s for s in svc.broker.subscribers if s is not svc.consumer.subscriber)
+        await other.stop()
+        r = await http.get("/readyz")
+        assert r.status_code == 503 and r.json()["checks"][key] == "stopped"
+        assert r.json()["checks"]["consumer"] == "ok"
+
+
 async def test_the_consumer_span_continues_the_trace_of_the_request_that_emitted_the_event(settings):
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -88,6 +112,8 @@ async def test_the_consumer_span_continues_the_trace_of_the_request_that_emitted
     publish = next(s for s in spans if s.name.endswith("nominations.events publish"))
     assert applied.context.trace_id == request.context.trace_id == publish.context.trace_id
     assert applied.kind == SpanKind.CONSUMER and applied.attributes["messaging.message.id"] == svc.applied[0][1].event_id
+    batch = next(s for s in spans if s.name.endswith("nominations.events process"))
+    assert [link.context.span_id for link in applied.links] == [batch.context.span_id]
     print("\n" + "\n".join(f"{s.context.trace_id:032x} {s.context.span_id:016x} "
                            f"parent={s.parent.span_id if s.parent else 0:016x} {s.kind.name:8} {s.name}"
                            for s in sorted(spans, key=lambda s: s.start_time)))
