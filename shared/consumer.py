@@ -172,7 +172,6 @@ class EventsConsumer:
         # An OpenTelemetry tracer when tracing is on: each applied event gets a span in its producer's trace.
         self.tracer = tracer
         self.subscriber: Any = None  # the faststream subscriber, once subscribed
-        self.short_topics: dict[str, str] = {}  # qualified topic -> the routes' topic name
         self.settings = settings
         self.log = log
         self.dead_letter_sink = dead_letter
@@ -203,7 +202,6 @@ class EventsConsumer:
         if not self.routes:
             return
         by_full_name = {qualified(t): t for t in self.routes}
-        self.short_topics = by_full_name
         self.membership = Membership(self.metrics)
 
         self.subscriber = broker.subscriber(

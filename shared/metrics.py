@@ -95,13 +95,15 @@ def route_template(scope: dict[str, Any]) -> str:
     return path if isinstance(path, str) else "unmatched"
 
 
-async def partition_lag(consumer: Any, short_topic: dict[str, str]) -> list[tuple[str, int, int | None, int | None]]:
+async def partition_lag(consumer: Any, prefix: str) -> list[tuple[str, int, int | None, int | None]]:
     """(topic, partition, high watermark, committed) of each partition assigned to an aiokafka consumer, by its
-    public API: highwater() is what the last fetch said, committed() asks the group coordinator."""
+    public API: highwater() is what the last fetch said, committed() asks the group coordinator. Topics are named
+    without the installation's prefix."""
     rows = []
     for tp in sorted(consumer.assignment()):
         committed = await consumer.committed(tp)
-        rows.append((short_topic.get(tp.topic, tp.topic), tp.partition, consumer.highwater(tp), committed))
+        topic = tp.topic[len(prefix) + 1:] if tp.topic.startswith(prefix + ".") else tp.topic
+        rows.append((topic, tp.partition, consumer.highwater(tp), committed))
     return rows
 
 
@@ -132,6 +134,9 @@ async def refresh(svc: Any) -> None:
         pending, age = await outbox_backlog(svc.outbox.coll)
         m.outbox_pending.set(pending)
         m.outbox_age.set(age)
-    kafka = svc.consumer.kafka_consumer()
-    if kafka is not None:
-        m.set_lag(await partition_lag(kafka, svc.consumer.short_topics))
+    rows = []
+    for sub in svc.broker.subscribers:  # the events consumer, and any other (the voting counter's ballots)
+        kafka = getattr(sub, "consumer", None)
+        if kafka is not None:
+            rows += await partition_lag(kafka, svc.settings.topic_prefix)
+    m.set_lag(rows)
