@@ -122,8 +122,9 @@ async def outbox_backlog(coll: Any) -> tuple[int, float]:
 async def refresh_loop(svc: Any, interval: float, stop: asyncio.Event) -> None:
     """Refresh the gauges that need a query (lag, outbox) every `interval` seconds until `stop` is set."""
     while not stop.is_set():
-        with contextlib.suppress(Exception):  # a broker or database that is away shows in /readyz, not here
-            await refresh(svc)
+        # A broker or database that is away shows in /readyz; here it only must not hold the loop up.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(refresh(svc), timeout=interval)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
