@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -287,7 +287,8 @@ class EventsConsumer:
                 return
             for item in events:
                 self.attempts.pop(item.env.event_id, None)
-                self._count(self.metrics.processed, item)
+            for labels, n in Counter(self._labels(item) for item in events).items():
+                self.metrics.processed.labels(*labels).inc(n)
             self.processed += len(events)
             if applied:
                 self.applied()
