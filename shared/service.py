@@ -192,9 +192,10 @@ class Service:
         await self._connect()
         stop = asyncio.Event()
         relay = functools.partial(self.publisher.publish, outbox=self.outbox)
-        tasks = [asyncio.create_task(self.outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop))]
+        with telemetry.untraced():  # polling; the relay's publish spans continue each event's own trace
+            tasks = [asyncio.create_task(self.outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)),
+                     asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop))]
         tasks += [asyncio.create_task(fn(stop)) for fn in self._background]
-        tasks.append(asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop)))
         self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=self.db.name)
         try:
             yield

@@ -86,6 +86,16 @@ def instrument(api: Any, provider: Any, *, pymongo: bool = True) -> None:
         _instrumented_pymongo = True
 
 
+@contextlib.contextmanager
+def untraced() -> Iterator[None]:
+    """No instrumentation spans (PyMongo's) for what runs here, nor for the tasks created here: the outbox relay's
+    and the metrics' polling would otherwise start a trace of their own twice a second per service."""
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        yield
+
+
 def current_carrier() -> dict[str, str]:
     """The W3C trace context (traceparent, tracestate) of the current span; empty when nothing is traced."""
     carrier: dict[str, str] = {}
