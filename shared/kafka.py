@@ -44,7 +44,9 @@ def observability_middlewares(service: str, registry: Any, tracer_provider: Any 
     is on."""
     middlewares: list[Any] = [KafkaPrometheusMiddleware(registry=registry, app_name=service)]
     if tracer_provider is not None:
-        middlewares.append(KafkaTelemetryMiddleware(tracer_provider=tracer_provider))
+        from .telemetry import BatchTrace  # inside the telemetry middleware's process span: listed after it
+
+        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider), BatchTrace]
     return middlewares
 
 

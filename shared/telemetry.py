@@ -14,12 +14,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
+from faststream import BaseMiddleware
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 _instrumented_pymongo = False
+# The process span of the batch being handled, while BatchTrace has made its messages' trace the current one.
+_batch_span: ContextVar[Any] = ContextVar("exemplar_batch_span", default=None)
 
 
 def _exporters_asked() -> list[str]:
@@ -116,6 +120,39 @@ def continued(carrier: Mapping[str, str] | None) -> Iterator[None]:
         otel_context.detach(token)
 
 
+def single_trace(batch_headers: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The trace context of a delivered batch whose every record comes from one and the same trace, else None."""
+    parents = [h.get("traceparent") for h in batch_headers or ()]
+    if not parents or not all(isinstance(p, str) and p.count("-") == 3 for p in parents):
+        return None
+    if len({p.split("-")[1] for p in parents}) != 1:
+        return None
+    carrier = {"traceparent": parents[0]}
+    if isinstance(batch_headers[0].get("tracestate"), str):
+        carrier["tracestate"] = batch_headers[0]["tracestate"]
+    return carrier
+
+
+class BatchTrace(BaseMiddleware):
+    """A batch handler's work joins its messages' trace when they all come from one (one ballot, say).
+
+    faststream's telemetry middleware gives a delivered batch a process span in a trace of its own, linked to each
+    message's; so a tally emitted for one ballot would leave the ballot's trace. Inside that span, this middleware
+    makes the producer's context the current one when the whole batch has one trace, so what the handler does and
+    emits (the outbox keeps the current trace) continues it. A batch of several traces keeps the links only."""
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        carrier = single_trace(getattr(msg, "batch_headers", None) or [])
+        if carrier is None:
+            return await call_next(msg)
+        token = _batch_span.set(trace.get_current_span().get_span_context())
+        try:
+            with continued(carrier):
+                return await call_next(msg)
+        finally:
+            _batch_span.reset(token)
+
+
 def record_carrier(record: Any) -> dict[str, str]:
     """The trace context in a Kafka record's headers."""
     out = {}
@@ -144,7 +181,7 @@ def event_span(tracer: Any, item: Any) -> Iterator[None]:
         "exemplar.handler": getattr(item.handler, "__name__", ""),
     }
     # The batch it came in (faststream's "process" span of the delivered batch), when there is one.
-    batch = trace.get_current_span().get_span_context()
+    batch = _batch_span.get() or trace.get_current_span().get_span_context()
     links = [trace.Link(batch)] if batch.is_valid else None
     with tracer.start_as_current_span(f"{item.env.type} apply", context=parent, kind=trace.SpanKind.CONSUMER,
                                       attributes=attributes, links=links):

@@ -132,3 +132,42 @@ def _samples(text: str):
     from tests.unit.test_metrics import samples
 
     return samples(text).items()
+
+
+def counting(settings, provider) -> Service:
+    """The probe with a batch command consumer of its own that emits an event, as the voting counter does."""
+    svc = probe(settings, provider)
+    commands = f"{settings.topic_prefix}.probe.commands"
+
+    @svc.api.post("/commands/{nomination_id}")
+    async def command(nomination_id: str):
+        await svc.send(nomination_id.encode(), topic=commands, key=nomination_id.encode())
+        return {"ok": True}
+
+    @svc.broker.subscriber(commands, batch=True, group_id=f"{settings.topic_prefix}.cmds",
+                           auto_offset_reset="earliest")
+    async def count(bodies: list[bytes]) -> None:
+        for body in bodies:
+            event = NominationWithdrawn(nomination_id=body.decode(), category_id="c")
+            await svc.transact(lambda s, e=event: svc.emit(s, e, programme_id="p", key=e.nomination_id))
+
+    return svc
+
+
+async def test_a_command_counted_in_a_batch_keeps_its_trace_to_the_event_it_leads_to(settings):
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    async with running(lambda s: counting(s, provider), settings) as (svc, http):
+        await eventually(lambda: _ready(http), timeout=30)
+        assert (await http.post("/commands/n9")).status_code == 200
+        await eventually(lambda: _async(bool(svc.applied)), timeout=20)
+    spans = exporter.get_finished_spans()
+    request = next(s for s in spans if s.kind == SpanKind.SERVER and "commands" in s.name)
+    applied = next(s for s in spans if s.name == "NominationWithdrawn apply")
+    batch = next(s for s in spans if s.name.endswith("probe.commands process"))
+    assert applied.context.trace_id == request.context.trace_id  # HTTP -> command -> batch -> event -> apply
+    # faststream's batch span stays in a trace of its own, linked to the command's
+    linked = next(s for s in spans if s.context.trace_id == batch.context.trace_id and s.links)
+    assert batch.context.trace_id != request.context.trace_id
+    assert linked.links[0].context.trace_id == request.context.trace_id

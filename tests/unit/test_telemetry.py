@@ -36,7 +36,8 @@ from opentelemetry import trace
 from shared.service import Service
 from shared.settings import Settings
 svc = Service("probe", Settings(topic_prefix="unit"), title="probe")
-assert [type(m).__name__ for m in svc.broker.middlewares] == ["KafkaPrometheusMiddleware", "KafkaTelemetryMiddleware"]
+names = [getattr(m, "__name__", type(m).__name__) for m in svc.broker.middlewares]
+assert names == ["KafkaPrometheusMiddleware", "KafkaTelemetryMiddleware", "BatchTrace"], names
 with svc.tracer_provider.get_tracer("t").start_as_current_span("hello"):
     pass
 svc.tracer_provider.shutdown()
@@ -51,3 +52,13 @@ def test_the_console_exporter_prints_spans_under_the_service_name():
     assert out.returncode == 0, out.stderr
     span = json.loads(out.stdout)
     assert span["name"] == "hello" and span["resource"]["attributes"]["service.name"] == "exemplar-probe"
+
+
+def test_a_batch_continues_a_trace_only_when_all_its_records_share_it():
+    a1 = "00-" + "a" * 32 + "-" + "1" * 16 + "-01"
+    a2 = "00-" + "a" * 32 + "-" + "2" * 16 + "-01"
+    b = "00-" + "b" * 32 + "-" + "3" * 16 + "-01"
+    assert telemetry.single_trace([{"traceparent": a1}, {"traceparent": a2}]) == {"traceparent": a1}
+    assert telemetry.single_trace([{"traceparent": a1}, {"traceparent": b}]) is None
+    assert telemetry.single_trace([{"traceparent": a1}, {}]) is None
+    assert telemetry.single_trace([]) is None
