@@ -51,3 +51,10 @@ def test_the_fetcher_method_the_local_broker_workaround_wraps():
     assert inspect.iscoroutinefunction(getattr(Fetcher._proc_fetch_request, "__wrapped__",
                                                Fetcher._proc_fetch_request)) or hasattr(Fetcher, "_exemplar_paced")
     assert "self._fetch_max_wait_ms" in inspect.getsource(Fetcher.__init__)
+
+
+def test_a_batch_message_carries_each_records_headers():
+    """shared.telemetry.BatchTrace reads StreamMessage.batch_headers (one dict per record of a batch)."""
+    from faststream.message import StreamMessage
+
+    assert "batch_headers" in inspect.signature(StreamMessage).parameters
