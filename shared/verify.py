@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 BULLETIN_KIND = "voting.bulletin"
 BULLETIN_VERSION = 1
@@ -93,6 +94,13 @@ class Report:
     def ok(self) -> bool:
         return self.failed is None
 
+    def lines(self) -> list[str]:
+        """What `./exemplar verify` prints: each check passed, then the verdict."""
+        out = [f"checked {self.kind}:"] + [f"  ok   {c}" for c in self.checked]
+        if self.failed is not None:
+            return out + [f"  FAIL {self.failed}", "REJECTED"]
+        return out + ["VERIFIED"]
+
     def check(self, passed: bool, what: str, failure: str) -> bool:
         if self.failed is None:
             if passed:
@@ -136,6 +144,17 @@ def verify_bulletin(doc: dict) -> Report:
 
 
 CHECKERS: dict[str, Callable[[dict], Report]] = {BULLETIN_KIND: verify_bulletin}
+
+
+def load_and_verify(path: str | Path) -> Report:
+    """The file at `path` read as JSON and checked; a file that cannot be read is rejected, never a traceback."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        rep = Report("file")
+        rep.failed = f"cannot read {path}: {exc}"
+        return rep
+    return verify(doc)
 
 
 def verify(doc: dict) -> Report:
