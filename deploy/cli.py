@@ -385,6 +385,19 @@ def _print_demo_env(stack, run_dir: Path) -> None:
     typer.echo("")
 
 
+@app.command()
+def verify(file: Path = typer.Argument(..., help="A downloaded public file: a round's bulletin "
+                                                 "(GET /rounds/{id}/bulletin/file), or another kind it knows.")) -> None:
+    """Check a public file by its own contents (commitments, recomputed tally), without asking any server."""
+    from shared.verify import load_and_verify
+
+    report = load_and_verify(file)
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name=PROG)
 
