@@ -78,13 +78,12 @@ def ensure_drawable(current: Mapping | None, category_id: str, seed: str, sample
         raise Conflict(f"category_id: no spot-check draw is committed for category {category_id}; publish its "
                        f"inputs first (POST .../spot-checks/commitment)", field="category_id",
                        code="draw_not_committed")
+    drawn = current.get("seed") is not None
+    if drawn and current["seed"] != seed:
+        raise Conflict(f"seed: the spot-check draw of category {category_id} is made and published with the seed "
+                       f"{current['seed']!r}; it cannot be redrawn", field="seed", code="draw_made")
     committed = current["commitment"]
     if sample_size is not None and sample_size != committed["sample_size"]:
         raise Conflict(f"sample_size: the committed sample size is {committed['sample_size']}; the draw cannot "
                        f"change it", field="sample_size", code="draw_committed")
-    if current.get("seed") is None:
-        return False
-    if current["seed"] != seed:
-        raise Conflict(f"seed: the spot-check draw of category {category_id} is made and published with the seed "
-                       f"{current['seed']!r}; it cannot be redrawn", field="seed", code="draw_made")
-    return True
+    return drawn
