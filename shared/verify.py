@@ -143,7 +143,21 @@ def verify_bulletin(doc: dict) -> Report:
     return rep
 
 
-CHECKERS: dict[str, Callable[[dict], Report]] = {BULLETIN_KIND: verify_bulletin}
+def verify_by_draw_module(doc: dict) -> Report:
+    """A spot-check draw or a notice's published list, checked by shared/verify_draw.py."""
+    from .verify_draw import VerificationFailed, verify_document
+
+    rep = Report(doc["kind"])
+    try:
+        rep.checked = verify_document(doc)
+    except VerificationFailed as exc:
+        rep.checked, rep.failed = exc.checked, exc.failure
+    return rep
+
+
+CHECKERS: dict[str, Callable[[dict], Report]] = {BULLETIN_KIND: verify_bulletin,
+                                                 "spot_check_draw": verify_by_draw_module,
+                                                 "published_list": verify_by_draw_module}
 
 
 def load_and_verify(path: str | Path) -> Report:

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 
+from .verify import canonical, sha256
+
 SPOT_DRAW_KIND = "spot_check_draw"
 PUBLISHED_LIST_KIND = "published_list"
 DRAW_ALGORITHMS = {("hmac-sha256-sort", 1)}
@@ -27,15 +29,6 @@ class VerificationFailed(ValueError):
         super().__init__(failure)
         self.failure = failure
         self.checked = list(checked)
-
-
-def canonical(value: object) -> bytes:
-    """Sorted keys, no spaces, UTF-8 (the same bytes as shared/verify.py's canonical)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class _Checks:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -90,3 +91,16 @@ def test_the_command_line(tmp_path, capsys):
     bad.write_text('{"kind": "spot_check_draw", "version": 1}', encoding="utf-8")
     assert v.main([str(bad)]) == 1 and "malformed file" in capsys.readouterr().out
     assert v.main([]) == 2
+
+
+async def test_the_verify_command_checks_a_draw_file_and_rejects_a_forged_seed(tmp_path):
+    from shared.verify import load_and_verify
+
+    doc = await record()
+    good, forged = tmp_path / "draw.json", tmp_path / "forged.json"
+    good.write_text(json.dumps(doc))
+    forged.write_text(json.dumps(doc | {"seed": "372"}))
+    report = load_and_verify(good)
+    assert report.ok and report.lines()[-1] == "VERIFIED" and report.checked == v.verify_spot_check_draw(doc)
+    report = load_and_verify(forged)
+    assert not report.ok and report.lines()[-1] == "REJECTED" and "seed '372'" in report.failed
