@@ -36,8 +36,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "links.revoked": ("链接已撤销。", "The link is revoked."),
     "links.pick_revoke": ("选择要撤销的链接", "The link to revoke"),
     "links.no_judges": ("评审服务暂不可用，无法列出评委：{message}", "The judges cannot be listed: {message}"),
-    "links.base": ("链接地址前缀：{url}（设置 EXEMPLAR_DASHBOARD_URL 可修改）",
-                   "Links start with {url} (set EXEMPLAR_DASHBOARD_URL to change it)"),
+    "links.base": ("链接地址前缀：`{url}`（设置 `EXEMPLAR_DASHBOARD_URL` 可修改）",
+                   "Links start with `{url}` (set `EXEMPLAR_DASHBOARD_URL` to change it)"),
+    "links.choose": ("请选择（可输入名称搜索）", "Choose (type a name to search)"),
     "links.sheet_title": ("登录链接", "Sign-in links"),
     "links.sheet_hint": ("请用手机扫描二维码或在浏览器中打开链接登录；链接仅可使用一次，有效期至 {expires}。",
                          "Scan the QR code or open the link to sign in; it works once, until {expires}."),
@@ -135,9 +136,12 @@ def _issue_form(token: str, pid: str) -> None:
     units, members, judges = _people(token, pid)
     with st.form("issue_links"):
         picked = {
-            "unit": st.multiselect(t("links.units"), list(units), format_func=units.get, key="links_units"),
-            "member": st.multiselect(t("links.members"), list(members), format_func=members.get, key="links_members"),
-            "judge": st.multiselect(t("links.judges"), list(judges), format_func=judges.get, key="links_judges"),
+            "unit": st.multiselect(t("links.units"), list(units), format_func=units.get, key="links_units",
+                                   placeholder=t("links.choose")),
+            "member": st.multiselect(t("links.members"), list(members), format_func=members.get, key="links_members",
+                                   placeholder=t("links.choose")),
+            "judge": st.multiselect(t("links.judges"), list(judges), format_func=judges.get, key="links_judges",
+                                   placeholder=t("links.choose")),
         }
         hours = st.number_input(t("links.hours"), min_value=1, max_value=24 * 30, value=72, step=1, key="links_hours")
         go = st.form_submit_button(t("links.issue"), type="primary")
