@@ -15,10 +15,10 @@ import pytest
 from pymongo import MongoClient
 
 from shared.auth import issue_token
-from shared.signin_links import link_url, mint_link_token
 from tests.nominations.helpers import MEMBERS_CSV, PROGRAMME, UNITS_CSV
 
 from .conftest import publish_screenshot, shot
+from .signin_support import cli_link, sign_in
 from .test_flows import wait_until
 
 pytestmark = pytest.mark.browser
@@ -44,9 +44,8 @@ def signin_programme(stack, app_settings):
 def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
     base = stack.urls["dashboard"]
     # The first organiser opens the link the CLI printed: signed in, the token gone from the address.
-    token, _ = mint_link_token(app_settings, role="organiser", name="首位组织者", programme_id=signin_programme)
-    page.goto(link_url(base, token))
-    page.get_by_text("当前用户：首位组织者（组织者）").wait_for()
+    sign_in(page, cli_link(base, app_settings, "organiser", name="首位组织者", programme_id=signin_programme),
+            "当前用户：首位组织者（组织者）")
     assert "signin=" not in page.url and "/portal" in page.url, page.url
 
     # In the sign-in links tab, the organiser picks a unit by name and issues its link.
@@ -91,13 +90,12 @@ def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
     page.get_by_text("已发放的登录链接").wait_for()
 
     # An expired link says what to do (in English too when English is chosen).
-    expired, _ = mint_link_token(app_settings, role="unit", subject_id="u-fgw", name="市发展和改革委员会", hours=1,
-                                 now=time.time() - 7200)
-    unit.goto(link_url(base, expired))
+    expired = cli_link(base, app_settings, "unit", "u-fgw", "市发展和改革委员会", hours=1, now=time.time() - 7200)
+    unit.goto(expired)
     unit.get_by_text("此登录链接已过期，请联系组织者重新发放。").wait_for()
     assert unit.get_by_text("当前用户：").count() == 0
     path = shot(unit, "signin-expired")
     publish_screenshot(path, "signin-expired")
-    unit.goto(link_url(base, expired) + "&lang=en")
+    unit.goto(expired + "&lang=en")
     unit.get_by_text("This sign-in link has expired. Ask the organiser for a new one.").wait_for()
     unit_ctx.close()
