@@ -33,6 +33,7 @@ if choice != current:
     st.rerun()
 
 signin.accept_link()
+signin.restore_session()
 signin.accept_oidc()
 signin.sidebar_status()
 
@@ -53,4 +54,5 @@ navigation = st.navigation(pages)
 landing = st.session_state.pop("go_portal", None)
 if landing is not None:  # a sign-in link lands on the portal, signed in or told why not
     st.switch_page(portal, query_params=landing)
+signin.write_cookie()  # after the switch: a run cut short by st.switch_page never reaches the browser
 navigation.run()

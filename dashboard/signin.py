@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import streamlit as st
+import streamlit.components.v1 as components
 
 from . import data
 from .ui import config, lang
@@ -18,6 +19,8 @@ from .ui import config, lang
 ROLES = ("organiser", "unit", "member", "judge")
 SUBJECT_CLAIMS = {"unit": "unit_id", "judge": "judge_id", "member": "member_id"}
 DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8501"
+SESSION_COOKIE = "exemplar_session"
+SESSION_SECONDS = 12 * 3600
 
 TEXT: dict[str, tuple[str, str]] = {
     "signin.how": ("请打开组织者发给您的登录链接（或用手机扫描登录二维码）即可登录，无需输入任何令牌。",
@@ -99,6 +102,26 @@ def auth_configured(secrets: Any) -> bool:
         return False
 
 
+def cookie_script(token: str, max_age: int) -> str:
+    """The script that keeps (or, with max_age 0, drops) the session token in a cookie, so that a reload, which is
+    a new Streamlit session, stays signed in: the link that signed the person in works only once."""
+    value = token if max_age > 0 else ""
+    return (f"<script>document.cookie = '{SESSION_COOKIE}={value}; Max-Age={max(max_age, 0)}; Path=/; "
+            "SameSite=Strict';</script>")
+
+
+def session_from_cookie(raw: str | None, now: float | None = None) -> dict | None:
+    """The claims of a session token kept in the cookie, or None when there is none, it is unreadable or expired
+    (the services still verify it on every call)."""
+    if not raw:
+        return None
+    try:
+        claims = data.token_claims(raw)
+    except Exception:
+        return None
+    return None if data.token_expired(claims, now) else claims
+
+
 # ---- Streamlit glue -----------------------------------------------------------------------------------------------
 
 def _redeem(link_token: str) -> tuple[bool, Any, int]:
@@ -126,12 +149,33 @@ def accept_link() -> None:
         st.session_state["signin_error"] = (redeem_error(status, body, lang()) if status
                                             else text("signin.unreachable"))
         return
-    for k in ("token", "claims", "signin_error", "signed_out"):
+    for k in ("token", "claims", "signin_error", "signed_out", "notice_signed_out"):
         st.session_state.pop(k, None)
     st.session_state["token"] = body["token"]
     st.session_state["claims"] = data.token_claims(body["token"]) | {"via": "link"}
+    st.session_state["cookie_pending"] = (body["token"], SESSION_SECONDS)
     if body.get("programme_id"):  # a programme's link opens that programme in the portal's pickers
         st.session_state["go_portal"]["programme"] = body["programme_id"]
+
+
+def restore_session() -> None:
+    """A new session (a reload, a new tab) of someone signed in by a link: take the session from the cookie."""
+    if st.session_state.get("token") or st.session_state.get("signed_out"):
+        return
+    raw = st.context.cookies.get(SESSION_COOKIE)
+    claims = session_from_cookie(raw)
+    if claims is not None:
+        st.session_state["token"] = raw
+        st.session_state["claims"] = claims | {"via": "link"}
+
+
+def write_cookie() -> None:
+    """Render the pending cookie change (after a sign-in or a sign-out): an invisible component, same origin. In the
+    sidebar: an element that comes and goes in the main area shifts the portal's tabs, which then reset to the first."""
+    pending = st.session_state.pop("cookie_pending", None)
+    if pending is not None:
+        with st.sidebar:
+            components.html(cookie_script(*pending), height=0)
 
 
 def accept_oidc() -> None:
@@ -153,7 +197,10 @@ def accept_oidc() -> None:
 def sign_out() -> None:
     for k in ("token", "claims", "signin_error", "issued_links"):
         st.session_state.pop(k, None)
+    # signed_out stays for the rest of this session: st.context.cookies still holds the cookie it started with.
     st.session_state["signed_out"] = True
+    st.session_state["notice_signed_out"] = True
+    st.session_state["cookie_pending"] = ("", 0)
     if auth_configured(st.secrets) and st.user.is_logged_in:
         st.logout()
     st.rerun()
@@ -180,7 +227,7 @@ def login_panel() -> None:
     error = st.session_state.pop("signin_error", None)
     if error:
         st.error(error)
-    elif st.session_state.pop("signed_out", False):
+    elif st.session_state.pop("notice_signed_out", False):
         st.info(text("signin.signed_out"))
     st.info(text("signin.how"))
     if auth_configured(st.secrets):

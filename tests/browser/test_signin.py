@@ -78,9 +78,17 @@ def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
     publish_screenshot(path, "signin")
     print(f"\n[measure] open a sign-in link to signed in: {elapsed:.1f}s")
 
-    # Signing out clears the session; the same link cannot sign in twice.
+    # A reload is a new Streamlit session: it stays signed in (the session cookie), without the used link.
+    unit.reload()
+    unit.get_by_text("当前用户：市财政局（申报单位）").wait_for()
+
+    # Signing out clears the session, on a reload too; the same link cannot sign in twice.
     unit.get_by_role("button", name="退出登录").first.click()
     unit.get_by_text("您已退出登录。").wait_for()
+    assert unit.get_by_text("当前用户：市财政局").count() == 0
+    unit.wait_for_timeout(1000)  # the cookie is dropped by the next run's component
+    unit.reload()
+    unit.get_by_text("请打开组织者发给您的登录链接").wait_for()
     assert unit.get_by_text("当前用户：市财政局").count() == 0
     unit.goto(unit_url)
     unit.get_by_text("此登录链接已使用过，请联系组织者重新发放。").wait_for()

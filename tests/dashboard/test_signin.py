@@ -76,3 +76,16 @@ def test_sheet_rows_exports_and_print_page(monkeypatch):
     sheet = links.print_sheet(rows, "登录链接", "有效期至 {expires}", "zh")
     assert sheet.count('class="card"') == 2 and sheet.count("data:image/png;base64,") == 2
     assert "http://dash:8501/?signin=d.e.f" in sheet and "@page{size:A4" in sheet
+
+
+def test_session_cookie_keeps_a_reload_signed_in_until_expiry():
+    from shared.auth import issue_token
+    from shared.settings import Settings
+
+    token = issue_token(Settings(), role="unit", subject="u1", unit_id="u1", name="市财政局", ttl_seconds=60)
+    claims = signin.session_from_cookie(token)
+    assert (claims["role"], claims["unit_id"]) == ("unit", "u1")
+    assert signin.session_from_cookie(token, now=claims["exp"] + 1) is None
+    assert signin.session_from_cookie("") is None and signin.session_from_cookie("junk") is None
+    assert "exemplar_session=abc; Max-Age=43200; Path=/; SameSite=Strict" in signin.cookie_script("abc", 43200)
+    assert "exemplar_session=; Max-Age=0" in signin.cookie_script("abc", 0)
