@@ -58,3 +58,23 @@ async def test_links_issued_redeemed_once_revoked(settings):
         assert "此登录链接已过期，请联系组织者重新发放" in r.json()["error"]["message"]
         r = await http.post("/signin/redeem", json={"token": "not-a-link"})
         assert r.status_code == 422 and r.json()["error"]["code"] == "signin_link_invalid", r.text
+
+
+async def test_the_demo_prints_one_link_per_role(settings):
+    from devtools.demo.context import DemoContext
+    from devtools.demo.signin import demo_links
+    from shared.signin_links import read_link_token
+
+    async with running(create_service, settings) as (_, http):
+        await setup_programme(http, settings, open_stage=False)
+        ctx = DemoContext(settings=settings, urls={"nominations": str(http.base_url)}, client=http, programme_id=PID,
+                          data={"units": [{"unit_id": "u-fgw"}], "members": [{"member_id": "m2"}],
+                                "judges": [{"judge_id": "judge-01", "name": "赵评委"}], "nominations": []})
+        links = await demo_links(ctx, "http://dash:8501", client=http)
+        assert [(role, name) for role, name, _ in links] == [
+            ("organiser", "演示组织者"), ("unit", "市发展和改革委员会"), ("judge", "赵评委"), ("member", "李娜")]
+        for role, _, url in links:
+            assert url.startswith("http://dash:8501/?signin=")
+            assert read_link_token(settings, url.split("signin=", 1)[1]).role == role
+        r = await http.post("/signin/redeem", json={"token": links[1][2].split("signin=", 1)[1]})
+        assert r.status_code == 200 and r.json()["unit_id"] == "u-fgw", r.text
