@@ -131,7 +131,8 @@ def demo(
             settings = Settings(**{k.removeprefix("EXEMPLAR_").lower(): v for k, v in stack.env.items()
                                    if k in ("EXEMPLAR_KAFKA_BOOTSTRAP", "EXEMPLAR_MONGO_URL", "EXEMPLAR_DB_PREFIX",
                                             "EXEMPLAR_TOPIC_PREFIX")})
-            asyncio.run(seed_demo(stack.urls, settings, progress=say))
+            ctx = asyncio.run(seed_demo(stack.urls, settings, progress=say))
+            _print_demo_links(ctx, stack.urls.get("dashboard", ""))
         typer.echo("")
         typer.echo(f"  Leaderboard (排行榜)      {stack.urls.get('dashboard', '-')}")
         for name in stack.services:
@@ -159,6 +160,15 @@ def demo(
         stack.stop()
         (run_dir / "stack.json").unlink(missing_ok=True)  # `exemplar status`: no demo runs here any more
         say("stopped")
+
+
+def _print_demo_links(ctx, dashboard_url: str) -> None:
+    from devtools.demo.signin import demo_links
+
+    typer.echo("")
+    typer.echo("  Sign-in links (登录链接, single use; open one in the browser):")
+    for role, name, url in asyncio.run(demo_links(ctx, dashboard_url)):
+        typer.echo(f"  {role:<10} {name:<14} {url}")
 
 
 def _ensure_chromium() -> None:
@@ -235,6 +245,30 @@ def token(
         raise typer.Exit(2)
     typer.echo(issue_token(Settings(), role=role, subject=subject or role, unit_id=unit_id, member_id=member_id,
                            judge_id=judge_id, name=name, ttl_seconds=hours * 3600))
+
+
+@app.command("signin-link")
+def signin_link(
+    role: str = typer.Argument(..., help="organiser, unit, judge or member"),
+    subject_id: str = typer.Argument(None, help="The unit, judge or member id (not for an organiser)."),
+    name: str = typer.Option("", help="The name shown once signed in."),
+    programme_id: str = typer.Option(None, help="The programme the link belongs to (optional)."),
+    hours: float = typer.Option(72, help="How long the link stays valid."),
+    base_url: str = typer.Option(None, help="The dashboard's address (default EXEMPLAR_DASHBOARD_URL or "
+                                            "http://127.0.0.1:8501)."),
+) -> None:
+    """Print a single-use sign-in link (uses EXEMPLAR_AUTH_SECRET); the first organiser signs in with it."""
+    from shared.signin_links import DEFAULT_DASHBOARD_URL, MAX_LINK_HOURS, link_url, mint_link_token
+
+    try:
+        if not 0 < hours <= MAX_LINK_HOURS:
+            raise ValueError(f"--hours must be more than 0 and at most {MAX_LINK_HOURS}")
+        token, _ = mint_link_token(Settings(), role=role, subject_id=subject_id, name=name or (subject_id or role),
+                                   programme_id=programme_id, hours=hours)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(link_url(base_url or os.environ.get("EXEMPLAR_DASHBOARD_URL") or DEFAULT_DASHBOARD_URL, token))
 
 
 @app.command()

@@ -59,6 +59,8 @@ class Stack:
         for name in SERVICES:
             if name in self.ports:
                 env[f"EXEMPLAR_{name.upper()}_URL"] = f"http://127.0.0.1:{self.ports[name]}"
+        if "dashboard" in self.ports:  # the base of the sign-in links the dashboard prints
+            env["EXEMPLAR_DASHBOARD_URL"] = f"http://127.0.0.1:{self.ports['dashboard']}"
         env.update(self.extra_env)
         return env
 
