@@ -13,7 +13,7 @@ APPROVAL = BallotRules("approval", (Candidate("a", "organ"), Candidate("b", "org
                                     Candidate("x", "branch"), Candidate("w", "organ", withdrawn=True)),
                        max_per_category={"organ": 2, "branch": 1})
 APPRAISAL = BallotRules("appraisal", (Candidate("a", "m"), Candidate("b", "m"), Candidate("c", "m")),
-                        max_per_category={}, excellent_cap=1)
+                        max_per_category={}, excellent_cap=1, abstain_allowed=True)
 
 
 @pytest.mark.parametrize("rules,selections,grades,code", [
@@ -185,7 +185,8 @@ def test_round_candidates_and_the_excellent_cap(nominations, cap, field):
 
 
 def test_units_candidates_limits_and_roll_of_a_round():
-    members = [{"_id": "m1", "unit_id": "u2"}, {"_id": "m2", "unit_id": "u1"}, {"_id": "m3", "unit_id": "u2"}]
+    members = [{"member_id": "m1", "unit_id": "u2"}, {"member_id": "m2", "unit_id": "u1"},
+               {"member_id": "m3", "unit_id": "u2"}]
     assert rounds.round_units(members, {"u1": "一", "u2": "二"}) == [
         {"unit_id": "u1", "name": "一", "eligible": 1, "key": "u0"},
         {"unit_id": "u2", "name": "二", "eligible": 2, "key": "u1"}]
