@@ -22,12 +22,12 @@ async def programme_defined(tx: Tx, env: Envelope, e: ProgrammeDefined) -> None:
 
 
 async def units_imported(tx: Tx, env: Envelope, e: UnitsImported) -> None:
-    await recheck_conflicts(tx)
+    await recheck_conflicts(tx, env.programme_id)
 
 
 async def members_imported(tx: Tx, env: Envelope, e: MembersImported) -> None:
-    await follow_members(tx.store, {m.member_id: m.unit_id for m in e.members})
-    await recheck_conflicts(tx)
+    await follow_members(tx.store, env.programme_id, {m.member_id: m.unit_id for m in e.members})
+    await recheck_conflicts(tx, env.programme_id)
 
 
 async def submitted(tx: Tx, env: Envelope, e: NominationSubmitted, previous: str | None, status: str) -> None:
@@ -46,12 +46,13 @@ HOOKS = Hooks(programme=programme_defined, units=units_imported, members=members
 async def tally(tx: Tx, env: Envelope, e: TallyUpdated) -> None:
     if e.counts_hidden:
         return  # hidden counts never reach standings until the round reveals them
-    seen = await tx.store.tally_sequence(e.round_id)
+    seen = await tx.store.tally_sequence(env.programme_id, e.round_id)
     if seen is not None and seen >= e.sequence:
         return
     # The round's whole tally in one document: one write per event instead of one per candidate.
-    await tx.store.save_tally(e.round_id, {
-        "sequence": e.sequence, "programme_id": env.programme_id, "updated_at": env.occurred_at,
+    await tx.store.save_tally(env.programme_id, e.round_id, {
+        "round_id": e.round_id, "sequence": e.sequence, "programme_id": env.programme_id,
+        "updated_at": env.occurred_at,
         "candidates": [{"nomination_id": c.nomination_id, "approvals": c.approvals,
                         "share_of_cast": c.share_of_cast, "share_of_eligible": c.share_of_eligible}
                        for c in e.candidates]})

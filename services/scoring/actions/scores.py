@@ -59,9 +59,9 @@ async def enter_scores(tx: Tx, programme_id: str, body: ScoresIn, who: Principal
     nom = await get_nomination(store, programme_id, body.nomination_id)
     criteria = check_scores(get_category(prog, nom["category_id"]), body.scores)
     await get_judge(store, programme_id, judge_id)
-    a = await store.assignment(f"{nom['_id']}:{judge_id}")
+    a = await store.assignment(f"{nom['_id']}:{judge_id}", programme_id)
     d.ensure_may_score(a, judge_id, nom["_id"])
-    panel = await store.panel(a["panel_id"])
+    panel = await store.panel(programme_id, a["panel_id"])
     if panel:
         d.Panel.of(panel).ensure_open("scores")
     t = now()
