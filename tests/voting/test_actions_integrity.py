@@ -13,10 +13,12 @@ from services.voting.domain import rounds as domain_rounds
 from services.voting.actions.cast import BallotIn, cast
 from services.voting.actions.close_round import close_round
 from services.voting.actions.open_round import open_round
-from services.voting.learning import LEARNING
+from services.voting.learning import LEARNING, category_published
+from services.voting.views import round_view
 from shared.contracts.nominations import ProgrammeDefined, StageChanged, StageWindow
-from shared.contracts.voting import BallotRejected, CastBallot
-from shared.errors import Closed
+from shared.contracts.publicity import PublicityOpened
+from shared.contracts.voting import BallotRejected, CastBallot, RoundOpened
+from shared.errors import Closed, Conflict, Invalid
 from tests.voting.helpers import PID, category
 from tests.voting.stories import PARTITIONS, learned, opened, round_in
 
@@ -104,3 +106,129 @@ class TestCastingInTheVotingStage:
         assert (await close_round(uow, "r1", caches=edge))["state"] == "closed"
         await set_stage(uow, "open")  # a closed round keeps the snapshot it closed with
         assert uow.store.rounds["r1"]["voting_stage"]["stage_state"] == {"voting": "closed"}
+
+
+def notice(category_id: str = "organ", replaces: list[str] | None = None) -> PublicityOpened:
+    now = datetime.now(UTC)
+    return PublicityOpened(notice_id=uuid4().hex[:8], category_id=category_id, nomination_ids=["n0"], starts_at=now,
+                           ends_at=now + timedelta(days=7), working_days=5, replaces=replaces or [])
+
+
+class TestOpeningAPublishedCategory:
+    async def test_a_published_category_takes_no_new_round(self):
+        uow, edge, _ = await learned()
+        await uow.deliver(category_published, notice(), programme_id=PID)
+        before = copy.deepcopy(uow.store.__dict__)
+        with pytest.raises(Conflict) as refused:
+            await open_round(uow, round_in(category_ids=["organ"]), secret=edge.secret, partitions=1, caches=edge)
+        assert (refused.value.status, refused.value.code, refused.value.field) == (
+            409, "category_published", "category_ids")
+        assert refused.value.message == ("the 公示 list of category organ is published: opening a round is refused; "
+                                         "it changes only through objections, 递补 and revocation")
+        assert uow.store.__dict__ == before and uow.events == [] and edge.counter.rolls == {}
+
+    async def test_another_programmes_notice_does_not_publish_this_programmes_category(self):
+        uow, edge, _ = await learned()
+        await uow.deliver(category_published, notice(), programme_id="p2027")
+        assert (await open_round(uow, round_in(), secret=edge.secret, partitions=1))["state"] == "open"
+
+    async def test_a_replacement_notice_keeps_it_published(self):
+        uow, edge, _ = await learned()
+        for e in (notice(), notice(replaces=["n0"])):
+            await uow.deliver(category_published, e, programme_id=PID)
+        assert uow.store.programmes[PID]["published_categories"] == ["organ"]
+
+
+def programme(**peer_vote_round: str) -> ProgrammeDefined:
+    cats = [c.model_copy(update={"peer_vote_round": peer_vote_round.get(c.category_id, "latest")})
+            for c in (category("organ", "模范机关", 2), category("branch", "先锋红旗党支部", 1, "branch"))]
+    return ProgrammeDefined(programme_id=PID, version=2, name="2026年度评选", year=2026, categories=cats, stages=[])
+
+
+class TestWhichRoundFeedsThePeerVote:
+    async def test_the_first_round_feeds_and_says_so(self):
+        uow, edge, _ = await learned()
+        rnd = await open_round(uow, round_in(), secret=edge.secret, partitions=1)
+        assert rnd["feeds_peer_vote"] and uow.of_type(RoundOpened)[0].feeds_peer_vote
+        assert round_view(rnd)["feeds_peer_vote"] is True and round_view(rnd)["replaces_peer_vote_of"] == []
+
+    async def test_replacing_another_feeding_round_needs_the_organisers_confirmation(self):
+        uow, edge, _ = await learned()
+        await open_round(uow, round_in(round_id="r1", name="推荐投票"), secret=edge.secret, partitions=1)
+        uow.events.clear()
+        before = copy.deepcopy(uow.store.__dict__)
+        second = round_in(round_id="r2", ballot_type="appraisal", abstain_allowed=True)
+        with pytest.raises(Conflict) as refused:
+            await open_round(uow, second, secret=edge.secret, partitions=1, caches=edge)
+        assert (refused.value.status, refused.value.code, refused.value.field) == (
+            409, "replaces_peer_vote", "confirm_replace")
+        assert refused.value.message == ("round r1 (推荐投票) already feeds the peer-vote component of category organ: "
+                                         "this round would replace it; send confirm_replace: true to confirm")
+        assert uow.store.__dict__ == before and uow.events == [] and "r2" not in edge.counter.rolls
+        rnd = await open_round(uow, second.model_copy(update={"confirm_replace": True}), secret=edge.secret,
+                               partitions=1)
+        assert rnd["feeds_peer_vote"] and rnd["replaces_peer_vote_of"] == ["r1"]
+        assert uow.of_type(RoundOpened)[0].feeds_peer_vote
+
+    async def test_a_round_of_the_other_ballot_type_does_not_feed_nor_replace(self):
+        uow, edge, _ = await learned()
+        await uow.deliver(LEARNING.programme_defined, programme(organ="appraisal"), programme_id=PID)
+        shortlist = await open_round(uow, round_in(round_id="r1"), secret=edge.secret, partitions=1)
+        appraisal = await open_round(uow, round_in(round_id="r2", ballot_type="appraisal", abstain_allowed=True),
+                                     secret=edge.secret, partitions=1)
+        assert not shortlist["feeds_peer_vote"] and appraisal["feeds_peer_vote"]
+        assert [e.feeds_peer_vote for e in uow.of_type(RoundOpened)] == [False, True]
+        # a second approval round feeds nothing either, so it replaces nothing
+        assert not (await open_round(uow, round_in(round_id="r3"), secret=edge.secret, partitions=1))["feeds_peer_vote"]
+
+    async def test_categories_that_take_their_peer_vote_from_different_rounds_need_a_round_each(self):
+        uow, edge, _ = await learned()
+        await uow.deliver(LEARNING.programme_defined, programme(branch="appraisal"), programme_id=PID)
+        with pytest.raises(Invalid) as refused:
+            await open_round(uow, round_in(category_ids=["organ", "branch"]), secret=edge.secret, partitions=1)
+        assert refused.value.field == "category_ids" and uow.store.rounds == {}
+
+
+class TestGradingRules:
+    async def test_the_share_cap_and_abstention_are_in_the_event_and_the_description(self):
+        uow, edge, _ = await learned(candidates=4)
+        rnd = await open_round(uow, round_in(ballot_type="appraisal", excellent_cap_share=0.3), secret=edge.secret,
+                               partitions=1)
+        [event] = uow.of_type(RoundOpened)
+        assert (event.excellent_cap, event.excellent_cap_share, event.abstain_allowed) == (None, 0.3, False)
+        shown = round_view(rnd)
+        assert (shown["excellent_cap_share"], shown["excellent_limit"], shown["abstain_allowed"]) == (0.3, 1, False)
+
+    async def test_a_ballot_beyond_the_share_is_spoiled(self):
+        uow, edge, w = await opened(ballot_type="appraisal", excellent_cap_share=0.5)  # 3 candidates: 1 优秀
+        every = {"n0": "excellent", "n1": "excellent", "n2": "competent"}
+        with pytest.raises(Invalid) as refused:
+            await vote(uow, edge, w["members"][0], grades=every)
+        assert refused.value.code == "too_many_excellent" and refused.value.field == "grades"
+        assert (await vote(uow, edge, w["members"][0], grades=every | {"n1": "competent"})).receipt
+
+    async def test_a_ballot_that_leaves_a_candidate_ungraded_is_spoiled_unless_abstention_is_allowed(self):
+        uow, edge, w = await opened(ballot_type="appraisal")
+        with pytest.raises(Invalid) as refused:
+            await vote(uow, edge, w["members"][0], grades={"n0": "competent", "n1": "competent"})
+        assert (refused.value.status, refused.value.code, refused.value.field) == (422, "ungraded_candidate", "grades")
+        assert refused.value.message == ("废票 invalid ballot: the ballot leaves a candidate ungraded (this round does "
+                                         "not allow abstention): n2")
+        assert (await uow.store.read_tally("r1"))["invalid"] == 1 and uow.store.marks == {}
+        # a withdrawn candidate is not graded at all
+        await uow.store.mark_withdrawn(PID, "n2")
+        assert (await vote(uow, edge, w["members"][0], grades={"n0": "competent", "n1": "competent"})).receipt
+
+    async def test_abstention_allowed(self):
+        uow, edge, w = await opened(ballot_type="appraisal", abstain_allowed=True)
+        assert (await vote(uow, edge, w["members"][0], grades={"n0": "competent"})).receipt
+
+    @pytest.mark.parametrize("kw, field", [
+        ({"excellent_cap_share": 0.3}, "excellent_cap_share"),
+        ({"abstain_allowed": True}, "abstain_allowed"),
+    ])
+    async def test_grading_options_of_an_approval_round_are_refused(self, kw, field):
+        uow, edge, _ = await learned()
+        with pytest.raises(Invalid) as refused:
+            await open_round(uow, round_in(**kw), secret=edge.secret, partitions=1)
+        assert refused.value.field == field and uow.store.rounds == {} and uow.events == []

@@ -80,9 +80,6 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
                       body.excellent_cap, body.excellent_cap_share, body.abstain_allowed)
     rules.ensure_not_published(programme, body.category_ids)
     feeds = rules.feeds_peer_vote(cats, body.category_ids, body.ballot_type)
-    replaces = rules.ensure_replace_confirmed(
-        body.category_ids, await store.feeding_rounds(body.programme_id, body.category_ids) if feeds else [],
-        body.confirm_replace)
     opens_at, closes_at = rules.window(body.opens_at, body.closes_at, now())
     noms = await store.approved_nominations(body.programme_id, body.category_ids)
     rules.check_candidates(noms, body.excellent_cap)
@@ -91,6 +88,10 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
         raise Invalid("nobody is eligible to vote in this round", field="eligibility")
     units = rules.round_units(members, await store.unit_names(body.programme_id,
                                                               sorted({m["unit_id"] for m in members})))
+    # Asked last: the organiser confirms the replacement of a round that is otherwise valid.
+    replaces = rules.ensure_replace_confirmed(
+        body.category_ids, await store.feeding_rounds(body.programme_id, body.category_ids) if feeds else [],
+        body.confirm_replace)
     rid = body.round_id
     roll = rules.roll_entries(secret, rid, members)
     await store.insert_roll(roll)

@@ -14,8 +14,11 @@ ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 def check_round_id(round_id: str) -> None:
+    """A round id is also read back in paths (shared.ids.ID_PATTERN): it starts with a letter or a digit."""
     if not ROUND_ID.match(round_id):
         raise Invalid("round_id may use letters, digits, - and _ (at most 64)", field="round_id")
+    if not round_id[0].isascii() or not round_id[0].isalnum():
+        raise Invalid("round_id starts with a letter or a digit", field="round_id")
 
 
 def check_rules(programme_id: str, categories: dict[str, dict], category_ids: list[str], ballot_type: str,
