@@ -140,10 +140,12 @@ async def check_not_recused(store: ScoringStore, arena: Doc, judge_id: str, cont
 async def arena_score(tx: Tx, arena_id: str, body: ArenaScoreIn, who: Principal) -> Doc:
     """A judge of the contest scores a contestant's round, live.
 
-    Refused: no judge_id claim or not a judge of the contest (403), unknown round or contestant or a bad score
-    (422), a judge in conflict with the contestant (403), the contest closed (409)."""
+    Refused: no judge_id claim or not a judge of the contest (403), the judging stage not open (409, stage_closed),
+    unknown round or contestant or a bad score (422), a judge in conflict with the contestant (403), the contest
+    closed (409)."""
     judge_id = scorer(who)
     arena = await get_arena(tx.store, arena_id)
+    d.ensure_judging(await tx.store.programme(arena["programme_id"]), "arena scores are refused")
     if judge_id not in arena["judge_ids"]:
         raise Forbidden(f"judge {judge_id} is not a judge of this arena contest", field="judge_id")
     rnd = next((r for r in arena["rounds"] if r["round_id"] == body.round_id), None)
