@@ -22,7 +22,10 @@ async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: S
     if current and current.get("sequence", -1) >= e.sequence:
         return  # an older or repeated board; the newest wins
     # The complete standing is kept (components, name, tie-break): a notice freezes its lines from this copy.
-    rows = [x.model_dump(mode="json") for x in e.standings]
+    # The unit's name comes from the nomination (when it has arrived; the notice looks it up again when it opens).
+    units = {k: d.get("unit_name", "") for k, d in
+             (await tx.store.nominations_of([x.nomination_id for x in e.standings])).items()}
+    rows = [x.model_dump(mode="json") | {"unit_name": units.get(x.nomination_id, "")} for x in e.standings]
     # A board in parts is assembled aside and replaces the shortlist only once complete: a notice is never
     # drawn from half a ranking.
     pending = (current or {}).get("pending") or {}

@@ -108,6 +108,8 @@ class TestFrozenListing:
             category_id=CAT, programme_version=1, sequence=4, standings=[
                 Standing(nomination_id=nid, rank=i + 1, composite=90.0 - i, components=components)
                 for i, nid in enumerate(["nom-a", "nom-b", "nom-c", "nom-d"])]), programme_id=PID, key=CAT)
+        row = store.boards[f"{PID}:{CAT}"]["standings"][0]  # the complete standing is kept, with the unit's name
+        assert row["components"][0]["detail"] == "round r1" and row["unit_name"] == "市发展和改革委员会"
         n = await notices.open_notice(ctx, ORG, body())
         assert n["standings_sequence"] == 4 and n["listing"][0]["components"][0]["detail"] == "round r1"
         frozen = store.notice_docs[n["_id"]]["listing"]
@@ -275,3 +277,11 @@ class TestVeto:
         await uow.deliver(vetoes.veto_set, VetoSet(nominee_id="nominee-x", reason="x", nomination_ids=["nom-b"]),
                           programme_id="other", key="x")
         assert uow.events == []
+
+
+class TestProgrammeScope:
+    async def test_a_nomination_of_another_programme_is_not_listed(self, world):
+        ctx, store, _, _ = world
+        store.nominations["nom-b"]["programme_id"] = "p2024"  # the same category id in last year's programme
+        await refused(world, notices.open_notice(ctx, ORG, body(nomination_ids=["nom-b"])), NotFound,
+                      "nomination_ids", "is not a known nomination")

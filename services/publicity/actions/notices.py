@@ -37,7 +37,9 @@ async def open_notice(ctx: Context, who: Principal, body: NoticeIn, *, replaces:
     listed_before = await store.listed(body.programme_id, body.category_id)
     vetoed = await store.vetoed(body.programme_id)
     picked = domain.pick(category, board, listed_before, body.nomination_ids, vetoed)
-    docs = await store.nominations_of([p.nomination_id for p in picked])
+    # a nomination of another programme (the same category id next year) is not a nomination of this one
+    docs = {k: d for k, d in (await store.nominations_of([p.nomination_id for p in picked])).items()
+            if d.get("programme_id") == body.programme_id}
     domain.check_picked(picked, docs, category, body.category_id, listed_before, explicit=bool(body.nomination_ids),
                         vetoed=vetoed)
     start = domain.check_start(domain.given_time(body.starts_at) if body.starts_at else current, current)
