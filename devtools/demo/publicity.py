@@ -9,7 +9,7 @@ from .context import DemoContext
 
 SERVICE = "publicity"
 # How long the demo waits for the short notice's honours (see seed).
-HONOURS_WAIT = 20.0
+HONOURS_WAIT = 10.0
 
 
 def _category(ctx: DemoContext, name: str, board: str) -> dict | None:
