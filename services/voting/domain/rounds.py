@@ -152,8 +152,9 @@ def ensure_voting_open(programme: dict | None, now: datetime | None = None) -> N
 
 
 def ensure_casting_open(rnd: dict, now: datetime | None = None) -> None:
-    """Casting: the same refusal, from the round's stage snapshot (a round opened before rounds kept one is not
-    gated). Closing a round is always allowed."""
+    """Casting: the same refusal, from the round's stage snapshot. A round opened before rounds kept one is not
+    gated until voting learns its programme's next StageChanged or ProgrammeDefined (the hook gives it one).
+    Closing a round is always allowed."""
     if "voting_stage" in rnd:
         stages.ensure_open(rnd["voting_stage"], "voting", CASTING_REFUSED, now)
 
