@@ -63,6 +63,7 @@ from services.voting import domain
 from services.voting.app import create_service as create_voting
 from services.voting.config import LOCAL_BALLOT_SECRET
 from services.voting.store import MongoVotingStore
+from shared import stages
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import NominationApproved, NominationSubmitted
@@ -232,6 +233,11 @@ def ballots(round_id: str, members: range, candidates: list[str], quota: int, se
     return out
 
 
+async def stage_learned(db, stage: str) -> bool:
+    """The service (its database) has learned that the programme's stage is open."""
+    return stages.state_of(await db.programmes.find_one({"_id": PID}), stage) == "open"
+
+
 async def wait_for(check, timeout: float, what: str, interval: float = 0.25):
     deadline = time.perf_counter() + timeout
     while True:
@@ -283,11 +289,13 @@ class Bench:
 
     # -- setup --
     @staticmethod
-    async def _all(members_coll, mq, n_members, noms_coll, nq, n_noms) -> bool:
+    async def _all(members_coll, mq, n_members, noms_coll, nq, n_noms, db=None, stage: str | None = None) -> bool:
         # Estimated counts first: SecantusDB counts a filter by scanning (what that cost: see `learned` below).
         if members_coll is not None and await members_coll.estimated_document_count() < n_members:
             return False
         if await noms_coll.estimated_document_count() < n_noms:
+            return False
+        if stage is not None and not await stage_learned(db, stage):
             return False
         return await noms_coll.count_documents(nq) >= n_noms
 
@@ -312,6 +320,9 @@ class Bench:
                     "members.csv", to_csv(members[lo:lo + 10_000], ["member_id", "name", "unit_id"]), "text/csv")})
                 r.raise_for_status()
             t_members = time.perf_counter()
+            # The nominations are generated below (their events on Kafka); the organiser then opens the voting
+            # stage (民主测评), in which rounds open and ballots are cast.
+            (await http.post(f"/programmes/{PID}/stages/voting/open")).raise_for_status()
             prog = (await http.get(f"/programmes/{PID}")).json()
         self.programme = prog
         kinds = [c["nominee_kind"] for c in body["categories"]]
@@ -325,7 +336,7 @@ class Bench:
         learned_at: dict[str, float] = {}
         checks = {
             "voting": lambda: self._all(self.vdb.members, {}, len(members), self.vdb.nominations,
-                                        {"status": "approved"}, total),
+                                        {"status": "approved"}, total, self.vdb, "voting"),
             "scoring": lambda: self._all(self.sdb.members, {}, len(members), self.sdb.nominations,
                                          {"status": "approved"}, total),
             "leaderboard": lambda: self._all(None, {}, 0, self.ldb.entries, {"status": "approved"}, total),
@@ -390,12 +401,15 @@ class Bench:
         self.log(f"  settled after {what} in {waited} s")
         return waited
 
-    async def open_round(self, round_id: str, category: str = "c00") -> float:
+    async def open_round(self, round_id: str, category: str = "c00", confirm_replace: bool = False) -> float:
+        """`confirm_replace`: the organiser confirms that this round's tally replaces the category's peer vote
+        (a later round of a category that a round already feeds)."""
         t0 = time.perf_counter()
         async with httpx.AsyncClient(base_url=self.voting_urls[0], timeout=600, headers=self.organiser) as http:
             r = await http.post("/rounds", json={
                 "round_id": round_id, "programme_id": PID, "name": f"基准测评 {round_id}", "category_ids": [category],
-                "ballot_type": "approval", "closes_at": (datetime.now(UTC) + timedelta(hours=3)).isoformat()})
+                "ballot_type": "approval", "closes_at": (datetime.now(UTC) + timedelta(hours=3)).isoformat(),
+                **({"confirm_replace": True} if confirm_replace else {})})
             r.raise_for_status()
         await wait_for(lambda: self.ldb.rounds.find_one({"_id": round_id}), 60, "the leaderboard knowing the round")
         return time.perf_counter() - t0
@@ -536,6 +550,11 @@ class Bench:
         criteria = [(c["criterion_id"], float(c["max_points"]), float(c.get("step", 0.5))) for c in cat["criteria"]]
         organs = [f"u-{code}" for code in ("bgs", "zfb", "zzb", "xcb", "tzb", "zfw", "fgw")]
         judges = [f"judge{i}" for i in range(a.judges)]
+        nom_url, = [u for n, u in self.stack.urls.items() if n == "nominations"]
+        async with httpx.AsyncClient(base_url=nom_url, timeout=60, headers=self.organiser) as http:
+            # Judges score in the judging stage (评审打分). Voting stays open: the million phase casts after this.
+            (await http.post(f"/programmes/{PID}/stages/judging/open")).raise_for_status()
+        await wait_for(lambda: stage_learned(self.sdb, "judging"), 60, "scoring learning the judging stage")
         async with httpx.AsyncClient(base_url=sc_url, timeout=300, headers=self.organiser) as http:
             for i, j in enumerate(judges):
                 (await http.post(f"/programmes/{PID}/judges", json={
@@ -612,7 +631,7 @@ class Bench:
         self.log(f"million: {rounds} rounds of {per_round} ballots")
         opened = 0.0
         for r in range(rounds):
-            opened += await self.open_round(f"bench-m{r}")
+            opened += await self.open_round(f"bench-m{r}", confirm_replace=True)
         # The time allowed is for pushing and counting: opening ten rounds over a 100,000-member roll (a million
         # roll entries) took minutes of it at full size.
         deadline = time.perf_counter() + a.million_timeout

@@ -35,6 +35,7 @@ from devtools.servers import LocalServers, free_port
 from services.voting import domain
 from services.voting.config import VotingConfig
 from services.voting.store import MongoVotingStore
+from shared import stages
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import (
@@ -45,6 +46,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitInfo,
     UnitsImported,
 )
@@ -61,6 +63,8 @@ def world(members: int, candidates: int, quota: int, units: int) -> list[Envelop
                        weights={"peer_vote": 1.0})
     envs = [Envelope.wrap(ProgrammeDefined(programme_id=PID, version=1, name="基准测试", year=2026,
                                            categories=[cat], stages=[]), programme_id=PID, key=PID),
+            # the organiser has opened the voting stage (民主测评): rounds open in it only
+            Envelope.wrap(StageChanged(programme_id=PID, stage="voting", state="open"), programme_id=PID, key=PID),
             Envelope.wrap(UnitsImported(units=[UnitInfo(unit_id=f"u{i:03d}", name=f"单位{i}") for i in range(units)]),
                           programme_id=PID, key="units")]
     roll = [MemberInfo(member_id=f"m{i:06d}", name=f"党员{i}", unit_id=f"u{i % units:03d}") for i in range(members)]
@@ -73,6 +77,12 @@ def world(members: int, candidates: int, quota: int, units: int) -> list[Envelop
             nominee_kind="organ", unit_id=f"u{i % units:03d}", unit_name=f"单位{i % units}"), programme_id=PID, key=nid))
         envs.append(Envelope.wrap(NominationApproved(nomination_id=nid, category_id="organ"), programme_id=PID, key=nid))
     return envs
+
+
+async def learned(store: MongoVotingStore, members: int, candidates: int) -> bool:
+    """Voting has learned the world: the programme's roll, its candidates and that its voting stage is open."""
+    return (await store.count_members(PID) >= members and len(await store.candidates(PID, None)) >= candidates
+            and stages.state_of(await store.programme(PID), "voting") == "open")
 
 
 async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes]]) -> None:
@@ -133,8 +143,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
             await produce(settings, topics.NOMINATIONS, [(e.key.encode(), e.model_dump_json().encode()) for e in envs])
             setup_deadline = time.perf_counter() + args.setup_timeout
             store = MongoVotingStore(db)
-            while (await store.count_members() < args.members
-                   or len(await store.candidates(PID, None)) < args.candidates):
+            while not await learned(store, args.members, args.candidates):
                 if time.perf_counter() > setup_deadline:
                     raise TimeoutError(f"the voting service did not learn the roll within {args.setup_timeout}s")
                 await asyncio.sleep(0.2)

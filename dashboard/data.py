@@ -56,6 +56,11 @@ def entries(db, programme_id: str, category_id: str | None = None) -> list[dict]
     return attach_votes(db, list(db.entries.find(q, ENTRY_FIELDS).limit(20_000)))
 
 
+def published(db, programme_id: str) -> dict[str, dict]:
+    """The programme's categories whose 公示 list is published (frozen), by category id."""
+    return {c["category_id"]: c for c in db.categories.find({"programme_id": programme_id, "published": True})}
+
+
 def unit_entries(db, unit_id: str) -> list[dict]:
     return attach_votes(db, list(db.entries.find({"unit_id": unit_id}, ENTRY_FIELDS).sort("updated_at", -1).limit(500)))
 
@@ -170,6 +175,16 @@ def leaderboard_rows(rows: list[dict], lang: str = i18n.DEFAULT_LANG, search: st
         row["id"] = e["_id"]
         out.append(row)
     return out
+
+
+PUBLISHED_LINE = {"zh": "公示名单（已冻结，{date} 发布）", "en": "Published notice list (frozen, published {date})"}
+
+
+def published_line(category: dict | None, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The line over a published category's list (its ranks are the notice's frozen list); "" when not published."""
+    if not category or not category.get("published"):
+        return ""
+    return PUBLISHED_LINE.get(lang, PUBLISHED_LINE["zh"]).format(date=i18n.fmt_date(category.get("published_at"), lang))
 
 
 def component_columns(rows: list[dict]) -> list[str]:

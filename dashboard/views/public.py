@@ -53,6 +53,8 @@ def leaderboard_page() -> None:
     search = st.text_input(tr("lb.search"), key="lb_search")
     table = data.leaderboard_rows(rows, lang(), search)
     st.caption(tr("lb.count", n=len(rows), quota=cat.get("quota", "—")))
+    if frozen := data.published_line(guarded(data.published, ui.db(), prog["_id"]).get(cat_id), lang()):
+        st.info(frozen)
     if table:
         frame = pd.DataFrame(table).drop(columns=["id"])
         st.dataframe(frame, hide_index=True, use_container_width=True,

@@ -46,6 +46,26 @@ class DemoContext:
             raise RuntimeError(f"{method} {service}{path} -> {r.status_code}: {r.text[:500]}")
         return r.json() if r.content and r.headers.get("content-type", "").startswith("application/json") else r
 
+    async def enter_stage(self, stage: str) -> None:
+        """Move the programme to `stage` as its organiser would: close the stage that is open, open this one. Only
+        with the nominations service in the demo (a step seeded on its own gets its stages from its caller), and
+        only for a programme whose stages the organiser controls (by dates they open and close by themselves)."""
+        if "nominations" not in self.urls:
+            return
+        pid = self.programme_id
+        programme = await self.call("GET", "nominations", f"/programmes/{pid}")
+        if programme.get("stage_control", "organiser") != "organiser":
+            return
+        state = programme.get("stage_state") or {}
+        for other, st in state.items():
+            if other != stage and st == "open":
+                await self.call("POST", "nominations", f"/programmes/{pid}/stages/{other}/close", role="organiser",
+                                expect=(200, 409))
+        if state.get(stage) != "open":
+            await self.call("POST", "nominations", f"/programmes/{pid}/stages/{stage}/open", role="organiser",
+                            expect=(200, 409))
+        self.progress(f"demo: the {stage} stage is open")
+
     async def until(self, check: Callable[[], Awaitable[Any]], what: str, timeout: float = 60.0) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

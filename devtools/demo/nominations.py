@@ -107,11 +107,12 @@ async def seed(ctx: DemoContext) -> None:
                        files={"file": ("members.csv", to_csv(members, ["member_id", "name", "unit_id"]))})
     ctx.progress(f"demo: {len(members)} members on the roll ({r['imported']} new or changed)")
 
-    state = programme.get("stage_state", {})
-    if state.get("nomination") != "open":
-        await ctx.call("POST", "nominations", f"/programmes/{pid}/stages/nomination/open", role="organiser")
     existing = await _all_nominations(ctx, pid)
     have = {(n["category_id"], n["nominee_id"]) for n in existing if n["status"] != "withdrawn"}
+    todo = [t for t in demo_nominees(units) if (t[0], t[1]) not in have]
+    if todo or not any(n["status"] in ("returned", "rejected") for n in existing):
+        # Submitting and resubmitting a returned nomination happen in the nomination stage (申报) only.
+        await ctx.enter_stage("nomination")
     criteria = {c["category_id"]: c["criteria"] for c in programme["categories"]}
     rng = random.Random(7)
     sem = asyncio.Semaphore(8)
@@ -126,7 +127,6 @@ async def seed(ctx: DemoContext) -> None:
                                assessment, "materials": "该单位坚持以党建引领业务发展，全面落实“五强五带头”要求，"
                                                         "在重点任务中发挥示范带头作用。"})
 
-    todo = [t for t in demo_nominees(units) if (t[0], t[1]) not in have]
     await asyncio.gather(*[submit(*t) for t in todo])
     ctx.progress(f"demo: {len(todo)} nominations submitted")
 
@@ -146,6 +146,9 @@ async def seed(ctx: DemoContext) -> None:
                        json={"reason": "申报对象近三年内存在被通报批评情形，不符合申报条件"})
         pending = [n for n in pending if n["nomination_id"] not in (returned["nomination_id"],
                                                                     rejected["nomination_id"])]
+
+    if pending:
+        await ctx.enter_stage("review")  # 资格审查: the nomination stage is over
 
     async def approve(n: dict) -> None:
         async with sem:

@@ -154,9 +154,23 @@ async def _enter_score(ctx: DemoContext, criteria: list[dict], leniency: float, 
     for c in criteria:
         pct = max(0.0, min(100.0, quality + leniency + rng.uniform(-5, 5)))
         sheet[c["criterion_id"]] = _round(c["max_points"] * pct / 100, c.get("step", 0.5))
-    await ctx.call("POST", "scoring", f"/programmes/{ctx.programme_id}/scores", role="judge",
-                   claims={"judge_id": judge_id}, json={"nomination_id": nomination_id, "scores": sheet},
-                   expect=(200, 409))
+    await _judged(ctx, f"/programmes/{ctx.programme_id}/scores", judge_id,
+                  {"nomination_id": nomination_id, "scores": sheet}, expect=(200, 409))
+
+
+async def _judged(ctx: DemoContext, path: str, judge_id: str, body: dict, expect: tuple[int, ...]) -> None:
+    """A judge's score, in the judging stage (评审打分) only: retried while scoring has not yet learned that the
+    organiser opened it (a stage refusal is never taken for the demo's other accepted 409s)."""
+    for _ in range(200):
+        r = await ctx.client.post(ctx.url("scoring", path), json=body,
+                                  headers=ctx.headers("judge", judge_id=judge_id))
+        if r.status_code == 409 and r.json().get("error", {}).get("code") == "stage_closed":
+            await asyncio.sleep(0.3)
+            continue
+        if r.status_code not in expect:
+            raise RuntimeError(f"POST scoring{path} -> {r.status_code}: {r.text[:500]}")
+        return
+    raise TimeoutError(f"demo: scoring did not learn that the judging stage is open ({path})")
 
 
 async def _enter_scores(ctx: DemoContext, categories: list[dict], panels: dict[str, dict],
@@ -199,9 +213,9 @@ async def _arena_score(ctx: DemoContext, arena_id: str, judge_id: str, round_id:
     r = random.Random(f"demo-arena:{judge_id}:{round_id}:{contestant['contestant_id']}")
     value = _round(max_points * r.uniform(0.7, 0.98), 0.5)
     # 403: the judge is recused from this team (own unit, subtree or superior); others score it
-    await ctx.call("POST", "scoring", f"/arenas/{arena_id}/scores", role="judge", claims={"judge_id": judge_id},
-                   json={"round_id": round_id, "contestant_id": contestant["contestant_id"], "score": value},
-                   expect=(200, 403, 409))
+    await _judged(ctx, f"/arenas/{arena_id}/scores", judge_id,
+                  {"round_id": round_id, "contestant_id": contestant["contestant_id"], "score": value},
+                  expect=(200, 403, 409))
 
 
 async def _arena(ctx: DemoContext, units: list[dict], judges: list[dict]) -> None:
@@ -235,6 +249,7 @@ async def seed(ctx: DemoContext) -> None:
         ctx.progress("demo: scoring skipped (no units or categories from the nominations step)")
         return
     await _await_synced(ctx, units, nominations)
+    await ctx.enter_stage("judging")  # judges' scores and arena scores are taken in the judging stage only
     await _configure(ctx)
     judges = await _register_judges(ctx, units, nominations)
     judge_ids = [j["judge_id"] for j in judges]

@@ -45,6 +45,7 @@ async def seed(ctx: DemoContext) -> None:
             have.get(cid, 0) >= n for cid, n in wanted.items())
 
     await ctx.until(learned, "voting learning the roll and the approved nominations", timeout=120)
+    await ctx.enter_stage("voting")  # rounds open and ballots are cast in the voting stage (民主测评) only
 
     rng = random.Random(2026)
     rounds = []
@@ -54,14 +55,10 @@ async def seed(ctx: DemoContext) -> None:
         body = {"round_id": round_id, "programme_id": pid, "name": f"{cat['name']}民主推荐投票",
                 "category_ids": [cid], "ballot_type": "approval", "counts_hidden": True,
                 "closes_at": (datetime.now(UTC) + timedelta(days=7)).isoformat()}
-        r = await ctx.client.post(ctx.url("voting", "/rounds"), json=body, headers=ctx.headers("organiser"))
-        if r.status_code == 409:
-            rnd = await ctx.call("GET", "voting", f"/rounds/{round_id}")
-        elif r.status_code == 201:
-            rnd = r.json()
-        else:
-            raise RuntimeError(f"POST voting/rounds -> {r.status_code}: {r.text[:500]}")
+        rnd = await ctx.until(lambda: _open_round(ctx, body), "voting learning that the voting stage is open", 60)
         rounds.append({"round_id": round_id, "category_ids": [cid]})
+        if rnd.get("state") == "closed":
+            continue  # a re-run of the demo: this round was held before
         quota = rnd["max_per_category"].get(cid, 1)
         cands = [c["nomination_id"] for c in rnd["candidates"]]
         # A skewed preference: a few favourites, a long tail (Zipf-like weights in a shuffled order).
@@ -80,11 +77,26 @@ async def seed(ctx: DemoContext) -> None:
             ballots.append((m["member_id"], picks))
         ctx.progress(f"demo: casting {len(ballots)} ballots in {body['name']} …")
         accepted = await _cast_all(ctx, round_id, ballots)
+        # Hidden counts are published once the round is closed.
+        await ctx.call("POST", "voting", f"/rounds/{round_id}/close", role="organiser", expect=(200, 409))
         await ctx.call("POST", "voting", f"/rounds/{round_id}/publish", role="organiser", expect=(200, 409))
         tally = await ctx.call("GET", "voting", f"/rounds/{round_id}/tally")
         ctx.progress(f"demo: {body['name']}: {accepted} accepted, {tally['ballots_cast']} counted, "
                      f"turnout {tally['turnout']:.0%}")
     ctx.data["rounds"] = rounds
+
+
+async def _open_round(ctx: DemoContext, body: dict) -> dict | None:
+    """The round opened (or as it is, when a re-run finds it); None while voting has not yet learned that the
+    voting stage is open."""
+    r = await ctx.client.post(ctx.url("voting", "/rounds"), json=body, headers=ctx.headers("organiser"))
+    if r.status_code == 201:
+        return r.json()
+    if r.status_code == 409:
+        if r.json().get("error", {}).get("code") == "stage_closed":
+            return None
+        return await ctx.call("GET", "voting", f"/rounds/{body['round_id']}")
+    raise RuntimeError(f"POST voting/rounds -> {r.status_code}: {r.text[:500]}")
 
 
 async def _cast_all(ctx: DemoContext, round_id: str, ballots: list[tuple[str, list[str]]]) -> int:

@@ -9,10 +9,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.learned_store import MongoLearnedStore
-from shared.learning import LearnedStore
+from shared.learning import LearnedStore, scoped_id
 
 # The read model the dashboard reads, and that a replay rebuilds and compares (deploy/ops.py).
-COLLECTIONS = ("programmes", "entries", "rounds", "arenas", "notices", "honours")
+COLLECTIONS = ("programmes", "categories", "entries", "rounds", "arenas", "notices", "honours")
 
 # The fields of an entry that a standing sets, and that a nomination leaving the standings loses.
 STANDING_FIELDS = ("rank", "composite", "programme_version", "tie_break", "components")
@@ -29,6 +29,11 @@ class ReadModel(LearnedStore, Protocol):
     async def programme(self, programme_id: str) -> Fields | None: ...
 
     async def set_stage(self, programme_id: str, stage: str, state: str, at: datetime) -> None: ...
+
+    # categories: one per programme's category once its 公示 list is published (frozen)
+    async def category(self, programme_id: str, category_id: str) -> Fields | None: ...
+
+    async def save_category(self, programme_id: str, category_id: str, fields: Fields) -> None: ...
 
     # entries: one per nomination
     async def entry(self, nomination_id: str) -> Fields | None: ...
@@ -103,6 +108,7 @@ class MongoReadModel(MongoLearnedStore):
     async def ensure_indexes(self) -> None:
         await self.db.entries.create_index([("programme_id", 1), ("category_id", 1), ("rank", 1)])
         await self.db.entries.create_index([("programme_id", 1), ("board", 1)])
+        await self.db.categories.create_index([("programme_id", 1)])
         await self.db.honours.create_index([("programme_id", 1), ("status", 1)])
 
     async def programme(self, programme_id: str) -> Fields | None:
@@ -118,6 +124,16 @@ class MongoReadModel(MongoLearnedStore):
     async def set_stage(self, programme_id: str, stage: str, state: str, at: datetime) -> None:
         await self.db.programmes.update_one(
             {"_id": programme_id}, {"$set": {f"stage_state.{stage}": state, "stage_changed_at": at}}, upsert=True,
+            session=self.session)
+
+    async def category(self, programme_id: str, category_id: str) -> Fields | None:
+        return await self.db.categories.find_one({"_id": category_key(programme_id, category_id)},
+                                                 session=self.session)
+
+    async def save_category(self, programme_id: str, category_id: str, fields: Fields) -> None:
+        await self.db.categories.update_one(
+            {"_id": category_key(programme_id, category_id)},
+            {"$set": {"programme_id": programme_id, "category_id": category_id, **fields}}, upsert=True,
             session=self.session)
 
     async def entry(self, nomination_id: str) -> Fields | None:
@@ -203,6 +219,11 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.honours.update_one(
             {"_id": honour_id}, {"$set": {f"reviews.{review_id}.{k}": v for k, v in fields.items()}},
             session=self.session)
+
+
+def category_key(programme_id: str, category_id: str) -> str:
+    """The id of a category's document: category ids are unique only within their programme."""
+    return scoped_id(programme_id, category_id)
 
 
 def _set(fields: Fields, on_insert: Fields | None) -> Fields:

@@ -29,6 +29,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitInfo,
     UnitsImported,
 )
@@ -88,7 +89,9 @@ def programme(stack, app_settings):
             wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"), UnitInfo(unit_id="u2", name="市档案馆")]),
                  pid),
             wrap(MembersImported(members=[MemberInfo(member_id=f"m{i}", name=f"党员{i}", unit_id="u1")
-                                          for i in range(1, 4)]), pid)]
+                                          for i in range(1, 4)]), pid),
+            # the organiser has opened the voting stage (民主测评): rounds open and ballots are cast in it only
+            wrap(StageChanged(programme_id=pid, stage="voting", state="open"), pid)]
     for nid, unit, name in noms:
         envs.append(wrap(NominationSubmitted(nomination_id=nid, category_id="organ", nominee_id=unit,
                                              nominee_name=name, nominee_kind="organ", unit_id=unit, unit_name=name),
@@ -171,12 +174,17 @@ def test_objection_form_files_an_objection(stack, read_model, app_settings, prog
     base = stack.urls["dashboard"]
     lb = MongoClient(app_settings.mongo_url)[app_settings.database_name("leaderboard")]
     target, _, target_name = programme["nominations"][0]
-    started = (datetime.now(UTC) - timedelta(days=3)).isoformat()  # a period that is open today, whatever the weekday
+    # The organiser closes voting and opens the publicity stage (公示); the notice starts when it is published, so
+    # its period is open from now, whatever the weekday.
+    pid = programme["programme_id"]
+    run_async(publish_envelopes(app_settings, [
+        Envelope.wrap(StageChanged(programme_id=pid, stage=stage, state=state), programme_id=pid, key=pid)
+        for stage, state in (("voting", "closed"), ("publicity", "open"))]))
 
     def open_notice():
         r = httpx.post(f"{stack.urls['publicity']}/notices", headers=programme["organiser"], timeout=10, json={
             "programme_id": programme["programme_id"], "category_id": "organ", "nomination_ids": [target],
-            "working_days": 7, "starts_at": started})
+            "working_days": 7})
         return r.status_code == 201 or (r.status_code == 409 and "already in a notice" in r.text)
 
     wait_until(open_notice, timeout=30)

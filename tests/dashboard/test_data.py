@@ -186,3 +186,18 @@ def test_markdown_table_escapes_pipes_and_keeps_columns():
     text = data.markdown_table([{"名次": 1, "选手": "甲|乙"}, {"名次": None, "选手": "丙"}])
     assert text.splitlines() == ["| 名次 | 选手 |", "|---|---|", "| 1 | 甲\\|乙 |", "| — | 丙 |"]
     assert data.markdown_table([]) == ""
+
+
+def test_a_published_category_says_its_list_is_frozen_and_when():
+    cat = {"category_id": "c1", "published": True, "notice_id": "x1",
+           "published_at": datetime(2026, 3, 1, 17, 0, tzinfo=UTC)}  # 2026-03-02 01:00 in Shanghai
+    assert data.published_line(cat, "zh") == "公示名单（已冻结，2026年3月2日 发布）"
+    assert data.published_line(cat, "en") == "Published notice list (frozen, published 2026-03-02)"
+    assert data.published_line(None, "zh") == "" and data.published_line({"published": False}) == ""
+
+    class Categories:
+        def find(self, query):
+            assert query == {"programme_id": "p1", "published": True}
+            return [cat]
+
+    assert data.published(type("Db", (), {"categories": Categories()})(), "p1") == {"c1": cat}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from shared.contracts.nominations import CategoryInfo, NominationSubmitted, ProgrammeDefined
-from shared.contracts.publicity import HonourConfirmed, PublicityOpened
+from shared.contracts.publicity import HonourConfirmed, ListedEntry, PublicityOpened
 from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
 from shared.contracts.voting import CandidateTally, RoundOpened, TallyUpdated
 
@@ -24,10 +24,18 @@ def submitted(nid: str = "n1", name: str = "市财政局机关", resubmission: b
                                nominee_kind="organ", unit_id="u1", unit_name="市财政局", resubmission=resubmission)
 
 
-def opened(*nids: str, notice_id: str = "x1") -> PublicityOpened:
+def opened(*nids: str, notice_id: str = "x1", listing: list[ListedEntry] | None = None,
+           replaces: list[str] | None = None) -> PublicityOpened:
     return PublicityOpened(notice_id=notice_id, category_id=CAT, nomination_ids=list(nids),
                            starts_at=datetime(2026, 3, 2, tzinfo=UTC), ends_at=datetime(2026, 3, 9, tzinfo=UTC),
-                           working_days=5, title="公示")
+                           working_days=5, title="公示", listing=listing or [], replaces=replaces or [],
+                           standings_sequence=7 if listing else None, programme_version=1 if listing else None)
+
+
+def line(nid: str, rank: int, composite: float, name: str = "") -> ListedEntry:
+    """A line of a published list, with its frozen explanation."""
+    return ListedEntry(nomination_id=nid, rank=rank, composite=composite, nominee_name=name, components=[
+        {"component": "peer_vote", "raw": 0.5, "normalised": composite, "weight": 1.0, "contribution": composite}])
 
 
 def confirmed(nid: str = "n1", honour_id: str = "h1", **names: str) -> HonourConfirmed:

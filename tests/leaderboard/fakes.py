@@ -8,7 +8,7 @@ from typing import Any
 
 from services.leaderboard.app import PROJECTIONS
 from services.leaderboard.learning import LEARNING
-from services.leaderboard.store import UNRANKED_FIELDS
+from services.leaderboard.store import UNRANKED_FIELDS, category_key
 from shared.contracts import Envelope, Event
 from shared.contracts.nominations import ProgrammeDefined
 from tests.fakes import FakeUnitOfWork, InMemoryLearnedStore
@@ -21,6 +21,7 @@ class InMemoryReadModel(InMemoryLearnedStore):
 
     def __init__(self) -> None:
         super().__init__()
+        self.categories: dict[str, Fields] = {}
         self.entries: dict[str, Fields] = {}
         self.rounds: dict[str, Fields] = {}
         self.arenas: dict[str, Fields] = {}
@@ -34,6 +35,13 @@ class InMemoryReadModel(InMemoryLearnedStore):
     async def set_stage(self, programme_id: str, stage: str, state: str, at: datetime) -> None:
         doc = _upsert(self.programmes, programme_id, {"stage_changed_at": at})
         doc.setdefault("stage_state", {})[stage] = state
+
+    async def category(self, programme_id: str, category_id: str) -> Fields | None:
+        return copy.deepcopy(self.categories.get(category_key(programme_id, category_id)))
+
+    async def save_category(self, programme_id: str, category_id: str, fields: Fields) -> None:
+        _upsert(self.categories, category_key(programme_id, category_id),
+                {"programme_id": programme_id, "category_id": category_id, **fields})
 
     async def entry(self, nomination_id: str) -> Fields | None:
         return copy.deepcopy(self.entries.get(nomination_id))

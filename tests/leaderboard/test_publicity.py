@@ -14,7 +14,7 @@ from shared.contracts.publicity import (
     PublicityClosed,
 )
 
-from .events import CAT, P, confirmed, opened, submitted
+from .events import CAT, P, confirmed, line, opened, standing, standings, submitted
 from .fakes import FakeProjector
 
 
@@ -130,3 +130,64 @@ class TestHonours:
         await board.apply(HonourReviewScheduled(honour_id="h1", review_id="rv1", nomination_id="n1",
                                                 due_date=date(2027, 3, 1)))
         assert board.store.honours == {}
+
+
+class TestPublishedList:
+    """A notice with its frozen list publishes the category: the board shows that list and keeps it."""
+
+    async def published(self) -> FakeProjector:
+        board = FakeProjector()
+        await approved(board, "n1", "n2", "n3")
+        await board.apply(standings(3, standing("n1", 1, 90.0), standing("n2", 2, 80.0), standing("n3", 3, 70.0)))
+        await board.apply(opened("n1", "n2", listing=[line("n1", 1, 88.0), line("n2", 2, 81.5)]))
+        return board
+
+    async def test_the_listing_gives_the_ranks_composites_and_explanations(self):
+        board = await self.published()
+        n1, n2 = board.store.entries["n1"], board.store.entries["n2"]
+        assert (n1["rank"], n1["composite"], n1["status"]) == (1, 88.0, "in_publicity")
+        assert (n2["rank"], n2["composite"], n2["components"][0]["contribution"]) == (2, 81.5, 81.5)
+        assert board.store.entries["n3"]["rank"] == 3  # not on the list: as it was when the list was frozen
+
+    async def test_the_category_says_it_is_published_with_the_notice_and_when(self):
+        board = FakeProjector()
+        await approved(board, "n1")
+        env, = await board.apply(opened("n1", listing=[line("n1", 1, 88.0)]))
+        cat = board.store.categories[f"{P}/{CAT}"]
+        assert (cat["published"], cat["notice_id"], cat["published_at"], cat["programme_id"], cat["category_id"]) == (
+            True, "x1", env.occurred_at, P, CAT)
+        assert (cat["standings_sequence"], cat["programme_version"]) == (7, 1)
+
+    async def test_later_standings_of_the_category_change_nothing(self):
+        board = await self.published()
+        before = {n: dict(board.store.entries[n]) for n in ("n1", "n2", "n3")}
+        await board.apply(standings(4, standing("n3", 1, 99.0), standing("n2", 2, 1.0)))
+        await board.apply(standings(5, standing("n2", 1, 95.0)))
+        assert {n: board.store.entries[n] for n in ("n1", "n2", "n3")} == before
+
+    async def test_standings_of_another_programme_s_category_still_apply(self):
+        board = await self.published()
+        await board.apply(standings(4, standing("m1", 1, 99.0)), programme_id="p2")
+        assert board.store.entries["m1"]["rank"] == 1
+
+    async def test_a_notice_without_a_listing_publishes_nothing(self):
+        board = FakeProjector()
+        await approved(board, "n1")
+        await board.apply(opened("n1"))
+        await board.apply(standings(1, standing("n1", 1, 70.0)))
+        assert board.store.categories == {}
+        assert board.store.entries["n1"]["rank"] == 1
+
+    async def test_removal_replacement_and_revocation_still_change_it(self):
+        board = await self.published()
+        await board.apply(NomineeRemoved(notice_id="x1", nomination_id="n2", reason="查实"))
+        assert board.store.entries["n2"]["status"] == "removed"
+        await board.apply(opened("n3", notice_id="x2", replaces=["n2"], listing=[line("n3", 3, 70.0)]))
+        n3 = board.store.entries["n3"]
+        assert (n3["status"], n3["notice_id"], n3["rank"], n3["composite"]) == ("in_publicity", "x2", 3, 70.0)
+        cat = board.store.categories[f"{P}/{CAT}"]
+        assert (cat["published"], cat["notice_id"], cat["replacement_notice_id"]) == (True, "x1", "x2")
+        await board.apply(confirmed("n1"), HonourRevoked(honour_id="h1", nomination_id="n1", reason="弄虚作假"))
+        assert board.store.entries["n1"]["status"] == "revoked"
+        await board.apply(standings(9, standing("n1", 1, 1.0)))
+        assert board.store.entries["n1"]["composite"] == 88.0

@@ -21,7 +21,7 @@ from shared.contracts.voting import RoundClosed
 from shared.mongo import connect
 from tests.fakes import FakeTransaction
 
-from .events import CAT, P, confirmed, opened, programme, round_opened, standing, standings, submitted, tally
+from .events import CAT, P, confirmed, line, opened, programme, round_opened, standing, standings, submitted, tally
 from .fakes import ROUTES, FakeProjector
 
 STORY = [
@@ -38,7 +38,8 @@ STORY = [
     standings(2, standing("n4", 3, 70.0), part=2, parts=2),
     standings(2, standing("n4", 3, 70.0), part=2, parts=2),
     standings(3, standing("n1", 1, 90.0), standing("n2", 2, 85.0)),
-    opened("n1", "n2", "n4"), NomineeRemoved(notice_id="x1", nomination_id="n4", reason="查实"),
+    opened("n1", "n2", "n4", listing=[line("n1", 1, 90.0), line("n2", 2, 85.0, name="冻结名单"), line("n6", 3, 60.0)]),
+    standings(4, standing("n2", 1, 99.0)), NomineeRemoved(notice_id="x1", nomination_id="n4", reason="查实"),
     PublicityClosed(notice_id="x1", category_id=CAT, confirmed=["n1"], blocked=["n2", "n4"], removed=["n4"]),
     confirmed("n1"), submitted("n1"), NominationApproved(nomination_id="n1", category_id=CAT),
     HonourReviewScheduled(honour_id="h1", review_id="rv1", nomination_id="n1", due_date=date(2027, 3, 1)),

@@ -170,7 +170,6 @@ async def test_counting_throughput_smoke(settings):
 
 
 async def _learned(svc, members: int, candidates: int) -> bool:
-    from benchmarks.voting_throughput import PID
+    from benchmarks.voting_throughput import learned
 
-    store = svc.voting.uow.store
-    return await store.count_members() >= members and len(await store.candidates(PID, None)) >= candidates
+    return await learned(svc.voting.uow.store, members, candidates)

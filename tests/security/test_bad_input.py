@@ -87,6 +87,7 @@ async def test_operator_injection_is_refused_and_returns_nothing(settings):
             assert r.status_code == 422 and r.json()["error"]["field"] == "unit_id", (raw, r.text)
             r = await http.get(f"/programmes/{raw}")
             assert r.status_code == 422 and r.json()["error"]["field"] == "programme_id", (raw, r.text)
+        assert (await http.get("/programmes/no-such-programme")).status_code == 404  # well formed, unknown
         for params in ({"unit_id[$ne]": "x"}, {"status[$ne]": "x"}, {"category_id[$gt]": ""}):
             r = await http.get(listed, params=params, headers=org)
             assert r.status_code < 500, r.text

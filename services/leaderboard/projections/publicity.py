@@ -26,6 +26,33 @@ async def opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
                                              "state": "open"})
     await tx.store.update_entries(e.nomination_ids, {"status": "in_publicity", "notice_id": e.notice_id,
                                                      "publicity_ends_at": e.ends_at})
+    if e.listing:
+        await _publish(tx, env, e)
+
+
+async def _publish(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
+    """The notice's frozen list is the category's list from now on: its entries take their rank, composite and
+    explanation from it, and the category is marked published (later standings of it are ignored, see
+    projections.scoring). A replacement notice (递补) lists its lines from the same frozen copy."""
+    on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
+    rows = []
+    for line in e.listing:
+        fields: dict = {"rank": line.rank, "composite": line.composite, "updated_at": env.occurred_at}
+        if line.components:
+            fields["components"] = line.components
+        if e.programme_version is not None:
+            fields["programme_version"] = e.programme_version
+        names = {k: v for k, v in (("nominee_name", line.nominee_name), ("unit_name", line.unit_name)) if v}
+        rows.append((line.nomination_id, fields, on_insert | names))
+    await tx.store.save_entries(rows)
+    category = await tx.store.category(env.programme_id, e.category_id)
+    if category and category.get("published"):
+        if e.replaces:
+            await tx.store.save_category(env.programme_id, e.category_id, {"replacement_notice_id": e.notice_id})
+        return
+    await tx.store.save_category(env.programme_id, e.category_id, {
+        "published": True, "notice_id": e.notice_id, "published_at": env.occurred_at, "starts_at": e.starts_at,
+        "standings_sequence": e.standings_sequence, "programme_version": e.programme_version})
 
 
 async def closed(tx: Tx, env: Envelope, e: PublicityClosed) -> None:

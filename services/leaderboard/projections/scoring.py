@@ -20,6 +20,11 @@ async def standings(tx: Tx, env: Envelope, e: StandingsUpdated) -> None:
     # Standings carry an increasing sequence per category: a late, older one must not overwrite a newer one.
     # A large category comes in parts of one sequence; each part ranks its own nominees at once (the board is
     # live), and the last part takes the rank from nominees no longer in the standings.
+    # A published category (its 公示 list frozen, projections.publicity) keeps that list: later standings of it
+    # change nothing; it changes only through removal, 递补 and revocation, each with its event.
+    frozen = await tx.store.category(env.programme_id, e.category_id)
+    if frozen and frozen.get("published"):
+        return
     applied, ranked = await _note_part(tx, env, e)
     if applied is None:
         return
