@@ -1,6 +1,9 @@
 """The demo seeding step runs against the real service through its HTTP API."""
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from devtools.demo.context import DemoContext
@@ -18,6 +21,22 @@ from shared.contracts.scoring import Standing, StandingsUpdated
 from tests.support import eventually, publish_envelopes, running
 
 PID = "demo-2026"
+
+
+class AheadOnceOpen:
+    """Real time until `run_ahead_when_open` sees the notices open; then just past the end of the shortest."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    async def run_ahead_when_open(self, store, notices: int) -> None:
+        while len(opened := await store.notices(PID)) < notices:
+            await asyncio.sleep(0.1)
+        first_end = min(n["ends_at"] for n in opened)
+        self.ahead = first_end - datetime.now(UTC) + timedelta(minutes=1)
 
 
 def category(cid, name, kind, board, quota):
@@ -49,14 +68,21 @@ async def test_demo_seeding_leaves_a_live_notice_an_objection_and_both_honour_st
         envs.append(Envelope.wrap(StandingsUpdated(category_id=cid, programme_version=1, sequence=1,
                                                    standings=standings), programme_id=PID, key=cid))
 
-    async with running(lambda s: create_service(s, tick_seconds=0.2), settings) as (svc, _):
+    # Notices are never backdated (issue 15), so the short one-working-day notice closes only when its day is over:
+    # the service's clock runs a week ahead once both notices are open, as the demo's wait would see on a later day.
+    clock = AheadOnceOpen()
+    async with running(lambda s: create_service(s, tick_seconds=0.2, clock=clock), settings) as (svc, _):
         await publish_envelopes(settings, envs)
         transport = httpx.ASGITransport(app=svc.api)
         async with httpx.AsyncClient(transport=transport, timeout=30) as client:
             ctx = DemoContext(settings=settings, urls={"publicity": "http://testserver"}, client=client,
                               programme_id=PID, progress=lambda _: None,
                               data={"categories": [c.model_dump() for c in cats], "nominations": nominations})
-            await seed(ctx)
+            watcher = asyncio.create_task(clock.run_ahead_when_open(svc.store, notices=2))
+            try:
+                await seed(ctx)
+            finally:
+                watcher.cancel()
         assert [n["category_id"] for n in ctx.data["notices"]] == ["model-organ", "red-flag"]
         live = await svc.store.notice(ctx.data["notices"][0]["notice_id"])
         assert live["state"] == "open" and [e["nomination_id"] for e in live["entries"]] == ["model-organ-0",
