@@ -329,6 +329,12 @@ def token_expired(claims: dict, now: float | None = None) -> bool:
     return exp is not None and float(exp) < (now if now is not None else time.time())
 
 
+def error_code(body: Any) -> str | None:
+    """The stable code of a service's JSON error, if it has one."""
+    err = body.get("error") if isinstance(body, dict) else None
+    return str(err["code"]) if isinstance(err, dict) and err.get("code") else None
+
+
 def error_message(status_code: int, body: Any) -> str:
     """The message of a service's JSON error ({"error": {"code", "message", "field"}}) or of FastAPI's 422 list."""
     if isinstance(body, dict):

@@ -7,7 +7,7 @@ import httpx
 import streamlit as st
 from pymongo import MongoClient
 
-from . import data, i18n
+from . import data, i18n, slips
 
 SERVICE_TIMEOUT = 15.0
 
@@ -35,6 +35,11 @@ def _client(url: str) -> MongoClient:
     # One pooled client per process, shared by every session; short timeouts keep a page from hanging.
     return MongoClient(url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, socketTimeoutMS=10000,
                        appname="exemplar-dashboard", tz_aware=True)
+
+
+def public_base() -> str:
+    """The dashboard's public address for QR codes and receipt links: the setting, else this server's port."""
+    return slips.base_url(port=st.get_option("server.port"))
 
 
 def db():
@@ -126,20 +131,34 @@ def programme_picker(key: str = "programme") -> dict | None:
 def call(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
          data_: dict | None = None, files: list | None = None, params: dict | None = None) -> tuple[bool, Any]:
     """Call a service; returns (True, body) or (False, message) with the service's own error message."""
+    ok, body, _ = call_coded(service, method, path, token=token, json=json, data_=data_, files=files, params=params)
+    return ok, body
+
+
+def call_coded(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
+               data_: dict | None = None, files: list | None = None,
+               params: dict | None = None) -> tuple[bool, Any, str | None]:
+    """Like call, with the refusal's stable code (None when the service gave none) so the page can word it."""
     url = config().urls[service].rstrip("/") + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         r = httpx.request(method, url, headers=headers, json=json, data=data_, files=files, params=params,
                           timeout=SERVICE_TIMEOUT)
     except httpx.HTTPError as exc:
-        return False, tr("pt.unreachable", service=service, error=type(exc).__name__)
+        return False, tr("pt.unreachable", service=service, error=type(exc).__name__), "unreachable"
     try:
         body = r.json()
     except ValueError:
         body = r.text
     if r.status_code >= 400:
-        return False, data.error_message(r.status_code, body)
-    return True, body
+        return False, data.error_message(r.status_code, body), data.error_code(body)
+    return True, body, None
+
+
+def refusal(message: str, code: str | None) -> str:
+    """A service's refusal in the chosen language when its code is known, else the service's message."""
+    key = f"err.{code}"
+    return tr(key) if code and key in i18n.STRINGS else tr("pt.error", message=message)
 
 
 def show_result(ok: bool, body: Any, success: str | None = None) -> bool:
