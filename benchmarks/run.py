@@ -62,7 +62,7 @@ from services.scoring.app import create_service as create_scoring
 from services.voting import domain
 from services.voting.app import create_service as create_voting
 from services.voting.config import LOCAL_BALLOT_SECRET
-from services.voting.tallies import ballots_cast, read_tally
+from services.voting.store import MongoVotingStore
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import NominationApproved, NominationSubmitted
@@ -147,7 +147,7 @@ class Sampler:
 
     async def _loop(self, deadline: float) -> None:
         while not self._stop.is_set() and time.perf_counter() < deadline:
-            self.tally.append((time.perf_counter(), await ballots_cast(self.voting_db, self.round_id)))
+            self.tally.append((time.perf_counter(), await MongoVotingStore(self.voting_db).ballots_cast(self.round_id)))
             b = await self.board_db.rounds.find_one({"_id": self.round_id}, {"ballots_cast": 1})
             self.board.append((time.perf_counter(), int((b or {}).get("ballots_cast", 0))))
             with contextlib.suppress(asyncio.TimeoutError):
@@ -586,9 +586,9 @@ class Bench:
                 "p50_ms": ms(pct(lat, 50)), "p99_ms": ms(pct(lat, 99))}
 
     async def check(self, round_id: str, truth: dict[str, int], ballots_expected: int) -> dict:
-        rnd = await self.vdb.rounds.find_one({"_id": round_id})
+        rnd = await MongoVotingStore(self.vdb).get_round(round_id)
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
-        tally = await read_tally(self.vdb, round_id)
+        tally = await MongoVotingStore(self.vdb).read_tally(round_id)
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in keys}
         expected = {c: truth.get(c, 0) for c in keys}
         voting_ok = tally.get("ballots_cast") == ballots_expected and counted == expected
@@ -633,7 +633,7 @@ class Bench:
         async def all_counted():
             total = 0
             for r in range(rounds):
-                total += await ballots_cast(self.vdb, f"bench-m{r}")
+                total += await MongoVotingStore(self.vdb).ballots_cast(f"bench-m{r}")
             return total >= pushed
 
         with contextlib.suppress(TimeoutError):

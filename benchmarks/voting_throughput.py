@@ -34,7 +34,7 @@ from benchmarks.resources import ResourceSampler
 from devtools.servers import LocalServers, free_port
 from services.voting import domain
 from services.voting.config import VotingConfig
-from services.voting.tallies import read_tally
+from services.voting.store import MongoVotingStore
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import (
@@ -132,8 +132,9 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
             envs = world(args.members, args.candidates, args.quota, args.units)
             await produce(settings, topics.NOMINATIONS, [(e.key.encode(), e.model_dump_json().encode()) for e in envs])
             setup_deadline = time.perf_counter() + args.setup_timeout
-            while (await db.members.count_documents({}) < args.members
-                   or await db.nominations.count_documents({"status": "approved"}) < args.candidates):
+            store = MongoVotingStore(db)
+            while (await store.count_members() < args.members
+                   or len(await store.candidates(PID, None)) < args.candidates):
                 if time.perf_counter() > setup_deadline:
                     raise TimeoutError(f"the voting service did not learn the roll within {args.setup_timeout}s")
                 await asyncio.sleep(0.2)
@@ -178,7 +179,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
         deadline = started + args.timeout
         tally = {}
         while time.perf_counter() < deadline:
-            tally = await read_tally(db, "bench")
+            tally = await MongoVotingStore(db).read_tally("bench")
             refused = sum((tally.get("refused") or {}).values())
             if tally.get("ballots_cast", 0) >= args.members and refused >= extra:
                 break
@@ -187,7 +188,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
         pids = {"voting": proc.pid if proc else os.getpid(), "benchmark": os.getpid(),
                 **{mp.name: mp.proc.pid for mp in servers.processes}}
         http_result = await http_path(args, settings, base, db, pids) if args.http_ballots else {}
-        rnd = await db.rounds.find_one({"_id": "bench"})
+        rnd = await MongoVotingStore(db).get_round("bench")
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         counted = {c: int((tally.get("approvals") or {}).get(keys[c], 0)) for c in cands}
         ok = (tally.get("ballots_cast") == args.members and counted == truth
@@ -248,7 +249,7 @@ async def http_path(args: argparse.Namespace, settings: Settings, base: str, db,
         await asyncio.gather(*(worker() for _ in range(args.http_concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
-    tally = await read_tally(db, "bench-http")
+    tally = await MongoVotingStore(db).read_tally("bench-http")
     return {"http_ballots": n, "http_statuses": statuses, "http_counted": tally.get("ballots_cast"),
             "http_ballots_per_s": round(n / elapsed),
             "http_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,

@@ -25,11 +25,15 @@ class MongoLearnedStore:
         await self.db.programmes.update_one({"_id": programme_id}, {"$set": fields}, upsert=True,
                                             session=self.session)
 
-    async def save_units(self, units: list[dict[str, Any]]) -> None:
+    async def save_units(self, programme_id: str, units: list[dict[str, Any]]) -> None:
         await upsert_all(self.db.units, units, self.session)
 
-    async def save_members(self, members: list[dict[str, Any]]) -> None:
+    async def save_members(self, programme_id: str, members: list[dict[str, Any]]) -> None:
         await upsert_all(self.db.members, members, self.session)
+
+    async def save_stage(self, programme_id: str, stage: str, state: str) -> None:
+        await self.db.programmes.update_one({"_id": programme_id}, {"$set": {f"stage_state.{stage}": state}},
+                                            upsert=True, session=self.session)
 
     async def nomination_status(self, nomination_id: str) -> tuple[bool, str | None]:
         doc = await self.db.nominations.find_one({"_id": nomination_id}, {"status": 1}, session=self.session)

@@ -18,6 +18,7 @@ from .contracts.nominations import (
     NominationSubmitted,
     NominationWithdrawn,
     ProgrammeDefined,
+    StageChanged,
     UnitsImported,
 )
 from .uow import Transaction
@@ -36,7 +37,13 @@ STATUS: dict[type, str] = {
 # redelivered NominationSubmitted must not undo a review already learned.
 RESUBMITTABLE = (None, "submitted", "returned")
 
-KINDS = ("programmes", "units", "members", "nominations")
+KINDS = ("programmes", "stages", "units", "members", "nominations")
+
+
+def scoped_id(programme_id: str, local_id: str) -> str:
+    """The stored id of a unit or member of one programme: the same org chart re-used next year, or by another
+    programme of the same installation, never shares a document."""
+    return f"{programme_id}/{local_id}"
 
 
 class LearnedStore(Protocol):
@@ -46,9 +53,15 @@ class LearnedStore(Protocol):
 
     async def save_programme(self, programme_id: str, fields: dict[str, Any]) -> None: ...
 
-    async def save_units(self, units: list[dict[str, Any]]) -> None: ...
+    async def save_units(self, programme_id: str, units: list[dict[str, Any]]) -> None:
+        """Each unit's document is `_id` scoped_id(programme_id, unit_id), with programme_id and unit_id in it."""
+        ...
 
-    async def save_members(self, members: list[dict[str, Any]]) -> None: ...
+    async def save_members(self, programme_id: str, members: list[dict[str, Any]]) -> None: ...
+
+    async def save_stage(self, programme_id: str, stage: str, state: str) -> None:
+        """Set the programme's stage_state[stage] (creating the programme's document if it is not known yet)."""
+        ...
 
     async def nomination_status(self, nomination_id: str) -> tuple[bool, str | None]:
         """(known, status): whether the nomination is known at all, and its status if it has one."""
@@ -66,6 +79,7 @@ class Hooks:
     """Service-specific follow-ups, each called with the transaction, the envelope and the event (and more)."""
 
     programme: Hook | None = None  # (tx, env, e) after a newer version was stored
+    stage: Hook | None = None  # (tx, env, e)
     units: Hook | None = None  # (tx, env, e)
     members: Hook | None = None  # (tx, env, e)
     submitted: Hook | None = None  # (tx, env, e, previous_status, new_status)
@@ -86,17 +100,26 @@ class Learning:
         if self.hooks.programme:
             await self.hooks.programme(tx, env, e)
 
+    async def stage_changed(self, tx: Transaction[LearnedStore], env: Envelope, e: StageChanged) -> None:
+        await tx.store.save_stage(e.programme_id, e.stage, e.state)
+        if self.hooks.stage:
+            await self.hooks.stage(tx, env, e)
+
     async def units_imported(self, tx: Transaction[LearnedStore], env: Envelope, e: UnitsImported) -> None:
         if not e.units:
             return
-        await tx.store.save_units([u.model_dump(mode="json") | {"_id": u.unit_id} for u in e.units])
+        pid = env.programme_id
+        await tx.store.save_units(pid, [u.model_dump(mode="json") | {"_id": scoped_id(pid, u.unit_id),
+                                                                      "programme_id": pid} for u in e.units])
         if self.hooks.units:
             await self.hooks.units(tx, env, e)
 
     async def members_imported(self, tx: Transaction[LearnedStore], env: Envelope, e: MembersImported) -> None:
         if not e.members:
             return
-        await tx.store.save_members([m.model_dump(mode="json") | {"_id": m.member_id} for m in e.members])
+        pid = env.programme_id
+        await tx.store.save_members(pid, [m.model_dump(mode="json") | {"_id": scoped_id(pid, m.member_id),
+                                                                        "programme_id": pid} for m in e.members])
         if self.hooks.members:
             await self.hooks.members(tx, env, e)
 
@@ -126,6 +149,8 @@ class Learning:
             raise ValueError(f"unknown kinds of learning: {sorted(unknown)}")
         if "programmes" in kinds:
             svc.on(ProgrammeDefined)(uow.handler(self.programme_defined))
+        if "stages" in kinds:
+            svc.on(StageChanged)(uow.handler(self.stage_changed))
         if "units" in kinds:
             svc.on(UnitsImported)(uow.handler(self.units_imported))
         if "members" in kinds:

@@ -75,13 +75,17 @@ class InMemoryLearnedStore:
     async def save_programme(self, programme_id: str, fields: dict[str, Any]) -> None:
         self.programmes.setdefault(programme_id, {"_id": programme_id}).update(copy.deepcopy(fields))
 
-    async def save_units(self, units: list[dict[str, Any]]) -> None:
+    async def save_units(self, programme_id: str, units: list[dict[str, Any]]) -> None:
         for u in units:
             self.units[u["_id"]] = copy.deepcopy(u)
 
-    async def save_members(self, members: list[dict[str, Any]]) -> None:
+    async def save_members(self, programme_id: str, members: list[dict[str, Any]]) -> None:
         for m in members:
             self.members[m["_id"]] = copy.deepcopy(m)
+
+    async def save_stage(self, programme_id: str, stage: str, state: str) -> None:
+        doc = self.programmes.setdefault(programme_id, {"_id": programme_id})
+        doc.setdefault("stage_state", {})[stage] = state
 
     async def nomination_status(self, nomination_id: str) -> tuple[bool, str | None]:
         doc = self.nominations.get(nomination_id)

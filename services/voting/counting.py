@@ -2,7 +2,7 @@
 
 A batch inserts the voter marks (the 'has voted' record, keyed by an HMAC of round and member), the ballots
 (each under its random receipt, with no voter, no mark and no time, shuffled into one sheet per batch), the refusals (keyed by command id), one
-$inc per round on the tally part of the batch's partition (services/voting/tallies.py), and at most one
+$inc per round on the tally part of the batch's partition (services/voting/store/tallies.py), and at most one
 TallyUpdated per round. A redelivered batch finds its marks already there
 with its own command tag and counts nothing twice; a second ballot of the same voter finds the mark of the
 first and is refused. Marks and ballots of a batch are shuffled independently, so their storage order links
@@ -14,9 +14,12 @@ import asyncio
 import random
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from uuid import uuid4
@@ -25,16 +28,21 @@ from shared.contracts import topics
 from shared.contracts.voting import BallotRejected, CastBallot
 
 from . import domain
-from .tallies import add_counts, read_tally
 from .views import tally_event
+
+if TYPE_CHECKING:
+    from .uow import VotingTransaction, VotingUnitOfWork
 
 _rng = random.SystemRandom()
 
 
 class Counter:
-    def __init__(self, svc, config) -> None:
+    """Counts the cast commands of the ballots topic; every read and write goes through the voting store."""
+
+    def __init__(self, svc, config, uow: "VotingUnitOfWork | None" = None) -> None:
         self.svc = svc
         self.config = config
+        self.uow = uow
         self.rolls: dict[str, dict[str, str]] = {}  # round id -> mark -> unit key (the roll never changes)
         self._roll_locks: dict[str, asyncio.Lock] = {}
         self.units: dict[str, list[dict]] = {}  # round id -> its units (fixed when the round opens), for turnout
@@ -74,27 +82,14 @@ class Counter:
             if not self._may_emit(rid):
                 continue
             self.pending_tallies.discard(rid)
-
-            async def txn(s, rid=rid) -> None:
-                rnd = await self.db.rounds.find_one({"_id": rid}, session=s)
-                if rnd is None:
-                    return
-                tally = await read_tally(self.db, rid, s, bump=True)
-                if tally:
-                    await self.svc.emit_many(s, [(tally_event(rnd, tally), rnd["programme_id"], rid)])
-
             try:
-                await self.svc.transact(txn)
+                await self.uow.run(partial(_emit_tally, round_id=rid))
                 flushed += 1
                 self.tally_events += 1
             except Exception:
                 self.pending_tallies.add(rid)
                 raise
         return flushed
-
-    @property
-    def db(self):
-        return self.svc.db
 
     async def roll_of(self, round_id: str) -> dict[str, str]:
         roll = self.rolls.get(round_id)
@@ -107,15 +102,24 @@ class Counter:
             roll = self.rolls.get(round_id)
             if roll is not None:
                 return roll
-            rnd = await self.db.rounds.find_one({"_id": round_id}, {"units": 1})
+            rnd = await self.uow.store.get_round(round_id, {"units": 1})
             keys = {u["unit_id"]: u["key"] for u in (rnd or {}).get("units", [])}
-            docs = await self.db.roll.find({"round_id": round_id}, {"mark": 1, "unit_id": 1, "_id": 0}).to_list()
+            docs = await self.uow.store.roll_marks(round_id)
             roll = {d["mark"]: keys.get(d["unit_id"], "") for d in docs}
             if rnd is not None:
                 self.units[round_id] = rnd.get("units", [])
                 self.rolls[round_id] = roll
             self._roll_locks.pop(round_id, None)
         return roll
+
+    async def consume(self, msg: KafkaMessage) -> None:
+        """The ballots subscriber's handler: a batch that fails is redelivered (NACK) after a short pause."""
+        try:
+            await self.handle(list(msg.body), msg.raw_message if isinstance(msg.raw_message, tuple) else None)
+        except Exception as exc:
+            self.svc.log.warning("ballot batch failed; it will be redelivered", error=repr(exc))
+            await asyncio.sleep(0.2)
+            raise
 
     async def handle(self, bodies: list[bytes], records: tuple | None = None) -> dict[str, tuple[str, str]]:
         commands: list[CastBallot] = []
@@ -138,12 +142,12 @@ class Counter:
 
         written: dict[str, str] = {}
 
-        async def txn(s) -> dict[str, tuple[str, str]]:
+        async def txn(tx: "VotingTransaction") -> dict[str, tuple[str, str]]:
             outcomes: dict[str, tuple[str, str]] = {}
             bursts.clear()
             written.clear()
             for rid, group in by_round.items():
-                outcomes.update(await self._apply_round(s, rid, group, rolls[rid], existing[rid], now, bursts,
+                outcomes.update(await self._apply_round(tx, rid, group, rolls[rid], existing[rid], now, bursts,
                                                         written, partition))
             return outcomes
 
@@ -158,10 +162,9 @@ class Counter:
                 if attempt == 0:
                     existing[rid] = {c.mark: self.known[c.mark] for c in group if c.mark in self.known}
                 else:
-                    existing[rid] = {d["_id"]: d.get("tag") for d in await self.db.marks.find(
-                        {"_id": {"$in": list({c.mark for c in group})}}, {"tag": 1}).to_list()}
+                    existing[rid] = await self.uow.store.mark_tags(list({c.mark for c in group}))
             try:
-                outcomes = await self.svc.transact(txn)
+                outcomes = await self.uow.run(txn)
                 break
             except (DuplicateKeyError, BulkWriteError):
                 if attempt == 2:
@@ -183,7 +186,7 @@ class Counter:
         await self._flag_bursts(bursts, now)
         return outcomes
 
-    async def _apply_round(self, s, rid: str, group: list[CastBallot], roll: dict[str, str],
+    async def _apply_round(self, tx: "VotingTransaction", rid: str, group: list[CastBallot], roll: dict[str, str],
                            existing: dict[str, str], now: datetime, bursts: list,
                            written: dict[str, str], partition: int | None = None) -> dict[str, tuple[str, str]]:
         outcomes: dict[str, tuple[str, str]] = {}
@@ -191,7 +194,7 @@ class Counter:
         self.phases = {}
         # Without the units and the eligibility list (large, and fixed when the round opened): the units
         # come from memory, read with the roll.
-        rnd = await self.db.rounds.find_one({"_id": rid}, {"units": 0, "eligibility": 0}, session=s)
+        rnd = await tx.store.get_round(rid, {"units": 0, "eligibility": 0})
         if rnd is None:
             for c in group:
                 outcomes[c.command_id] = ("unknown_round", domain.REFUSED["unknown_round"])
@@ -200,78 +203,50 @@ class Counter:
         self.phases["find"] = round(time.perf_counter() - tp, 3)
         units = self.units.get(rid)
         if units is None:  # the round opened after this batch read its roll
-            units = (await self.db.rounds.find_one({"_id": rid}, {"units": 1}, session=s) or {}).get("units", [])
+            units = (await tx.store.get_round(rid, {"units": 1}) or {}).get("units", [])
         rnd["units"] = units
-        rules = domain.rules_from_round(rnd)
-        key_of = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
-        state = domain.window_state(rnd["opens_at"], rnd["closes_at"], now, rnd.get("state") == "closed")
-        seen: dict[str, str] = {}
-        marks, ballots, refusals, units = [], [], [], []
-        inc: dict[str, int] = defaultdict(int)
-        for c in group:
-            tag = domain.command_tag(c.command_id)
-            prior = existing.get(c.mark, seen.get(c.mark))
-            if prior is not None:
-                if prior == tag:
-                    outcomes[c.command_id] = ("accepted", c.receipt)  # redelivered: counted once already
-                else:
-                    refusals.append((c, "already_voted", domain.REFUSED["already_voted"]))
-                continue
-            unit_key = roll.get(c.mark)
-            if unit_key is None:
-                refusals.append((c, "not_eligible", domain.REFUSED["not_eligible"]))
-                continue
-            cast_state = state
-            if state == "open" and c.cast_at is not None:
-                cast_state = domain.window_state(rnd["opens_at"], rnd["closes_at"], c.cast_at)
-            if cast_state != "open":
-                refusals.append((c, cast_state, domain.REFUSED[cast_state]))
-                continue
-            try:
-                domain.validate_ballot(rules, c.selections, c.grades)
-            except domain.BallotInvalid as exc:
-                refusals.append((c, exc.code, exc.message))
-                continue
-            seen[c.mark] = tag
-            marks.append({"_id": c.mark, "tag": tag})
-            written[c.mark] = tag
-            units.append(unit_key)
-            ballots.append({"receipt": c.receipt, "selections": sorted(c.selections),
-                            "grades": dict(sorted(c.grades.items()))})
-            for k, n in domain.ballot_increments(rnd["ballot_type"], (key_of[x] for x in c.selections),
-                                                 {key_of[x]: g for x, g in c.grades.items()}).items():
-                inc[k] += n
-            inc[f"voted.{unit_key}"] += 1
-            outcomes[c.command_id] = ("accepted", c.receipt)
+        batch = _judge(rnd, group, roll, existing, now, outcomes)
+        written.update(batch.written)
         self.phases["loop"] = round(time.perf_counter() - tp, 3)
+        marks, ballots, refusals, inc = batch.marks, batch.ballots, batch.refusals, batch.inc
         if marks:
             _rng.shuffle(marks)
             _rng.shuffle(ballots)
-            await self.db.marks.insert_many(marks, ordered=False, session=s)
+            await tx.store.insert_marks(marks)
             # The batch's ballots, shuffled, go into one sheet: one write instead of one per ballot.
-            await self.db.ballot_sheets.insert_one(domain.ballot_sheet(uuid4().hex, rid, ballots), session=s)
+            await tx.store.insert_sheet(domain.ballot_sheet(uuid4().hex, rid, ballots))
             inc["ballots_cast"] = len(ballots)
         for c, code, reason in refusals:
             outcomes[c.command_id] = (code, reason)
         if refusals:  # a refusal recorded before (this is a redelivery) is not counted again
-            done = {d["_id"] for d in await self.db.rejections.find(
-                {"_id": {"$in": [c.command_id for c, _, _ in refusals]}}, {"_id": 1}, session=s).to_list()}
+            done = await tx.store.recorded_rejections([c.command_id for c, _, _ in refusals])
             refusals = [r for r in refusals if r[0].command_id not in done]
         if not marks and not refusals:
             return outcomes
         self.phases["insert"] = round(time.perf_counter() - tp, 3)
+        await self._write_counts(tx, rnd, partition, inc, refusals)
+        self.phases["tally"] = round(time.perf_counter() - tp, 3)
+        if marks:
+            minute = int(now.timestamp() // 60)
+            bursts.extend((rid, u, minute) for u in batch.units)
+        return outcomes
+
+    async def _write_counts(self, tx: "VotingTransaction", rnd: dict, partition: int | None, inc: dict[str, int],
+                            refusals: list[tuple[CastBallot, str, str]]) -> None:
+        """The refusals, the batch's increments to its tally part, and at most one TallyUpdated for the round."""
+        rid = rnd["_id"]
         inc_all = dict(inc)
         if refusals:
-            await self.db.rejections.insert_many(
+            await tx.store.insert_rejections(
                 [{"_id": c.command_id, "round_id": rid, "code": code, "reason": reason,
-                  "spoiled": code in domain.SPOILED} for c, code, reason in refusals], ordered=False, session=s)
+                  "spoiled": code in domain.SPOILED} for c, code, reason in refusals])
             for _, code, _ in refusals:
                 inc_all["invalid" if code in domain.SPOILED else f"refused.{code}"] = inc_all.get(
                     "invalid" if code in domain.SPOILED else f"refused.{code}", 0) + 1
-        await add_counts(self.db, rid, partition, inc_all, s)
+        await tx.store.add_counts(rid, partition, inc_all)
         events = []
         if self._may_emit(rid):
-            tally = await read_tally(self.db, rid, s, bump=True)
+            tally = await tx.store.read_tally(rid, bump=True)
             events.append((tally_event(rnd, tally), rnd["programme_id"], rid))
             self.tally_events += 1
         else:  # the flush emits the tally as it is then (a later sequence), within 1 / tally_events_per_second
@@ -280,12 +255,7 @@ class Counter:
         events += [(BallotRejected(round_id=rid, reason=f"{code}: {reason}"), rnd["programme_id"], rid)
                    for _, code, reason in refusals]
         if events:
-            await self.svc.emit_many(s, events)
-        self.phases["tally"] = round(time.perf_counter() - tp, 3)
-        if marks:
-            minute = int(now.timestamp() // 60)
-            bursts.extend((rid, u, minute) for u in units)
-        return outcomes
+            await tx.emit_many(events)
 
     async def _flag_bursts(self, bursts: list[tuple[str, str, int]], now: datetime) -> None:
         """Warn the organiser when one unit votes in a burst; in-process counts per minute (per replica)."""
@@ -299,7 +269,7 @@ class Counter:
             if key in self.flagged:
                 continue
             if rid not in units:
-                rnd = await self.db.rounds.find_one({"_id": rid}, {"units": 1})
+                rnd = await self.uow.store.get_round(rid, {"units": 1})
                 units[rid] = {u["key"]: u for u in (rnd or {}).get("units", [])}
             unit = units[rid].get(unit_key)
             if unit is None:
@@ -308,14 +278,12 @@ class Counter:
                                                self.config.burst_share)
             if self.minute_counts[key] > threshold:
                 self.flagged.add(key)
-                await self.db.flags.update_one(
-                    {"_id": f"{rid}:{unit_key}:{minute}"},
-                    {"$set": {"round_id": rid, "unit_id": unit["unit_id"], "unit_name": unit.get("name", ""),
-                              "kind": "burst", "minute_start": datetime.fromtimestamp(minute * 60, UTC),
-                              "ballots_in_minute": self.minute_counts[key], "threshold": threshold,
-                              "message": f"{self.minute_counts[key]} ballots from this unit within one minute "
-                                         f"(threshold {threshold})"}},
-                    upsert=True)
+                await self.uow.store.save_flag(f"{rid}:{unit_key}:{minute}", {
+                    "round_id": rid, "unit_id": unit["unit_id"], "unit_name": unit.get("name", ""),
+                    "kind": "burst", "minute_start": datetime.fromtimestamp(minute * 60, UTC),
+                    "ballots_in_minute": self.minute_counts[key], "threshold": threshold,
+                    "message": f"{self.minute_counts[key]} ballots from this unit within one minute "
+                               f"(threshold {threshold})"})
                 self.svc.log.warning("burst of ballots from one unit flagged", round_id=rid,
                                      unit_id=unit["unit_id"], ballots=self.minute_counts[key], threshold=threshold)
         cutoff = int(now.timestamp() // 60) - 5
@@ -326,3 +294,71 @@ class Counter:
     async def _dead_letter(self, raw: bytes, record: Any, reason: str) -> None:
         await self.svc.send_dead_letter(topics.BALLOTS, record, raw, reason, 1)
         self.svc.log.error("cast command sent to the dead-letter topic", reason=reason)
+
+
+@dataclass
+class _Batch:
+    """What one round's commands of a batch come to: the marks and ballots to write, refusals, increments."""
+
+    marks: list[dict] = field(default_factory=list)
+    ballots: list[dict] = field(default_factory=list)
+    refusals: list[tuple[CastBallot, str, str]] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    inc: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    written: dict[str, str] = field(default_factory=dict)
+
+
+def _judge(rnd: dict, group: list[CastBallot], roll: dict[str, str], existing: dict[str, str], now: datetime,
+           outcomes: dict[str, tuple[str, str]]) -> _Batch:
+    """Each command counted, recognised as redelivered, or refused, in the order they arrived (no I/O)."""
+    rules = domain.rules_from_round(rnd)
+    key_of = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
+    state = domain.window_state(rnd["opens_at"], rnd["closes_at"], now, rnd.get("state") == "closed")
+    seen: dict[str, str] = {}
+    batch = _Batch()
+    refusals, inc = batch.refusals, batch.inc
+    for c in group:
+        tag = domain.command_tag(c.command_id)
+        prior = existing.get(c.mark, seen.get(c.mark))
+        if prior is not None:
+            if prior == tag:
+                outcomes[c.command_id] = ("accepted", c.receipt)  # redelivered: counted once already
+            else:
+                refusals.append((c, "already_voted", domain.REFUSED["already_voted"]))
+            continue
+        unit_key = roll.get(c.mark)
+        if unit_key is None:
+            refusals.append((c, "not_eligible", domain.REFUSED["not_eligible"]))
+            continue
+        cast_state = state
+        if state == "open" and c.cast_at is not None:
+            cast_state = domain.window_state(rnd["opens_at"], rnd["closes_at"], c.cast_at)
+        if cast_state != "open":
+            refusals.append((c, cast_state, domain.REFUSED[cast_state]))
+            continue
+        try:
+            domain.validate_ballot(rules, c.selections, c.grades)
+        except domain.BallotInvalid as exc:
+            refusals.append((c, exc.code, exc.message))
+            continue
+        seen[c.mark] = tag
+        batch.marks.append({"_id": c.mark, "tag": tag})
+        batch.written[c.mark] = tag
+        batch.units.append(unit_key)
+        batch.ballots.append({"receipt": c.receipt, "selections": sorted(c.selections),
+                              "grades": dict(sorted(c.grades.items()))})
+        for k, n in domain.ballot_increments(rnd["ballot_type"], (key_of[x] for x in c.selections),
+                                             {key_of[x]: g for x, g in c.grades.items()}).items():
+            inc[k] += n
+        inc[f"voted.{unit_key}"] += 1
+        outcomes[c.command_id] = ("accepted", c.receipt)
+    return batch
+
+async def _emit_tally(tx: "VotingTransaction", round_id: str) -> None:
+    """The flush's transaction: the round's tally as it is now, under the next sequence."""
+    rnd = await tx.store.get_round(round_id)
+    if rnd is None:
+        return
+    tally = await tx.store.read_tally(round_id, bump=True)
+    if tally:
+        await tx.emit_many([(tally_event(rnd, tally), rnd["programme_id"], round_id)])

@@ -4,10 +4,7 @@ from __future__ import annotations
 from shared.contracts.voting import CandidateTally, TallyUpdated
 
 from . import domain
-
-
-def counts_visible(rnd: dict) -> bool:
-    return not rnd.get("counts_hidden") or bool(rnd.get("published"))
+from .domain.rounds import counts_visible
 
 
 def _counts(rnd: dict, tally: dict) -> tuple[list[dict], dict[str, float]]:

@@ -36,6 +36,11 @@ class CategoryInfo(_Part):
     unit_limit: int | None = None
     criteria: list[CriterionInfo]
     weights: dict[Component, float]
+    # Which of the category's peer rounds feeds the peer-vote component: the latest one opened to feed it, or the
+    # latest of one ballot type (a shortlisting approval round then does not replace an appraisal, or the reverse).
+    peer_vote_round: Literal["latest", "approval", "appraisal"] = "latest"
+    # 业务工作进位: the business component as progress against this earlier programme's business ranking.
+    business_baseline_programme_id: str | None = None
 
 
 class StageWindow(_Part):
@@ -51,6 +56,8 @@ class ProgrammeDefined(Event, topic=NOMINATIONS):
     year: int
     categories: list[CategoryInfo]
     stages: list[StageWindow]
+    # How the stages open and close: by the organiser (StageChanged) or by their windows' dates (Asia/Shanghai).
+    stage_control: Literal["organiser", "dates"] = "organiser"
 
 
 class StageChanged(Event, topic=NOMINATIONS):
@@ -112,3 +119,18 @@ class NominationRejected(Event, topic=NOMINATIONS):
 class NominationWithdrawn(Event, topic=NOMINATIONS):
     nomination_id: str
     category_id: str
+
+
+class VetoSet(Event, topic=NOMINATIONS):
+    """一票否决 on a nominee, at any stage: its nominations are rejected, taken off a notice, or their honours revoked."""
+
+    nominee_id: str
+    reason: str
+    nomination_ids: list[str] = []
+    stage: str = ""
+
+
+class VetoLifted(Event, topic=NOMINATIONS):
+    nominee_id: str
+    reason: str
+    nomination_ids: list[str] = []

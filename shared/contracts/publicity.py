@@ -4,8 +4,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from .base import Event
 from .topics import PUBLICITY
+
+
+class ListedEntry(BaseModel):
+    """One line of a published 公示 list, as it was frozen when the notice opened."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    nomination_id: str
+    rank: int
+    composite: float
+    components: list[dict] = []
+    nominee_name: str = ""
+    unit_name: str = ""
 
 
 class PublicityOpened(Event, topic=PUBLICITY):
@@ -18,6 +32,10 @@ class PublicityOpened(Event, topic=PUBLICITY):
     title: str = ""
     calendar_warning: str = ""
     replaces: list[str] = []
+    # The frozen list (ranks, composites, explanations) and the versions of the inputs it was drawn from.
+    listing: list[ListedEntry] = []
+    standings_sequence: int | None = None
+    programme_version: int | None = None
 
 
 class ObjectionFiled(Event, topic=PUBLICITY):

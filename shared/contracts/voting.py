@@ -25,6 +25,11 @@ class RoundOpened(Event, topic=VOTING):
     opens_at: datetime
     closes_at: datetime
     counts_hidden: bool = False
+    # Whether this round's tally is the peer-vote component of its categories (see CategoryInfo.peer_vote_round).
+    feeds_peer_vote: bool = True
+    # 优秀 capped as a share of the candidates (0.3: at most 30 %), and whether a candidate may be left ungraded.
+    excellent_cap_share: float | None = None
+    abstain_allowed: bool = False
 
 
 class BallotAccepted(Event, topic=VOTING):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from services.nominations.store import Store
 from shared.contracts import topics
 from tests.support import auth, read_topic
 
@@ -56,3 +57,8 @@ async def setup_programme(http, settings, *, open_stage: bool = True) -> dict:
 async def events(settings, min_count: int = 1) -> list[dict]:
     raw = await read_topic(settings, topics.NOMINATIONS, min_count=min_count, timeout=15)
     return [json.loads(x) for x in raw]
+
+
+def store_of(svc) -> Store:
+    """The nominations store of a running service: tests read what it holds through it, not through svc.db."""
+    return svc.api.state.nominations.store

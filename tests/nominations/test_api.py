@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from services.nominations.app import create_service
-from tests.nominations.helpers import PID, PROGRAMME, W, events, setup_programme
+from services.nominations.store import NominationFilter
+from tests.nominations.helpers import PID, PROGRAMME, W, events, setup_programme, store_of
 from tests.support import auth, running
 
 pytestmark = pytest.mark.conformance
@@ -146,7 +147,7 @@ async def test_nominations_eligibility_attachments_review_and_reads(settings):
                       "from 0 to 20")
         await refused(await nominate(auth(settings, "unit")), 403, "unit_id", "no unit_id")
         assert (await nominate(auth(settings, "judge"))).status_code == 403
-        assert await svc.db.nominations.count_documents({}) == 0  # no refusal changed anything
+        assert await store_of(svc).count_nominations(NominationFilter(PID)) == 0  # no refusal changed anything
 
         r = await nominate(czj, materials="坚持党建引领", self_assessment={"political": 18.5, "theory": 19})
         assert r.status_code == 201, r.text
@@ -264,4 +265,4 @@ async def test_concurrent_submissions_respect_the_unit_limit(settings):
                                                    headers=czj) for b in ("u-czj-b1", "u-czj-b2", "u-czj-b3")])
         assert sorted(r.status_code for r in results) == [201, 201, 409], [r.text for r in results]
         assert "limit of 2" in next(r for r in results if r.status_code == 409).json()["error"]["message"]
-        assert await svc.db.nominations.count_documents({"unit_id": "u-czj"}) == 2
+        assert await store_of(svc).count_nominations(NominationFilter(PID, unit_id="u-czj")) == 2

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.nominations import domain as d
-from services.nominations.app import load_templates
+from services.nominations.criteria_templates import load_templates
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 TEMPLATES = load_templates()
 W = {"basic": 0.3, "key_tasks": 0.2, "business": 0.2, "report": 0.15, "peer_vote": 0.15}
@@ -297,3 +298,97 @@ def test_quota_shortfalls(quota, ratio, approved, warn):
     assert bool(out) is warn
     if warn:
         assert out[0]["needed"] == d.needed_candidates(c) and "fewer than quota" in out[0]["message"]
+
+
+# ---- the state invariants that were in the routes --------------------------------------------------------------
+NOW = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state_of, stage, action, result, error, words", [
+    ({}, "nomination", "open", "open", None, None),
+    ({"nomination": "open"}, "nomination", "close", "closed", None, None),
+    ({"nomination": "open"}, "nomination", "open", None, Conflict, "already open"),
+    ({}, "review", "close", None, Conflict, "already closed"),
+    ({}, "party", "open", None, NotFound, "unknown stage"),
+    ({}, "review", "pause", None, NotFound, "open or close"),
+])
+def test_stage_changes(state_of, stage, action, result, error, words):
+    prog = {"_id": "p1", "stage_state": state_of}
+    if error is None:
+        update, event = d.stage_change(prog, stage, d.stage_state(action, stage), NOW)
+        assert update == {f"stage_state.{stage}": result, "updated_at": NOW}
+        assert (event.programme_id, event.stage, event.state) == ("p1", stage, result)
+    else:
+        with pytest.raises(error) as caught:
+            d.stage_change(prog, stage, d.stage_state(action, stage), NOW)
+        assert words in caught.value.message
+
+
+def test_opening_voting_marks_the_programme():
+    update, _ = d.stage_change({"_id": "p1"}, "voting", "open", NOW)
+    assert update["voting_started"] is True
+    assert "voting_started" not in d.stage_change({"_id": "p1", "stage_state": {"voting": "open"}}, "voting",
+                                                  "closed", NOW)[0]
+
+
+def test_versions_of_a_programme():
+    prog, _ = d.normalise_programme(programme(), TEMPLATES)
+    doc, record = d.first_version(prog | {"programme_id": None}, "p1", NOW)
+    assert (doc["_id"], doc["version"], doc["voting_started"], record["_id"], record["change"]) == (
+        "p1", 1, False, "p1:1", "defined")
+    changed = copy.deepcopy(prog)
+    changed["categories"][0]["quota"] = 9
+    doc2, record2, change = d.next_version(doc, changed, "org", NOW)
+    assert (doc2["version"], doc2["categories"][0]["quota"], record2["_id"], change["outcome"]) == (
+        2, 9, "p1:2", "new_version")
+    assert doc2["created_at"] == doc["created_at"]
+    with pytest.raises(Conflict):
+        d.ensure_new("p1", exists=True)
+    event = d.programme_event(doc2)
+    assert event.version == 2 and event.categories[0].quota == 9
+
+
+@pytest.mark.parametrize("status, action, released", [
+    ("submitted", "withdraw", True), ("submitted", "approve", False), ("returned", "resubmit", False),
+])
+def test_a_move_sets_the_status_and_a_withdrawal_releases_the_nominee(status, action, released):
+    update, entry = d.moved({"_id": "n1", "status": status}, action, "org", "ok", NOW, {"materials": "x"})
+    assert update["status"] == d.TRANSITIONS[action][1] and update["materials"] == "x"
+    assert (update.get("active_key") == "released:n1") is released
+    assert entry == {"at": NOW, "action": action, "by": "org", "comment": "ok"}
+
+
+def test_a_move_from_the_wrong_status_is_a_conflict():
+    with pytest.raises(Conflict) as caught:
+        d.moved({"_id": "n1", "status": "approved"}, "approve", "org", "", NOW)
+    assert caught.value.field == "status" and "it must be submitted" in caught.value.message
+
+
+def test_scope_and_visibility():
+    parents = {"a": None, "a1": "a", "b": None}
+    assert d.scope_of("organiser", None, parents) is None
+    assert d.scope_of("unit", "a", parents) == {"a", "a1"}
+    with pytest.raises(Forbidden):
+        d.scope_of("unit", None, parents)
+    d.ensure_visible({"unit_id": "a1"}, {"a", "a1"})
+    d.ensure_visible({"unit_id": "b"}, None)
+    with pytest.raises(Forbidden):
+        d.ensure_visible({"unit_id": "b"}, {"a", "a1"})
+
+
+@pytest.mark.parametrize("status, ok", [("submitted", True), ("returned", True), ("approved", False),
+                                        ("rejected", False), ("withdrawn", False)])
+def test_only_an_open_nomination_takes_attachments(status, ok):
+    if ok:
+        d.ensure_attachable(status)
+    else:
+        with pytest.raises(Conflict):
+            d.ensure_attachable(status)
+
+
+def test_a_revision_is_checked_as_a_submission():
+    assert d.revised(CATEGORY, "新材料", {"c1": 18}) == {"self_assessment": {"c1": 18}, "materials": "新材料"}
+    assert d.revised(CATEGORY, None, None) == {}
+    with pytest.raises(Invalid):
+        d.revised(CATEGORY, None, {"c1": 21})
+    assert d.attachment_info("a.PDF", 10, 0) == (".pdf", "application/pdf")

@@ -12,7 +12,7 @@ from shared.contracts import topics
 from shared.kafka import ensure_topics
 from shared.messaging import Outbox
 from shared.mongo import connect
-from tests.nominations.helpers import PID, setup_programme
+from tests.nominations.helpers import PID, setup_programme, store_of
 from tests.support import auth, eventually, read_topic, running
 
 pytestmark = pytest.mark.conformance
@@ -44,7 +44,7 @@ async def test_a_committed_nomination_survives_a_stop_before_the_relay(settings)
             nomination_id = r.json()["nomination_id"]
         stuck = await svc.db.outbox.find({}).to_list()
         assert [d["envelope"]["type"] for d in stuck] == ["NominationSubmitted"]
-        assert await svc.db.nominations.count_documents({"_id": nomination_id}) == 1
+        assert await store_of(svc).get_nomination(nomination_id, PID) is not None
     finally:
         await svc.mongo.close()  # the process "dies" here, with the event still in the outbox
     assert len(await read_topic(settings, topics.NOMINATIONS, min_count=before + 1, timeout=2)) == before

@@ -17,7 +17,6 @@ import pytest
 
 from services.voting import domain
 from services.voting.views import tally_event
-from services.voting.tallies import read_tally
 from shared.contracts import Envelope
 from shared.contracts.voting import CastBallot, TallyUpdated
 
@@ -156,13 +155,13 @@ async def test_counting_throughput_smoke(settings):
             await producer.stop()
 
         async def counted():
-            t = await read_tally(svc.db, "smoke")
+            t = await svc.voting.uow.store.read_tally("smoke")
             done = t.get("ballots_cast", 0) >= members and (t.get("refused") or {}).get("already_voted", 0) >= extra
             return t if done else None
 
         tally = await eventually(counted, timeout=30, interval=0.05)
         rate = members / (time.perf_counter() - started)
-        rnd = await svc.db.rounds.find_one({"_id": "smoke"})
+        rnd = await svc.voting.uow.store.get_round("smoke")
         keys = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
         assert tally["ballots_cast"] == members
         assert tally["refused"] == {"already_voted": extra}
@@ -171,5 +170,7 @@ async def test_counting_throughput_smoke(settings):
 
 
 async def _learned(svc, members: int, candidates: int) -> bool:
-    return (await svc.db.members.count_documents({}) >= members
-            and await svc.db.nominations.count_documents({"status": "approved"}) >= candidates)
+    from benchmarks.voting_throughput import PID
+
+    store = svc.voting.uow.store
+    return await store.count_members() >= members and len(await store.candidates(PID, None)) >= candidates

@@ -10,6 +10,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitInfo,
     UnitsImported,
 )
@@ -53,13 +54,39 @@ class TestProgrammes:
 
 
 class TestTreeAndRoll:
-    def test_units_and_members_are_kept_by_id(self):
+    def test_units_and_members_are_kept_by_programme_and_id(self):
         uow, learning = FakeUnitOfWork(InMemoryLearnedStore()), Learning()
         run(uow.deliver(learning.units_imported, UnitsImported(units=[UnitInfo(unit_id="u1", name="发改委")])))
         run(uow.deliver(learning.members_imported,
                         MembersImported(members=[MemberInfo(member_id="m1", name="张三", unit_id="u1")])))
-        assert uow.store.units["u1"]["name"] == "发改委"
-        assert uow.store.members["m1"]["unit_id"] == "u1"
+        assert uow.store.units["p1/u1"] == {"_id": "p1/u1", "programme_id": "p1", "unit_id": "u1", "name": "发改委",
+                                            "parent_id": None, "kind": "organ"}
+        assert uow.store.members["p1/m1"]["unit_id"] == "u1"
+
+    def test_the_same_ids_in_two_programmes_never_meet(self):
+        uow, learning = FakeUnitOfWork(InMemoryLearnedStore()), Learning()
+        run(uow.deliver(learning.units_imported, UnitsImported(units=[UnitInfo(unit_id="u1", name="2025年的发改委")]),
+                        programme_id="p2025"))
+        run(uow.deliver(learning.units_imported, UnitsImported(units=[UnitInfo(unit_id="u1", name="2026年的发改委")]),
+                        programme_id="p2026"))
+        assert uow.store.units["p2025/u1"]["name"] == "2025年的发改委"
+        assert uow.store.units["p2026/u1"]["name"] == "2026年的发改委"
+
+
+class TestStages:
+    def test_a_stage_change_is_kept_on_the_programme_and_survives_a_new_version(self):
+        uow, learning = FakeUnitOfWork(InMemoryLearnedStore()), Learning()
+        run(uow.deliver(learning.programme_defined, programme(1)))
+        run(uow.deliver(learning.stage_changed, StageChanged(programme_id="p1", stage="voting", state="open")))
+        run(uow.deliver(learning.programme_defined, programme(2)))
+        assert uow.store.programmes["p1"]["stage_state"] == {"voting": "open"}
+
+    def test_a_stage_change_before_its_programme_is_kept(self):
+        uow, learning = FakeUnitOfWork(InMemoryLearnedStore()), Learning()
+        run(uow.deliver(learning.stage_changed, StageChanged(programme_id="p1", stage="voting", state="open")))
+        run(uow.deliver(learning.programme_defined, programme(1)))
+        assert uow.store.programmes["p1"]["stage_state"] == {"voting": "open"}
+        assert uow.store.programmes["p1"]["version"] == 1
 
 
 class TestNominations:

@@ -1,7 +1,7 @@
-"""A round's tally in parts (services/voting/tallies.py): the parts and the head add up to the whole."""
+"""A round's tally in parts (services/voting/store/tallies.py): the parts and the head add up to the whole."""
 from __future__ import annotations
 
-from services.voting.tallies import merge, new_parts, part_id
+from services.voting.store.tallies import merge, new_parts, part_id
 
 
 def test_the_head_and_the_parts_add_up_field_by_field():

@@ -13,6 +13,7 @@ from shared.contracts.nominations import (
     UnitInfo,
     UnitsImported,
 )
+from services.voting.store import MongoVotingStore
 from tests.support import eventually, publish_envelopes
 
 PID = "p2026"
@@ -48,12 +49,17 @@ def world(units: int = 3, per_unit: int = 4, candidates: int = 4, quota: int = 2
             "units": [u.unit_id for u in unit_list]}
 
 
+def store(svc) -> MongoVotingStore:
+    """The voting service's store, outside any transaction (what a test reads instead of its collections)."""
+    return svc.voting.uow.store
+
+
 async def seed(settings, svc, w: dict) -> None:
     await publish_envelopes(settings, w["envelopes"])
 
     async def learned():
-        n = await svc.db.nominations.count_documents({"status": "approved"})
-        m = await svc.db.members.count_documents({})
+        n = len(await store(svc).candidates(PID, None))
+        m = await store(svc).count_members()
         return n == len(w["nominations"]) and m == len(w["members"])
 
     await eventually(learned, timeout=60)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.voting import domain
-from services.voting.domain import BallotInvalid, BallotRules, Candidate
+from services.voting.domain import BallotInvalid, BallotRules, Candidate, rounds
+from shared.errors import Closed, Conflict, Invalid, NotFound
 
 APPROVAL = BallotRules("approval", (Candidate("a", "organ"), Candidate("b", "organ"), Candidate("c", "organ"),
                                     Candidate("x", "branch"), Candidate("w", "organ", withdrawn=True)),
@@ -113,3 +114,123 @@ def test_burst_threshold(eligible, minimum, share_, expected):
 def test_turnout_and_shares():
     assert domain.turnout({"u1": 2}, {"u1": 4, "u2": 3}) == {"u1": 0.5, "u2": 0.0}
     assert domain.share(1, 3) == 0.3333 and domain.share(1, 0) == 0.0
+
+
+# ---- the invariants of a round (domain/rounds.py) -------------------------------------------------------------
+CATS = {"organ": {"category_id": "organ", "quota": 3}, "branch": {"category_id": "branch", "quota": 1}}
+NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("round_id, ok", [("r1", True), ("a-b_C9", True), ("x" * 64, True), ("x" * 65, False),
+                                          ("", False), ("r 1", False), ("r/1", False)])
+def test_round_ids(round_id, ok):
+    if ok:
+        rounds.check_round_id(round_id)
+    else:
+        with pytest.raises(Invalid):
+            rounds.check_round_id(round_id)
+
+
+@pytest.mark.parametrize("cats, ballot_type, max_sel, cap, field", [
+    (["organ"], "approval", 2, None, None),
+    (["organ", "branch"], "appraisal", None, 1, None),
+    (["nope"], "approval", None, None, "category_ids"),
+    (["organ", "organ"], "approval", None, None, "category_ids"),
+    (["organ"], "appraisal", 2, None, "max_selections"),
+    (["organ"], "approval", None, 1, "excellent_cap"),
+])
+def test_round_rules(cats, ballot_type, max_sel, cap, field):
+    if field is None:
+        rounds.check_rules("p", CATS, cats, ballot_type, max_sel, cap)
+    else:
+        with pytest.raises(Invalid) as err:
+            rounds.check_rules("p", CATS, cats, ballot_type, max_sel, cap)
+        assert err.value.field == field
+
+
+@pytest.mark.parametrize("opens, closes, ok", [
+    (None, NOW + timedelta(hours=1), True),
+    (NOW + timedelta(hours=1), NOW + timedelta(hours=2), True),
+    (NOW + timedelta(hours=2), NOW + timedelta(hours=1), False),
+    (None, NOW - timedelta(seconds=1), False),
+    (NOW - timedelta(hours=2), NOW - timedelta(hours=1), False),
+])
+def test_round_window(opens, closes, ok):
+    if ok:
+        start, end = rounds.window(opens, closes, NOW)
+        assert start == (opens or NOW) and end == closes and start.tzinfo == UTC
+    else:
+        with pytest.raises(Invalid) as err:
+            rounds.window(opens, closes, NOW)
+        assert err.value.field == "closes_at"
+
+
+def test_a_window_in_another_time_zone_is_kept_in_utc():
+    from zoneinfo import ZoneInfo
+
+    start, end = rounds.window(None, datetime(2026, 6, 1, 20, tzinfo=ZoneInfo("Asia/Shanghai")), NOW)
+    assert end == datetime(2026, 6, 1, 12, tzinfo=UTC) and end.tzinfo == UTC
+
+
+@pytest.mark.parametrize("nominations, cap, field", [
+    ([{"_id": "n1"}], None, None), ([{"_id": "n1"}], 1, None),
+    ([], None, "category_ids"), ([{"_id": "n1"}], 2, "excellent_cap")])
+def test_round_candidates_and_the_excellent_cap(nominations, cap, field):
+    if field is None:
+        rounds.check_candidates(nominations, cap)
+    else:
+        with pytest.raises(Invalid) as err:
+            rounds.check_candidates(nominations, cap)
+        assert err.value.field == field
+
+
+def test_units_candidates_limits_and_roll_of_a_round():
+    members = [{"_id": "m1", "unit_id": "u2"}, {"_id": "m2", "unit_id": "u1"}, {"_id": "m3", "unit_id": "u2"}]
+    assert rounds.round_units(members, {"u1": "一", "u2": "二"}) == [
+        {"unit_id": "u1", "name": "一", "eligible": 1, "key": "u0"},
+        {"unit_id": "u2", "name": "二", "eligible": 2, "key": "u1"}]
+    assert [c["key"] for c in rounds.round_candidates([{"_id": "a", "category_id": "organ"},
+                                                       {"_id": "b", "category_id": "organ"}])] == ["c0", "c1"]
+    assert rounds.max_per_category("approval", ["organ", "branch"], CATS, None) == {"organ": 3, "branch": 1}
+    assert rounds.max_per_category("approval", ["organ"], CATS, 2) == {"organ": 2}
+    assert rounds.max_per_category("appraisal", ["organ"], CATS, None) == {}
+    roll = rounds.roll_entries(b"k", "r1", members)
+    assert [r["_id"] for r in roll] == ["r1:m1", "r1:m2", "r1:m3"] and all(r["cred"] is None for r in roll)
+    assert roll[0]["mark"] == domain.voter_mark(b"k", "r1", "m1")
+    assert rounds.first_missing(["a", "b", "c"], ["a", "c"]) == "b" and rounds.first_missing(["a"], ["a"]) is None
+
+
+@pytest.mark.parametrize("rnd, visible, public", [
+    ({"state": "open"}, True, False),
+    ({"state": "closed"}, True, True),
+    ({"state": "closed", "counts_hidden": True}, False, False),
+    ({"state": "closed", "counts_hidden": True, "published": True}, True, True),
+    ({"state": "open", "counts_hidden": True, "published": True}, True, False),
+])
+def test_what_is_visible(rnd, visible, public):
+    assert rounds.counts_visible(rnd) is visible and rounds.bulletin_is_public(rnd) is public
+
+
+def test_what_each_state_allows():
+    open_round = {"_id": "r1", "state": "open", "closes_at": NOW, "units": [{"unit_id": "u1"}]}
+    closed = open_round | {"state": "closed"}
+    assert rounds.ensure_found(open_round, "r1") is open_round
+    with pytest.raises(NotFound):
+        rounds.ensure_found(None, "r1")
+    rounds.ensure_closable(open_round)
+    with pytest.raises(Conflict):
+        rounds.ensure_closable(closed)
+    assert rounds.due_to_close(open_round, NOW) and not rounds.due_to_close(open_round, NOW - timedelta(seconds=1))
+    assert not rounds.due_to_close(closed, NOW)
+    rounds.ensure_counts_hidden({"counts_hidden": True})
+    with pytest.raises(Conflict):
+        rounds.ensure_counts_hidden({"counts_hidden": False})
+    rounds.ensure_not_closed(open_round)
+    with pytest.raises(Closed):
+        rounds.ensure_not_closed(closed)
+    assert rounds.ensure_unit_in_round(open_round, "u1") == {"unit_id": "u1"}
+    with pytest.raises(NotFound):
+        rounds.ensure_unit_in_round(open_round, "u9")
+    rounds.ensure_bulletin_published(closed)
+    with pytest.raises(Closed):
+        rounds.ensure_bulletin_published(open_round)

@@ -16,11 +16,10 @@ from dashboard import data as board_data
 from services.voting import domain
 from services.voting.app import create_service
 from services.voting.config import VotingConfig
-from services.voting.tallies import ballots_cast, read_tally
 from shared.contracts import Envelope, topics
 from shared.contracts.voting import CastBallot
 from tests.support import auth, eventually, publish_raw, read_topic, running
-from tests.voting.helpers import PID, seed, world
+from tests.voting.helpers import PID, seed, store, world
 
 
 def later(**kw) -> str:
@@ -40,8 +39,13 @@ async def open_round(settings, client, **kw) -> dict:
 
 
 async def tally_reaches(svc, round_id: str, check) -> dict | None:
-    tally = await read_tally(svc.db, round_id)
+    tally = await store(svc).read_tally(round_id)
     return tally if check(tally) else None
+
+
+async def closed_round(svc, round_id: str) -> dict | None:
+    rnd = await store(svc).get_round(round_id)
+    return rnd if rnd and rnd.get("state") == "closed" else None
 
 
 def member(settings, mid: str) -> dict:
@@ -70,7 +74,7 @@ async def test_ballots_receipts_bulletin_and_recomputed_tally(settings):
         assert len(creds) == 4
         again = await client.get("/rounds/r1/credentials/u1", headers=org)
         assert not re.findall(r"<td class=cred>[A-Z0-9]{4}-", again.text) and "已发放" in again.text
-        stored = await svc.db.roll.find({"round_id": "r1", "unit_id": "u1"}).to_list()
+        stored = await store(svc).unit_roll("r1", "u1")
         assert all(d["cred"] and d["cred"] not in creds for d in stored)  # only the hash is kept
 
         choices = {"m0-0": ["n0", "n1"], "m0-1": ["n0"], "m0-2": ["n2", "n0"], "m2-0": ["n3"], "m2-1": ["n1"]}
@@ -137,9 +141,9 @@ async def test_no_stored_ballot_can_be_linked_to_its_voter(settings):
         for mid in w["members"]:
             r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, mid))
             assert r.status_code == 201, r.text
-        roll = await svc.db.roll.find({"round_id": "r1"}).to_list()
+        roll = await store(svc).round_roll("r1")
         voter_keys = {d["member_id"] for d in roll} | {d["mark"] for d in roll} | {d["_id"] for d in roll}
-        sheets = await svc.db.ballot_sheets.find({}).to_list()
+        sheets = await store(svc).all_sheets()
         assert sum(len(domain.sheet_ballots(s)) for s in sheets) == len(w["members"])
         text = json.dumps(sheets, default=str)
         assert not any(k in text for k in voter_keys), "a ballot document holds a voter key"
@@ -147,14 +151,14 @@ async def test_no_stored_ballot_can_be_linked_to_its_voter(settings):
             assert set(s) == {"_id", "round_id", "receipts", "ballots_json"}  # no time, no voter, no mark
             for b in domain.sheet_ballots(s):
                 assert set(b) == {"receipt", "selections", "grades"}
-        marks = await svc.db.marks.find({}).to_list()
+        marks = await store(svc).all_marks()
         assert len(marks) == len(w["members"])
         receipts = {b["receipt"] for s in sheets for b in domain.sheet_ballots(s)}
         for m in marks:
             assert set(m) == {"_id", "tag"} and m["_id"] not in receipts
         # The marks are HMACs keyed by a secret outside the database: a reader cannot recompute them.
         assert domain.voter_mark(b"guess", "r1", w["members"][0]) not in {m["_id"] for m in marks}
-        assert not await svc.db.list_collection_names(filter={"name": {"$regex": "secret"}})
+        assert not await store(svc).collection_names("secret")
 
 
 async def test_concurrent_double_vote_counts_once(settings):
@@ -178,7 +182,7 @@ async def test_concurrent_double_vote_counts_once(settings):
         tally = (await client.get("/rounds/r1/tally")).json()
         assert tally["ballots_cast"] == 1
         assert sum(c["approvals"] for c in tally["candidates"]) == 1
-        assert await svc.db.marks.count_documents({}) == 1
+        assert await store(svc).count_marks() == 1
 
 
 async def test_a_round_closed_while_ballots_are_counted_accounts_for_every_accepted_ballot(settings):
@@ -207,11 +211,11 @@ async def test_a_round_closed_while_ballots_are_counted_accounts_for_every_accep
         # every command answered: counted before the close, or refused as closed after it
         await eventually(lambda: tally_reaches(svc, "r1", lambda t: t.get("ballots_cast", 0)
                                                + t.get("refused", {}).get("closed", 0) == len(commands)), timeout=60)
-        counted = await svc.db.marks.count_documents({})
+        counted = await store(svc).count_marks()
         assert 60 <= counted < len(commands), counted
-        rnd = await svc.db.rounds.find_one({"_id": "r1"})
+        rnd = await store(svc).get_round("r1")
         assert rnd["entries"] == counted
-        assert (await read_tally(svc.db, "r1"))["ballots_cast"] == counted
+        assert (await store(svc).read_tally("r1"))["ballots_cast"] == counted
         final = (await client.get("/rounds/r1/tally")).json()
         assert final["ballots_cast"] == counted and final["state"] == "closed"
 
@@ -255,7 +259,7 @@ async def test_redelivered_ballot_counts_once(settings):
         assert tally["ballots_cast"] == 3
         assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 1, "n1": 1, "n2": 1}
         assert tally["refused"] == {}
-        assert sum(len(domain.sheet_ballots(s)) for s in await svc.db.ballot_sheets.find({}).to_list()) == 3
+        assert sum(len(domain.sheet_ballots(s)) for s in await store(svc).all_sheets()) == 3
 
 
 async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
@@ -307,7 +311,7 @@ async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
             assert code in reasons
         assert not any(m in json.dumps(rejected) for m in w["members"])
         # Spoiled ballots are stored apart, with their reason and no voter.
-        spoiled = await svc.db.rejections.find({"spoiled": True}).to_list()
+        spoiled = await store(svc).spoiled_rejections()
         assert len(spoiled) == 8 and all(set(d) == {"_id", "round_id", "code", "reason", "spoiled"} for d in spoiled)
         # Round definitions are checked field by field.
         org = auth(settings, "organiser")
@@ -325,7 +329,7 @@ async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
             r = await client.post("/rounds", json=body, headers=org)
             assert r.status_code == status, (field, r.text)
             assert r.json()["error"]["field"] == field
-        assert await svc.db.rounds.count_documents({}) == 4
+        assert len(await store(svc).list_rounds(None)) == 4
         assert (await client.post("/rounds", json=round_body(round_id="x9"), headers=member(settings, "m0-0"))
                 ).status_code == 403
 
@@ -406,7 +410,7 @@ async def test_a_round_closes_by_itself_at_its_closing_time(settings):
         await open_round(settings, client, closes_at=later(seconds=3))
         r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, "m0-1"))
         assert r.status_code == 201, r.text
-        closed = await eventually(lambda: svc.db.rounds.find_one({"_id": "r1", "state": "closed"}), timeout=30)
+        closed = await eventually(lambda: closed_round(svc, "r1"), timeout=30)
         bulletin = (await client.get("/rounds/r1/bulletin")).json()
         assert bulletin["bulletin_root"] == closed["bulletin_root"] == domain.bulletin_root("r1", bulletin["entries"])
         assert [e["selections"] for e in bulletin["entries"]] == [["n1"]]
@@ -520,14 +524,14 @@ async def test_two_replicas_count_the_ballots_cast_through_them_and_a_voter_stil
         tally = (await client_b.get("/rounds/r1/tally")).json()
         assert tally["ballots_cast"] == len(voters) + 1
         assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 16, "n1": 1, "n2": 0}
-        assert await a.db.marks.count_documents({}) == len(voters) + 1
+        assert await store(a).count_marks() == len(voters) + 1
         # Each replica counted into the tally parts of its own partitions, never into the other's or the head.
-        parts = {d["_id"]: d["ballots_cast"] for d in await a.db.tally_parts.find({"round_id": "r1"}).to_list()}
+        parts = await store(a).part_counts("r1")
         for svc in (a, b):
             mine = sum(parts[f"r1:{p}"] for p in owned(svc))
             assert mine == sum(1 for m in svc.counter.known), (svc.settings.instance_id, parts)
-        assert (await a.db.tallies.find_one({"_id": "r1"}))["ballots_cast"] == 0
-        assert await ballots_cast(a.db, "r1") == len(voters) + 1
+        assert (await store(a).tally_head("r1"))["ballots_cast"] == 0
+        assert await store(a).ballots_cast("r1") == len(voters) + 1
         # The close sees every ballot; the TallyUpdated events have one order: a higher sequence never shows fewer.
         closed = (await client_a.post("/rounds/r1/close", headers=auth(settings, "organiser"))).json()
         assert closed["state"] == "closed"

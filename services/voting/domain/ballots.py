@@ -1,10 +1,6 @@
-"""Pure rules of peer voting: voter marks, credentials, receipts, ballot validity, tallies, the bulletin chain."""
+"""Pure rules of a ballot: grades, the reasons a ballot is refused, windows, validity and what it adds to a tally."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +8,6 @@ from datetime import datetime
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 GRADE_LABELS = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职"}
 FAVOURABLE = ("excellent", "competent")
-# Credentials avoid look-alike characters so they can be typed from paper.
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 # Reasons a ballot is refused. The first group are spoiled ballots (废票), counted apart in the tally;
 # the second are refusals of the voter or the moment, logged and counted by reason.
@@ -43,38 +37,6 @@ class BallotInvalid(ValueError):
         super().__init__(f"{message}{': ' + detail if detail else ''}")
         self.code = code
         self.message = str(self)
-
-
-# ---- secrets, marks, credentials, receipts ------------------------------------------------------------
-
-def voter_mark(secret: bytes, round_id: str, member_id: str) -> str:
-    """The 'has voted' key of a member in a round; without the secret nobody can compute it from the member."""
-    return hmac.new(secret, f"mark|{round_id}|{member_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def new_credential() -> str:
-    """A one-time ballot credential: 16 characters (~79 bits), printed as four groups of four."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
-
-
-def normalise_credential(text: str) -> str:
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
-
-
-def credential_hash(round_id: str, credential: str) -> str:
-    return hashlib.sha256(f"cred|{round_id}|{normalise_credential(credential)}".encode()).hexdigest()
-
-
-def new_receipt() -> str:
-    """A receipt code: random, so it is linked to nobody; it is the ballot's id on the bulletin."""
-    return secrets.token_hex(8).upper()
-
-
-def command_tag(command_id: str) -> str:
-    """Kept on the voter mark so the caster's request can learn whether *its* ballot was the one counted."""
-    return hashlib.sha256(command_id.encode()).hexdigest()[:16]
 
 
 # ---- windows ------------------------------------------------------------------------------------------
@@ -207,51 +169,3 @@ def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterabl
                 grades.setdefault(parts[1], {})[parts[2]] = grades.get(parts[1], {}).get(parts[2], 0) + n
     return {"ballots_cast": cast,
             "candidates": candidate_rows(ballot_type, candidate_ids, approvals, grades, eligible, cast)}
-
-
-# ---- bulletin -----------------------------------------------------------------------------------------
-
-def ballot_sheet(sheet_id: str, round_id: str, ballots: list[dict]) -> dict:
-    """One batch's ballots as stored: their receipts (to check one) and their contents as one JSON value.
-
-    The contents are read only whole, to build the bulletin at the close; one opaque value costs the database
-    a fraction of thousands of nested documents (this write is on the path of every ballot).
-    """
-    return {"_id": sheet_id, "round_id": round_id, "receipts": [b["receipt"] for b in ballots],
-            "ballots_json": json.dumps(ballots, ensure_ascii=False, separators=(",", ":")).encode()}
-
-
-def sheet_ballots(sheet: dict) -> list[dict]:
-    """The ballots of a stored sheet: receipt, selections, grades."""
-    return json.loads(sheet["ballots_json"])
-
-
-def bulletin_entry(receipt: str, selections: list[str], grades: dict[str, str]) -> dict:
-    return {"receipt": receipt, "selections": sorted(selections), "grades": dict(sorted(grades.items()))}
-
-
-def _canonical(entry: dict) -> bytes:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def chain_start(round_id: str) -> str:
-    return hashlib.sha256(f"bulletin|{round_id}".encode()).hexdigest()
-
-
-def chain_next(previous: str, entry: dict) -> str:
-    return hashlib.sha256(previous.encode() + b"|" + _canonical(entry)).hexdigest()
-
-
-def bulletin_root(round_id: str, entries: Iterable[dict]) -> str:
-    """Entries in receipt order, each hashed onto the previous hash; the last hash is the published root."""
-    h = chain_start(round_id)
-    for e in entries:
-        h = chain_next(h, e)
-    return h
-
-
-# ---- abuse --------------------------------------------------------------------------------------------
-
-def burst_threshold(unit_eligible: int, min_ballots: int, share_of_unit: float) -> int:
-    """Ballots from one unit within one minute above which the organiser is warned."""
-    return max(min_ballots, int(unit_eligible * share_of_unit))

@@ -1,0 +1,163 @@
+"""The organisation tree and the roll: reading import rows, what changed, subtrees and the nested tree."""
+from __future__ import annotations
+
+from typing import Any
+
+from .programme import ID_RE, UNIT_KINDS
+from .refusals import Problem
+
+UNIT_HEADERS = {"unit_id": ("unit_id", "单位编号", "编号"), "name": ("name", "单位名称", "名称"),
+                "parent_id": ("parent_id", "上级单位编号", "上级编号"), "kind": ("kind", "单位类型", "类型")}
+MEMBER_HEADERS = {"member_id": ("member_id", "党员编号", "编号"), "name": ("name", "姓名"),
+                  "unit_id": ("unit_id", "所在单位编号", "单位编号")}
+UNIT_KIND_ALIASES = {"机关": "organ", "部门": "department", "处室": "department", "支部": "branch", "党支部": "branch",
+                     "示范点": "site", "服务队": "team"}
+
+
+def map_headers(header: list[Any], wanted: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], Problem | None]:
+    """Column positions of the wanted fields, accepting English or Chinese header names."""
+    names = [str(h or "").strip().lower() for h in header]
+    pos: dict[str, int] = {}
+    for field_name, aliases in wanted.items():
+        for a in aliases:
+            if a.lower() in names:
+                pos[field_name] = names.index(a.lower())
+                break
+    required = [f for f in wanted if f not in ("parent_id", "kind")]
+    missing = [f for f in required if f not in pos]
+    if missing:
+        return pos, Problem("file", f"line 1: missing column(s) {', '.join(missing)}")
+    return pos, None
+
+
+def _cell(row: list[Any], pos: dict[str, int], key: str) -> str:
+    i = pos.get(key)
+    if i is None or i >= len(row) or row[i] is None:
+        return ""
+    v = row[i]
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dict],
+                first_line: int = 2) -> tuple[list[dict], list[dict]]:
+    """Rows to units; returns (good units, bad rows [{line, reason}]). A parent must be known or in the file;
+    a unit whose parent row is bad is bad too. Cycles are refused."""
+    good: dict[str, dict] = {}
+    line_of: dict[str, int] = {}
+    bad: list[dict] = []
+    for n, row in enumerate(rows):
+        line = first_line + n
+        if not any(str(c or "").strip() for c in row):
+            continue
+        uid, name = _cell(row, pos, "unit_id"), _cell(row, pos, "name")
+        parent = _cell(row, pos, "parent_id") or None
+        kind = _cell(row, pos, "kind") or "organ"
+        kind = UNIT_KIND_ALIASES.get(kind, kind)
+        if not ID_RE.match(uid):
+            bad.append({"line": line, "reason": f"unit_id {uid!r} is missing or not a valid id"})
+        elif uid in good:
+            bad.append({"line": line, "reason": f"unit_id {uid} repeats line {line_of[uid]}"})
+        elif not name or len(name) > 100:
+            bad.append({"line": line, "reason": "name is required (at most 100 characters)"})
+        elif kind not in UNIT_KINDS:
+            bad.append({"line": line, "reason": f"kind {kind!r} must be one of {', '.join(UNIT_KINDS)}"})
+        elif parent == uid:
+            bad.append({"line": line, "reason": "parent_id cannot be the unit itself"})
+        else:
+            good[uid] = {"unit_id": uid, "name": name, "parent_id": parent, "kind": kind}
+            line_of[uid] = line
+    # parents must resolve, without cycles, to a root; repeat until stable so orphans of bad rows drop too
+    changed = True
+    while changed:
+        changed = False
+        for uid in list(good):
+            u = good[uid]
+            parent = u["parent_id"]
+            if parent is None or parent in good or (parent in known and parent not in good):
+                continue
+            bad.append({"line": line_of[uid], "reason": f"parent_id {parent} is neither imported nor in this file"})
+            del good[uid]
+            changed = True
+    merged = {k: v for k, v in known.items()} | good
+    for uid in list(good):
+        seen, cur = set(), uid
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            cur = merged.get(cur, {}).get("parent_id")
+        if cur is not None:
+            bad.append({"line": line_of[uid], "reason": f"parent_id {good[uid]['parent_id']} makes a cycle"})
+    cyc = {b["line"] for b in bad}
+    units = [u for uid, u in good.items() if line_of[uid] not in cyc]
+    bad.sort(key=lambda b: b["line"])
+    return units, bad
+
+
+def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str],
+                  first_line: int = 2) -> tuple[list[dict], list[dict]]:
+    good: dict[str, dict] = {}
+    line_of: dict[str, int] = {}
+    bad: list[dict] = []
+    for n, row in enumerate(rows):
+        line = first_line + n
+        if not any(str(c or "").strip() for c in row):
+            continue
+        mid, name, uid = _cell(row, pos, "member_id"), _cell(row, pos, "name"), _cell(row, pos, "unit_id")
+        if not ID_RE.match(mid):
+            bad.append({"line": line, "reason": f"member_id {mid!r} is missing or not a valid id"})
+        elif mid in good:
+            bad.append({"line": line, "reason": f"member_id {mid} repeats line {line_of[mid]}"})
+        elif not name or len(name) > 50:
+            bad.append({"line": line, "reason": "name is required (at most 50 characters)"})
+        elif uid not in unit_ids:
+            bad.append({"line": line, "reason": f"unit_id {uid!r} is not a unit of the organisation tree"})
+        else:
+            good[mid] = {"member_id": mid, "name": name, "unit_id": uid}
+            line_of[mid] = line
+    return list(good.values()), bad
+
+
+def changed_rows(existing: dict[str, dict], incoming: list[dict], key: str) -> list[dict]:
+    """Only the rows that are new or differ from what is stored: re-importing the same file changes nothing."""
+    out = []
+    for row in incoming:
+        old = existing.get(row[key])
+        if old is None or any(old.get(k) != v for k, v in row.items()):
+            out.append(row)
+    return out
+
+
+def chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def subtree(parents: dict[str, str | None], root: str) -> set[str]:
+    """The unit and everything under it; parents maps unit_id -> parent_id."""
+    children: dict[str | None, list[str]] = {}
+    for uid, parent in parents.items():
+        children.setdefault(parent, []).append(uid)
+    out, stack = set(), [root] if root in parents else []
+    while stack:
+        cur = stack.pop()
+        if cur in out:
+            continue
+        out.add(cur)
+        stack.extend(children.get(cur, []))
+    return out
+
+
+def build_tree(units: list[dict]) -> list[dict]:
+    by_id = {u["unit_id"]: dict(u, children=[]) for u in units}
+    roots = []
+    for u in sorted(by_id.values(), key=lambda x: x["unit_id"]):
+        parent = by_id.get(u.get("parent_id")) if u.get("parent_id") else None
+        (parent["children"] if parent else roots).append(u)
+    return roots
+
+
+
+
+def split_new(rows: list[dict], known: dict[str, dict], key: str) -> tuple[list[dict], list[dict]]:
+    """The rows to insert (not stored yet) and the rows to replace (stored, changed)."""
+    return [r for r in rows if r[key] not in known], [r for r in rows if r[key] in known]

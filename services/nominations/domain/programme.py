@@ -1,0 +1,321 @@
+"""Programme definition: validation with every problem named by its field, stage dates, and versioning."""
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shared.contracts.nominations import ProgrammeDefined, StageChanged
+from shared.errors import Conflict, NotFound
+
+from .refusals import Problem, Refusal
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+COMPONENTS = ("basic", "key_tasks", "business", "report", "peer_vote")
+COMPONENT_LABELS = {"basic": "基础", "key_tasks": "重点", "business": "业务", "report": "述职", "peer_vote": "民主测评"}
+NOMINEE_KINDS = ("organ", "branch", "site", "team", "member")
+UNIT_KINDS = ("organ", "department", "branch", "site", "team")
+BOARDS = ("model_organ", "red_flag_branch", "demonstration_site", "service_team", "excellent_member", "pacesetter",
+          "other")
+STAGES = ("nomination", "review", "voting", "judging", "publicity")
+STAGE_LABELS = {"nomination": "申报", "review": "资格审查", "voting": "民主测评", "judging": "评审打分",
+                "publicity": "公示"}
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def to_utc(value: Any) -> datetime:
+    """A stage date: an ISO string or datetime; naive values and bare dates are Asia/Shanghai local time."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str):
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    else:
+        raise ValueError("must be a date or date-time such as 2026-03-01T09:00")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=SHANGHAI)
+    return dt.astimezone(UTC)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def normalise_programme(raw: Any, templates: dict[str, dict]) -> tuple[dict, list[Problem]]:
+    """Check a programme definition; returns (normalised programme, problems). Problems name the field."""
+    problems: list[Problem] = []
+    if not isinstance(raw, dict):
+        return {}, [Problem("", "the programme must be a mapping with name, year, categories and stages")]
+    out: dict[str, Any] = {}
+    pid = raw.get("programme_id")
+    if pid is not None and (not isinstance(pid, str) or not ID_RE.match(pid)):
+        problems.append(Problem("programme_id", "must be 1-64 letters, digits, '_', '-', '.' or ':'"))
+    out["programme_id"] = pid
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem("name", "is required"))
+    out["name"] = name.strip() if isinstance(name, str) else ""
+    year = raw.get("year")
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        problems.append(Problem("year", "must be a year between 2000 and 2100"))
+    out["year"] = year
+    cats = raw.get("categories")
+    out["categories"] = []
+    if not isinstance(cats, list) or not cats:
+        problems.append(Problem("categories", "at least one category is required"))
+        cats = []
+    seen_ids: set[str] = set()
+    for i, cat in enumerate(cats):
+        c, cp = _category(cat, f"categories[{i}]", templates)
+        problems += cp
+        if c.get("category_id") in seen_ids:
+            problems.append(Problem(f"categories[{i}].category_id", f"duplicate category id {c['category_id']}"))
+        seen_ids.add(c.get("category_id"))
+        out["categories"].append(c)
+    out["stages"], sp = _stages(raw.get("stages", []))
+    problems += sp
+    return out, problems
+
+
+def _category(cat: Any, at: str, templates: dict[str, dict]) -> tuple[dict, list[Problem]]:
+    p: list[Problem] = []
+    if not isinstance(cat, dict):
+        return {}, [Problem(at, "must be a mapping")]
+    c: dict[str, Any] = {}
+    cid = cat.get("category_id")
+    if not isinstance(cid, str) or not ID_RE.match(cid):
+        p.append(Problem(f"{at}.category_id", "is required: 1-64 letters, digits, '_', '-', '.' or ':'"))
+    c["category_id"] = cid
+    name = cat.get("name")
+    if not isinstance(name, str) or not name.strip():
+        p.append(Problem(f"{at}.name", "is required"))
+    c["name"] = name.strip() if isinstance(name, str) else ""
+    c["name_en"] = str(cat.get("name_en") or "")
+    kind = cat.get("nominee_kind")
+    if kind not in NOMINEE_KINDS:
+        p.append(Problem(f"{at}.nominee_kind", f"must be one of {', '.join(NOMINEE_KINDS)}"))
+    c["nominee_kind"] = kind
+    board = cat.get("board", "other")
+    if board not in BOARDS:
+        p.append(Problem(f"{at}.board", f"must be one of {', '.join(BOARDS)}"))
+    c["board"] = board
+    quota = cat.get("quota")
+    if not isinstance(quota, int) or isinstance(quota, bool) or quota <= 0:
+        p.append(Problem(f"{at}.quota", "must be a positive whole number (名额)"))
+    c["quota"] = quota
+    ratio = _number(cat.get("competitive_ratio", 1.0))
+    if ratio is None or ratio < 1.0 or ratio > 5.0:
+        p.append(Problem(f"{at}.competitive_ratio", "must be a number from 1.0 to 5.0 (差额比例)"))
+    c["competitive_ratio"] = ratio
+    limit = cat.get("unit_limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0):
+        p.append(Problem(f"{at}.unit_limit", "must be a positive whole number or absent"))
+    c["unit_limit"] = limit
+    c["criteria"] = _criteria(cat, at, templates, p)
+    c["weights"] = _weights(cat, at, p)
+    return c, p
+
+
+def _criteria(cat: dict, at: str, templates: dict[str, dict], p: list[Problem]) -> list[dict]:
+    """The category's criteria, given or from its template; problems are appended to p."""
+    criteria = cat.get("criteria")
+    template = cat.get("criteria_template")
+    if template is not None:
+        if template not in templates:
+            p.append(Problem(f"{at}.criteria_template",
+                             f"unknown criteria template {template!r}; known: {', '.join(sorted(templates))}"))
+            criteria = []
+        elif criteria is None:
+            criteria = templates[template]["criteria"]
+    if not isinstance(criteria, list) or not criteria:
+        if template is None:
+            p.append(Problem(f"{at}.criteria", "at least one criterion (or a criteria_template) is required"))
+        criteria = []
+    out: list[dict] = []
+    seen: set[str] = set()
+    for j, cr in enumerate(criteria):
+        where = f"{at}.criteria[{j}]"
+        if not isinstance(cr, dict):
+            p.append(Problem(where, "must be a mapping with criterion_id, name, max_points"))
+            continue
+        crid = cr.get("criterion_id")
+        if not isinstance(crid, str) or not ID_RE.match(crid):
+            p.append(Problem(f"{where}.criterion_id", "is required"))
+        elif crid in seen:
+            p.append(Problem(f"{where}.criterion_id", f"duplicate criterion id {crid}"))
+        seen.add(crid)
+        if not isinstance(cr.get("name"), str) or not cr["name"].strip():
+            p.append(Problem(f"{where}.name", "is required"))
+        mx = _number(cr.get("max_points"))
+        if mx is None or mx <= 0 or mx > 1000:
+            p.append(Problem(f"{where}.max_points", "must be a positive number of points (at most 1000)"))
+        step = _number(cr.get("step", 0.5))
+        if step is None or step <= 0:
+            p.append(Problem(f"{where}.step", "must be a positive number"))
+        out.append({"criterion_id": crid, "name": str(cr.get("name", "")).strip(), "max_points": mx, "step": step})
+    return out
+
+
+def _weights(cat: dict, at: str, p: list[Problem]) -> dict[str, float]:
+    """A weight per component, summing to 1; problems are appended to p."""
+    weights = cat.get("weights")
+    if not isinstance(weights, dict):
+        p.append(Problem(f"{at}.weights", f"a weight for each of {', '.join(COMPONENTS)} is required"))
+        weights = {}
+    out: dict[str, float] = {}
+    for k, v in weights.items():
+        if k not in COMPONENTS:
+            p.append(Problem(f"{at}.weights.{k}", f"unknown component; known: {', '.join(COMPONENTS)}"))
+            continue
+        w = _number(v)
+        if w is None or w < 0 or w > 1:
+            p.append(Problem(f"{at}.weights.{k}", "must be a number from 0 to 1"))
+            continue
+        out[k] = w
+    if isinstance(cat.get("weights"), dict) and not any(x.field.startswith(f"{at}.weights") for x in p):
+        total = sum(out.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            p.append(Problem(f"{at}.weights", f"the weights sum to {round(total, 6)}; they must sum to 1 (the whole)"))
+    for k in COMPONENTS:
+        out.setdefault(k, 0.0)
+    return out
+
+def _stages(stages: Any) -> tuple[list[dict], list[Problem]]:
+    p: list[Problem] = []
+    out: list[dict] = []
+    if stages is None:
+        return [], []
+    if not isinstance(stages, list):
+        return [], [Problem("stages", "must be a list of {stage, opens_at, closes_at}")]
+    seen: set[str] = set()
+    for i, st in enumerate(stages):
+        at = f"stages[{i}]"
+        if not isinstance(st, dict):
+            p.append(Problem(at, "must be a mapping with stage, opens_at, closes_at"))
+            continue
+        name = st.get("stage")
+        if name not in STAGES:
+            p.append(Problem(f"{at}.stage", f"must be one of {', '.join(STAGES)}"))
+            continue
+        if name in seen:
+            p.append(Problem(f"{at}.stage", f"stage {name} is listed twice"))
+            continue
+        seen.add(name)
+        times = {}
+        for k in ("opens_at", "closes_at"):
+            try:
+                times[k] = to_utc(st.get(k))
+            except (ValueError, TypeError):
+                p.append(Problem(f"{at}.{k}", "must be a date or date-time such as 2026-03-01T09:00 (Asia/Shanghai)"))
+        if len(times) == 2:
+            if times["closes_at"] <= times["opens_at"]:
+                p.append(Problem(f"{at}.closes_at", "must be after opens_at"))
+            out.append({"stage": name, **times})
+    ordered = sorted(out, key=lambda s: STAGES.index(s["stage"]))
+    for prev, nxt in zip(ordered, ordered[1:]):
+        if nxt["opens_at"] < prev["closes_at"]:
+            idx = next(i for i, s in enumerate(stages) if isinstance(s, dict) and s.get("stage") == nxt["stage"])
+            p.append(Problem(f"stages[{idx}].opens_at",
+                             f"the {nxt['stage']} stage opens before the {prev['stage']} stage closes; "
+                             "dates are out of order"))
+    return ordered, p
+
+
+def scoring_shape(programme: dict) -> dict:
+    """What must not change silently once voting has started: each category's criteria and weights."""
+    return {c["category_id"]: {"criteria": c["criteria"], "weights": c["weights"]} for c in programme["categories"]}
+
+
+def definition_of(programme: dict) -> dict:
+    return {k: programme[k] for k in ("name", "year", "categories", "stages")}
+
+
+def change_decision(old: dict, new: dict, voting_started: bool) -> Refusal | str:
+    """'unchanged', 'new_version', or a refusal when weights or criteria change after voting started."""
+    if definition_of(old) == definition_of(new):
+        return "unchanged"
+    if voting_started:
+        old_shape, new_shape = scoring_shape(old), scoring_shape(new)
+        for cid in sorted(set(old_shape) | set(new_shape)):
+            if old_shape.get(cid) != new_shape.get(cid):
+                return Refusal("conflict", f"categories.{cid}",
+                               f"the criteria or weights of category {cid} cannot change after voting has started")
+    return "new_version"
+
+
+
+
+# ---- the programme's documents and events ---------------------------------------------------------------
+def programme_event(doc: dict) -> ProgrammeDefined:
+    """The event of a programme version: its whole definition, for the services that learn it."""
+    return ProgrammeDefined(
+        programme_id=doc["_id"], version=doc["version"], name=doc["name"], year=doc["year"],
+        categories=[{k: c[k] for k in ("category_id", "name", "name_en", "nominee_kind", "board", "quota",
+                                       "competitive_ratio", "unit_limit", "criteria", "weights")}
+                    for c in doc["categories"]],
+        stages=[{"stage": s["stage"], "opens_at": s["opens_at"], "closes_at": s["closes_at"]}
+                for s in doc["stages"]])
+
+
+def ensure_new(pid: str, exists: bool) -> None:
+    if exists:
+        raise Conflict(f"programme {pid} already exists; change it with PUT /programmes/{pid}", field="programme_id")
+
+
+def first_version(prog: dict, pid: str, at: datetime) -> tuple[dict, dict]:
+    """The stored programme and its version 1 record."""
+    doc = prog | {"_id": pid, "version": 1, "stage_state": {}, "voting_started": False,
+                  "created_at": at, "updated_at": at}
+    record = {"_id": f"{pid}:1", "programme_id": pid, "version": 1, "recorded_at": at,
+              "change": "defined"} | definition_of(prog)
+    return doc, record
+
+
+def next_version(old: dict, new: dict, by: str, at: datetime) -> tuple[dict, dict, dict]:
+    """The changed programme, its version record and the change record (with its outcome)."""
+    pid, version = old["_id"], old["version"] + 1
+    doc = old | definition_of(new) | {"version": version, "updated_at": at}
+    record = {"_id": f"{pid}:{version}", "programme_id": pid, "version": version, "recorded_at": at,
+              "change": "changed", "by": by} | definition_of(new)
+    change = {"programme_id": pid, "at": at, "by": by, "outcome": "new_version", "version": version}
+    return doc, record, change
+
+
+def refused_change(pid: str, new: dict, refusal: Refusal, by: str, at: datetime) -> dict:
+    """The record of a refused change: what was attempted and why it was refused."""
+    return {"programme_id": pid, "at": at, "by": by, "outcome": "refused", "reason": refusal.message,
+            "attempted": definition_of(new)}
+
+
+# ---- stages -----------------------------------------------------------------------------------------------
+def stage_state(action: str, stage: str) -> str:
+    """The state a stage action leads to; an unknown stage or action is not found."""
+    if stage not in STAGES:
+        raise NotFound(f"unknown stage {stage}; stages are {', '.join(STAGES)}", field="stage")
+    if action not in ("open", "close"):
+        raise NotFound("the action must be open or close", field="action")
+    return "open" if action == "open" else "closed"
+
+
+def stage_change(prog: dict, stage: str, state: str, at: datetime) -> tuple[dict, StageChanged]:
+    """The programme update and the event of opening or closing a stage; a stage already so is a conflict.
+    Opening voting marks the programme: its criteria and weights are fixed from then on."""
+    if prog.get("stage_state", {}).get(stage, "closed") == state:
+        raise Conflict(f"the {stage} stage is already {state}", field="stage")
+    update: dict[str, Any] = {f"stage_state.{stage}": state, "updated_at": at}
+    if stage == "voting" and state == "open":
+        update["voting_started"] = True
+    return update, StageChanged(programme_id=prog["_id"], stage=stage, state=state)
+
+
+def stage_open(prog: dict, stage: str) -> bool:
+    return prog.get("stage_state", {}).get(stage) == "open"
+
+
+def category_of(prog: dict, category_id: str) -> dict | None:
+    return next((c for c in prog["categories"] if c["category_id"] == category_id), None)

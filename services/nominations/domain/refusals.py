@@ -1,0 +1,50 @@
+"""The refusals of the nominations rules and how they map to the shared errors a user sees."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.errors import Closed, Conflict, DomainError, Forbidden, Invalid, NotFound
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+    def text(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found)."""
+
+    kind: str
+    field: str
+    message: str
+
+
+
+ERRORS = {"invalid": Invalid, "closed": Closed, "conflict": Conflict, "forbidden": Forbidden, "not_found": NotFound}
+
+
+def refuse(r: Refusal) -> DomainError:
+    return ERRORS[r.kind](r.message, field=r.field)
+
+
+def ensure(r: Refusal | None) -> None:
+    """Raise the shared error of a refusal, if there is one."""
+    if r is not None:
+        raise refuse(r)
+
+
+class ProgrammeInvalid(Invalid):
+    """A programme definition with one or more problems; all of them are listed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0].text(), field=problems[0].field)
+        self.problems = problems
+
+    def body(self) -> dict:
+        b = super().body()
+        b["error"]["problems"] = [{"field": p.field, "message": p.message} for p in self.problems]
+        return b

@@ -1,0 +1,30 @@
+"""Publish a round's hidden counts (公布票数): the tally and, for a closed round, the bulletin's ballots.
+
+Roles: organiser. Refusals: unknown round (404), counts already public (409)."""
+from __future__ import annotations
+
+from functools import partial
+
+from ..domain.rounds import bulletin_is_public, ensure_counts_hidden
+from ..uow import VotingTransaction, VotingUnitOfWork
+from ..views import tally_event
+from .bulletin import bulletin_entries, release_bulletin
+from .common import load_round
+
+ROLES = ("organiser",)
+
+
+async def publish_counts(uow: VotingUnitOfWork, round_id: str) -> dict:
+    return await uow.run(partial(_publish, round_id=round_id))
+
+
+async def _publish(tx: VotingTransaction, round_id: str) -> dict:
+    rnd = await load_round(tx.store, round_id)
+    ensure_counts_hidden(rnd)
+    rnd["published"] = True
+    await tx.store.set_round(round_id, {"published": True})
+    tally = await tx.store.read_tally(round_id, bump=True)
+    await tx.emit(tally_event(rnd, tally), programme_id=rnd["programme_id"], key=round_id)
+    if bulletin_is_public(rnd):
+        await release_bulletin(tx, rnd, await bulletin_entries(tx.store, round_id))
+    return rnd

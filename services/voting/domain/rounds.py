@@ -1,0 +1,132 @@
+"""The invariants of a round: its definition, who is on its roll, and what each state of it allows."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from shared.errors import Closed, Conflict, Invalid, NotFound
+
+from .credentials import voter_mark
+
+ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def check_round_id(round_id: str) -> None:
+    if not ROUND_ID.match(round_id):
+        raise Invalid("round_id may use letters, digits, - and _ (at most 64)", field="round_id")
+
+
+def check_rules(programme_id: str, categories: dict[str, dict], category_ids: list[str], ballot_type: str,
+                max_selections: int | None, excellent_cap: int | None) -> None:
+    """The categories belong to the programme, once each, and the limits fit the ballot type."""
+    unknown = [c for c in category_ids if c not in categories]
+    if unknown:
+        raise Invalid(f"category {unknown[0]} is not in programme {programme_id}", field="category_ids")
+    if len(set(category_ids)) != len(category_ids):
+        raise Invalid("a category is listed twice", field="category_ids")
+    if ballot_type == "appraisal" and max_selections is not None:
+        raise Invalid("max_selections applies to approval ballots only", field="max_selections")
+    if ballot_type == "approval" and excellent_cap is not None:
+        raise Invalid("excellent_cap applies to appraisal ballots only", field="excellent_cap")
+
+
+def window(opens_at: datetime | None, closes_at: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The round's window in UTC: it opens now unless told otherwise, and closes later, in the future."""
+    opens = (opens_at or now).astimezone(UTC)
+    closes = closes_at.astimezone(UTC)
+    if closes <= opens:
+        raise Invalid("closes_at must be after opens_at", field="closes_at")
+    if closes <= now:
+        raise Invalid("closes_at is in the past", field="closes_at")
+    return opens, closes
+
+
+def check_candidates(nominations: list[dict], excellent_cap: int | None) -> None:
+    if not nominations:
+        raise Invalid("the categories have no approved nominations yet", field="category_ids")
+    if excellent_cap is not None and excellent_cap > len(nominations):
+        raise Invalid(f"excellent_cap {excellent_cap} exceeds the {len(nominations)} candidates",
+                      field="excellent_cap")
+
+
+def first_missing(wanted: Iterable[str], found: Iterable[str]) -> str | None:
+    known = set(found)
+    return next((x for x in wanted if x not in known), None)
+
+
+def round_units(members: list[dict], unit_names: dict[str, str]) -> list[dict]:
+    """The units of the round's roll with their eligible counts, each with the short key its tally counters use."""
+    per_unit: dict[str, int] = {}
+    for m in members:
+        per_unit[m["unit_id"]] = per_unit.get(m["unit_id"], 0) + 1
+    return [{"unit_id": u, "name": unit_names.get(u, ""), "eligible": n, "key": f"u{i}"}
+            for i, (u, n) in enumerate(sorted(per_unit.items()))]
+
+
+def round_candidates(nominations: list[dict]) -> list[dict]:
+    return [{"nomination_id": n["_id"], "category_id": n["category_id"],
+             "nominee_name": n.get("nominee_name", ""), "unit_name": n.get("unit_name", ""),
+             "withdrawn": False, "key": f"c{i}"} for i, n in enumerate(nominations)]
+
+
+def max_per_category(ballot_type: str, category_ids: list[str], categories: dict[str, dict],
+                     max_selections: int | None) -> dict[str, int]:
+    """Approval: at most max_selections (the category's quota by default) selected in each category."""
+    if ballot_type != "approval":
+        return {}
+    return {c: max_selections or int(categories[c]["quota"]) for c in category_ids}
+
+
+def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict]:
+    """The round's roll: one entry per member, with the voter mark the counter checks and no credential yet."""
+    return [{"_id": f"{round_id}:{m['_id']}", "round_id": round_id, "member_id": m["_id"], "unit_id": m["unit_id"],
+             "mark": voter_mark(secret, round_id, m["_id"]), "cred": None} for m in members]
+
+
+# ---- what each state allows ----------------------------------------------------------------------------
+
+def counts_visible(rnd: dict) -> bool:
+    return not rnd.get("counts_hidden") or bool(rnd.get("published"))
+
+
+def bulletin_is_public(rnd: dict) -> bool:
+    return rnd.get("state") == "closed" and counts_visible(rnd)
+
+
+def ensure_found(rnd: dict | None, round_id: str) -> dict:
+    if rnd is None:
+        raise NotFound(f"round {round_id} does not exist", field="round_id")
+    return rnd
+
+
+def ensure_closable(rnd: dict) -> None:
+    if rnd.get("state") == "closed":
+        raise Conflict(f"round {rnd['_id']} is already closed", field="round_id")
+
+
+def due_to_close(rnd: dict, now: datetime) -> bool:
+    """Still open at its closing time (another replica may have closed it, or it was extended)."""
+    return rnd.get("state") != "closed" and rnd["closes_at"] <= now
+
+
+def ensure_counts_hidden(rnd: dict) -> None:
+    if counts_visible(rnd):
+        raise Conflict("the counts of this round are already public", field="round_id")
+
+
+def ensure_not_closed(rnd: dict) -> None:
+    if rnd.get("state") == "closed":
+        raise Closed("the round is closed", field="round_id")
+
+
+def ensure_unit_in_round(rnd: dict, unit_id: str) -> dict:
+    unit = next((u for u in rnd["units"] if u["unit_id"] == unit_id), None)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} has no eligible members in this round", field="unit_id")
+    return unit
+
+
+def ensure_bulletin_published(rnd: dict) -> None:
+    if rnd.get("state") != "closed":
+        raise Closed("the bulletin is published when the round closes", field="round_id")
