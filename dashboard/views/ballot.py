@@ -224,10 +224,11 @@ def phone_ballot_page(base: str) -> None:
     if answer.get("used"):
         st.warning(tr("bl.used"))
         return
-    if rnd.get("state") == "closed":
+    window = answer.get("window") or rnd.get("state")
+    if window == "closed":
         st.warning(tr("bl.round_closed"))
         return
-    if rnd.get("state") == "not_open":
+    if window == "not_open":
         st.info(tr("bl.round_not_open"))
         return
     st.session_state[f"{key}:round_name"] = rnd.get("name", "")
