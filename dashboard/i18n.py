@@ -1,6 +1,7 @@
 """Every user-visible string of the dashboard, in Chinese (default) and English, with date and number formats."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,12 +47,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lb.detail": ("说明", "Detail"),
     "lb.no_components": ("尚未计算综合得分。", "No composite score computed yet."),
     "lb.unranked": ("未排名", "unranked"),
-    "lb.timing": ("页面数据生成用时 {ms} 毫秒", "Page data built in {ms} ms"),
+    "lb.auto": ("自动刷新（每 {s} 秒），无需重新加载页面", "Refreshes by itself every {s} s; no reload needed"),
+    "lb.tie": ("并列", "tie"),
+    "lb.tie_by": ("综合得分相同，按“{component}”排序", "equal composite; ordered by {component}"),
     "lb.featured": ("重点榜单", "Featured boards"),
     # arena
     "arena.pick": ("擂台赛", "Arena contest"),
-    "arena.frozen": ("封榜中：{round} 起的轮次成绩暂不公布，揭晓后显示。",
-                     "Board frozen: rounds from {round} on are hidden until the reveal."),
+    "arena.frozen": ("封榜中：“{round}”起的轮次成绩暂不公布，揭晓后显示。",
+                     "Board frozen: rounds from “{round}” on are hidden until the reveal."),
+    "arena.round_no": ("第 {n} 轮", "round {n}"),
     "arena.live": ("实时更新中（每秒刷新）", "Live (refreshed every second)"),
     "arena.contestant": ("选手", "Contestant"),
     "arena.live_total": ("现场总分", "Live total"),
@@ -86,6 +90,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ntc.attachments": ("附件（可选）", "Attachments (optional)"),
     "ntc.submit": ("提交异议", "File objection"),
     "ntc.filed": ("异议已受理，受理编号：{no}", "Objection filed; tracking number: {no}"),
+    "ntc.follow": ("请记下受理编号。查询办理进度：在本页下方“按受理编号查询办理状态”中输入该编号，或打开此链接：",
+                   "Keep the tracking number. To follow it, enter it under “Track an objection by its number” "
+                   "below, or open this link:"),
+    "ntc.follow_link": ("查询本异议的办理状态", "Track this objection"),
     "ntc.track": ("按受理编号查询办理状态", "Track an objection by its number"),
     "ntc.track_no": ("受理编号", "Tracking number"),
     "ntc.track_btn": ("查询", "Look up"),
@@ -108,6 +116,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "to.unit": ("单位", "Unit"),
     "to.participation": ("各单位申报情况", "Nominations by unit"),
     "to.nominations": ("申报数", "Nominations"),
+    "to.parent": ("上级单位", "Parent unit"),
+    "to.other_units": ("其他单位", "Other units"),
     # portal
     "pt.login": ("登录", "Log in"),
     "pt.token": ("角色令牌（由 exemplar token 签发）", "Role token (issued by `exemplar token`)"),
@@ -388,3 +398,60 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.{digits}f}%"
+
+
+# ---- the scoring service's explanation details, which arrive as one bilingual string -------------------------------
+
+_DETAIL_PREFIXES = ("基础指标 basic indicators", "重点任务 key tasks", "业务工作 business performance",
+                    "述职评议 report and appraisal", "民主测评 peer vote")
+_DETAIL_FIXED = {
+    "暂无评委完整评分 no complete judge score yet": ("暂无评委完整评分", "no complete judge score yet"),
+    "暂无数据 no data yet": ("暂无数据", "no data yet"),
+    "暂无计票 no tally yet": ("暂无计票", "no tally yet"),
+    "得票率（占实到） share of ballots cast": ("得票率（占实到人数）", "share of ballots cast"),
+    "得票率（占应到） share of eligible": ("得票率（占应到人数）", "share of eligible voters"),
+}
+_JUDGES = re.compile(r"^(去掉一个最高分和一个最低分 trimmed mean|平均分 mean) of (\d+) judges"
+                     r"(?:, dropped (\S+) and (\S+))?(, z-score normalised per judge)?$")
+_TASKS = re.compile(r"^(\S+) / (\S+) over (\d+) tasks(?:; 随机点验 (\d+) checked, (\d+) failed)?$")
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def detail(text: str | None, lang: str = DEFAULT_LANG) -> str:
+    """A component's explanation in one language: the service writes "中文 english" in one string."""
+    text = (text or "").strip()
+    for prefix in _DETAIL_PREFIXES:
+        if text.startswith(prefix + ":"):
+            text = text[len(prefix) + 1:].strip()
+    en = lang == "en"
+    if text in _DETAIL_FIXED:
+        return _DETAIL_FIXED[text][1 if en else 0]
+    m = _JUDGES.match(text)
+    if m:
+        trimmed, n, high, low, z = m.group(1).startswith("去掉"), m.group(2), m.group(3), m.group(4), m.group(5)
+        if en:
+            out = (f"trimmed mean of {n} judges, dropped {high} and {low}" if trimmed else f"mean of {n} judges")
+            return out + (", z-score normalised per judge" if z else "")
+        out = (f"{n} 位评委，去掉一个最高分（{high}）和一个最低分（{low}）后取平均" if trimmed
+               else f"{n} 位评委的平均分")
+        return out + ("，按评委标准化（z 分数）" if z else "")
+    m = _TASKS.match(text)
+    if m:
+        got, top, n, checked, failed = m.groups()
+        if en:
+            return f"{got} / {top} over {n} tasks" + (f"; spot checks: {checked}, failed {failed}" if checked else "")
+        return f"{n} 项任务 {got} / {top} 分" + (f"；随机点验 {checked} 项，未通过 {failed} 项" if checked else "")
+    if _CJK.search(text) and re.search(r"[A-Za-z]{2,}", text):
+        # Unknown bilingual text: keep one language's words (numbers stay in both).
+        if en:
+            return re.sub(r"\s{2,}", " ", _CJK.sub(" ", text)).strip(" ;,")
+        return re.sub(r"\s{2,}", " ", re.sub(r"\b[A-Za-z][A-Za-z\- ]*[A-Za-z]\b", " ", text)).strip(" ;,")
+    return text
+
+
+def tie_break(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    if not code:
+        return ""
+    if code.startswith("tie"):
+        return t("lb.tie", lang)
+    return t("lb.tie_by", lang, component=component(code, lang))

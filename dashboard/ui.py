@@ -99,6 +99,20 @@ def unit_entries(unit_id: str) -> list[dict]:
     return data.unit_entries(db(), unit_id)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def unit_tree(programme_id: str) -> dict[str, dict[str, str]]:
+    """Unit names and parents from the organisation tree (public); empty when it cannot be read, so a chart
+    falls back to the read model's names without grouping."""
+    empty: dict[str, dict[str, str]] = {"names": {}, "parents": {}}
+    if not programme_id:
+        return empty
+    ok, body = call("nominations", "GET", f"/programmes/{programme_id}/units", params={"flat": "true"})
+    if not ok or not isinstance(body, list):
+        return empty
+    return {"names": {u["unit_id"]: u.get("name") or u["unit_id"] for u in body if u.get("unit_id")},
+            "parents": {u["unit_id"]: u["parent_id"] for u in body if u.get("unit_id") and u.get("parent_id")}}
+
+
 def guarded(fn, *args, **kw):
     """Run a read-model query; on a database failure show the error and stop the page (no exception box)."""
     try:
