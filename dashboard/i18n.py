@@ -178,6 +178,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pt.open_round": ("开启测评轮次", "Open a voting round"),
     "pt.round_name": ("轮次名称", "Round name"),
     "pt.ballot_type": ("投票方式", "Ballot type"),
+    "pt.type.approval": ("推荐投票（限额）", "approval (up to a limit)"),
+    "pt.type.appraisal": ("民主测评（四档）", "appraisal (four grades)"),
     "pt.max_sel": ("最多可选人数", "Maximum selections"),
     "pt.hours": ("持续小时数", "Hours open"),
     "pt.close_round": ("结束本轮", "Close round"),

@@ -19,7 +19,8 @@ Cast = Callable[[dict], tuple[bool, Any, str | None]]
 
 PHONE_CSS = """
 <style>
-.block-container { max-width: 560px; padding-top: 1.2rem; padding-left: .9rem; padding-right: .9rem; }
+header[data-testid="stHeader"] { display: none; }
+.block-container { max-width: 560px; padding-top: 1rem; padding-left: .9rem; padding-right: .9rem; }
 .st-key-bl_status { position: sticky; top: 0; z-index: 99; background: var(--background-color, #fff);
                     padding: .35rem 0; border-bottom: 1px solid #ddd; }
 .bl-receipt { font-family: monospace; font-size: 1.6rem; font-weight: 700; letter-spacing: .08em; }
@@ -179,9 +180,13 @@ def receipt_block(result: dict, base: str) -> None:
 
 def _phone_header(title: str) -> None:
     st.markdown(PHONE_CSS, unsafe_allow_html=True)
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(f"### {title}")
-    if right.button(tr("bl.lang"), key="phone_lang"):
+    st.markdown(f"### {title}")
+
+
+def _language_switch() -> None:
+    """At the foot of a phone page: the ballot comes first, the other language one tap away."""
+    st.divider()
+    if st.button(tr("bl.lang"), key="phone_lang", type="tertiary"):
         new = "en" if lang() == "zh" else "zh"
         st.session_state["lang"] = new
         st.query_params["lang"] = new
@@ -201,6 +206,11 @@ def _resolve(credential: str) -> tuple[bool, Any, str | None]:
 
 def phone_ballot_page(base: str) -> None:
     _phone_header(tr("bl.title"))
+    _ballot_body(base)
+    _language_switch()
+
+
+def _ballot_body(base: str) -> None:
     credential = (st.query_params.get("c") or "").strip()
     if not credential:
         st.info(tr("bl.no_credential"))
@@ -238,6 +248,11 @@ def phone_ballot_page(base: str) -> None:
 
 def phone_receipt_page() -> None:
     _phone_header(tr("bl.receipt_title"))
+    _receipt_body()
+    _language_switch()
+
+
+def _receipt_body() -> None:
     round_id, receipt = (st.query_params.get("r") or "").strip(), (st.query_params.get("k") or "").strip()
     if not round_id or not receipt:
         st.warning(tr("bl.receipt_bad_link"))

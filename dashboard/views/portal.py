@@ -258,7 +258,8 @@ def _rounds(token: str) -> None:
     with st.form("open_round"):
         name = st.text_input(tr("pt.round_name"), key="round_name")
         chosen = st.multiselect(tr("lb.category"), list(by), format_func=by.get, key="round_cats")
-        btype = st.radio(tr("pt.ballot_type"), ["approval", "appraisal"], horizontal=True, key="round_type")
+        btype = st.radio(tr("pt.ballot_type"), ["approval", "appraisal"], horizontal=True, key="round_type",
+                         format_func=lambda b: tr(f"pt.type.{b}"))
         max_sel = st.number_input(tr("pt.max_sel"), min_value=1, value=1, step=1, key="round_max")
         hours = st.number_input(tr("pt.hours"), min_value=1, value=24, step=1, key="round_hours")
         go = st.form_submit_button(tr("pt.open_round"), type="primary")

@@ -23,12 +23,12 @@ def slips_section(token: str, labels: dict[str, str]) -> None:
             st.error(tr("pt.error", message=body))
         else:
             # Kept for this session only: the credentials are shown once and never stored by the dashboard.
-            st.session_state["slips"] = {
+            st.session_state["slips_issued"] = {
                 "round_id": round_id, "html": slips.slips_html(body["round_name"], body["units"], base),
                 "issued": sum(len(u["slips"]) for u in body["units"]),
                 "units": sum(1 for u in body["units"] if u["slips"]),
                 "skipped": sum(int(u.get("not_issued", 0)) for u in body["units"])}
-    made = st.session_state.get("slips")
+    made = st.session_state.get("slips_issued")
     if not made:
         return
     if not made["issued"] and not made["skipped"]:
