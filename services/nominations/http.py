@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, require
+from shared.ids import IdPath, IdQuery, SearchQuery
 from shared.service import Service
 
 from . import domain as d
@@ -69,7 +70,12 @@ class RejectIn(BaseModel):
 
 
 class VetoIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="e.g. 受到党纪处分")
+    reason: str = Field(min_length=1, max_length=d.MAX_VETO_REASON_CHARS, description="e.g. 受到党纪处分")
+
+
+def reason_of(body: VetoIn | None) -> str | None:
+    # No body at all is refused by the action, naming the field "reason" as a body without one is.
+    return body.reason if body else None
 
 
 # ---- programmes -----------------------------------------------------------------------------------------
@@ -90,7 +96,7 @@ async def upload_programme(file: UploadFile = File(...),
 
 @router.put("/programmes/{programme_id}", tags=["programmes"],
             summary="Change a programme: a new version, or refused for criteria/weights once voting started")
-async def change_programme(programme_id: str, body: dict[str, Any],
+async def change_programme(programme_id: IdPath, body: dict[str, Any],
                            who: Principal = Depends(require(*programmes.change_programme.roles)),
                            c: Context = Depends(ctx)):
     doc = await programmes.change_programme(c.uow, programme_id, body, who.subject, c.templates)
@@ -104,13 +110,13 @@ async def list_programmes(request: Request, c: Context = Depends(ctx)):
 
 
 @router.get("/programmes/{programme_id}", tags=["programmes"], summary="Programme detail (public)")
-async def programme_detail(programme_id: str, request: Request, c: Context = Depends(ctx)):
+async def programme_detail(programme_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.service.check_public_rate(request)
     return await views.programme_detail(c.store, programme_id)
 
 
 @router.get("/programmes/{programme_id}/versions", tags=["programmes"], summary="Every recorded version")
-async def programme_versions(programme_id: str, _: Principal = Depends(require("organiser")),
+async def programme_versions(programme_id: IdPath, _: Principal = Depends(require("organiser")),
                              c: Context = Depends(ctx)):
     return await views.programme_versions(c.store, programme_id)
 
@@ -123,20 +129,27 @@ async def criteria_templates(c: Context = Depends(ctx)):
 # ---- stages ---------------------------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/stages/{stage}/{action}", tags=["stages"],
              summary="Open or close a stage (申报, 资格审查, 民主测评, ...); closing review warns of quota shortfalls")
-async def change_stage(programme_id: str, stage: str, action: str,
+async def change_stage(programme_id: IdPath, stage: str, action: str,
                        _: Principal = Depends(require(*stages.change_stage.roles)), c: Context = Depends(ctx)):
     return await stages.change_stage(c.uow, programme_id, stage, action)
 
 
+@router.get("/programmes/{programme_id}/stages", tags=["stages"],
+            summary="Each stage's state and window, as every service gates on it (public)")
+async def stage_overview(programme_id: IdPath, request: Request, c: Context = Depends(ctx)):
+    c.service.check_public_rate(request)
+    return await views.stages(c.store, programme_id)
+
+
 @router.get("/programmes/{programme_id}/quota", tags=["stages"], summary="Approved candidates against quota")
-async def quota(programme_id: str, _: Principal = Depends(require("organiser")), c: Context = Depends(ctx)):
+async def quota(programme_id: IdPath, _: Principal = Depends(require("organiser")), c: Context = Depends(ctx)):
     return await views.quota(c.store, programme_id)
 
 
 # ---- organisation tree and roll -------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/units/import", tags=["organisation"],
              summary="Import organs, departments and branches from CSV or XLSX (unit_id, name, parent_id, kind)")
-async def import_units(programme_id: str, file: UploadFile = File(...),
+async def import_units(programme_id: IdPath, file: UploadFile = File(...),
                        _: Principal = Depends(require(*imports.import_units.roles)), c: Context = Depends(ctx)):
     data = await file.read(imports.MAX_IMPORT_BYTES + 1)
     return await imports.import_units(c.uow, programme_id, file.filename or "", data)
@@ -144,7 +157,7 @@ async def import_units(programme_id: str, file: UploadFile = File(...),
 
 @router.post("/programmes/{programme_id}/members/import", tags=["organisation"],
              summary="Import the roll of members from CSV or XLSX (member_id, name, unit_id)")
-async def import_members(programme_id: str, file: UploadFile = File(...),
+async def import_members(programme_id: IdPath, file: UploadFile = File(...),
                          _: Principal = Depends(require(*imports.import_members.roles)), c: Context = Depends(ctx)):
     data = await file.read(imports.MAX_IMPORT_BYTES + 1)
     return await imports.import_members(c.uow, programme_id, file.filename or "", data)
@@ -152,13 +165,13 @@ async def import_members(programme_id: str, file: UploadFile = File(...),
 
 @router.get("/programmes/{programme_id}/units", tags=["organisation"],
             summary="The organisation tree (nested), or a flat list with ?flat=true")
-async def units_tree(programme_id: str, request: Request, flat: bool = False, c: Context = Depends(ctx)):
+async def units_tree(programme_id: IdPath, request: Request, flat: bool = False, c: Context = Depends(ctx)):
     c.service.check_public_rate(request)
     return await views.units_tree(c.store, programme_id, flat)
 
 
 @router.get("/programmes/{programme_id}/members", tags=["organisation"], summary="The roll, by page")
-async def list_members(programme_id: str, unit_id: str | None = None, page: int = Query(1, ge=1),
+async def list_members(programme_id: IdPath, unit_id: IdQuery = None, page: int = Query(1, ge=1),
                        page_size: int = Query(100, ge=1, le=1000),
                        who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
     return await views.members_page(c.store, programme_id, who, unit_id, page, page_size)
@@ -167,27 +180,28 @@ async def list_members(programme_id: str, unit_id: str | None = None, page: int 
 # ---- veto flags (一票否决) ------------------------------------------------------------------------------
 @router.put("/programmes/{programme_id}/vetoes/{subject_id}", tags=["organisation"],
             summary="Flag a unit or member with a veto (一票否决), e.g. a disciplinary record")
-async def set_veto(programme_id: str, subject_id: str, body: VetoIn,
+async def set_veto(programme_id: IdPath, subject_id: IdPath, body: VetoIn | None = None,
                    who: Principal = Depends(require(*vetoes.set_veto.roles)), c: Context = Depends(ctx)):
-    return await vetoes.set_veto(c.uow, programme_id, subject_id, body.reason, who.subject)
+    return await vetoes.set_veto(c.uow, programme_id, subject_id, reason_of(body), who.subject)
 
 
-@router.delete("/programmes/{programme_id}/vetoes/{subject_id}", status_code=204, tags=["organisation"])
-async def lift_veto(programme_id: str, subject_id: str, _: Principal = Depends(require(*vetoes.lift_veto.roles)),
-                    c: Context = Depends(ctx)):
-    await vetoes.lift_veto(c.uow, programme_id, subject_id)
+@router.delete("/programmes/{programme_id}/vetoes/{subject_id}", status_code=204, tags=["organisation"],
+               summary="Lift a veto, with a reason (JSON body {reason}); it stays on record with its history")
+async def lift_veto(programme_id: IdPath, subject_id: IdPath, body: VetoIn | None = None,
+                    who: Principal = Depends(require(*vetoes.lift_veto.roles)), c: Context = Depends(ctx)):
+    await vetoes.lift_veto(c.uow, programme_id, subject_id, reason_of(body), who.subject)
     return Response(status_code=204)
 
 
 @router.get("/programmes/{programme_id}/vetoes", tags=["organisation"])
-async def list_vetoes(programme_id: str, _: Principal = Depends(require("organiser")), c: Context = Depends(ctx)):
+async def list_vetoes(programme_id: IdPath, _: Principal = Depends(require("organiser")), c: Context = Depends(ctx)):
     return await views.list_vetoes(c.store, programme_id)
 
 
 # ---- nominations ----------------------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/nominations", status_code=201, tags=["nominations"],
              summary="A unit nominates itself, a unit of its subtree or one of its members")
-async def submit(programme_id: str, body: NominationIn, who: Principal = Depends(require(*submission.submit.roles)),
+async def submit(programme_id: IdPath, body: NominationIn, who: Principal = Depends(require(*submission.submit.roles)),
                  c: Context = Depends(ctx)):
     inp = submission.NominationInput(body.category_id, body.nominee_id, body.unit_id, body.materials,
                                      body.self_assessment)
@@ -195,7 +209,7 @@ async def submit(programme_id: str, body: NominationIn, who: Principal = Depends
 
 
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/approve", tags=["review"])
-async def approve(programme_id: str, nomination_id: str, body: CommentIn | None = None,
+async def approve(programme_id: IdPath, nomination_id: IdPath, body: CommentIn | None = None,
                   who: Principal = Depends(require(*review.approve.roles)), c: Context = Depends(ctx)):
     doc = await review.approve(c.uow, programme_id, nomination_id, who, body.comment if body else "")
     return views.public_nomination(doc)
@@ -203,28 +217,28 @@ async def approve(programme_id: str, nomination_id: str, body: CommentIn | None 
 
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/return", tags=["review"],
              summary="Return for revision with comments; the unit resubmits")
-async def return_(programme_id: str, nomination_id: str, body: ReturnIn,
+async def return_(programme_id: IdPath, nomination_id: IdPath, body: ReturnIn,
                   who: Principal = Depends(require(*review.return_for_revision.roles)), c: Context = Depends(ctx)):
     doc = await review.return_for_revision(c.uow, programme_id, nomination_id, who, body.comments)
     return views.public_nomination(doc)
 
 
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/reject", tags=["review"])
-async def reject(programme_id: str, nomination_id: str, body: RejectIn,
+async def reject(programme_id: IdPath, nomination_id: IdPath, body: RejectIn,
                  who: Principal = Depends(require(*review.reject.roles)), c: Context = Depends(ctx)):
     return views.public_nomination(await review.reject(c.uow, programme_id, nomination_id, who, body.reason))
 
 
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/withdraw", tags=["nominations"],
              summary="The unit withdraws its nomination before review")
-async def withdraw(programme_id: str, nomination_id: str,
+async def withdraw(programme_id: IdPath, nomination_id: IdPath,
                    who: Principal = Depends(require(*submission.withdraw.roles)), c: Context = Depends(ctx)):
     return views.public_nomination(await submission.withdraw(c.uow, programme_id, nomination_id, who))
 
 
 @router.put("/programmes/{programme_id}/nominations/{nomination_id}", tags=["nominations"],
             summary="Resubmit a returned nomination with revised materials or self-assessment")
-async def resubmit(programme_id: str, nomination_id: str, body: ResubmitIn,
+async def resubmit(programme_id: IdPath, nomination_id: IdPath, body: ResubmitIn,
                    who: Principal = Depends(require(*submission.resubmit.roles)), c: Context = Depends(ctx)):
     doc = await submission.resubmit(c.uow, programme_id, nomination_id, who, body.materials, body.self_assessment)
     return views.public_nomination(doc)
@@ -233,7 +247,7 @@ async def resubmit(programme_id: str, nomination_id: str, body: ResubmitIn,
 # ---- attachments (GridFS) -------------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/attachments", status_code=201,
              tags=["nominations"], summary="Attach a file (pdf, doc, docx, xlsx, jpg, png; at most 10 MB)")
-async def attach(programme_id: str, nomination_id: str, file: UploadFile = File(...),
+async def attach(programme_id: IdPath, nomination_id: IdPath, file: UploadFile = File(...),
                  who: Principal = Depends(require(*attachments.attach.roles)), c: Context = Depends(ctx)):
     data = await file.read(d.MAX_ATTACHMENT_BYTES + 1)
     return await attachments.attach(c.uow, programme_id, nomination_id, who, file.filename or "", data)
@@ -241,7 +255,7 @@ async def attach(programme_id: str, nomination_id: str, file: UploadFile = File(
 
 @router.get("/programmes/{programme_id}/nominations/{nomination_id}/attachments/{file_id}",
             tags=["nominations"], summary="Download an attachment")
-async def download(programme_id: str, nomination_id: str, file_id: str,
+async def download(programme_id: IdPath, nomination_id: IdPath, file_id: IdPath,
                    who: Principal = Depends(require(*attachments.download.roles)), c: Context = Depends(ctx)):
     info, data = await attachments.download(c.uow, programme_id, nomination_id, who, file_id)
     return Response(data, media_type=info["content_type"],
@@ -251,8 +265,8 @@ async def download(programme_id: str, nomination_id: str, file_id: str,
 # ---- reading --------------------------------------------------------------------------------------------
 @router.get("/programmes/{programme_id}/nominations", tags=["nominations"],
             summary="List nominations with filters and pagination (a unit sees its subtree)")
-async def list_nominations(programme_id: str, category_id: str | None = None, status: str | None = None,
-                           unit_id: str | None = None, q: str | None = Query(None, max_length=50),
+async def list_nominations(programme_id: IdPath, category_id: IdQuery = None, status: d.Status | None = None,
+                           unit_id: IdQuery = None, q: SearchQuery = None,
                            page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=500),
                            who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
     return await views.list_nominations(c.store, programme_id, who, category_id, status, unit_id, q, page, page_size)
@@ -260,8 +274,8 @@ async def list_nominations(programme_id: str, category_id: str | None = None, st
 
 @router.get("/programmes/{programme_id}/nominations/export.xlsx", tags=["nominations"],
             summary="Export the (filtered) nomination list to XLSX")
-async def export(programme_id: str, category_id: str | None = None, status: str | None = None,
-                 unit_id: str | None = None, who: Principal = Depends(require(*exports.export_xlsx.roles)),
+async def export(programme_id: IdPath, category_id: IdQuery = None, status: d.Status | None = None,
+                 unit_id: IdQuery = None, who: Principal = Depends(require(*exports.export_xlsx.roles)),
                  c: Context = Depends(ctx)):
     data = await exports.export_xlsx(c.store, programme_id, who, category_id, status, unit_id)
     return StreamingResponse(
@@ -271,13 +285,13 @@ async def export(programme_id: str, category_id: str | None = None, status: str 
 
 @router.get("/programmes/{programme_id}/nominations/{nomination_id}", tags=["nominations"],
             summary="Nomination detail with materials, self-assessment, attachments and review history")
-async def nomination_detail(programme_id: str, nomination_id: str,
+async def nomination_detail(programme_id: IdPath, nomination_id: IdPath,
                             who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
     return await views.nomination_detail(c.store, programme_id, nomination_id, who)
 
 
 @router.get("/programmes/{programme_id}/units/{unit_id}/nominations", tags=["nominations"],
             summary="The nominations a unit submitted (public: no materials)")
-async def unit_nominations(programme_id: str, unit_id: str, request: Request, c: Context = Depends(ctx)):
+async def unit_nominations(programme_id: IdPath, unit_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.service.check_public_rate(request)
     return await views.unit_nominations(c.store, programme_id, unit_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared import stages as shared_stages
 from shared.auth import Principal
 from shared.errors import Forbidden
 
@@ -41,6 +42,11 @@ async def programme_versions(store: Store, pid: str) -> dict:
     versions, changes = await store.programme_history(pid)
     return {"versions": [{k: v for k, v in x.items() if k != "_id"} for x in versions],
             "changes": [{k: v for k, v in x.items() if k != "_id"} for x in changes]}
+
+
+async def stages(store: Store, pid: str) -> list[dict]:
+    """Each stage with its state now and its window: what every service's stage gate decides on."""
+    return shared_stages.overview(await get_programme(store, pid))
 
 
 async def quota(store: Store, pid: str) -> dict:

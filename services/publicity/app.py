@@ -1,7 +1,8 @@
 """Wiring of the publicity service (公示): notices over working days, real-name objections and their investigation,
 confirmed and revoked honours, periodic reviews (复查).
 
-Events consumed: ProgrammeDefined, NominationSubmitted (names and units), StandingsUpdated (the ranked shortlist).
+Events consumed: ProgrammeDefined, StageChanged (a notice opens only in the publicity stage), NominationSubmitted
+(names and units), StandingsUpdated (the ranked shortlist), VetoSet / VetoLifted (一票否决).
 Events emitted: PublicityOpened, ObjectionFiled, ObjectionAssigned, ObjectionFindingsRecorded, ObjectionResolved,
 NomineeRemoved, PublicityClosed, HonourConfirmed, HonourRevoked, HonourReviewScheduled, HonourReviewed.
 Every event of a notice, its objections and its honours is keyed by the notice id, so they stay in order.

@@ -14,8 +14,9 @@ class NoticeIn(BaseModel):
     category_id: str = Field(min_length=1)
     working_days: int = Field(default=5, ge=1, le=MAX_WORKING_DAYS)
     starts_at: datetime | None = Field(
-        default=None, description="Defaults to now; without a zone it is Asia/Shanghai time. "
-                                  "A past start (up to 60 days) records a publicity held earlier.")
+        default=None, description="Defaults to now (the notice starts when it is published); without a zone it is "
+                                  "Asia/Shanghai time. A start in the past is refused (no backdating); a later "
+                                  "one (up to 90 days ahead) schedules the notice.")
     nomination_ids: list[str] | None = Field(default=None, description="Defaults to the top `quota` by rank.")
     contact_office: str = Field(default="市直机关工委组织部", min_length=2, max_length=100)
     contact_phone: str = Field(default="", max_length=40)
@@ -29,6 +30,16 @@ class NoticeIn(BaseModel):
 class ReplacementIn(BaseModel):
     nomination_id: str | None = Field(default=None, description="Defaults to the next-ranked candidate.")
     working_days: int | None = Field(default=None, ge=1, le=MAX_WORKING_DAYS)
+    fallback_weekends_only: bool = False
+
+
+class CorrectionIn(BaseModel):
+    """A correction of a notice's dates: a new version of the notice, the prior one kept in its history."""
+
+    starts_at: datetime | None = Field(default=None, description="A new start, only before the notice has started; "
+                                                                 "not in the past")
+    working_days: int | None = Field(default=None, ge=1, le=MAX_WORKING_DAYS)
+    reason: str = Field(min_length=2, max_length=2000)
     fallback_weekends_only: bool = False
 
 

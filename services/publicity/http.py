@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi import Path as FPath
 from fastapi.responses import JSONResponse, Response
 
 from shared.auth import Principal, require
+from shared.ids import IdPath, IdQuery
 
 from . import domain, views
 from .actions import calendars, documents, honours, investigation, notices, objections
 from .actions.context import Context
 from .commands import (
     AssignIn,
+    CorrectionIn,
     FindingsIn,
     NoticeIn,
     ObjectionIn,
@@ -28,6 +30,11 @@ from .commands import (
 from .domain import MAX_ATTACHMENT_BYTES
 
 router = APIRouter()
+
+# The states a filter may name (a bad value is a 422 naming the parameter, never an empty list).
+NoticeState = Literal["open", "closed"]
+ObjectionState = Literal["filed", "assigned", "investigating", "sustained", "dismissed"]
+HonourStatus = Literal["confirmed", "revoked"]
 
 
 @dataclass
@@ -85,7 +92,7 @@ async def preview_period(request: Request, working_days: int = 5, start: datetim
 
 @router.get("/programmes/{programme_id}/shortlists", tags=["notices"],
             summary="The ranked shortlists this service knows, per category (organiser)")
-async def shortlists(programme_id: str, _: Principal = Depends(require("organiser")), w: Web = Depends(web)):
+async def shortlists(programme_id: IdPath, _: Principal = Depends(require("organiser")), w: Web = Depends(web)):
     return await views.shortlists(w.actions.store, programme_id)
 
 
@@ -98,21 +105,21 @@ async def create_notice(body: NoticeIn, who: Principal = Depends(require(*notice
 
 
 @router.get("/notices", tags=["notices"], summary="Publicity notices (public)")
-async def list_notices(request: Request, programme_id: str | None = None, state: str | None = None,
+async def list_notices(request: Request, programme_id: IdQuery = None, state: NoticeState | None = None,
                        w: Web = Depends(web)):
     ctx = w.public(request)
     return await views.notices(ctx.store, ctx.clock(), programme_id, state)
 
 
 @router.get("/notices/{notice_id}", tags=["notices"], summary="One publicity notice with its text (public)")
-async def get_notice(notice_id: str, request: Request, w: Web = Depends(web)):
+async def get_notice(notice_id: IdPath, request: Request, w: Web = Depends(web)):
     ctx = w.public(request)
     return await views.notice(ctx.store, ctx.clock(), notice_id)
 
 
 @router.get("/notices/{notice_id}/download/{fmt}", tags=["notices"],
             summary="Download the notice as docx or xlsx (pdf: 501, no CJK-embedding PDF renderer is installed)")
-async def download(notice_id: str, fmt: str, request: Request, w: Web = Depends(web)):
+async def download(notice_id: IdPath, fmt: str, request: Request, w: Web = Depends(web)):
     try:
         return _attachment(await documents.notice_document(w.public(request), notice_id, fmt))
     except documents.PdfUnavailable:
@@ -121,9 +128,23 @@ async def download(notice_id: str, fmt: str, request: Request, w: Web = Depends(
             "download the notice as docx or xlsx instead")}}, status_code=501)
 
 
+@router.post("/notices/{notice_id}/corrections", tags=["notices"],
+             summary="Correct a notice's dates: a new recorded version (the prior one stays in `versions`)")
+async def correct_dates(notice_id: IdPath, body: CorrectionIn,
+                        who: Principal = Depends(require(*notices.CORRECT_DATES_ROLES)), w: Web = Depends(web)):
+    n = await notices.correct_dates(w.actions, who, notice_id, body)
+    return views.public_notice(n, w.actions.clock())
+
+
+@router.get("/vetoes", tags=["notices"], summary="Vetoes (一票否决) learned, set or lifted, with history (organiser)")
+async def list_vetoes(programme_id: IdQuery = None, _: Principal = Depends(require("organiser")),
+                      w: Web = Depends(web)):
+    return await views.vetoes(w.actions.store, programme_id)
+
+
 @router.post("/notices/{notice_id}/replacements", status_code=201, tags=["notices"],
              summary="Open a fresh notice for the next-ranked candidate after a removal (递补)")
-async def replacement(notice_id: str, body: ReplacementIn,
+async def replacement(notice_id: IdPath, body: ReplacementIn,
                       who: Principal = Depends(require(*notices.OPEN_REPLACEMENT_ROLES)), w: Web = Depends(web)):
     n = await notices.open_replacement(w.actions, who, notice_id, body)
     return views.public_notice(n, n["created_at"])
@@ -134,7 +155,7 @@ async def replacement(notice_id: str, body: ReplacementIn,
 @router.post("/notices/{notice_id}/objections", status_code=201, tags=["objections"],
              summary="File a real-name objection during the period (public; multipart form)")
 async def file_objection(
-    notice_id: str, request: Request,
+    notice_id: IdPath, request: Request,
     nomination_id: str = Form(..., description="the nominee objected to"),
     name: str = Form(..., description="your real name (实名)"),
     reason: str = Form(..., min_length=10, max_length=5000, description="facts and grounds"),
@@ -152,76 +173,76 @@ async def file_objection(
 
 @router.get("/objections/status/{tracking_no}", tags=["objections"],
             summary="The state of an objection by tracking number (public; shows the state only)")
-async def objection_status(tracking_no: str, request: Request, w: Web = Depends(web)):
+async def objection_status(tracking_no: IdPath, request: Request, w: Web = Depends(web)):
     return await objections.objection_status(w.public(request), tracking_no, client=_client(request))
 
 
 @router.get("/objections", tags=["objections"], summary="Objections (organiser; no contact details)")
-async def list_objections(notice_id: str | None = None, state: str | None = None,
+async def list_objections(notice_id: IdQuery = None, state: ObjectionState | None = None,
                           _: Principal = Depends(require("organiser")), w: Web = Depends(web)):
     return await views.objections(w.actions.store, notice_id, state)
 
 
 @router.get("/objections/{objection_id}", tags=["objections"], summary="One objection (organiser)")
-async def get_objection(objection_id: str, _: Principal = Depends(require("organiser")), w: Web = Depends(web)):
+async def get_objection(objection_id: IdPath, _: Principal = Depends(require("organiser")), w: Web = Depends(web)):
     return await views.objection(w.actions.store, objection_id)
 
 
 @router.get("/objections/{objection_id}/contact", tags=["objections"],
             summary="The objector's contact details, for the investigator (organiser)")
-async def objection_contact(objection_id: str, _: Principal = Depends(require(*documents.CONTACT_ROLES)),
+async def objection_contact(objection_id: IdPath, _: Principal = Depends(require(*documents.CONTACT_ROLES)),
                             w: Web = Depends(web)):
     return await documents.contact(w.actions, objection_id)
 
 
 @router.get("/objections/{objection_id}/attachments/{file_id}", tags=["objections"],
             summary="Download an attachment of an objection (organiser)")
-async def attachment(objection_id: str, file_id: str, _: Principal = Depends(require(*documents.ATTACHMENT_ROLES)),
-                     w: Web = Depends(web)):
+async def attachment(objection_id: IdPath, file_id: IdPath,
+                     _: Principal = Depends(require(*documents.ATTACHMENT_ROLES)), w: Web = Depends(web)):
     return _attachment(await documents.attachment(w.actions, objection_id, file_id))
 
 
 @router.post("/objections/{objection_id}/assign", tags=["objections"], summary="Assign an investigator")
-async def assign(objection_id: str, body: AssignIn, who: Principal = Depends(require(*investigation.ASSIGN_ROLES)),
-                 w: Web = Depends(web)):
+async def assign(objection_id: IdPath, body: AssignIn,
+                 who: Principal = Depends(require(*investigation.ASSIGN_ROLES)), w: Web = Depends(web)):
     return views.organiser_view(await investigation.assign(w.actions, who, objection_id, body))
 
 
 @router.post("/objections/{objection_id}/findings", tags=["objections"], summary="Record investigation findings")
-async def findings(objection_id: str, body: FindingsIn,
+async def findings(objection_id: IdPath, body: FindingsIn,
                    who: Principal = Depends(require(*investigation.FINDINGS_ROLES)), w: Web = Depends(web)):
     return views.organiser_view(await investigation.record_findings(w.actions, who, objection_id, body))
 
 
 @router.post("/objections/{objection_id}/resolve", tags=["objections"],
              summary="Resolve an objection: sustained (the nominee is removed) or dismissed")
-async def resolve(objection_id: str, body: ResolveIn, who: Principal = Depends(require(*investigation.RESOLVE_ROLES)),
-                  w: Web = Depends(web)):
+async def resolve(objection_id: IdPath, body: ResolveIn,
+                  who: Principal = Depends(require(*investigation.RESOLVE_ROLES)), w: Web = Depends(web)):
     return views.organiser_view(await investigation.resolve(w.actions, who, objection_id, body))
 
 
 # ---- honours and reviews ----------------------------------------------------------------------------------------
 
 @router.get("/honours", tags=["honours"], summary="Confirmed and revoked honours with their history (public)")
-async def list_honours(request: Request, programme_id: str | None = None, status: str | None = None,
+async def list_honours(request: Request, programme_id: IdQuery = None, status: HonourStatus | None = None,
                        w: Web = Depends(web)):
     return await views.honours(w.public(request).store, programme_id, status)
 
 
 @router.get("/honours/{honour_id}", tags=["honours"], summary="One honour with its history and reviews (public)")
-async def get_honour(honour_id: str, request: Request, w: Web = Depends(web)):
+async def get_honour(honour_id: IdPath, request: Request, w: Web = Depends(web)):
     return await views.honour(w.public(request).store, honour_id)
 
 
 @router.post("/honours/{honour_id}/revoke", tags=["honours"], summary="Revoke an honour with a reason (动态管理)")
-async def revoke(honour_id: str, body: RevokeIn, who: Principal = Depends(require(*honours.REVOKE_ROLES)),
+async def revoke(honour_id: IdPath, body: RevokeIn, who: Principal = Depends(require(*honours.REVOKE_ROLES)),
                  w: Web = Depends(web)):
     return views.public_honour(await honours.revoke(w.actions, who, honour_id, body))
 
 
 @router.post("/honours/{honour_id}/reviews", status_code=201, tags=["honours"],
              summary="Schedule a periodic review (复查) of a confirmed honour")
-async def schedule_review(honour_id: str, body: ReviewIn,
+async def schedule_review(honour_id: IdPath, body: ReviewIn,
                           who: Principal = Depends(require(*honours.SCHEDULE_REVIEW_ROLES)), w: Web = Depends(web)):
     doc = await honours.schedule_review(w.actions, who, honour_id, body)
     return {"review_id": doc["_id"], "honour_id": honour_id, "due_date": doc["due_date"], "outcome": None}
@@ -229,7 +250,7 @@ async def schedule_review(honour_id: str, body: ReviewIn,
 
 @router.post("/honours/{honour_id}/reviews/{review_id}/outcome", tags=["honours"],
              summary="Record a review's outcome; 'revoke' also revokes the honour with the note as reason")
-async def review_outcome(honour_id: str, review_id: str, body: ReviewOutcomeIn,
+async def review_outcome(honour_id: IdPath, review_id: IdPath, body: ReviewOutcomeIn,
                          who: Principal = Depends(require(*honours.REVIEW_OUTCOME_ROLES)), w: Web = Depends(web)):
     return views.review_view(await honours.record_review_outcome(w.actions, who, honour_id, review_id, body))
 

@@ -1,17 +1,19 @@
-"""What publicity learns from other services' events: programmes and nominations (shared.learning), and the ranked
-shortlist of each category from scoring's StandingsUpdated."""
+"""What publicity learns from other services' events: programmes, their stages and nominations (shared.learning),
+the ranked shortlist of each category from scoring's StandingsUpdated, and vetoes (一票否决) from nominations."""
 from __future__ import annotations
 
 from typing import Any
 
 from shared.contracts import Envelope
+from shared.contracts.nominations import VetoLifted, VetoSet
 from shared.contracts.scoring import StandingsUpdated
 from shared.learning import Learning
 from shared.uow import Transaction
 
+from .actions import vetoes
 from .store import PublicityStore
 
-KINDS = ("programmes", "nominations")
+KINDS = ("programmes", "stages", "nominations")
 
 
 async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: StandingsUpdated) -> None:
@@ -19,7 +21,11 @@ async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: S
     current = await tx.store.board(key)
     if current and current.get("sequence", -1) >= e.sequence:
         return  # an older or repeated board; the newest wins
-    rows = [{"nomination_id": x.nomination_id, "rank": x.rank, "composite": x.composite} for x in e.standings]
+    # The complete standing is kept (components, name, tie-break): a notice freezes its lines from this copy.
+    # The unit's name comes from the nomination (when it has arrived; the notice looks it up again when it opens).
+    units = {k: d.get("unit_name", "") for k, d in
+             (await tx.store.nominations_of([x.nomination_id for x in e.standings])).items()}
+    rows = [x.model_dump(mode="json") | {"unit_name": units.get(x.nomination_id, "")} for x in e.standings]
     # A board in parts is assembled aside and replaces the shortlist only once complete: a notice is never
     # drawn from half a ranking.
     pending = (current or {}).get("pending") or {}
@@ -41,3 +47,5 @@ def register(svc: Any, uow: Any) -> None:
     """Subscribe publicity's handlers of other services' events on its consumer."""
     Learning().register(svc, uow, kinds=KINDS)
     svc.on(StandingsUpdated)(uow.handler(standings_updated))
+    svc.on(VetoSet)(uow.handler(vetoes.veto_set))
+    svc.on(VetoLifted)(uow.handler(vetoes.veto_lifted))

@@ -45,6 +45,18 @@ class PublicityStore(LearnedStore, Protocol):
     async def close_notice(self, notice_id: str, entries: list[Doc], closed_at: datetime) -> None: ...
     async def due_notices(self, now: datetime) -> list[str]: ...
     async def count_replacements(self, removed: list[str]) -> int: ...
+    async def notices_listing(self, nomination_id: str) -> list[Doc]: ...
+    async def add_notice_record(self, notice_id: str, record: Doc) -> None: ...
+    async def correct_notice(self, notice_id: str, fields: Doc, prior: Doc) -> None:
+        """Set the corrected dates (and the next version) and append the prior version to `versions`."""
+        ...
+
+    # -- vetoes (一票否决, learned from the nominations service) --------------------------------------------------
+    async def save_veto(self, programme_id: str, nominee_id: str, fields: Doc, history: Doc) -> None: ...
+    async def vetoed(self, programme_id: str) -> set[str]:
+        """The nomination ids under a veto that is set (not lifted) in the programme."""
+        ...
+    async def vetoes(self, programme_id: str | None = None) -> list[Doc]: ...
 
     # -- objections -----------------------------------------------------------------------------------------
     async def insert_objection(self, doc: Doc, sealed: str) -> None: ...
@@ -104,6 +116,8 @@ class MongoPublicityStore(MongoLearnedStore):
         await self.db.honours.create_index([("programme_id", 1), ("status", 1)])
         await self.db.reviews.create_index([("honour_id", 1), ("due_date", 1)])
         await self.db.listed.create_index([("programme_id", 1), ("category_id", 1)])
+        await self.db.notices.create_index("entries.nomination_id")
+        await self.db.vetoes.create_index([("programme_id", 1), ("state", 1)])
 
     # -- learned ----------------------------------------------------------------------------------------------
     async def programme(self, programme_id: str) -> Doc | None:
@@ -174,6 +188,32 @@ class MongoPublicityStore(MongoLearnedStore):
 
     async def count_replacements(self, removed: list[str]) -> int:
         return await self.db.notices.count_documents({"replaces": {"$in": removed}}, session=self.session)
+
+    async def notices_listing(self, nomination_id: str) -> list[Doc]:
+        return await self.db.notices.find({"entries.nomination_id": nomination_id},
+                                          session=self.session).to_list()
+
+    async def add_notice_record(self, notice_id: str, record: Doc) -> None:
+        await self.db.notices.update_one({"_id": notice_id}, {"$push": {"record": record}}, session=self.session)
+
+    async def correct_notice(self, notice_id: str, fields: Doc, prior: Doc) -> None:
+        await self.db.notices.update_one({"_id": notice_id}, {"$set": fields, "$push": {"versions": prior}},
+                                         session=self.session)
+
+    # -- vetoes -----------------------------------------------------------------------------------------------
+    async def save_veto(self, programme_id: str, nominee_id: str, fields: Doc, history: Doc) -> None:
+        await self.db.vetoes.update_one(
+            {"_id": f"{programme_id}/{nominee_id}"},
+            {"$set": fields | {"programme_id": programme_id, "nominee_id": nominee_id}, "$push": {"history": history}},
+            upsert=True, session=self.session)
+
+    async def vetoed(self, programme_id: str) -> set[str]:
+        docs = await self.db.vetoes.find({"programme_id": programme_id, "state": "set"}, {"nomination_ids": 1},
+                                         session=self.session).to_list()
+        return {nid for d in docs for nid in d.get("nomination_ids", [])}
+
+    async def vetoes(self, programme_id: str | None = None) -> list[Doc]:
+        return await self.db.vetoes.find(_query(programme_id=programme_id), session=self.session).to_list()
 
     # -- objections -------------------------------------------------------------------------------------------
     async def insert_objection(self, doc: Doc, sealed: str) -> None:

@@ -22,7 +22,18 @@ def public_notice(n: dict, now: datetime) -> dict:
                      "unit_name": e["unit_name"], "rank": e.get("rank"), "status": e["status"],
                      "status_label": domain.ENTRY_LABELS.get(e["status"], e["status"])} for e in n["entries"]],
         "text": n["text"],
+        # the frozen list as published, the inputs' versions it was drawn from, and every later change
+        "listing": n.get("listing", []), "standings_sequence": n.get("standings_sequence"),
+        "programme_version": n.get("programme_version"), "version": n.get("version", 1),
+        "versions": [_iso(v) for v in n.get("versions", [])],
+        "record": [_iso(r) for r in n.get("record", [])],
     }
+
+
+def _iso(doc: dict) -> dict:
+    """A version or record line as the public sees it: who made the change stays with the organiser."""
+    return {k: (domain.as_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in doc.items()
+            if k not in ("by",)}
 
 
 def public_honour(h: dict) -> dict:
@@ -100,6 +111,10 @@ async def honour(store: PublicityStore, honour_id: str) -> dict:
     if h is None:
         raise NotFound(f"honour {honour_id} does not exist", field="honour_id")
     return public_honour(h) | {"reviews": [review_view(r) for r in await store.reviews_of(honour_id)]}
+
+
+async def vetoes(store: PublicityStore, programme_id: str | None) -> dict:
+    return {"vetoes": [{k: v for k, v in d.items() if k != "_id"} for d in await store.vetoes(programme_id)]}
 
 
 async def reviews(store: PublicityStore, due_by: date | None, pending: bool) -> dict:

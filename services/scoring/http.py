@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from shared.auth import Principal, require
+from shared.ids import IdPath, IdQuery
 from shared.service import Service
 from shared.uow import UnitOfWork
 
@@ -52,6 +53,8 @@ def may(action: Any):
     return require(*action.roles)
 
 
+# The statuses a learned nomination can have (shared.learning): any other filter is a 422 naming "status".
+NominationStatus = Literal["submitted", "approved", "returned", "rejected", "withdrawn"]
 router = APIRouter()
 ORGANISER = require("organiser")
 JUDGE = require("judge")
@@ -59,88 +62,89 @@ JUDGE = require("judge")
 
 # ---- configuration and what was learned ---------------------------------------------------------------------------
 @router.get("/programmes/{programme_id}/config", tags=["config"], summary="How components are computed and ranked")
-async def read_config(programme_id: str, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def read_config(programme_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.read_config(c.store, programme_id)
 
 
 @router.put("/programmes/{programme_id}/config", tags=["config"], summary="Set aggregation rules and tie-breaks")
-async def write_config(programme_id: str, body: ScoringConfigIn,
+async def write_config(programme_id: IdPath, body: ScoringConfigIn,
                        _: Principal = Depends(may(scoring_config.write_config)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: scoring_config.write_config(tx, programme_id, body))
 
 
 @router.get("/programmes/{programme_id}/nominations", tags=["nominations"],
             summary="Nominations the scoring service knows (learned from events)")
-async def known_nominations(programme_id: str, status: str | None = None, category_id: str | None = None,
+async def known_nominations(programme_id: IdPath, status: NominationStatus | None = None,
+                            category_id: IdQuery = None,
                             _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.known_nominations(c.store, programme_id, status, category_id)
 
 
 @router.get("/programmes/{programme_id}/sync", tags=["nominations"],
             summary="What the scoring service has learned so far from the other services' events")
-async def sync_state(programme_id: str, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def sync_state(programme_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.sync_state(c.store, programme_id)
 
 
 # ---- judges and panels --------------------------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/judges", status_code=201, tags=["judges"], summary="Register a judge")
-async def register_judge(programme_id: str, body: JudgeIn, _: Principal = Depends(may(judges.register_judge)),
+async def register_judge(programme_id: IdPath, body: JudgeIn, _: Principal = Depends(may(judges.register_judge)),
                          c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: judges.register_judge(tx, programme_id, body))
 
 
 @router.get("/programmes/{programme_id}/judges", tags=["judges"], summary="Judges with their current load")
-async def list_judges(programme_id: str, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def list_judges(programme_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.list_judges(c.store, programme_id)
 
 
 @router.post("/programmes/{programme_id}/panels", status_code=201, tags=["panels"],
              summary="Form the judging panel of a category")
-async def form_panel(programme_id: str, body: PanelIn, _: Principal = Depends(may(panels.form_panel)),
+async def form_panel(programme_id: IdPath, body: PanelIn, _: Principal = Depends(may(panels.form_panel)),
                      c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: panels.form_panel(tx, programme_id, body))
 
 
 @router.post("/programmes/{programme_id}/panels/{panel_id}/judges", tags=["panels"], summary="Add judges to a panel")
-async def add_panel_judges(programme_id: str, panel_id: str, body: PanelJudgesIn,
+async def add_panel_judges(programme_id: IdPath, panel_id: IdPath, body: PanelJudgesIn,
                            _: Principal = Depends(may(panels.add_panel_judges)), c: Context = Depends(ctx)):
     await c.uow.run(lambda tx: panels.add_panel_judges(tx, programme_id, panel_id, body))
     return await views.panel_view(c.store, programme_id, panel_id)
 
 
 @router.get("/programmes/{programme_id}/panels/{panel_id}", tags=["panels"], summary="A panel, its assignments, loads")
-async def read_panel(programme_id: str, panel_id: str, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def read_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.panel_view(c.store, programme_id, panel_id)
 
 
 @router.get("/programmes/{programme_id}/panels", tags=["panels"], summary="All panels of a programme")
-async def list_panels(programme_id: str, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def list_panels(programme_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
     return await views.list_panels(c.store, programme_id)
 
 
 @router.post("/programmes/{programme_id}/panels/{panel_id}/auto-assign", tags=["panels"],
              summary="Assign judges so that each nominee has at least K, with even loads and no conflicts")
-async def auto_assign(programme_id: str, panel_id: str, body: AutoAssignIn | None = None,
+async def auto_assign(programme_id: IdPath, panel_id: IdPath, body: AutoAssignIn | None = None,
                       _: Principal = Depends(may(assignment.auto_assign)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: assignment.auto_assign(tx, programme_id, panel_id, body))
 
 
 @router.post("/programmes/{programme_id}/panels/{panel_id}/assignments", status_code=201, tags=["panels"],
              summary="Assign a judge to a nominee by hand (a conflicting judge is recused at once)")
-async def assign(programme_id: str, panel_id: str, body: AssignIn, _: Principal = Depends(may(assignment.assign)),
+async def assign(programme_id: IdPath, panel_id: IdPath, body: AssignIn, _: Principal = Depends(may(assignment.assign)),
                  c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: assignment.assign(tx, programme_id, panel_id, body))
 
 
 @router.post("/programmes/{programme_id}/panels/{panel_id}/lock", tags=["panels"],
              summary="Lock a panel: scores can no longer change")
-async def lock_panel(programme_id: str, panel_id: str, _: Principal = Depends(may(panels.set_lock)),
+async def lock_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(may(panels.set_lock)),
                      c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: panels.set_lock(tx, programme_id, panel_id, True))
 
 
 @router.post("/programmes/{programme_id}/panels/{panel_id}/unlock", tags=["panels"], summary="Reopen a locked panel")
-async def unlock_panel(programme_id: str, panel_id: str, _: Principal = Depends(may(panels.set_lock)),
+async def unlock_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(may(panels.set_lock)),
                        c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: panels.set_lock(tx, programme_id, panel_id, False))
 
@@ -148,27 +152,27 @@ async def unlock_panel(programme_id: str, panel_id: str, _: Principal = Depends(
 # ---- judges at work -----------------------------------------------------------------------------------------------
 @router.get("/programmes/{programme_id}/my/assignments", tags=["scores"],
             summary="The calling judge's nominees, criteria and own scores")
-async def my_assignments(programme_id: str, who: Principal = Depends(JUDGE), c: Context = Depends(ctx)):
+async def my_assignments(programme_id: IdPath, who: Principal = Depends(JUDGE), c: Context = Depends(ctx)):
     return await views.my_assignments(c.store, programme_id, scorer(who))
 
 
 @router.post("/programmes/{programme_id}/nominations/{nomination_id}/recusal", tags=["scores"],
              summary="A judge declares a conflict with a nominee (回避申报)")
-async def declare_conflict(programme_id: str, nomination_id: str, body: RecusalIn,
+async def declare_conflict(programme_id: IdPath, nomination_id: IdPath, body: RecusalIn,
                            who: Principal = Depends(may(recusal.declare_conflict)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: recusal.declare_conflict(tx, programme_id, nomination_id, body, who))
 
 
 @router.post("/programmes/{programme_id}/scores", tags=["scores"],
              summary="A judge enters or revises scores for one nominee, one per criterion")
-async def enter_scores(programme_id: str, body: ScoresIn, who: Principal = Depends(may(scores.enter_scores)),
+async def enter_scores(programme_id: IdPath, body: ScoresIn, who: Principal = Depends(may(scores.enter_scores)),
                        c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: scores.enter_scores(tx, programme_id, body, who))
 
 
 @router.get("/programmes/{programme_id}/nominations/{nomination_id}/scores", tags=["scores"],
             summary="Every judge's scores for a nominee, with every revision")
-async def nominee_scores(programme_id: str, nomination_id: str, _: Principal = Depends(ORGANISER),
+async def nominee_scores(programme_id: IdPath, nomination_id: IdPath, _: Principal = Depends(ORGANISER),
                          c: Context = Depends(ctx)):
     return await views.nominee_scores(c.store, programme_id, nomination_id)
 
@@ -176,28 +180,28 @@ async def nominee_scores(programme_id: str, nomination_id: str, _: Principal = D
 # ---- indicator points and 随机点验 ----------------------------------------------------------------------------------
 @router.put("/programmes/{programme_id}/nominations/{nomination_id}/indicators", tags=["indicators"],
             summary="Enter indicator points: basic 基础, business 业务, key tasks 重点")
-async def enter_indicators(programme_id: str, nomination_id: str, body: IndicatorsIn,
+async def enter_indicators(programme_id: IdPath, nomination_id: IdPath, body: IndicatorsIn,
                            _: Principal = Depends(may(indicators.enter_indicators)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: indicators.enter_indicators(tx, programme_id, nomination_id, body))
 
 
 @router.post("/programmes/{programme_id}/categories/{category_id}/spot-checks", tags=["indicators"],
              summary="Draw the reproducible random sample of key tasks for 随机点验")
-async def draw_spot_checks(programme_id: str, category_id: str, body: SpotDrawIn,
+async def draw_spot_checks(programme_id: IdPath, category_id: IdPath, body: SpotDrawIn,
                            _: Principal = Depends(may(indicators.draw_spot_checks)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: indicators.draw_spot_checks(tx, programme_id, category_id, body))
 
 
 @router.get("/programmes/{programme_id}/categories/{category_id}/spot-checks", tags=["indicators"],
             summary="The spot-check draw and its results")
-async def read_spot_checks(programme_id: str, category_id: str, _: Principal = Depends(ORGANISER),
+async def read_spot_checks(programme_id: IdPath, category_id: IdPath, _: Principal = Depends(ORGANISER),
                            c: Context = Depends(ctx)):
     return await views.read_spot_checks(c.store, programme_id, category_id)
 
 
 @router.post("/programmes/{programme_id}/categories/{category_id}/spot-checks/results", tags=["indicators"],
              summary="Record the result of one spot check")
-async def record_spot_result(programme_id: str, category_id: str, body: SpotResultIn,
+async def record_spot_result(programme_id: IdPath, category_id: IdPath, body: SpotResultIn,
                              _: Principal = Depends(may(indicators.record_spot_result)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: indicators.record_spot_result(tx, programme_id, category_id, body))
 
@@ -205,14 +209,14 @@ async def record_spot_result(programme_id: str, category_id: str, body: SpotResu
 # ---- standings ----------------------------------------------------------------------------------------------------
 @router.get("/programmes/{programme_id}/categories/{category_id}/standings", tags=["standings"],
             summary="Composite standings of a category, each with its explanation (public)")
-async def read_standings(programme_id: str, category_id: str, request: Request, c: Context = Depends(ctx)):
+async def read_standings(programme_id: IdPath, category_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.svc.check_public_rate(request)
     return await views.read_standings(c.store, programme_id, category_id)
 
 
 @router.post("/programmes/{programme_id}/categories/{category_id}/recompute", status_code=202, tags=["standings"],
              summary="Ask for the category's standings to be recomputed")
-async def ask_recompute(programme_id: str, category_id: str,
+async def ask_recompute(programme_id: IdPath, category_id: IdPath,
                         _: Principal = Depends(may(scoring_config.ask_recompute)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: scoring_config.ask_recompute(tx, programme_id, category_id))
 
@@ -225,47 +229,47 @@ async def read_stats(c: Context = Depends(ctx)):
 # ---- arena contests (擂台赛 / 大比武) -------------------------------------------------------------------------------
 @router.post("/programmes/{programme_id}/arenas", status_code=201, tags=["arenas"],
              summary="Create an arena contest with ordered contestants and rounds")
-async def create_arena(programme_id: str, body: ArenaIn, _: Principal = Depends(may(arenas.create_arena)),
+async def create_arena(programme_id: IdPath, body: ArenaIn, _: Principal = Depends(may(arenas.create_arena)),
                        c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.create_arena(tx, programme_id, body))
 
 
 @router.get("/programmes/{programme_id}/arenas", tags=["arenas"], summary="Arena contests of a programme (public)")
-async def list_arenas(programme_id: str, request: Request, c: Context = Depends(ctx)):
+async def list_arenas(programme_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.svc.check_public_rate(request)
     return await views.list_arenas(c.store, programme_id)
 
 
 @router.get("/arenas/{arena_id}", tags=["arenas"], summary="The arena board (frozen rounds hidden) (public)")
-async def read_arena(arena_id: str, request: Request, c: Context = Depends(ctx)):
+async def read_arena(arena_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.svc.check_public_rate(request)
     return await arenas.read_board(c.store, arena_id)
 
 
 @router.post("/arenas/{arena_id}/scores", tags=["arenas"], summary="A judge scores a contestant's round, live")
-async def arena_score(arena_id: str, body: ArenaScoreIn, who: Principal = Depends(may(arenas.arena_score)),
+async def arena_score(arena_id: IdPath, body: ArenaScoreIn, who: Principal = Depends(may(arenas.arena_score)),
                       c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.arena_score(tx, arena_id, body, who))
 
 
 @router.post("/arenas/{arena_id}/freeze", tags=["arenas"],
              summary="Freeze the board from a round on: it and later rounds are hidden until revealed")
-async def freeze(arena_id: str, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)), c: Context = Depends(ctx)):
+async def freeze(arena_id: IdPath, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.freeze(tx, arena_id, body))
 
 
 @router.post("/arenas/{arena_id}/reveal", tags=["arenas"], summary="Reveal the frozen rounds (揭晓)")
-async def reveal(arena_id: str, _: Principal = Depends(may(arenas.reveal)), c: Context = Depends(ctx)):
+async def reveal(arena_id: IdPath, _: Principal = Depends(may(arenas.reveal)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.reveal(tx, arena_id))
 
 
 @router.post("/arenas/{arena_id}/close", tags=["arenas"], summary="Close the contest: scores can no longer change")
-async def close_arena(arena_id: str, _: Principal = Depends(may(arenas.close_arena)), c: Context = Depends(ctx)):
+async def close_arena(arena_id: IdPath, _: Principal = Depends(may(arenas.close_arena)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.close_arena(tx, arena_id))
 
 
 @router.get("/arena/{arena_id}/judge", response_class=HTMLResponse, tags=["arenas"],
             summary="The phone-sized scoring page for arena judges")
-async def judge_form(arena_id: str, c: Context = Depends(ctx)):
+async def judge_form(arena_id: IdPath, c: Context = Depends(ctx)):
     arena = await arenas.get_arena(c.store, arena_id)
     return judge_page(arena_id, arena["name"])

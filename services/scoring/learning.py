@@ -1,12 +1,13 @@
-"""What scoring learns from the other services' events: the programme, tree, roll and nominations (on
-shared.learning, with scoring's follow-ups as hooks) and the voting tallies."""
+"""What scoring learns from the other services' events: the programme, its stages, tree, roll and nominations (on
+shared.learning, with scoring's follow-ups as hooks), the voting rounds and tallies, and the published 公示 lists."""
 from __future__ import annotations
 
 from typing import Any
 
 from shared.contracts import Envelope
 from shared.contracts.nominations import MembersImported, NominationSubmitted, ProgrammeDefined, UnitsImported
-from shared.contracts.voting import TallyUpdated
+from shared.contracts.publicity import PublicityOpened
+from shared.contracts.voting import RoundOpened, TallyUpdated
 from shared.learning import Hooks, Learning
 from shared.service import Service
 from shared.uow import MongoUnitOfWork
@@ -22,12 +23,12 @@ async def programme_defined(tx: Tx, env: Envelope, e: ProgrammeDefined) -> None:
 
 
 async def units_imported(tx: Tx, env: Envelope, e: UnitsImported) -> None:
-    await recheck_conflicts(tx)
+    await recheck_conflicts(tx, env.programme_id)
 
 
 async def members_imported(tx: Tx, env: Envelope, e: MembersImported) -> None:
-    await follow_members(tx.store, {m.member_id: m.unit_id for m in e.members})
-    await recheck_conflicts(tx)
+    await follow_members(tx.store, env.programme_id, {m.member_id: m.unit_id for m in e.members})
+    await recheck_conflicts(tx, env.programme_id)
 
 
 async def submitted(tx: Tx, env: Envelope, e: NominationSubmitted, previous: str | None, status: str) -> None:
@@ -46,12 +47,13 @@ HOOKS = Hooks(programme=programme_defined, units=units_imported, members=members
 async def tally(tx: Tx, env: Envelope, e: TallyUpdated) -> None:
     if e.counts_hidden:
         return  # hidden counts never reach standings until the round reveals them
-    seen = await tx.store.tally_sequence(e.round_id)
+    seen = await tx.store.tally_sequence(env.programme_id, e.round_id)
     if seen is not None and seen >= e.sequence:
         return
     # The round's whole tally in one document: one write per event instead of one per candidate.
-    await tx.store.save_tally(e.round_id, {
-        "sequence": e.sequence, "programme_id": env.programme_id, "updated_at": env.occurred_at,
+    await tx.store.save_tally(env.programme_id, e.round_id, {
+        "round_id": e.round_id, "sequence": e.sequence, "programme_id": env.programme_id,
+        "updated_at": env.occurred_at,
         "candidates": [{"nomination_id": c.nomination_id, "approvals": c.approvals,
                         "share_of_cast": c.share_of_cast, "share_of_eligible": c.share_of_eligible}
                        for c in e.candidates]})
@@ -61,7 +63,28 @@ async def tally(tx: Tx, env: Envelope, e: TallyUpdated) -> None:
         await mark_dirty(tx.store, env.programme_id, c)
 
 
+async def round_opened(tx: Tx, env: Envelope, e: RoundOpened) -> None:
+    """Which round feeds each category's peer vote (voting decided it from the category's peer_vote_round)."""
+    await tx.store.save_round(env.programme_id, e.round_id, {
+        "programme_id": env.programme_id, "round_id": e.round_id, "name": e.name, "category_ids": e.category_ids,
+        "ballot_type": e.ballot_type, "feeds_peer_vote": e.feeds_peer_vote, "opened_at": env.occurred_at})
+    if e.feeds_peer_vote:
+        for c in e.category_ids:
+            await mark_dirty(tx.store, env.programme_id, c)
+
+
+async def publicity_opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
+    """公示: the category's list is published; from now on its inputs are refused and its standings stay."""
+    current = await tx.store.publication(env.programme_id, e.category_id)
+    await tx.store.save_publication(env.programme_id, e.category_id, {
+        "programme_id": env.programme_id, "category_id": e.category_id, "notice_id": e.notice_id,
+        "published_at": current["published_at"] if current else env.occurred_at,
+        "standings_sequence": e.standings_sequence, "programme_version": e.programme_version})
+
+
 def register(svc: Service, uow: MongoUnitOfWork) -> None:
     Learning(HOOKS).register(svc, uow)
+    svc.on(RoundOpened)(uow.handler(round_opened))
+    svc.on(PublicityOpened)(uow.handler(publicity_opened))
     # A tally is a whole snapshot with a sequence: in a batch only the newest of each round needs applying.
     svc.on(TallyUpdated, supersede=lambda env, e: (e.round_id, e.sequence))(uow.handler(tally))

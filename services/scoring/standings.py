@@ -24,6 +24,27 @@ class CategoryFacts:
     indicators: dict[str, Doc]
     spot_checks: Doc
     tallies: list[Doc]  # the programme's rounds, the one counted last last
+    rounds: list[Doc]  # the category's rounds as learned from RoundOpened, the one opened last last
+    baseline: dict[str, float] | None  # 业务工作进位: nominee -> business share in the baseline programme
+
+
+def business_shares(nominations: list[Doc], indicators: dict[str, Doc]) -> dict[str, float]:
+    """Each nominee's business share (points over maximum), for the nominees that have business points."""
+    out: dict[str, float] = {}
+    for n in nominations:
+        business = (indicators.get(n["_id"]) or {}).get("business") or {}
+        if business.get("points") is not None and business.get("max_points"):
+            out[n.get("nominee_id") or n["_id"]] = business["points"] / business["max_points"]
+    return out
+
+
+async def baseline_of(store: ScoringStore, cat: Doc) -> dict[str, float] | None:
+    """The business shares of the baseline programme's same category (programme scope keeps them apart)."""
+    baseline = cat.get("business_baseline_programme_id")
+    if not baseline:
+        return None
+    return business_shares(await store.approved_nominations(baseline, cat["category_id"]),
+                           {i["_id"]: i for i in await store.category_indicators(baseline, cat["category_id"])})
 
 
 async def load_category(store: ScoringStore, programme_id: str, category_id: str) -> CategoryFacts | None:
@@ -41,7 +62,8 @@ async def load_category(store: ScoringStore, programme_id: str, category_id: str
         scores=await store.category_scores(programme_id, category_id),
         indicators={i["_id"]: i for i in await store.category_indicators(programme_id, category_id)},
         spot_checks=await store.spot_checks(f"{programme_id}:{category_id}") or {},
-        tallies=await store.programme_tallies(programme_id))
+        tallies=await store.programme_tallies(programme_id),
+        rounds=await store.category_rounds(programme_id, category_id), baseline=await baseline_of(store, cat))
 
 
 def report_values(f: CategoryFacts) -> dict[str, d.ComponentValue]:
@@ -62,30 +84,63 @@ def report_values(f: CategoryFacts) -> dict[str, d.ComponentValue]:
                               [n["_id"] for n in f.nominations])
 
 
+def peer_votes(f: CategoryFacts) -> tuple[dict[str, Doc], str | None]:
+    """Each nomination's tally line for the peer-vote component, and the name of the round it comes from.
+
+    With the category's rounds known, only the latest round that feeds the peer vote counts: a shortlisting round
+    opened during 公示 replaced every entry's component (the first fell to twelfth) when the last tally counted."""
+    wanted = {n["_id"] for n in f.nominations}
+    if f.rounds:
+        feeding = [r for r in f.rounds if r.get("feeds_peer_vote", True)]
+        if not feeding:
+            return {}, None
+        latest = feeding[-1]
+        tally = next((t for t in f.tallies if t.get("round_id") == latest["round_id"]), None)
+        return ({c["nomination_id"]: c for c in (tally or {}).get("candidates") or [] if c["nomination_id"] in wanted},
+                latest.get("name") or latest["round_id"])
+    # Rounds not learned (tallies only): a round's tally is one document (see the TallyUpdated handler); a
+    # nomination in several rounds takes the vote of the round counted last.
+    votes: dict[str, Doc] = {}
+    for t in f.tallies:
+        votes.update({c["nomination_id"]: c for c in t.get("candidates") or [] if c["nomination_id"] in wanted})
+    return votes, None
+
+
+def business_values(f: CategoryFacts) -> dict[str, d.ComponentValue]:
+    """业务: the points against their maximum, or (with a baseline programme) the progress of the ranking."""
+    if f.baseline is None:
+        out = {}
+        for n in f.nominations:
+            business = (f.indicators.get(n["_id"]) or {}).get("business") or {}
+            out[n["_id"]] = d.points_component(business.get("points"), business.get("max_points"))
+        return out
+    progress = d.business_progress(business_shares(f.nominations, f.indicators), f.baseline,
+                                   f.category["business_baseline_programme_id"])
+    none = d.points_component(None, None)
+    return {n["_id"]: progress.get(n.get("nominee_id") or n["_id"], none) for n in f.nominations}
+
+
 def compute(f: CategoryFacts) -> list[Standing]:
     """The ranked standings, each with its explanation per component."""
     cfg = f.config
     report = report_values(f)
+    business = business_values(f)
     spot: dict[str, dict[str, d.SpotResult]] = {}
     for r in f.spot_checks.get("results", {}).values():
         spot.setdefault(r["nomination_id"], {})[r["task_id"]] = d.SpotResult(r["passed"], r.get("verified_points"))
-    # A round's tally is one document (see the TallyUpdated handler); a nomination in several rounds takes
-    # the vote of the round counted last.
-    wanted, votes = {n["_id"] for n in f.nominations}, {}
-    for t in f.tallies:
-        votes.update({c["nomination_id"]: c for c in t.get("candidates") or [] if c["nomination_id"] in wanted})
+    votes, round_name = peer_votes(f)
     rows = []
     for n in f.nominations:
         ind = f.indicators.get(n["_id"], {})
-        basic, business = ind.get("basic") or {}, ind.get("business") or {}
+        basic = ind.get("basic") or {}
         tasks = [d.KeyTask(t["task_id"], t["name"], t["points"], t["max_points"]) for t in ind.get("key_tasks") or []]
         vote = votes.get(n["_id"])
         values = {
             "basic": d.points_component(basic.get("points"), basic.get("max_points")),
-            "business": d.points_component(business.get("points"), business.get("max_points")),
+            "business": business[n["_id"]],
             "key_tasks": d.key_tasks_component(tasks, spot.get(n["_id"], {})),
             "report": report[n["_id"]],
-            "peer_vote": d.vote_component(vote.get(cfg.vote_share) if vote else None, cfg.vote_share),
+            "peer_vote": d.vote_component(vote.get(cfg.vote_share) if vote else None, cfg.vote_share, round_name),
         }
         total, explanations = d.composite(values, f.category["weights"])
         rows.append(d.Row(n["_id"], n.get("nominee_name", ""), total, explanations))
@@ -99,7 +154,9 @@ def compute(f: CategoryFacts) -> list[Standing]:
 
 async def refresh(tx: Tx, programme_id: str, category_id: str, per_event: int) -> int | None:
     """Recompute a category's standings, store them with the next sequence and emit them; returns how many
-    standings there are (None: the programme or the category is not known)."""
+    standings there are (None: the programme or the category is not known, or its 公示 list is published)."""
+    if await tx.store.publication(programme_id, category_id) is not None:
+        return None  # the published list is a snapshot: no new StandingsUpdated moves it during or after 公示
     facts = await load_category(tx.store, programme_id, category_id)
     if facts is None:
         return None

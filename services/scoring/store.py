@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.learned_store import MongoLearnedStore
-from shared.learning import LearnedStore
+from shared.learning import LearnedStore, scoped_id
 from shared.mongo import after_commit
 
 Doc = dict[str, Any]
@@ -21,40 +21,40 @@ class ScoringStore(LearnedStore, Protocol):
     """What the scoring actions read and write. Besides what it learned (LearnedStore): config, judges, panels,
     assignments, scores, indicators, spot checks, tallies, standings, dirty marks and arena contests."""
 
-    # ---- programmes (learned), configuration, the tree and the roll
+    # ---- programmes (learned), configuration, the tree and the roll (each programme's own: see scoped_id)
     async def programme(self, programme_id: str) -> Doc | None: ...
     async def config(self, programme_id: str) -> Doc | None: ...
     async def save_config(self, programme_id: str, fields: Doc) -> None: ...
-    async def parents(self) -> dict[str, str | None]: ...
-    async def unit_exists(self, unit_id: str) -> bool: ...
-    async def member(self, member_id: str) -> Doc | None: ...
+    async def parents(self, programme_id: str) -> dict[str, str | None]: ...
+    async def unit_exists(self, programme_id: str, unit_id: str) -> bool: ...
+    async def member(self, programme_id: str, member_id: str) -> Doc | None: ...
 
     # ---- nominations (learned)
     async def nomination(self, nomination_id: str, programme_id: str | None = None) -> Doc | None: ...
     async def approved_nominations(self, programme_id: str, category_id: str) -> list[Doc]: ...
     async def nomination_categories(self, nomination_ids: list[str]) -> list[str]: ...
 
-    # ---- judges
+    # ---- judges (stored as scoped_id(programme_id, judge_id), with judge_id)
     async def judge(self, programme_id: str, judge_id: str) -> Doc | None: ...
-    async def judges(self, judge_ids: list[str]) -> list[Doc]: ...
+    async def judges(self, programme_id: str, judge_ids: list[str]) -> list[Doc]: ...
     async def registered_judge_ids(self, programme_id: str, judge_ids: list[str]) -> set[str]: ...
-    async def all_judges(self) -> list[Doc]: ...
-    async def judges_of_members(self, member_ids: list[str]) -> list[Doc]: ...
+    async def all_judges(self, programme_id: str) -> list[Doc]: ...
+    async def judges_of_members(self, programme_id: str, member_ids: list[str]) -> list[Doc]: ...
     async def insert_judge(self, doc: Doc) -> bool: ...
-    async def set_judge_branch(self, judge_id: str, branch_id: str) -> None: ...
+    async def set_judge_branch(self, programme_id: str, judge_id: str, branch_id: str) -> None: ...
 
-    # ---- panels
-    async def panel(self, panel_id: str, programme_id: str | None = None) -> Doc | None: ...
+    # ---- panels (stored as scoped_id(programme_id, panel_id), with panel_id)
+    async def panel(self, programme_id: str, panel_id: str) -> Doc | None: ...
     async def insert_panel(self, doc: Doc) -> bool: ...
-    async def add_panel_judges(self, panel_id: str, judge_ids: list[str]) -> None: ...
-    async def update_panel(self, panel_id: str, fields: Doc) -> None: ...
+    async def add_panel_judges(self, programme_id: str, panel_id: str, judge_ids: list[str]) -> None: ...
+    async def update_panel(self, programme_id: str, panel_id: str, fields: Doc) -> None: ...
 
     # ---- assignments
     async def assignment(self, assignment_id: str, programme_id: str | None = None) -> Doc | None: ...
     async def active_assignments(self, programme_id: str, category_id: str) -> list[Doc]: ...
-    async def all_active_assignments(self) -> list[Doc]: ...
+    async def all_active_assignments(self, programme_id: str) -> list[Doc]: ...
     async def assignments_of_nomination(self, nomination_id: str) -> list[Doc]: ...
-    async def assignments_of_panel(self, panel_id: str) -> list[Doc]: ...
+    async def assignments_of_panel(self, programme_id: str, panel_id: str) -> list[Doc]: ...
     async def insert_assignment(self, doc: Doc) -> bool: ...
     async def insert_assignments(self, docs: list[Doc]) -> None: ...
     async def update_assignment(self, assignment_id: str, fields: Doc) -> None: ...
@@ -73,10 +73,17 @@ class ScoringStore(LearnedStore, Protocol):
     async def save_spot_draw(self, key: str, fields: Doc) -> None: ...
     async def save_spot_result(self, key: str, slot: str, result: Doc) -> None: ...
 
-    # ---- tallies (learned from voting) and standings
-    async def tally_sequence(self, round_id: str) -> int | None: ...
-    async def save_tally(self, round_id: str, fields: Doc) -> None: ...
+    # ---- rounds and tallies (learned from voting, per programme), publications (learned from publicity)
+    async def save_round(self, programme_id: str, round_id: str, fields: Doc) -> None: ...
+    async def category_rounds(self, programme_id: str, category_id: str) -> list[Doc]: ...
+    async def tally_sequence(self, programme_id: str, round_id: str) -> int | None: ...
+    async def save_tally(self, programme_id: str, round_id: str, fields: Doc) -> None: ...
     async def programme_tallies(self, programme_id: str) -> list[Doc]: ...
+    async def save_publication(self, programme_id: str, category_id: str, fields: Doc) -> None: ...
+    async def publication(self, programme_id: str, category_id: str) -> Doc | None: ...
+    async def published_categories(self, programme_id: str) -> list[str]: ...
+
+    # ---- standings
     async def standings(self, key: str) -> Doc | None: ...
     async def save_standings(self, key: str, fields: Doc) -> Doc: ...
 
@@ -100,6 +107,11 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     await db.panels.create_index([("programme_id", 1), ("category_id", 1)], unique=True)
     await db.assignments.create_index([("programme_id", 1), ("category_id", 1)])
     await db.assignments.create_index([("judge_id", 1)])
+    await db.assignments.create_index([("programme_id", 1), ("panel_id", 1)])
+    await db.judges.create_index([("programme_id", 1), ("member_id", 1)])
+    await db.units.create_index([("programme_id", 1)])
+    await db.rounds.create_index([("programme_id", 1), ("category_ids", 1)])
+    await db.publications.create_index([("programme_id", 1)])
     await db.scores.create_index([("programme_id", 1), ("category_id", 1)])
     await db.nominations.create_index([("programme_id", 1), ("category_id", 1), ("status", 1)])
     await db.indicators.create_index([("programme_id", 1), ("category_id", 1)])
@@ -149,14 +161,16 @@ class MongoScoringStore(MongoLearnedStore):
     async def save_config(self, programme_id: str, fields: Doc) -> None:
         await self.db.config.update_one({"_id": programme_id}, {"$set": fields}, upsert=True, session=self.session)
 
-    async def parents(self) -> dict[str, str | None]:
-        return {u["_id"]: u.get("parent_id") for u in await self._all("units", {}, {"parent_id": 1})}
+    async def parents(self, programme_id: str) -> dict[str, str | None]:
+        # Only the programme's own tree: two programmes re-using unit ids (next year's org chart) never mix.
+        return {u["unit_id"]: u.get("parent_id")
+                for u in await self._all("units", {"programme_id": programme_id}, {"unit_id": 1, "parent_id": 1})}
 
-    async def unit_exists(self, unit_id: str) -> bool:
-        return await self._one("units", {"_id": unit_id}, {"_id": 1}) is not None
+    async def unit_exists(self, programme_id: str, unit_id: str) -> bool:
+        return await self._one("units", {"_id": scoped_id(programme_id, unit_id)}, {"_id": 1}) is not None
 
-    async def member(self, member_id: str) -> Doc | None:
-        return await self._one("members", {"_id": member_id})
+    async def member(self, programme_id: str, member_id: str) -> Doc | None:
+        return await self._one("members", {"_id": scoped_id(programme_id, member_id)})
 
     # ---- nominations ----------------------------------------------------------------------------------------------
     async def nomination(self, nomination_id: str, programme_id: str | None = None) -> Doc | None:
@@ -173,40 +187,42 @@ class MongoScoringStore(MongoLearnedStore):
 
     # ---- judges ---------------------------------------------------------------------------------------------------
     async def judge(self, programme_id: str, judge_id: str) -> Doc | None:
-        return await self._one("judges", {"_id": judge_id, "programme_id": programme_id})
+        return await self._one("judges", {"_id": scoped_id(programme_id, judge_id)})
 
-    async def judges(self, judge_ids: list[str]) -> list[Doc]:
-        return await self._all("judges", {"_id": {"$in": judge_ids}})
+    async def judges(self, programme_id: str, judge_ids: list[str]) -> list[Doc]:
+        return await self._all("judges", {"_id": {"$in": [scoped_id(programme_id, j) for j in judge_ids]}})
 
     async def registered_judge_ids(self, programme_id: str, judge_ids: list[str]) -> set[str]:
-        return {j["_id"] for j in await self._all("judges", {"_id": {"$in": judge_ids}, "programme_id": programme_id})}
+        return {j["judge_id"] for j in await self.judges(programme_id, judge_ids)}
 
-    async def all_judges(self) -> list[Doc]:
-        return await self._all("judges", {})
+    async def all_judges(self, programme_id: str) -> list[Doc]:
+        return await self._all("judges", {"programme_id": programme_id})
 
-    async def judges_of_members(self, member_ids: list[str]) -> list[Doc]:
-        return await self._all("judges", {"member_id": {"$in": member_ids}}, {"member_id": 1})
+    async def judges_of_members(self, programme_id: str, member_ids: list[str]) -> list[Doc]:
+        return await self._all("judges", {"programme_id": programme_id, "member_id": {"$in": member_ids}},
+                               {"judge_id": 1, "member_id": 1})
 
     async def insert_judge(self, doc: Doc) -> bool:
         return await self._insert("judges", doc)
 
-    async def set_judge_branch(self, judge_id: str, branch_id: str) -> None:
-        await self.db.judges.update_one({"_id": judge_id}, {"$set": {"branch_id": branch_id}}, session=self.session)
+    async def set_judge_branch(self, programme_id: str, judge_id: str, branch_id: str) -> None:
+        await self.db.judges.update_one({"_id": scoped_id(programme_id, judge_id)},
+                                        {"$set": {"branch_id": branch_id}}, session=self.session)
 
     # ---- panels ---------------------------------------------------------------------------------------------------
-    async def panel(self, panel_id: str, programme_id: str | None = None) -> Doc | None:
-        query = {"_id": panel_id} if programme_id is None else {"_id": panel_id, "programme_id": programme_id}
-        return await self._one("panels", query)
+    async def panel(self, programme_id: str, panel_id: str) -> Doc | None:
+        return await self._one("panels", {"_id": scoped_id(programme_id, panel_id)})
 
     async def insert_panel(self, doc: Doc) -> bool:
         return await self._insert("panels", doc)  # also refused for a second panel of the category (unique index)
 
-    async def add_panel_judges(self, panel_id: str, judge_ids: list[str]) -> None:
-        await self.db.panels.update_one({"_id": panel_id}, {"$addToSet": {"judge_ids": {"$each": judge_ids}}},
-                                        session=self.session)
+    async def add_panel_judges(self, programme_id: str, panel_id: str, judge_ids: list[str]) -> None:
+        await self.db.panels.update_one({"_id": scoped_id(programme_id, panel_id)},
+                                        {"$addToSet": {"judge_ids": {"$each": judge_ids}}}, session=self.session)
 
-    async def update_panel(self, panel_id: str, fields: Doc) -> None:
-        await self.db.panels.update_one({"_id": panel_id}, {"$set": fields}, session=self.session)
+    async def update_panel(self, programme_id: str, panel_id: str, fields: Doc) -> None:
+        await self.db.panels.update_one({"_id": scoped_id(programme_id, panel_id)}, {"$set": fields},
+                                        session=self.session)
 
     # ---- assignments ----------------------------------------------------------------------------------------------
     async def assignment(self, assignment_id: str, programme_id: str | None = None) -> Doc | None:
@@ -218,14 +234,14 @@ class MongoScoringStore(MongoLearnedStore):
         return await self._all("assignments", {"programme_id": programme_id, "category_id": category_id,
                                                "recused": False})
 
-    async def all_active_assignments(self) -> list[Doc]:
-        return await self._all("assignments", {"recused": False})
+    async def all_active_assignments(self, programme_id: str) -> list[Doc]:
+        return await self._all("assignments", {"programme_id": programme_id, "recused": False})
 
     async def assignments_of_nomination(self, nomination_id: str) -> list[Doc]:
         return await self._all("assignments", {"nomination_id": nomination_id}, sort="_id")
 
-    async def assignments_of_panel(self, panel_id: str) -> list[Doc]:
-        return await self._all("assignments", {"panel_id": panel_id}, sort="_id")
+    async def assignments_of_panel(self, programme_id: str, panel_id: str) -> list[Doc]:
+        return await self._all("assignments", {"programme_id": programme_id, "panel_id": panel_id}, sort="_id")
 
     async def insert_assignment(self, doc: Doc) -> bool:
         return await self._insert("assignments", doc)
@@ -273,18 +289,40 @@ class MongoScoringStore(MongoLearnedStore):
         await self.db.spot_checks.update_one({"_id": key}, {"$set": {f"results.{slot}": result}},
                                              session=self.session)
 
-    # ---- tallies and standings ------------------------------------------------------------------------------------
-    async def tally_sequence(self, round_id: str) -> int | None:
-        doc = await self._one("tallies", {"_id": round_id}, {"sequence": 1})
+    # ---- rounds, tallies and publications -------------------------------------------------------------------------
+    async def save_round(self, programme_id: str, round_id: str, fields: Doc) -> None:
+        await self.db.rounds.update_one({"_id": scoped_id(programme_id, round_id)}, {"$set": fields}, upsert=True,
+                                        session=self.session)
+
+    async def category_rounds(self, programme_id: str, category_id: str) -> list[Doc]:
+        return await self._all("rounds", {"programme_id": programme_id, "category_ids": category_id},
+                               sort=[("opened_at", ASCENDING), ("round_id", ASCENDING)])
+
+    async def tally_sequence(self, programme_id: str, round_id: str) -> int | None:
+        doc = await self._one("tallies", {"_id": scoped_id(programme_id, round_id)}, {"sequence": 1})
         return None if doc is None else doc["sequence"]
 
-    async def save_tally(self, round_id: str, fields: Doc) -> None:
-        await self.db.tallies.update_one({"_id": round_id}, {"$set": fields}, upsert=True, session=self.session)
+    async def save_tally(self, programme_id: str, round_id: str, fields: Doc) -> None:
+        await self.db.tallies.update_one({"_id": scoped_id(programme_id, round_id)}, {"$set": fields}, upsert=True,
+                                         session=self.session)
 
     async def programme_tallies(self, programme_id: str) -> list[Doc]:
-        return await self._all("tallies", {"programme_id": programme_id}, {"candidates": 1, "updated_at": 1},
+        return await self._all("tallies", {"programme_id": programme_id},
+                               {"round_id": 1, "candidates": 1, "updated_at": 1},
                                sort=[("updated_at", ASCENDING), ("_id", ASCENDING)])
 
+    async def save_publication(self, programme_id: str, category_id: str, fields: Doc) -> None:
+        await self.db.publications.update_one({"_id": f"{programme_id}:{category_id}"}, {"$set": fields},
+                                              upsert=True, session=self.session)
+
+    async def publication(self, programme_id: str, category_id: str) -> Doc | None:
+        return await self._one("publications", {"_id": f"{programme_id}:{category_id}"})
+
+    async def published_categories(self, programme_id: str) -> list[str]:
+        return sorted(p["category_id"] for p in await self._all("publications", {"programme_id": programme_id},
+                                                                {"category_id": 1}))
+
+    # ---- standings ------------------------------------------------------------------------------------------------
     async def standings(self, key: str) -> Doc | None:
         return await self._one("standings", {"_id": key})
 

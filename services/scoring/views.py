@@ -29,8 +29,9 @@ async def sync_state(store: MongoScoringStore, programme_id: str) -> Doc:
     for n in await db.nominations.find({"programme_id": programme_id}, {"status": 1}).to_list():
         by_status[n.get("status", "unknown")] = by_status.get(n.get("status", "unknown"), 0) + 1
     return {"programme_version": prog["version"] if prog else None,
-            "units": await db.units.count_documents({}), "members": await db.members.count_documents({}),
-            "nominations": by_status, "tallies": await db.tallies.count_documents({})}
+            "units": await db.units.count_documents({"programme_id": programme_id}),
+            "members": await db.members.count_documents({"programme_id": programme_id}),
+            "nominations": by_status, "tallies": await db.tallies.count_documents({"programme_id": programme_id})}
 
 
 async def list_judges(store: MongoScoringStore, programme_id: str) -> list[Doc]:
@@ -38,12 +39,12 @@ async def list_judges(store: MongoScoringStore, programme_id: str) -> list[Doc]:
     loads: dict[str, int] = {}
     for a in await store.db.assignments.find({"programme_id": programme_id, "recused": False}).to_list():
         loads[a["judge_id"]] = loads.get(a["judge_id"], 0) + 1
-    return [clean(j) | {"load": loads.get(j["_id"], 0)} for j in judges]
+    return [clean(j) | {"load": loads.get(j["judge_id"], 0)} for j in judges]
 
 
 async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str) -> Doc:
     panel = await get_panel(store, programme_id, panel_id)
-    assignments = await store.db.assignments.find({"panel_id": panel_id}).sort("_id", 1).to_list()
+    assignments = await store.assignments_of_panel(programme_id, panel_id)
     loads = {j: 0 for j in panel["judge_ids"]}
     by_nom: dict[str, list[dict]] = {}
     for a in assignments:
@@ -55,7 +56,7 @@ async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str)
 
 
 async def list_panels(store: MongoScoringStore, programme_id: str) -> list[Doc]:
-    return [{"panel_id": p["_id"], **clean(p)}
+    return [{"panel_id": p["panel_id"], **clean(p)}
             for p in await store.db.panels.find({"programme_id": programme_id}).sort("_id", 1).to_list()]
 
 
@@ -66,7 +67,7 @@ async def my_assignments(store: MongoScoringStore, programme_id: str, judge_id: 
     out = []
     for a in await db.assignments.find({"programme_id": programme_id, "judge_id": judge_id}).sort("_id", 1).to_list():
         nom = await db.nominations.find_one({"_id": a["nomination_id"]}) or {}
-        panel = await db.panels.find_one({"_id": a["panel_id"]}) or {}
+        panel = await store.panel(programme_id, a["panel_id"]) or {}
         cat = next((c for c in prog["categories"] if c["category_id"] == a["category_id"]), {})
         mine = {sc["criterion_id"]: {"score": sc["score"], "revision": sc["revision"]}
                 for sc in await db.scores.find({"nomination_id": a["nomination_id"], "judge_id": judge_id}).to_list()}

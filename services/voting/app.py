@@ -14,7 +14,7 @@ from .context import Voting
 from .counting import Counter
 from .edge import Edge
 from .http import router
-from .learning import LEARNING
+from . import learning
 from .loops import auto_close, tally_flush
 from .uow import MongoVotingUnitOfWork
 
@@ -35,7 +35,7 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     # whoever lists them (the authorisation matrix); the routes are put on the app as they are instead.
     svc.api.router.routes.extend(router.routes)
     svc.on_startup(lambda: uow.store.ensure_indexes())
-    LEARNING.register(svc, uow)
+    learning.register(svc, uow)
 
     # Counting: cast commands in batches, on the partitions this process owns.
     edge.subscriber = svc.broker.subscriber(

@@ -28,6 +28,7 @@ from shared.contracts import topics
 from shared.contracts.voting import BallotRejected, CastBallot
 
 from . import domain
+from .domain.rounds import casting_open
 from .views import tally_event
 
 if TYPE_CHECKING:
@@ -314,6 +315,8 @@ def _judge(rnd: dict, group: list[CastBallot], roll: dict[str, str], existing: d
     rules = domain.rules_from_round(rnd)
     key_of = {c["nomination_id"]: c["key"] for c in rnd["candidates"]}
     state = domain.window_state(rnd["opens_at"], rnd["closes_at"], now, rnd.get("state") == "closed")
+    # The stage as the round says now, read in this batch's transaction: a stage closed a moment ago is seen here.
+    stage_open = casting_open(rnd, now)
     seen: dict[str, str] = {}
     batch = _Batch()
     refusals, inc = batch.refusals, batch.inc
@@ -335,6 +338,9 @@ def _judge(rnd: dict, group: list[CastBallot], roll: dict[str, str], existing: d
             cast_state = domain.window_state(rnd["opens_at"], rnd["closes_at"], c.cast_at)
         if cast_state != "open":
             refusals.append((c, cast_state, domain.REFUSED[cast_state]))
+            continue
+        if not stage_open:
+            refusals.append((c, "stage_closed", domain.REFUSED["stage_closed"]))
             continue
         try:
             domain.validate_ballot(rules, c.selections, c.grades)

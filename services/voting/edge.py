@@ -21,7 +21,11 @@ from .uow import VotingUnitOfWork
 if TYPE_CHECKING:
     from shared.service import Service
 
-# How long the casting edge reuses a round it read (its window and rules); the counter re-reads it anyway.
+# How long the casting edge reuses a round it read (its window, rules and voting stage); the counter re-reads it
+# anyway. This bounds the staleness of a stage closing: once voting has learned the StageChanged (the hook copies it
+# onto the round), the counter refuses every ballot of its next batch (stage_closed), and the edge refuses at most
+# EDGE_ROUND_SECONDS later without sending it on. A stage closed by its dates is checked against the clock on every
+# ballot, so it is never stale.
 EDGE_ROUND_SECONDS = 1.0
 EDGE_ROUND_FIELDS = {"units": 0, "eligibility": 0}
 # A cast counted by this process waits on its future; the database is checked this rarely (a partition lost in a
@@ -59,8 +63,8 @@ class Edge:
     async def round(self, round_id: str) -> dict | None:
         """The round as the casting edge sees it: read at most once per EDGE_ROUND_SECONDS per process.
 
-        The edge only pre-checks (window, rules); the counter re-reads the round inside its transaction and
-        decides, so a round closed or a candidate withdrawn a moment ago is still refused there.
+        The edge only pre-checks (window, rules, stage); the counter re-reads the round inside its transaction and
+        decides, so a round closed, a stage closed or a candidate withdrawn a moment ago is still refused there.
         """
         loop = asyncio.get_running_loop()
         hit = self._rounds.get(round_id)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth import Principal, require
+from shared.ids import IdPath, IdQuery
 
 from . import pages
 from .actions import bulletin as bulletin_action
@@ -46,7 +47,7 @@ def public(request: Request) -> Voting:
 # ---- learned data, for the organiser ----------------------------------------------------------------------
 @router.get("/programmes/{programme_id}/candidates", tags=["rounds"],
             summary="Approved nominations known to voting (候选对象)")
-async def candidates(programme_id: str, category_id: str | None = None,
+async def candidates(programme_id: IdPath, category_id: IdQuery = None,
                      _: Principal = Depends(require(*candidates_action.ROLES)), v: Voting = Depends(ctx)):
     return await candidates_action.candidates(v.uow, programme_id, category_id)
 
@@ -60,34 +61,34 @@ async def open_round(body: RoundIn, _: Principal = Depends(require(*opening.ROLE
 
 
 @router.get("/rounds", tags=["rounds"], summary="Voting rounds (测评轮次), public")
-async def list_rounds(programme_id: str | None = None, v: Voting = Depends(public)):
+async def list_rounds(programme_id: IdQuery = None, v: Voting = Depends(public)):
     return await round_info.list_rounds(v.uow, programme_id)
 
 
 @router.get("/rounds/{round_id}", tags=["rounds"], summary="A round with its candidates, public")
-async def get_round_view(round_id: str, v: Voting = Depends(public)):
+async def get_round_view(round_id: IdPath, v: Voting = Depends(public)):
     return await round_info.round_info(v.uow, round_id)
 
 
 @router.post("/rounds/{round_id}/close", tags=["rounds"], summary="Close a round and publish its bulletin root")
-async def close(round_id: str, _: Principal = Depends(require(*closing.ROLES)), v: Voting = Depends(ctx)):
+async def close(round_id: IdPath, _: Principal = Depends(require(*closing.ROLES)), v: Voting = Depends(ctx)):
     return round_view(await closing.close_round(v.uow, round_id, caches=v.edge))
 
 
 @router.post("/rounds/{round_id}/publish", tags=["rounds"], summary="Publish hidden counts (公布票数)")
-async def publish(round_id: str, _: Principal = Depends(require(*publishing.ROLES)), v: Voting = Depends(ctx)):
+async def publish(round_id: IdPath, _: Principal = Depends(require(*publishing.ROLES)), v: Voting = Depends(ctx)):
     return round_view(await publishing.publish_counts(v.uow, round_id))
 
 
 # ---- tallies, turnout, exports -----------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/tally", tags=["tallies"], summary="Live tally and turnout (hidden counts omitted)")
-async def tally(round_id: str, v: Voting = Depends(public)):
+async def tally(round_id: IdPath, v: Voting = Depends(public)):
     _, view = await tally_action.tally(v.uow, round_id)
     return view
 
 
 @router.get("/rounds/{round_id}/tally.xlsx", tags=["tallies"], summary="Tally export (计票结果表)")
-async def tally_xlsx(round_id: str, _: Principal = Depends(require(*tally_action.EXPORT_ROLES)),
+async def tally_xlsx(round_id: IdPath, _: Principal = Depends(require(*tally_action.EXPORT_ROLES)),
                      v: Voting = Depends(ctx)):
     rnd, view = await tally_action.tally(v.uow, round_id)
     return Response(pages.tally_workbook(rnd, view),
@@ -96,26 +97,26 @@ async def tally_xlsx(round_id: str, _: Principal = Depends(require(*tally_action
 
 
 @router.get("/rounds/{round_id}/flags", tags=["abuse"], summary="Bursts of ballots from one unit (异常提示)")
-async def flags(round_id: str, _: Principal = Depends(require(*flags_action.ROLES)), v: Voting = Depends(ctx)):
+async def flags(round_id: IdPath, _: Principal = Depends(require(*flags_action.ROLES)), v: Voting = Depends(ctx)):
     return await flags_action.burst_flags(v.uow, round_id)
 
 
 # ---- bulletin ---------------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/bulletin", tags=["bulletin"],
             summary="The public bulletin: receipts (and, once counts are public, ballot contents) with the root")
-async def bulletin(round_id: str, v: Voting = Depends(public)):
+async def bulletin(round_id: IdPath, v: Voting = Depends(public)):
     return await bulletin_action.bulletin(v.uow, round_id)
 
 
 @router.get("/rounds/{round_id}/receipts/{receipt}", tags=["bulletin"], summary="Check a receipt (核验回执)")
-async def check_receipt(round_id: str, receipt: str, v: Voting = Depends(public)):
+async def check_receipt(round_id: IdPath, receipt: IdPath, v: Voting = Depends(public)):
     return await receipts_action.check_receipt(v.uow, round_id, receipt)
 
 
 # ---- credentials ------------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/credentials/{unit_id}", tags=["credentials"], response_class=HTMLResponse,
             summary="Print the one-time ballot credentials of one unit, with QR codes (shown once)")
-async def credential_sheet(round_id: str, unit_id: str, reissue: bool = Query(False),
+async def credential_sheet(round_id: IdPath, unit_id: IdPath, reissue: bool = Query(False),
                            _: Principal = Depends(require(*credentials_action.ROLES)), v: Voting = Depends(ctx)):
     sheet = await credentials_action.issue_credentials(v.uow, round_id, unit_id, reissue=reissue)
     return HTMLResponse(pages.credential_page(sheet), headers={"Cache-Control": "no-store"})
@@ -141,14 +142,14 @@ async def resolve_credential(body: resolving.CredentialIn, request: Request, v: 
 
 # ---- casting ----------------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/me", tags=["casting"], summary="Am I on the roll, have I voted (member token)")
-async def me(round_id: str, who: Principal = Depends(require(*roll_action.ROLES)), v: Voting = Depends(ctx)):
+async def me(round_id: IdPath, who: Principal = Depends(require(*roll_action.ROLES)), v: Voting = Depends(ctx)):
     return await roll_action.roll_status(v.uow, round_id, who)
 
 
 @router.post("/rounds/{round_id}/ballots", status_code=201, tags=["casting"],
              summary="Cast a ballot with a one-time credential or a member token; returns a receipt",
              responses={202: {"description": "accepted for counting; the receipt is checked on the bulletin"}})
-async def cast(round_id: str, body: BallotIn, request: Request,
+async def cast(round_id: IdPath, body: BallotIn, request: Request,
                credentials: HTTPAuthorizationCredentials | None = Depends(_bearer), v: Voting = Depends(ctx)):
     result = await casting.cast(v.uow, v.edge, round_id, body,
                                 address=request.client.host if request.client else "unknown",

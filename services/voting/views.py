@@ -35,7 +35,12 @@ def round_view(rnd: dict) -> dict:
         "category_ids": rnd["category_ids"], "ballot_type": rnd["ballot_type"],
         "ballot_type_label": "推荐投票(限额)" if rnd["ballot_type"] == "approval" else "民主测评(四档)",
         "max_selections": rnd.get("max_selections"), "max_per_category": rnd.get("max_per_category", {}),
-        "excellent_cap": rnd.get("excellent_cap"),
+        "excellent_cap": rnd.get("excellent_cap"), "excellent_cap_share": rnd.get("excellent_cap_share"),
+        # the 优秀 a ballot may give, from both caps (domain.excellent_limit), and whether a candidate may be left out
+        "excellent_limit": domain.rules_from_round(rnd).excellent_cap if rnd["ballot_type"] == "appraisal" else None,
+        "abstain_allowed": bool(rnd.get("abstain_allowed", True)) if rnd["ballot_type"] == "appraisal" else False,
+        "feeds_peer_vote": rnd.get("feeds_peer_vote", True),
+        "replaces_peer_vote_of": rnd.get("replaces_peer_vote_of", []),
         "grades": [{"grade": g, "label": domain.GRADE_LABELS[g]} for g in domain.GRADES]
         if rnd["ballot_type"] == "appraisal" else [],
         "candidates": [{k: c.get(k) for k in ("nomination_id", "category_id", "nominee_name", "unit_name", "withdrawn")}

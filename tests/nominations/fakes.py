@@ -123,11 +123,13 @@ class InMemoryStore:
     async def put_veto(self, doc: dict) -> None:
         self.vetoes[doc["_id"]] = _copy(doc)
 
-    async def delete_veto(self, pid: str, subject_id: str) -> bool:
-        return self.vetoes.pop(f"{pid}:{subject_id}", None) is not None
-
     async def list_vetoes(self, pid: str) -> list[dict]:
         return [{k: v for k, v in x.items() if k != "_id"} for x in self.vetoes.values() if x["programme_id"] == pid]
+
+    async def nominee_nominations(self, pid: str, nominee_id: str) -> list[dict]:
+        docs = _sorted([n for n in self.nominations.values()
+                        if n["programme_id"] == pid and n["nominee_id"] == nominee_id], [("submitted_at", 1)])
+        return [{k: n[k] for k in ("_id", "category_id", "status")} for n in docs]
 
     # ---- nominations --------------------------------------------------------------------------------------
     async def get_nomination(self, nid: str, pid: str | None = None) -> dict | None:

@@ -300,8 +300,11 @@ class TestVetoes:
             "programme_id": PID, "subject_id": "u-fgw", "reason": "受到党纪处分", "by": "org"}
         assert await views.list_vetoes(uow.store, PID) == [out]
         await refused(uow, nominate(uow, FGW, nominee_id="u-fgw"), Conflict, "nominee_id", "一票否决")
-        await vetoes.lift_veto(uow, PID, "u-fgw")
-        assert uow.store.vetoes == {} and uow.events == []
+        await vetoes.lift_veto(uow, PID, "u-fgw", "处分已撤销", "org")
+        # issue 15: lifting is recorded (the veto stays, out of force) and both are emitted
+        [veto] = uow.store.vetoes.values()
+        assert veto["active"] is False and [h["action"] for h in veto["history"]] == ["set", "lift"]
+        assert [type(e.event).__name__ for e in uow.events] == ["VetoSet", "VetoLifted"]
         assert (await nominate(uow, FGW, nominee_id="u-fgw"))["status"] == "submitted"
 
     async def test_refusals(self):

@@ -157,7 +157,8 @@ async def test_nominations_eligibility_attachments_review_and_reads(settings):
         r = await http.put(f"/programmes/{PID}/vetoes/u-fgw", json={"reason": "受到党纪处分"}, headers=org)
         assert r.status_code == 200
         await refused(await nominate(fgw, nominee_id="u-fgw"), 409, "nominee_id", "一票否决")
-        assert (await http.delete(f"/programmes/{PID}/vetoes/u-fgw", headers=org)).status_code == 204
+        assert (await http.request("DELETE", f"/programmes/{PID}/vetoes/u-fgw", json={"reason": "处分已撤销"},
+                                   headers=org)).status_code == 204  # issue 15: lifting needs a reason
         fgw_nom = (await nominate(fgw, nominee_id="u-fgw")).json()
         assert fgw_nom["status"] == "submitted"
 

@@ -36,6 +36,7 @@ class InMemoryPublicityStore(InMemoryLearnedStore):
         self.contacts: dict[str, Doc] = {}
         self.honour_docs: dict[str, Doc] = {}
         self.review_docs: dict[str, Doc] = {}
+        self.veto_docs: dict[str, Doc] = {}
 
     async def ensure_indexes(self) -> None:
         return None
@@ -105,6 +106,32 @@ class InMemoryPublicityStore(InMemoryLearnedStore):
 
     async def count_replacements(self, removed: list[str]) -> int:
         return sum(1 for n in self.notice_docs.values() if set(n.get("replaces", [])) & set(removed))
+
+    async def notices_listing(self, nomination_id: str) -> list[Doc]:
+        return [_copy(n) for n in self.notice_docs.values()
+                if any(e["nomination_id"] == nomination_id for e in n["entries"])]
+
+    async def add_notice_record(self, notice_id: str, record: Doc) -> None:
+        self.notice_docs[notice_id].setdefault("record", []).append(copy.deepcopy(record))
+
+    async def correct_notice(self, notice_id: str, fields: Doc, prior: Doc) -> None:
+        n = self.notice_docs[notice_id]
+        n.update(copy.deepcopy(fields))
+        n.setdefault("versions", []).append(copy.deepcopy(prior))
+
+    # -- vetoes ---------------------------------------------------------------------------------------------------
+    async def save_veto(self, programme_id: str, nominee_id: str, fields: Doc, history: Doc) -> None:
+        doc = self.veto_docs.setdefault(f"{programme_id}/{nominee_id}", {"_id": f"{programme_id}/{nominee_id}",
+                                                                           "history": []})
+        doc.update(copy.deepcopy(fields) | {"programme_id": programme_id, "nominee_id": nominee_id})
+        doc["history"].append(copy.deepcopy(history))
+
+    async def vetoed(self, programme_id: str) -> set[str]:
+        return {nid for d in self.veto_docs.values() if d["programme_id"] == programme_id and d["state"] == "set"
+                for nid in d.get("nomination_ids", [])}
+
+    async def vetoes(self, programme_id: str | None = None) -> list[Doc]:
+        return [_copy(d) for d in self.veto_docs.values() if _matches(d, programme_id=programme_id)]
 
     # -- objections -----------------------------------------------------------------------------------------------
     async def insert_objection(self, doc: Doc, sealed: str) -> None:
@@ -236,17 +263,18 @@ def make_context(clock: Clock, *, objection_rate: tuple[int, int] = (600, 100),
     return ctx, store, uow
 
 
-async def learned(ctx: Context, uow: FakeUnitOfWork, quota: int = 3) -> None:
-    """Feed the fake the events of tests.publicity.helpers (programme, four nominations, the board) through the
-    service's own learning handlers, as the consumer would."""
+async def learned(ctx: Context, uow: FakeUnitOfWork, quota: int = 3, publicity_open: bool = True) -> None:
+    """Feed the fake the events of tests.publicity.helpers (programme, four nominations, the board, the publicity
+    stage opened) through the service's own learning handlers, as the consumer would."""
     from services.publicity import learning
-    from shared.contracts.nominations import NominationSubmitted, ProgrammeDefined
+    from shared.contracts.nominations import NominationSubmitted, ProgrammeDefined, StageChanged
     from shared.learning import Learning
     from tests.publicity.helpers import programme_events
 
     learn = Learning()
-    handlers = {ProgrammeDefined: learn.programme_defined, NominationSubmitted: learn.nomination_submitted}
-    for env in programme_events(quota):
+    handlers = {ProgrammeDefined: learn.programme_defined, NominationSubmitted: learn.nomination_submitted,
+                StageChanged: learn.stage_changed}
+    for env in programme_events(quota, publicity_open):
         event = env.event()
         handler = handlers.get(type(event), learning.standings_updated)
         await uow.deliver(handler, event, programme_id=env.programme_id, key=env.key)

@@ -4,7 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.contracts import Envelope
-from shared.contracts.nominations import CategoryInfo, CriterionInfo, NominationSubmitted, ProgrammeDefined
+from shared.contracts.nominations import (
+    CategoryInfo,
+    CriterionInfo,
+    NominationSubmitted,
+    ProgrammeDefined,
+    StageChanged,
+)
 from shared.contracts.scoring import Standing, StandingsUpdated
 from tests.support import eventually, publish_envelopes
 
@@ -26,7 +32,15 @@ class Clock:
         return self.t
 
 
-def programme_events(quota: int = 3) -> list[Envelope]:
+def publicity_stage(state: str = "open", programme_id: str = PID) -> Envelope:
+    """The organiser opening (or closing) the programme's 公示 stage, as the nominations service announces it."""
+    return Envelope.wrap(StageChanged(programme_id=programme_id, stage="publicity", state=state),
+                         programme_id=programme_id, key=programme_id)
+
+
+def programme_events(quota: int = 3, publicity_open: bool = True) -> list[Envelope]:
+    """The programme, four nominations, the board (and a late older one), and the publicity stage opened: notices
+    are opened only in that stage."""
     category = CategoryInfo(category_id=CAT, name="模范机关", nominee_kind="organ", board="model_organ", quota=quota,
                             criteria=[CriterionInfo(criterion_id="c1", name="政治建设强", max_points=20)],
                             weights={"basic": 0.5, "peer_vote": 0.5})
@@ -43,6 +57,8 @@ def programme_events(quota: int = 3) -> list[Envelope]:
     # an older board arriving late must not replace the newer one
     envs.append(Envelope.wrap(StandingsUpdated(category_id=CAT, programme_version=1, sequence=1,
                                                standings=list(reversed(standings))), programme_id=PID, key=CAT))
+    if publicity_open:
+        envs.append(publicity_stage())
     return envs
 
 
@@ -52,7 +68,9 @@ async def feed(settings, svc) -> None:
     async def learned():
         board = await svc.store.board(f"{PID}:{CAT}")
         known = await svc.store.nominations_of([nid for nid, _, _ in NOMINEES])
-        return (board and len(known) == len(NOMINEES) and await svc.store.programme(PID) and svc.processed >= 7)
+        programme = await svc.store.programme(PID)
+        return (board and len(known) == len(NOMINEES) and programme and programme.get("stage_state")
+                and svc.processed >= 8)
 
     await eventually(learned, timeout=30)
 

@@ -63,5 +63,6 @@ class TestProgrammesAndNominations:
             ("nom-a", "市发展和改革委员会机关"), ("nom-b", "市财政局机关")]
         assert (await views.shortlists(store, "other"))["known"] is False
 
-    def test_publicity_learns_programmes_and_nominations_on_the_shared_helper(self):
-        assert learning.KINDS == ("programmes", "nominations")
+    def test_publicity_learns_programmes_stages_and_nominations_on_the_shared_helper(self):
+        # issue 15: the stages too, since a notice is opened only in the publicity stage
+        assert learning.KINDS == ("programmes", "stages", "nominations")

@@ -7,7 +7,13 @@ from devtools.demo.context import DemoContext
 from devtools.demo.publicity import seed
 from services.publicity.app import create_service
 from shared.contracts import Envelope
-from shared.contracts.nominations import CategoryInfo, CriterionInfo, NominationSubmitted, ProgrammeDefined
+from shared.contracts.nominations import (
+    CategoryInfo,
+    CriterionInfo,
+    NominationSubmitted,
+    ProgrammeDefined,
+    StageChanged,
+)
 from shared.contracts.scoring import Standing, StandingsUpdated
 from tests.support import eventually, publish_envelopes, running
 
@@ -24,7 +30,10 @@ async def test_demo_seeding_leaves_a_live_notice_an_objection_and_both_honour_st
     cats = [category("model-organ", "模范机关", "organ", "model_organ", 2),
             category("red-flag", "先锋红旗党支部", "branch", "red_flag_branch", 2)]
     envs = [Envelope.wrap(ProgrammeDefined(programme_id=PID, version=1, name="2026年度创先争优评选", year=2026,
-                                           categories=cats, stages=[]), programme_id=PID, key=PID)]
+                                           categories=cats, stages=[]), programme_id=PID, key=PID),
+            # notices open only in the publicity stage (issue 15): the organiser has opened it
+            Envelope.wrap(StageChanged(programme_id=PID, stage="publicity", state="open"), programme_id=PID,
+                          key=PID)]
     nominations = []
     for cid, names in (("model-organ", ["市发改委机关", "市财政局机关", "市教育局机关"]),
                        ("red-flag", ["市委办公室第一党支部", "市科技局机关党支部"])):

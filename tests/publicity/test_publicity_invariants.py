@@ -39,14 +39,21 @@ def test_pick_refusals(board, listed, ids, error, field):
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize("delta, ok", [(timedelta(days=-60), True), (timedelta(days=-60, seconds=-1), False),
-                                       (timedelta(days=90), True), (timedelta(days=90, seconds=1), False)])
-def test_check_start(delta, ok):
-    if ok:
-        domain.check_start(NOW + delta, NOW)
+# Issue 15: no backdating. A notice starts when it is published (a start in the past was accepted up to 60 days
+# before, so its objection window could be over the moment it opened); a client clock behind by at most
+# CLOCK_SKEW counts as now.
+@pytest.mark.parametrize("delta, starts", [
+    (timedelta(days=-60), None), (timedelta(days=-1), None), (-domain.CLOCK_SKEW - timedelta(seconds=1), None),
+    (-domain.CLOCK_SKEW, timedelta(0)), (timedelta(0), timedelta(0)), (timedelta(hours=3), timedelta(hours=3)),
+    (timedelta(days=90), timedelta(days=90)), (timedelta(days=90, seconds=1), None)])
+def test_check_start(delta, starts):
+    if starts is not None:
+        assert domain.check_start(NOW + delta, NOW) == NOW + starts
     else:
-        with pytest.raises(Invalid):
+        with pytest.raises(Invalid) as caught:
             domain.check_start(NOW + delta, NOW)
+        assert caught.value.field == "starts_at"
+        assert "backdated" in str(caught.value) or "90 days" in str(caught.value)
 
 
 @pytest.mark.parametrize("now, nomination_id, error", [

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 from services.scoring.store import Doc
+from shared.learning import scoped_id
 from tests.fakes import FakeUnitOfWork, InMemoryLearnedStore
 
 
@@ -28,6 +29,8 @@ class InMemoryScoringStore(InMemoryLearnedStore):
         self.indicator_docs: dict[str, Doc] = {}
         self.spot_check_docs: dict[str, Doc] = {}
         self.tally_docs: dict[str, Doc] = {}
+        self.round_docs: dict[str, Doc] = {}
+        self.publication_docs: dict[str, Doc] = {}
         self.standing_docs: dict[str, Doc] = {}
         self.marks: dict[str, Doc] = {}
         self.claims: dict[str, Doc] = {}
@@ -44,14 +47,14 @@ class InMemoryScoringStore(InMemoryLearnedStore):
     async def save_config(self, programme_id: str, fields: Doc) -> None:
         self.config_docs.setdefault(programme_id, {"_id": programme_id}).update(copy.deepcopy(fields))
 
-    async def parents(self) -> dict[str, str | None]:
-        return {u["_id"]: u.get("parent_id") for u in self.units.values()}
+    async def parents(self, programme_id: str) -> dict[str, str | None]:
+        return {u["unit_id"]: u.get("parent_id") for u in self.units.values() if u["programme_id"] == programme_id}
 
-    async def unit_exists(self, unit_id: str) -> bool:
-        return unit_id in self.units
+    async def unit_exists(self, programme_id: str, unit_id: str) -> bool:
+        return scoped_id(programme_id, unit_id) in self.units
 
-    async def member(self, member_id: str) -> Doc | None:
-        return _copy(self.members.get(member_id))
+    async def member(self, programme_id: str, member_id: str) -> Doc | None:
+        return _copy(self.members.get(scoped_id(programme_id, member_id)))
 
     # ---- nominations
     async def nomination(self, nomination_id: str, programme_id: str | None = None) -> Doc | None:
@@ -69,35 +72,34 @@ class InMemoryScoringStore(InMemoryLearnedStore):
 
     # ---- judges
     async def judge(self, programme_id: str, judge_id: str) -> Doc | None:
-        doc = self.judge_docs.get(judge_id)
-        return _copy(doc) if doc and doc["programme_id"] == programme_id else None
+        return _copy(self.judge_docs.get(scoped_id(programme_id, judge_id)))
 
-    async def judges(self, judge_ids: list[str]) -> list[Doc]:
-        return [copy.deepcopy(j) for j in self.judge_docs.values() if j["_id"] in judge_ids]
+    async def judges(self, programme_id: str, judge_ids: list[str]) -> list[Doc]:
+        wanted = {scoped_id(programme_id, j) for j in judge_ids}
+        return [copy.deepcopy(j) for j in self.judge_docs.values() if j["_id"] in wanted]
 
     async def registered_judge_ids(self, programme_id: str, judge_ids: list[str]) -> set[str]:
-        return {j["_id"] for j in self.judge_docs.values() if j["_id"] in judge_ids
-                and j["programme_id"] == programme_id}
+        return {j["judge_id"] for j in await self.judges(programme_id, judge_ids)}
 
-    async def all_judges(self) -> list[Doc]:
-        return [copy.deepcopy(j) for j in self.judge_docs.values()]
+    async def all_judges(self, programme_id: str) -> list[Doc]:
+        return [copy.deepcopy(j) for j in self.judge_docs.values() if j["programme_id"] == programme_id]
 
-    async def judges_of_members(self, member_ids: list[str]) -> list[Doc]:
-        return [copy.deepcopy(j) for j in self.judge_docs.values() if j.get("member_id") in member_ids]
+    async def judges_of_members(self, programme_id: str, member_ids: list[str]) -> list[Doc]:
+        return [{"_id": j["_id"], "judge_id": j["judge_id"], "member_id": j["member_id"]}
+                for j in self.judge_docs.values()
+                if j["programme_id"] == programme_id and j.get("member_id") in member_ids]
 
     async def insert_judge(self, doc: Doc) -> bool:
         return self._insert(self.judge_docs, doc)
 
-    async def set_judge_branch(self, judge_id: str, branch_id: str) -> None:
-        if judge_id in self.judge_docs:
-            self.judge_docs[judge_id]["branch_id"] = branch_id
+    async def set_judge_branch(self, programme_id: str, judge_id: str, branch_id: str) -> None:
+        doc = self.judge_docs.get(scoped_id(programme_id, judge_id))
+        if doc is not None:
+            doc["branch_id"] = branch_id
 
     # ---- panels
-    async def panel(self, panel_id: str, programme_id: str | None = None) -> Doc | None:
-        doc = self.panel_docs.get(panel_id)
-        if doc is None or (programme_id is not None and doc["programme_id"] != programme_id):
-            return None
-        return _copy(doc)
+    async def panel(self, programme_id: str, panel_id: str) -> Doc | None:
+        return _copy(self.panel_docs.get(scoped_id(programme_id, panel_id)))
 
     async def insert_panel(self, doc: Doc) -> bool:
         if any((p["programme_id"], p["category_id"]) == (doc["programme_id"], doc["category_id"])
@@ -105,14 +107,15 @@ class InMemoryScoringStore(InMemoryLearnedStore):
             return False  # the unique index on (programme_id, category_id)
         return self._insert(self.panel_docs, doc)
 
-    async def add_panel_judges(self, panel_id: str, judge_ids: list[str]) -> None:
-        panel = self.panel_docs.get(panel_id)
+    async def add_panel_judges(self, programme_id: str, panel_id: str, judge_ids: list[str]) -> None:
+        panel = self.panel_docs.get(scoped_id(programme_id, panel_id))
         if panel is not None:
             panel["judge_ids"] += [j for j in dict.fromkeys(judge_ids) if j not in panel["judge_ids"]]
 
-    async def update_panel(self, panel_id: str, fields: Doc) -> None:
-        if panel_id in self.panel_docs:
-            self.panel_docs[panel_id].update(copy.deepcopy(fields))
+    async def update_panel(self, programme_id: str, panel_id: str, fields: Doc) -> None:
+        panel = self.panel_docs.get(scoped_id(programme_id, panel_id))
+        if panel is not None:
+            panel.update(copy.deepcopy(fields))
 
     # ---- assignments
     async def assignment(self, assignment_id: str, programme_id: str | None = None) -> Doc | None:
@@ -125,14 +128,16 @@ class InMemoryScoringStore(InMemoryLearnedStore):
         return [copy.deepcopy(a) for a in self.assignment_docs.values() if a["programme_id"] == programme_id
                 and a["category_id"] == category_id and a["recused"] is False]
 
-    async def all_active_assignments(self) -> list[Doc]:
-        return [copy.deepcopy(a) for a in self.assignment_docs.values() if a["recused"] is False]
+    async def all_active_assignments(self, programme_id: str) -> list[Doc]:
+        return [copy.deepcopy(a) for a in self.assignment_docs.values()
+                if a["programme_id"] == programme_id and a["recused"] is False]
 
     async def assignments_of_nomination(self, nomination_id: str) -> list[Doc]:
         return _sorted([a for a in self.assignment_docs.values() if a["nomination_id"] == nomination_id])
 
-    async def assignments_of_panel(self, panel_id: str) -> list[Doc]:
-        return _sorted([a for a in self.assignment_docs.values() if a["panel_id"] == panel_id])
+    async def assignments_of_panel(self, programme_id: str, panel_id: str) -> list[Doc]:
+        return _sorted([a for a in self.assignment_docs.values()
+                        if a["programme_id"] == programme_id and a["panel_id"] == panel_id])
 
     async def insert_assignment(self, doc: Doc) -> bool:
         return self._insert(self.assignment_docs, doc)
@@ -182,17 +187,38 @@ class InMemoryScoringStore(InMemoryLearnedStore):
         if key in self.spot_check_docs:
             self.spot_check_docs[key].setdefault("results", {})[slot] = copy.deepcopy(result)
 
-    # ---- tallies and standings
-    async def tally_sequence(self, round_id: str) -> int | None:
-        doc = self.tally_docs.get(round_id)
+    # ---- rounds, tallies and publications
+    async def save_round(self, programme_id: str, round_id: str, fields: Doc) -> None:
+        key = scoped_id(programme_id, round_id)
+        self.round_docs.setdefault(key, {"_id": key}).update(copy.deepcopy(fields))
+
+    async def category_rounds(self, programme_id: str, category_id: str) -> list[Doc]:
+        docs = [r for r in self.round_docs.values()
+                if r["programme_id"] == programme_id and category_id in r["category_ids"]]
+        return [copy.deepcopy(r) for r in sorted(docs, key=lambda r: (r["opened_at"], r["round_id"]))]
+
+    async def tally_sequence(self, programme_id: str, round_id: str) -> int | None:
+        doc = self.tally_docs.get(scoped_id(programme_id, round_id))
         return None if doc is None else doc["sequence"]
 
-    async def save_tally(self, round_id: str, fields: Doc) -> None:
-        self.tally_docs.setdefault(round_id, {"_id": round_id}).update(copy.deepcopy(fields))
+    async def save_tally(self, programme_id: str, round_id: str, fields: Doc) -> None:
+        key = scoped_id(programme_id, round_id)
+        self.tally_docs.setdefault(key, {"_id": key}).update(copy.deepcopy(fields))
 
     async def programme_tallies(self, programme_id: str) -> list[Doc]:
         docs = [t for t in self.tally_docs.values() if t["programme_id"] == programme_id]
-        return [copy.deepcopy(t) for t in sorted(docs, key=lambda t: (t["updated_at"], t["_id"]))]
+        return [{k: copy.deepcopy(t.get(k)) for k in ("_id", "round_id", "candidates", "updated_at") if k in t}
+                for t in sorted(docs, key=lambda t: (t["updated_at"], t["_id"]))]
+
+    async def save_publication(self, programme_id: str, category_id: str, fields: Doc) -> None:
+        key = f"{programme_id}:{category_id}"
+        self.publication_docs.setdefault(key, {"_id": key}).update(copy.deepcopy(fields))
+
+    async def publication(self, programme_id: str, category_id: str) -> Doc | None:
+        return _copy(self.publication_docs.get(f"{programme_id}:{category_id}"))
+
+    async def published_categories(self, programme_id: str) -> list[str]:
+        return sorted(p["category_id"] for p in self.publication_docs.values() if p["programme_id"] == programme_id)
 
     async def standings(self, key: str) -> Doc | None:
         return _copy(self.standing_docs.get(key))

@@ -10,6 +10,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitsImported,
 )
 from shared.contracts.voting import CandidateTally, TallyUpdated
@@ -55,6 +56,8 @@ def programme_events() -> list[Envelope]:
                                   "kind": "branch" if u.endswith("-b1") else "organ"} for u, n, p in UNITS]), "units"),
         env(MembersImported(members=[{"member_id": m, "name": n, "unit_id": u} for m, n, u in MEMBERS]), "members"),
     ]
+    # Judges' and arena scores are taken only while the judging stage (评审打分) is open.
+    out.append(env(StageChanged(programme_id=P, stage="judging", state="open"), P))
     for nid, (unit, parent, name) in NOMINEES.items():
         out.append(env(NominationSubmitted(nomination_id=nid, category_id=CAT, nominee_id=unit, nominee_name=name,
                                            nominee_kind="branch", unit_id=parent, unit_name=name), nid))

@@ -29,7 +29,7 @@ class TestRegisterJudge:
         doc = await uow.run(lambda tx: judges.register_judge(tx, P, JudgeIn(
             judge_id="j1", name="刘芳", unit_id="wjw", member_id="m-wjw-1", title="处长")))
         assert doc["branch_id"] == "wjw-b1" and doc["programme_id"] == P and "_id" not in doc
-        assert uow.store.judge_docs["j1"]["unit_id"] == "wjw" and uow.events == []
+        assert uow.store.judge_docs[f"{P}/j1"]["unit_id"] == "wjw" and uow.events == []
 
     async def test_refusals(self):
         uow = await learned()
@@ -71,7 +71,7 @@ class TestAddPanelJudges:
     async def test_adds_each_judge_once(self):
         uow = await with_panel(judges=["j-sfj", "j-stj"])
         await uow.run(lambda tx: panels.add_panel_judges(tx, P, PANEL, PanelJudgesIn(judge_ids=["j-stj", "j-fgw"])))
-        assert uow.store.panel_docs[PANEL]["judge_ids"] == ["j-sfj", "j-stj", "j-fgw"]
+        assert uow.store.panel_docs[f"{P}/{PANEL}"]["judge_ids"] == ["j-sfj", "j-stj", "j-fgw"]
 
     async def test_refusals(self):
         uow = await with_panel(judges=["j-sfj"])
@@ -88,10 +88,10 @@ class TestLockAndUnlock:
     async def test_lock_then_unlock_each_marks_the_category_dirty(self):
         uow = await with_panel()
         assert await uow.run(lambda tx: panels.set_lock(tx, P, PANEL, True)) == {"panel_id": PANEL, "locked": True}
-        assert uow.store.panel_docs[PANEL]["locked"] is True and dirty(uow) == {(P, CAT)}
+        assert uow.store.panel_docs[f"{P}/{PANEL}"]["locked"] is True and dirty(uow) == {(P, CAT)}
         settle(uow)
         assert (await uow.run(lambda tx: panels.set_lock(tx, P, PANEL, False)))["locked"] is False
-        assert uow.store.panel_docs[PANEL]["locked"] is False and dirty(uow) == {(P, CAT)}
+        assert uow.store.panel_docs[f"{P}/{PANEL}"]["locked"] is False and dirty(uow) == {(P, CAT)}
 
     async def test_an_unknown_panel(self):
         uow = await with_panel()
@@ -111,7 +111,7 @@ class TestAutoAssign:
     async def test_again_keeps_what_is_assigned_and_a_larger_k_adds(self):
         uow, _ = await auto_assigned()
         plan = await uow.run(lambda tx: assignment.auto_assign(tx, P, PANEL, AutoAssignIn(min_judges=4)))
-        assert plan["assigned"] == 4 and plan["min_judges"] == 4 and uow.store.panel_docs[PANEL]["min_judges"] == 4
+        assert plan["assigned"] == 4 and plan["min_judges"] == 4 and uow.store.panel_docs[f"{P}/{PANEL}"]["min_judges"] == 4
 
     async def test_too_few_judges_is_a_shortfall(self):
         uow = await with_panel(judges=["j-fgw", "j-czj"], min_judges=2)
@@ -210,7 +210,7 @@ class TestRecheckConflicts:
     async def test_a_judge_who_becomes_a_superior_of_a_nominee_is_recused(self):
         uow, _ = await auto_assigned()
         moved = judges_of(uow, "n3")[0]
-        unit = uow.store.judge_docs[moved]["unit_id"]
+        unit = uow.store.judge_docs[f"{P}/{moved}"]["unit_id"]
         await deliver(uow, UnitsImported(units=[UnitInfo(unit_id="jyj-b1", name="市教育局机关党支部", parent_id=unit,
                                                          kind="branch")]))
         a = uow.store.assignment_docs[f"n3:{moved}"]

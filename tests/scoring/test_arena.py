@@ -21,7 +21,7 @@ async def test_arena_live_board_freeze_and_reveal(settings):
         await publish_envelopes(settings, programme_events())
 
         async def ready():
-            return len(await svc.store.parents()) == len(UNITS) and await svc.store.programme(P)
+            return len(await svc.store.parents(P)) == len(UNITS) and await svc.store.programme(P)
 
         await eventually(ready, timeout=30)
         for jid, name, unit in (("a-czj", "孙立新", "czj"), ("a-sfj", "周敏", "sfj-b1"), ("a-tj", "吴刚", "jyj-b1")):

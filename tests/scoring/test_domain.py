@@ -162,6 +162,48 @@ def test_vote_component(share, basis, normalised):
     assert d.vote_component(share, basis).normalised == normalised
 
 
+@pytest.mark.parametrize("share, round_name, detail", [
+    (0.8, "民主测评", "得票率（占实到） share of ballots cast; 测评轮次 round: 民主测评"),
+    (0.8, None, "得票率（占实到） share of ballots cast"),
+    (None, "复评", "暂无计票 no tally yet; 测评轮次 round: 复评"),
+])
+def test_vote_component_names_its_round(share, round_name, detail):
+    assert d.vote_component(share, "share_of_cast", round_name).detail == detail
+
+
+@pytest.mark.parametrize("values, ranks", [
+    ({"a": 0.9, "b": 0.8, "c": 0.7}, {"a": 1, "b": 2, "c": 3}),
+    ({"a": 0.9, "b": 0.9, "c": 0.7}, {"a": 1, "b": 1, "c": 3}),
+    ({}, {}),
+])
+def test_competition_ranks(values, ranks):
+    assert d.competition_ranks(values) == ranks
+
+
+@pytest.mark.parametrize("now, before, unit, raw, normalised, words", [
+    # moved from last to first of four: +3 places, the whole span
+    ({"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6}, {"a": 0.1, "b": 0.8, "c": 0.7, "d": 0.9}, "a", 3.0, 100.0,
+     "rank 1 of 4 this year against 4 of 4 in p-2025 (+3)"),
+    # from first to last: -3, 0
+    ({"a": 0.1, "b": 0.8, "c": 0.7, "d": 0.6}, {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6}, "a", -3.0, 0.0,
+     "rank 4 of 4 this year against 1 of 4 in p-2025 (-3)"),
+    # the same rank: no change, 50
+    ({"a": 0.5, "b": 0.4}, {"a": 0.9, "b": 0.1}, "a", 0.0, 50.0, "rank 1 of 2 this year against 1 of 2"),
+    # one place up in a list of five: 50 + 50 / 4
+    ({"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6, "e": 0.5}, {"b": 0.9, "a": 0.8, "c": 0.7, "d": 0.6, "e": 0.5}, "a",
+     1.0, 62.5, "(+1)"),
+    # not ranked in the baseline: neutral, and it says so
+    ({"a": 0.9, "new": 0.95}, {"a": 0.9}, "new", None, 50.0, "not ranked in p-2025, counted as no change"),
+    # a tie shares the rank
+    ({"a": 0.8, "b": 0.8, "c": 0.1}, {"a": 0.1, "b": 0.5, "c": 0.9}, "b", 1.0, 75.0,
+     "rank 1 of 3 this year against 2 of 3"),
+])
+def test_business_progress(now, before, unit, raw, normalised, words):
+    got = d.business_progress(now, before, "p-2025")[unit]
+    assert (got.raw, got.normalised) == (raw, normalised) and words in got.detail
+    assert set(d.business_progress(now, before, "p-2025")) == set(now)
+
+
 def test_spot_check_sample_is_reproducible_and_seeded():
     keys = [(f"n{i}", f"t{j}") for i in range(6) for j in range(3)]
     a = d.spot_check_sample(keys, "p", "c", "2026", 5)

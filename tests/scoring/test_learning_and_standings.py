@@ -40,7 +40,7 @@ def submitted(nid: str = "n1", resubmission: bool = False) -> NominationSubmitte
 class TestLearning:
     async def test_a_programme_marks_each_of_its_categories_and_an_older_version_changes_nothing(self):
         uow = await learned()
-        programme = {k: v for k, v in uow.store.programmes[P].items() if k != "_id"}
+        programme = {k: v for k, v in uow.store.programmes[P].items() if k not in ("_id", "stage_state")}
         await deliver(uow, ProgrammeDefined.model_validate(programme | {"version": 2}))
         assert dirty(uow) == {(P, CAT)} and uow.store.programmes[P]["version"] == 2
         settle(uow)
@@ -50,8 +50,8 @@ class TestLearning:
     async def test_a_judge_on_the_roll_follows_the_member_s_branch(self):
         uow = await with_panel()
         await deliver(uow, MembersImported(members=[MemberInfo(member_id="m-wjw-1", name="王丽", unit_id="jyj-b1")]))
-        assert uow.store.judge_docs["j-wjw"]["branch_id"] == "jyj-b1"
-        assert uow.store.judge_docs["j-fgw"].get("branch_id") is None
+        assert uow.store.judge_docs[f"{P}/j-wjw"]["branch_id"] == "jyj-b1"
+        assert uow.store.judge_docs[f"{P}/j-fgw"].get("branch_id") is None
 
     async def test_an_approved_nomination_sent_again_leaves_the_standings(self):
         uow = await learned()
@@ -77,7 +77,7 @@ class TestLearning:
         uow = await learned()
         for env in (tally(1, {n: 1.0 for n in SHARES}, hidden=True), tally(2, SHARES), tally(1, {"n1": 0.1})):
             await uow.deliver(learning.tally, env.event(), programme_id=P, key="round-1")
-        doc = uow.store.tally_docs["round-1"]
+        doc = uow.store.tally_docs[f"{P}/round-1"]
         assert doc["sequence"] == 2 and {c["nomination_id"]: c["share_of_cast"] for c in doc["candidates"]} == SHARES
         assert dirty(uow) == {(P, CAT)} and len(uow.store.marks) == 1
 

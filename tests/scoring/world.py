@@ -11,7 +11,13 @@ from services.scoring.actions.panels import form_panel
 from services.scoring.learning import HOOKS
 from services.scoring.models import JudgeIn, PanelIn
 from shared.auth import Principal
-from shared.contracts.nominations import MembersImported, NominationSubmitted, ProgrammeDefined, UnitsImported
+from shared.contracts.nominations import (
+    MembersImported,
+    NominationSubmitted,
+    ProgrammeDefined,
+    StageChanged,
+    UnitsImported,
+)
 from shared.learning import Learning
 from tests.fakes import FakeUnitOfWork
 from tests.scoring.fakes import InMemoryScoringStore
@@ -19,7 +25,8 @@ from tests.scoring.fixtures import CAT, P, programme_events
 
 LEARN = Learning(HOOKS)
 HANDLERS = {ProgrammeDefined: LEARN.programme_defined, UnitsImported: LEARN.units_imported,
-            MembersImported: LEARN.members_imported, NominationSubmitted: LEARN.nomination_submitted}
+            MembersImported: LEARN.members_imported, NominationSubmitted: LEARN.nomination_submitted,
+            StageChanged: LEARN.stage_changed}
 JUDGES = [  # judge id, name, unit, member (as in test_standings_flow)
     ("j-fgw", "李建国", "fgw", None), ("j-czj", "张秀英", "czj", None), ("j-jyj", "王海峰", "jyj", None),
     ("j-wjw", "刘芳", "wjw", "m-wjw-1"), ("j-sfj", "陈志强", "sfj", None), ("j-stj", "赵磊", "stj", "m-stj-1"),
@@ -37,7 +44,8 @@ async def deliver(uow: FakeUnitOfWork, event: Any, *, programme_id: str = P, key
 
 
 async def learned() -> FakeUnitOfWork[InMemoryScoringStore]:
-    """A store that has learned the programme, the tree, the roll and four approved nominations (n1..n4)."""
+    """A store that has learned the programme, the tree, the roll, four approved nominations (n1..n4) and the
+    judging stage opened."""
     uow = FakeUnitOfWork(InMemoryScoringStore())
     for env in programme_events():
         await deliver(uow, env.event(), key=env.key)

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.voting.counting import Counter
 from services.voting.config import VotingConfig
-from services.voting.learning import LEARNING
+from services.voting.learning import LEARNING, category_published
 from services.voting.store.tallies import merge, new_parts, part_id
 from shared.auth import Principal
 from shared.contracts import Envelope, Event
@@ -19,8 +19,10 @@ from shared.contracts.nominations import (
     MembersImported,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitsImported,
 )
+from shared.contracts.publicity import PublicityOpened
 from shared.contracts.voting import CastBallot
 from tests.fakes import FakeTransaction, FakeUnitOfWork, InMemoryLearnedStore
 
@@ -86,9 +88,20 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         docs = [r for r in self.rounds.values() if not programme_id or r["programme_id"] == programme_id]
         return copy.deepcopy(sorted(docs, key=lambda r: r["created_at"]))
 
-    async def mark_withdrawn(self, nomination_id: str) -> None:
+    async def feeding_rounds(self, programme_id: str, category_ids: list[str]) -> list[dict]:
+        docs = [r for r in self.rounds.values() if r["programme_id"] == programme_id
+                and set(r["category_ids"]) & set(category_ids) and r.get("feeds_peer_vote") is not False]
+        return [{k: r[k] for k in ("_id", "name", "category_ids", "created_at")}
+                for r in sorted(docs, key=lambda r: r["created_at"], reverse=True)]
+
+    async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
         for rnd in self.rounds.values():
-            if rnd.get("state") == "open":
+            if rnd["programme_id"] == programme_id and rnd.get("state") != "closed":
+                rnd["voting_stage"] = copy.deepcopy(snapshot)
+
+    async def mark_withdrawn(self, programme_id: str, nomination_id: str) -> None:
+        for rnd in self.rounds.values():
+            if rnd.get("state") == "open" and rnd["programme_id"] == programme_id:
                 for c in rnd["candidates"]:
                     if c["nomination_id"] == nomination_id:
                         c["withdrawn"] = True
@@ -96,6 +109,11 @@ class InMemoryVotingStore(InMemoryLearnedStore):
     # ---- learned -----------------------------------------------------------------------------------------------
     async def programme(self, programme_id: str) -> dict | None:
         return copy.deepcopy(self.programmes.get(programme_id))
+
+    async def mark_published(self, programme_id: str, category_id: str) -> None:
+        doc = self.programmes.setdefault(programme_id, {"_id": programme_id})
+        if category_id not in doc.setdefault("published_categories", []):
+            doc["published_categories"].append(category_id)
 
     def _approved(self, programme_id: str) -> list[dict]:
         return sorted((n for n in self.nominations.values()
@@ -109,22 +127,27 @@ class InMemoryVotingStore(InMemoryLearnedStore):
         return copy.deepcopy([n for n in self._approved(programme_id)
                               if not category_id or n.get("category_id") == category_id])
 
-    async def count_members(self) -> int:
-        return len(self.members)
+    def _of(self, docs: dict[str, dict], programme_id: str | None) -> list[dict]:
+        return [d for d in docs.values() if programme_id is None or d.get("programme_id") == programme_id]
 
-    async def members_in(self, *, unit_ids: list[str] | None = None,
+    async def count_members(self, programme_id: str | None = None) -> int:
+        return len(self._of(self.members, programme_id))
+
+    async def members_in(self, programme_id: str, *, unit_ids: list[str] | None = None,
                          member_ids: list[str] | None = None) -> list[dict]:
-        return [{"_id": m["_id"], "unit_id": m["unit_id"]} for m in self.members.values()
-                if (unit_ids is None or m["unit_id"] in unit_ids) and (member_ids is None or m["_id"] in member_ids)]
+        return [{"member_id": m["member_id"], "unit_id": m["unit_id"]} for m in self._of(self.members, programme_id)
+                if (unit_ids is None or m["unit_id"] in unit_ids)
+                and (unit_ids is not None or member_ids is None or m["member_id"] in member_ids)]
 
-    async def known_units(self, unit_ids: list[str]) -> set[str]:
-        return {u for u in unit_ids if u in self.units}
+    async def known_units(self, programme_id: str, unit_ids: list[str]) -> set[str]:
+        return {u["unit_id"] for u in self._of(self.units, programme_id) if u["unit_id"] in unit_ids}
 
-    async def unit_names(self, unit_ids: list[str]) -> dict[str, str]:
-        return {u: self.units[u].get("name", "") for u in unit_ids if u in self.units}
+    async def unit_names(self, programme_id: str, unit_ids: list[str]) -> dict[str, str]:
+        return {u["unit_id"]: u.get("name", "") for u in self._of(self.units, programme_id) if u["unit_id"] in unit_ids}
 
-    async def member_names(self, member_ids: list[str]) -> dict[str, str]:
-        return {m: self.members[m].get("name", "") for m in member_ids if m in self.members}
+    async def member_names(self, programme_id: str, member_ids: list[str]) -> dict[str, str]:
+        return {m["member_id"]: m.get("name", "") for m in self._of(self.members, programme_id)
+                if m["member_id"] in member_ids}
 
     # ---- roll ------------------------------------------------------------------------------------------------
     async def insert_roll(self, entries: list[dict]) -> None:
@@ -351,7 +374,8 @@ class FakeEdge:
 async def learn(uow: FakeVotingUnitOfWork, envelopes: list[Envelope]) -> None:
     """Apply the nominations events to the fake store as the consumer would, through voting's learning."""
     handlers = {ProgrammeDefined: LEARNING.programme_defined, UnitsImported: LEARNING.units_imported,
-                MembersImported: LEARNING.members_imported, NominationSubmitted: LEARNING.nomination_submitted}
+                MembersImported: LEARNING.members_imported, NominationSubmitted: LEARNING.nomination_submitted,
+                StageChanged: LEARNING.stage_changed, PublicityOpened: category_published}
     for env in envelopes:
         event = env.event()
         handler = handlers.get(type(event), LEARNING.nomination_reviewed)

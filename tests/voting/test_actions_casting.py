@@ -16,6 +16,7 @@ from shared.auth import Principal
 from shared.contracts.voting import BallotRejected, CastBallot, TallyUpdated
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from tests.voting.fakes import FakeEdge
+from tests.voting.helpers import PID
 from tests.voting.stories import later, member, opened
 
 
@@ -103,7 +104,7 @@ class TestCastWithAMemberToken:
         assert uow.store.marks == {} and edge.submitted == []  # the voter may still cast a valid ballot
 
     async def test_appraisal_grades_and_their_cap(self):
-        uow, edge, _ = await opened(ballot_type="appraisal", excellent_cap=1)
+        uow, edge, _ = await opened(ballot_type="appraisal", excellent_cap=1, abstain_allowed=True)
         with pytest.raises(Invalid) as refused:
             await ballot(uow, edge, token="t-m0-0", grades={"n0": "excellent", "n1": "excellent"})
         assert refused.value.code == "too_many_excellent" and refused.value.field == "grades"
@@ -113,7 +114,7 @@ class TestCastWithAMemberToken:
 
     async def test_a_withdrawn_candidate_cannot_be_chosen(self):
         uow, edge, _ = await opened()
-        await uow.store.mark_withdrawn("n1")
+        await uow.store.mark_withdrawn(PID, "n1")
         with pytest.raises(Invalid) as refused:
             await ballot(uow, edge, token="t-m0-0", selections=["n1"])
         assert refused.value.code == "withdrawn_candidate"

@@ -13,9 +13,10 @@ from services.voting.actions import round_info
 from services.voting.actions.cast import BallotIn, cast
 from services.voting.actions.open_round import open_round
 from shared.contracts.voting import BallotAccepted, RoundClosed, RoundOpened, TallyUpdated
-from shared.errors import Conflict, Invalid, NotFound
-from tests.voting.helpers import PID
-from tests.voting.stories import PARTITIONS, later, learned, opened, round_in
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.voting.fakes import learn
+from tests.voting.helpers import PID, world
+from tests.voting.stories import PARTITIONS, later, learned, member, opened, round_in
 
 
 async def vote(uow, edge, mid: str, selections: list[str] | None = None, grades: dict | None = None):
@@ -44,7 +45,8 @@ class TestOpenRound:
         by_units = await open_round(uow, round_in(round_id="ru", eligibility={"mode": "units", "unit_ids": ["u1"]}),
                                     secret=edge.secret, partitions=1)
         by_members = await open_round(uow, round_in(round_id="rm", eligibility={
-            "mode": "members", "member_ids": ["m0-0", "m2-1"]}), secret=edge.secret, partitions=1)
+            "mode": "members", "member_ids": ["m0-0", "m2-1"]}, confirm_replace=True), secret=edge.secret,
+            partitions=1)
         assert by_units["eligible"] == 2 and [u["unit_id"] for u in by_units["units"]] == ["u1"]
         assert by_members["eligible"] == 2 and [u["unit_id"] for u in by_members["units"]] == ["u0", "u2"]
 
@@ -145,10 +147,14 @@ class TestPublishCounts:
         tally = uow.of_type(TallyUpdated)[0]
         assert not tally.counts_hidden and {c.nomination_id: c.approvals for c in tally.candidates}["n2"] == 1
 
-    async def test_an_open_round_publishes_its_tally_only(self):
+    async def test_an_open_round_cannot_publish_its_hidden_counts(self):
         uow, _, _ = await opened(counts_hidden=True)
-        await publishing.publish_counts(uow, "r1")
-        assert uow.types() == ["TallyUpdated"]
+        before = copy.deepcopy(uow.store.__dict__)
+        with pytest.raises(Conflict) as refused:
+            await publishing.publish_counts(uow, "r1")
+        assert (refused.value.status, refused.value.code, refused.value.field) == (409, "round_open", "round_id")
+        assert refused.value.message == "the hidden counts of round r1 can be published only after the round is closed"
+        assert uow.store.__dict__ == before and uow.events == []
 
     async def test_refusals(self):
         uow, _, _ = await opened()
@@ -162,7 +168,8 @@ class TestPublishCounts:
 class TestRoundInfo:
     async def test_lists_and_shows_rounds(self):
         uow, edge, _ = await opened()
-        await open_round(uow, round_in(round_id="r2", programme_id=PID), secret=edge.secret, partitions=1)
+        await open_round(uow, round_in(round_id="r2", programme_id=PID, confirm_replace=True), secret=edge.secret,
+                         partitions=1)
         listed = await round_info.list_rounds(uow)
         assert [r["round_id"] for r in listed["rounds"]] == ["r1", "r2"]
         assert (await round_info.list_rounds(uow, "other"))["rounds"] == []
@@ -180,3 +187,45 @@ class TestCandidates:
         assert got["members_on_roll"] == len(w["members"])
         assert (await candidates_action.candidates(uow, PID, "branch"))["candidates"] == []
         assert (await candidates_action.candidates(uow, "other"))["candidates"] == []
+
+
+class TestProgrammeScope:
+    """Two programmes of one installation with the same unit and member ids (next year's programme on the same org
+    chart): a round reads only its own programme's roll and units."""
+
+    async def two_programmes(self):
+        uow, edge, w = await learned(units=2, per_unit=2, candidates=2)
+        other = world(units=3, per_unit=3, candidates=2, pid="p2027", unit_name="部门", nomination="q")
+        await learn(uow, other["envelopes"])
+        edge.tokens.update({f"t-{m}": member(m) for m in other["members"]})
+        return uow, edge, w
+
+    async def test_all_counts_only_the_programmes_members_with_its_unit_names(self):
+        uow, edge, _ = await self.two_programmes()
+        rnd = await open_round(uow, round_in(), secret=edge.secret, partitions=1, caches=edge)
+        assert rnd["eligible"] == 4 and uow.of_type(RoundOpened)[0].eligible_count == 4
+        assert [(u["unit_id"], u["name"], u["eligible"]) for u in rnd["units"]] == [("u0", "单位0", 2),
+                                                                                    ("u1", "单位1", 2)]
+        assert sorted(r["member_id"] for r in uow.store.roll.values()) == ["m0-0", "m0-1", "m1-0", "m1-1"]
+        assert (await candidates_action.candidates(uow, PID))["members_on_roll"] == 4
+        assert (await candidates_action.candidates(uow, "p2027"))["members_on_roll"] == 9
+
+    async def test_a_member_only_on_another_programmes_roll_cannot_cast(self):
+        uow, edge, _ = await self.two_programmes()
+        await open_round(uow, round_in(), secret=edge.secret, partitions=1, caches=edge)
+        uow.events.clear()
+        with pytest.raises(Forbidden) as refused:
+            await vote(uow, edge, "m2-0", ["n0"])
+        assert refused.value.code == "not_eligible"
+        assert (await uow.store.read_tally("r1"))["ballots_cast"] == 0
+        assert (await vote(uow, edge, "m1-1", ["n0"])).receipt  # the same id on this programme's roll votes
+
+    @pytest.mark.parametrize("eligibility, field", [
+        ({"mode": "units", "unit_ids": ["u0", "u2"]}, "eligibility.unit_ids"),
+        ({"mode": "members", "member_ids": ["m0-0", "m2-0"]}, "eligibility.member_ids"),
+    ])
+    async def test_another_programmes_units_and_members_are_unknown(self, eligibility, field):
+        uow, edge, _ = await self.two_programmes()
+        with pytest.raises(Invalid) as refused:
+            await open_round(uow, round_in(eligibility=eligibility), secret=edge.secret, partitions=1)
+        assert refused.value.field == field and uow.store.rounds == {} and uow.events == []

@@ -13,6 +13,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitInfo,
     UnitsImported,
 )
@@ -31,7 +32,8 @@ async def test_demo_seed_opens_votes_and_publishes(settings):
                                            stages=[]), programme_id=pid, key=pid),
             Envelope.wrap(UnitsImported(units=[UnitInfo(unit_id=f"u{i}", name=f"单位{i}") for i in range(4)]),
                           programme_id=pid, key="units"),
-            Envelope.wrap(MembersImported(members=[MemberInfo(**m) for m in members]), programme_id=pid, key="m")]
+            Envelope.wrap(MembersImported(members=[MemberInfo(**m) for m in members]), programme_id=pid, key="m"),
+            Envelope.wrap(StageChanged(programme_id=pid, stage="voting", state="open"), programme_id=pid, key=pid)]
     for n in noms:
         envs.append(Envelope.wrap(NominationSubmitted(
             nomination_id=n["nomination_id"], category_id=n["category_id"], nominee_id=n["nomination_id"],

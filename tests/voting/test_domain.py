@@ -13,7 +13,7 @@ APPROVAL = BallotRules("approval", (Candidate("a", "organ"), Candidate("b", "org
                                     Candidate("x", "branch"), Candidate("w", "organ", withdrawn=True)),
                        max_per_category={"organ": 2, "branch": 1})
 APPRAISAL = BallotRules("appraisal", (Candidate("a", "m"), Candidate("b", "m"), Candidate("c", "m")),
-                        max_per_category={}, excellent_cap=1)
+                        max_per_category={}, excellent_cap=1, abstain_allowed=True)
 
 
 @pytest.mark.parametrize("rules,selections,grades,code", [
@@ -122,7 +122,8 @@ NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("round_id, ok", [("r1", True), ("a-b_C9", True), ("x" * 64, True), ("x" * 65, False),
-                                          ("", False), ("r 1", False), ("r/1", False)])
+                                          ("", False), ("r 1", False), ("r/1", False), ("-r1", False),
+                                          ("_r1", False)])
 def test_round_ids(round_id, ok):
     if ok:
         rounds.check_round_id(round_id)
@@ -185,7 +186,8 @@ def test_round_candidates_and_the_excellent_cap(nominations, cap, field):
 
 
 def test_units_candidates_limits_and_roll_of_a_round():
-    members = [{"_id": "m1", "unit_id": "u2"}, {"_id": "m2", "unit_id": "u1"}, {"_id": "m3", "unit_id": "u2"}]
+    members = [{"member_id": "m1", "unit_id": "u2"}, {"member_id": "m2", "unit_id": "u1"},
+               {"member_id": "m3", "unit_id": "u2"}]
     assert rounds.round_units(members, {"u1": "一", "u2": "二"}) == [
         {"unit_id": "u1", "name": "一", "eligible": 1, "key": "u0"},
         {"unit_id": "u2", "name": "二", "eligible": 2, "key": "u1"}]
@@ -234,3 +236,147 @@ def test_what_each_state_allows():
     rounds.ensure_bulletin_published(closed)
     with pytest.raises(Closed):
         rounds.ensure_bulletin_published(open_round)
+
+
+# ---- issue 15: grading caps, abstention, the voting stage, published categories, which round feeds ------------
+STRICT = BallotRules("appraisal", (Candidate("a", "m"), Candidate("b", "m"), Candidate("w", "m", withdrawn=True)),
+                     max_per_category={}, excellent_cap=1)
+
+
+@pytest.mark.parametrize("cap, share, candidates, limit", [
+    (None, None, 10, None),
+    (3, None, 10, 3),
+    (None, 0.3, 10, 3),
+    (None, 0.3, 7, 2),  # 2.1 rounded down
+    (None, 0.3, 9, 2),  # 2.7 rounded down
+    (None, 0.3, 3, 1),  # 0.9: at least 1 while the share is above 0
+    (None, 0.3, 20, 6),  # exact: 0.3 * 20 is 6, not 5.999...
+    (None, 0.0, 10, 0),
+    (None, 1.0, 4, 4),
+    (2, 0.5, 10, 2),  # both: the smaller
+    (5, 0.2, 10, 2),
+    (0, 0.5, 10, 0),
+])
+def test_excellent_limit(cap, share, candidates, limit):
+    assert domain.excellent_limit(cap, share, candidates) == limit
+
+
+@pytest.mark.parametrize("grades, code", [
+    ({"a": "competent", "b": "incompetent"}, None),  # the withdrawn candidate needs no grade
+    ({"a": "competent"}, "ungraded_candidate"),
+    ({"a": "excellent", "b": "excellent"}, "too_many_excellent"),  # the cap is named first
+    ({"a": "competent", "b": "competent", "w": "competent"}, "withdrawn_candidate"),
+])
+def test_a_grading_ballot_grades_every_candidate_unless_abstention_is_allowed(grades, code):
+    if code is None:
+        domain.validate_ballot(STRICT, [], grades)
+    else:
+        with pytest.raises(BallotInvalid) as exc:
+            domain.validate_ballot(STRICT, [], grades)
+        assert exc.value.code == code
+    domain.validate_ballot(BallotRules("appraisal", STRICT.candidates, {}, 1, abstain_allowed=True), [], {"a": "competent"})
+
+
+@pytest.mark.parametrize("stored, share, abstain, limit, abstain_rule", [
+    ({}, None, None, None, True),  # a round stored before these rules: abstention allowed, as it was
+    ({"excellent_cap": 2, "abstain_allowed": False}, None, None, 2, False),
+    ({"excellent_cap_share": 0.5, "abstain_allowed": True}, 0.5, True, 1, True),
+])
+def test_rules_from_a_stored_round(stored, share, abstain, limit, abstain_rule):
+    rnd = {"ballot_type": "appraisal", "candidates": [{"nomination_id": x, "category_id": "m"} for x in "abc"]}
+    rules = domain.rules_from_round(rnd | stored)
+    assert rules.excellent_cap == limit and rules.abstain_allowed is abstain_rule
+
+
+def snapshot(**programme) -> dict:
+    return rounds.stage_snapshot(programme)
+
+
+@pytest.mark.parametrize("rnd, open_", [
+    ({}, True),  # a round stored before rounds kept the stage: not gated
+    ({"voting_stage": snapshot(stage_state={"voting": "open"})}, True),
+    ({"voting_stage": snapshot(stage_state={"voting": "closed"})}, False),
+    ({"voting_stage": snapshot(stage_state={"nomination": "open"})}, False),
+    ({"voting_stage": snapshot(stage_control="dates", stages=[
+        {"stage": "voting", "opens_at": "2026-06-01T08:00:00+08:00", "closes_at": "2026-06-02T00:00:00+08:00"}])},
+     True),
+    ({"voting_stage": snapshot(stage_control="dates", stages=[
+        {"stage": "voting", "opens_at": "2026-06-01T18:00:00+08:00", "closes_at": "2026-06-02T00:00:00+08:00"}])},
+     False),
+    ({"voting_stage": snapshot(stage_control="dates", stage_state={"voting": "open"})}, False),  # dates rule
+])
+def test_casting_in_the_voting_stage(rnd, open_):
+    assert rounds.casting_open(rnd, NOW) is open_
+    if not open_:
+        with pytest.raises(Closed) as exc:
+            rounds.ensure_casting_open(rnd, NOW)
+        assert (exc.value.code, exc.value.field) == ("stage_closed", "stage")
+
+
+def test_the_stage_snapshot_keeps_only_the_voting_stage():
+    programme = {"stage_control": "dates", "stage_state": {"voting": "open", "judging": "open"},
+                 "stages": [{"stage": "voting", "opens_at": "a", "closes_at": "b"},
+                            {"stage": "judging", "opens_at": "c", "closes_at": "d"}]}
+    assert rounds.stage_snapshot(programme) == {
+        "stage_control": "dates", "stages": [{"stage": "voting", "opens_at": "a", "closes_at": "b"}],
+        "stage_state": {"voting": "open"}}
+    assert rounds.stage_snapshot(None)["stage_state"] == {"voting": "closed"}
+    with pytest.raises(Closed):
+        rounds.ensure_voting_open({"stage_state": {"voting": "closed"}}, NOW)
+    rounds.ensure_voting_open({"stage_state": {"voting": "open"}}, NOW)
+
+
+@pytest.mark.parametrize("published, category_ids, refused", [
+    ([], ["organ"], False),
+    (["branch"], ["organ"], False),
+    (["organ"], ["organ"], True),
+    (["organ"], ["branch", "organ"], True),
+])
+def test_a_published_category_takes_no_round(published, category_ids, refused):
+    if refused:
+        with pytest.raises(Conflict) as exc:
+            rounds.ensure_not_published({"published_categories": published}, category_ids)
+        assert (exc.value.code, exc.value.field) == ("category_published", "category_ids")
+    else:
+        rounds.ensure_not_published({"published_categories": published}, category_ids)
+
+
+@pytest.mark.parametrize("rules_by_category, category_ids, ballot_type, feeds", [
+    ({}, ["organ"], "approval", True),
+    ({"organ": "latest"}, ["organ"], "appraisal", True),
+    ({"organ": "appraisal"}, ["organ"], "appraisal", True),
+    ({"organ": "appraisal"}, ["organ"], "approval", False),
+    ({"organ": "approval"}, ["organ"], "approval", True),
+    ({"organ": "approval", "branch": "appraisal"}, ["organ", "branch"], "approval", "category_ids"),
+    ({"organ": "appraisal", "branch": "appraisal"}, ["organ", "branch"], "approval", False),
+])
+def test_which_round_feeds_the_peer_vote(rules_by_category, category_ids, ballot_type, feeds):
+    cats = {c: {"category_id": c, "quota": 1} | ({"peer_vote_round": rules_by_category[c]}
+                                                  if c in rules_by_category else {}) for c in ("organ", "branch")}
+    if feeds == "category_ids":
+        with pytest.raises(Invalid) as exc:
+            rounds.feeds_peer_vote(cats, category_ids, ballot_type)
+        assert exc.value.field == "category_ids"
+    else:
+        assert rounds.feeds_peer_vote(cats, category_ids, ballot_type) is feeds
+
+
+def test_replacing_a_feeding_round_is_confirmed():
+    feeding = [{"_id": "r2", "name": "第二轮", "category_ids": ["organ"]}, {"_id": "r1", "name": "第一轮",
+                                                                          "category_ids": ["organ"]}]
+    assert rounds.ensure_replace_confirmed(["organ"], [], False) == []
+    assert rounds.ensure_replace_confirmed(["organ"], feeding, True) == ["r2", "r1"]
+    with pytest.raises(Conflict) as exc:
+        rounds.ensure_replace_confirmed(["branch", "organ"], feeding, False)
+    assert (exc.value.code, exc.value.field) == ("replaces_peer_vote", "confirm_replace")
+    assert "round r2 (第二轮)" in exc.value.message and "category organ" in exc.value.message
+
+
+@pytest.mark.parametrize("state, refused", [("open", True), ("closed", False)])
+def test_hidden_counts_are_published_after_the_close(state, refused):
+    if refused:
+        with pytest.raises(Conflict) as exc:
+            rounds.ensure_closed_to_publish({"_id": "r1", "state": state})
+        assert (exc.value.status, exc.value.code) == (409, "round_open")
+    else:
+        rounds.ensure_closed_to_publish({"_id": "r1", "state": state})

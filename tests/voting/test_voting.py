@@ -268,9 +268,13 @@ async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
         w = world(units=2, per_unit=6, candidates=4, quota=2)
         await seed(settings, svc, w)
         await open_round(settings, client)
-        await open_round(settings, client, round_id="r2", ballot_type="appraisal", excellent_cap=1)
-        await open_round(settings, client, round_id="r3", opens_at=later(hours=1), closes_at=later(hours=2))
-        await open_round(settings, client, round_id="r4", eligibility={"mode": "units", "unit_ids": ["u0"]})
+        # each round replaces the peer vote of the one before (confirmed): the refusals are what this test is about
+        await open_round(settings, client, round_id="r2", ballot_type="appraisal", excellent_cap=1,
+                         confirm_replace=True)
+        await open_round(settings, client, round_id="r3", opens_at=later(hours=1), closes_at=later(hours=2),
+                         confirm_replace=True)
+        await open_round(settings, client, round_id="r4", eligibility={"mode": "units", "unit_ids": ["u0"]},
+                         confirm_replace=True)
         cases = [
             ("r1", "m0-0", {"selections": []}, 422, "empty", "selections"),
             ("r1", "m0-0", {"selections": ["nope"]}, 422, "unknown_candidate", "selections"),
@@ -338,7 +342,7 @@ async def test_hidden_counts_appear_nowhere_until_published(settings):
     async with running(create_service, settings) as (svc, client):
         w = world(units=2, per_unit=3, candidates=3)
         await seed(settings, svc, w)
-        await open_round(settings, client, ballot_type="appraisal", counts_hidden=True)
+        await open_round(settings, client, ballot_type="appraisal", counts_hidden=True, abstain_allowed=True)
         grades = [{"n0": "excellent", "n1": "competent", "n2": "incompetent"},
                   {"n0": "competent", "n1": "basically_competent"},
                   {"n0": "excellent", "n2": "competent"}]

@@ -31,13 +31,25 @@ def parse_definition(filename: str, data: bytes) -> Any:
         raise Invalid(f"the file is not valid YAML or JSON: {str(exc).splitlines()[0]}", field="file") from None
 
 
-@roles("organiser")
-async def define_programme(uow: Work, raw: Any, templates: dict[str, dict]) -> dict:
-    """Refused: problems in the definition (all listed), a programme id that exists."""
+async def _checked(uow: Work, raw: Any, templates: dict[str, dict], pid: str | None = None) -> tuple[dict, str]:
+    """The normalised definition and its id; refused with every problem listed, including a business baseline
+    that is not an earlier programme of this installation."""
     prog, problems = d.normalise_programme(raw, templates)
+    pid = pid or prog.get("programme_id") or uuid4().hex[:12]
+    if not any(p.field.startswith("categories") for p in problems):
+        known = {b: doc for b in sorted(d.baseline_ids(prog)) if (doc := await uow.store.get_programme(b))}
+        problems += d.baseline_problems(prog, pid, known)
     if problems:
         raise d.ProgrammeInvalid(problems)
-    pid = prog.pop("programme_id") or uuid4().hex[:12]
+    prog.pop("programme_id", None)
+    return prog, pid
+
+
+@roles("organiser")
+async def define_programme(uow: Work, raw: Any, templates: dict[str, dict]) -> dict:
+    """Refused: problems in the definition (all listed; a business baseline that is not an earlier programme
+    among them), a programme id that exists."""
+    prog, pid = await _checked(uow, raw, templates)
     return await uow.run(lambda tx: _define(tx, prog, pid))
 
 
@@ -52,11 +64,9 @@ async def _define(tx: Transaction[Store], prog: dict, pid: str) -> dict:
 
 @roles("organiser")
 async def change_programme(uow: Work, pid: str, raw: dict[str, Any], by: str, templates: dict[str, dict]) -> dict:
-    """Refused: problems in the definition, an unknown programme, criteria or weights changed after voting started
-    (that refusal is itself recorded). An unchanged definition keeps its version."""
-    new, problems = d.normalise_programme(raw | {"programme_id": pid}, templates)
-    if problems:
-        raise d.ProgrammeInvalid(problems)
+    """Refused: problems in the definition, an unknown programme, criteria, weights or the peer-vote round rule
+    changed after voting started (that refusal is itself recorded). An unchanged definition keeps its version."""
+    new, _ = await _checked(uow, raw | {"programme_id": pid}, templates, pid)
     result = await uow.run(lambda tx: _change(tx, pid, new, by))
     if isinstance(result, d.Refusal):
         raise d.refuse(result)  # the refusal itself was recorded in programme_changes
@@ -65,7 +75,7 @@ async def change_programme(uow: Work, pid: str, raw: dict[str, Any], by: str, te
 
 async def _change(tx: Transaction[Store], pid: str, new: dict, by: str) -> dict | d.Refusal:
     old = await get_programme(tx.store, pid)
-    decision = d.change_decision(old, new, old.get("voting_started", False))
+    decision = d.change_decision(old, new, d.has_voting_started(old, now()))
     if isinstance(decision, d.Refusal):
         await tx.store.add_programme_change({"_id": uuid4().hex} | d.refused_change(pid, new, decision, by, now()))
         return decision

@@ -46,13 +46,13 @@ async def _submission(store: Store, pid: str, prog: dict, who: Principal, inp: N
     parents = await store.unit_parents(pid)
     veto = await store.get_veto(pid, inp.nominee_id)
     return d.Submission(
-        stage_open=d.stage_open(prog, "nomination"), acting_unit=who.unit_id,
+        stage_open=d.stage_open(prog, "nomination", now()), acting_unit=who.unit_id,
         acting_subtree=frozenset(d.subtree(parents, who.unit_id)) if who.unit_id else frozenset(),
         submitting_unit=submitting, category=d.category_of(prog, inp.category_id), nominee_id=inp.nominee_id,
         nominee_kind=nominee[0], nominee_unit=nominee[1],
         unit_active_in_category=await store.count_active(pid, inp.category_id, submitting),
         nominee_already_active=await store.active_key_taken(f"{pid}|{inp.category_id}|{inp.nominee_id}"),
-        veto=veto["reason"] if veto else None)
+        veto=veto["reason"] if d.in_force(veto) else None)
 
 
 @roles("unit")
@@ -94,8 +94,10 @@ def submitted(n: dict, resubmission: bool = False) -> NominationSubmitted:
 
 @roles("unit")
 async def withdraw(uow: Work, pid: str, nid: str, who: Principal) -> dict:
-    """Refused: a nomination outside the unit's subtree, one already reviewed (approved, rejected) or withdrawn.
-    Withdrawing frees the nominee and the unit's place in the category."""
+    """Refused: a nomination outside the unit's subtree, the nomination stage closed, one already reviewed
+    (approved, rejected) or withdrawn. Withdrawing frees the nominee and the unit's place in the category."""
+    await get_nomination(uow.store, pid, nid, who)
+    d.ensure_nomination_open(await get_programme(uow.store, pid), "a nomination cannot be withdrawn", now())
     return await move(uow, pid, nid, "withdraw", who, "", _withdrawn)
 
 
@@ -110,6 +112,6 @@ async def resubmit(uow: Work, pid: str, nid: str, who: Principal, materials: str
     materials, a nomination that is not returned."""
     doc = await get_nomination(uow.store, pid, nid, who)
     prog = await get_programme(uow.store, pid)
-    d.ensure_nomination_open(d.stage_open(prog, "nomination"))
+    d.ensure_nomination_open(prog, "a returned nomination cannot be resubmitted", now())
     changes = d.revised(d.category_of(prog, doc["category_id"]), materials, self_assessment)
     return await move(uow, pid, nid, "resubmit", who, "", partial(submitted, resubmission=True), changes)

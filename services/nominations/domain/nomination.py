@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from shared import stages
 from shared.errors import Closed, Conflict, Forbidden
 
 from .organisation import subtree
@@ -13,6 +14,7 @@ from .programme import _number
 from .refusals import Refusal, ensure, refuse
 
 ACTIVE = ("submitted", "returned", "approved")
+Status = Literal["submitted", "returned", "approved", "rejected", "withdrawn"]  # the keys of STATUS_LABELS
 STATUS_LABELS = {"submitted": "已申报", "returned": "退回修改", "approved": "审核通过", "rejected": "不予通过",
                  "withdrawn": "已撤回"}
 MAX_MATERIALS_CHARS = 20_000
@@ -54,7 +56,7 @@ def check_submission(s: Submission) -> Refusal | None:
     if s.category is None:
         return Refusal("not_found", "category_id", "this category does not exist in the programme")
     if not s.stage_open:
-        return Refusal("closed", "stage", "the nomination stage (申报) is not open")
+        return nomination_closed("nominations cannot be submitted")
     if not s.acting_unit:
         return Refusal("forbidden", "unit_id", "the token carries no unit_id")
     if s.submitting_unit not in s.acting_subtree:
@@ -83,10 +85,20 @@ def check_unit_limit(category: dict, unit_id: str, active: int) -> Refusal | Non
     return None
 
 
-def ensure_nomination_open(stage_open: bool) -> None:
-    """Submitting and resubmitting belong to the nomination stage (申报)."""
-    if not stage_open:
-        raise Closed("the nomination stage (申报) is not open", field="stage")
+def nomination_closed(refused: str) -> Refusal:
+    """The refusal of an action of the nomination stage (申报) while it is closed, worded as every service words
+    a stage refusal (shared.stages)."""
+    try:
+        stages.ensure_open(None, "nomination", refused)
+    except Closed as closed:
+        return Refusal("closed", closed.field or "stage", closed.message, closed.code)
+    raise AssertionError("a programme that is not known has no open stage")
+
+
+def ensure_nomination_open(programme: dict, refused: str, at: datetime | None = None) -> None:
+    """Submitting, resubmitting and withdrawing belong to the nomination stage (申报): open as the organiser set
+    it, or by its window when the programme's stages go by their dates."""
+    stages.ensure_open(programme, "nomination", refused, at)
 
 
 def check_self_assessment(scores: dict[str, Any], criteria: list[dict]) -> Refusal | None:
@@ -132,7 +144,10 @@ TRANSITIONS = {
     "reject": (("submitted", "returned"), "rejected"),
     "withdraw": (("submitted", "returned"), "withdrawn"),
     "resubmit": (("returned",), "submitted"),
+    # 一票否决 at any stage: even an approved nomination is rejected by a veto.
+    "veto": (("submitted", "returned", "approved"), "rejected"),
 }
+VETOED = TRANSITIONS["veto"][0]
 
 
 def transition(status: str, action: str) -> Refusal | str:
@@ -197,6 +212,12 @@ def moved(current: dict, action: str, by: str, comment: str, at: datetime,
     if result == "withdrawn":
         update["active_key"] = f"released:{current['_id']}"
     return update, {"at": at, "action": action, "by": by, "comment": comment}
+
+
+def veto_rejection(current: dict, reason: str, by: str, at: datetime) -> tuple[dict, dict]:
+    """The rejection of a nomination by a veto on its nominee: its reject_reason is "一票否决: <reason>"."""
+    why = f"一票否决: {reason}"
+    return moved(current, "veto", by, why, at, {"reject_reason": why})
 
 
 def revised(category: dict, materials: str | None, self_assessment: dict | None) -> dict:

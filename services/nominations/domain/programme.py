@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared import stages as shared_stages
 from shared.contracts.nominations import ProgrammeDefined, StageChanged
 from shared.errors import Conflict, NotFound
 
@@ -23,6 +24,8 @@ STAGES = ("nomination", "review", "voting", "judging", "publicity")
 STAGE_LABELS = {"nomination": "申报", "review": "资格审查", "voting": "民主测评", "judging": "评审打分",
                 "publicity": "公示"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+STAGE_CONTROLS = shared_stages.CONTROLS  # by the organiser (StageChanged) or by the windows' dates
+PEER_VOTE_ROUNDS = ("latest", "approval", "appraisal")  # which of a category's rounds feeds its peer vote
 
 
 def to_utc(value: Any) -> datetime:
@@ -79,6 +82,11 @@ def normalise_programme(raw: Any, templates: dict[str, dict]) -> tuple[dict, lis
         out["categories"].append(c)
     out["stages"], sp = _stages(raw.get("stages", []))
     problems += sp
+    control = raw.get("stage_control", "organiser")
+    if control not in STAGE_CONTROLS:
+        problems.append(Problem("stage_control", "must be organiser (the organiser opens and closes the stages) or "
+                                                 "dates (the stages open and close by their dates, Asia/Shanghai)"))
+    out["stage_control"] = control
     return out, problems
 
 
@@ -118,7 +126,48 @@ def _category(cat: Any, at: str, templates: dict[str, dict]) -> tuple[dict, list
     c["unit_limit"] = limit
     c["criteria"] = _criteria(cat, at, templates, p)
     c["weights"] = _weights(cat, at, p)
+    c["peer_vote_round"], c["business_baseline_programme_id"] = _round_rules(cat, at, p)
     return c, p
+
+
+def _round_rules(cat: dict, at: str, p: list[Problem]) -> tuple[Any, Any]:
+    """Which round feeds the peer vote, and the earlier programme the business progress (进位) is measured
+    against; whether that programme exists and is earlier is checked with the store (baseline_problems)."""
+    rule = cat.get("peer_vote_round", "latest")
+    if rule not in PEER_VOTE_ROUNDS:
+        p.append(Problem(f"{at}.peer_vote_round",
+                         "must be latest (every round feeds the peer vote), approval or appraisal (only rounds of "
+                         "that ballot type feed it)"))
+    baseline = cat.get("business_baseline_programme_id")
+    if baseline is not None and (not isinstance(baseline, str) or not ID_RE.match(baseline)):
+        p.append(Problem(f"{at}.business_baseline_programme_id",
+                         "must be the id of an earlier programme: 1-64 letters, digits, '_', '-', '.' or ':'"))
+    return rule, baseline
+
+
+def baseline_ids(programme: dict) -> set[str]:
+    """The earlier programmes the categories' business progress (业务工作进位) is measured against."""
+    return {c["business_baseline_programme_id"] for c in programme["categories"]
+            if isinstance(c.get("business_baseline_programme_id"), str)}
+
+
+def baseline_problems(programme: dict, pid: str, known: dict[str, dict]) -> list[Problem]:
+    """Each category's business baseline must be another programme of this installation, of an earlier year;
+    `known` holds the baselines that exist (id -> programme)."""
+    problems = []
+    for i, c in enumerate(programme["categories"]):
+        base = c.get("business_baseline_programme_id")
+        if not isinstance(base, str):
+            continue
+        field = f"categories[{i}].business_baseline_programme_id"
+        if base == pid:
+            problems.append(Problem(field, "must name another programme (an earlier year), not this one"))
+        elif base not in known:
+            problems.append(Problem(field, f"programme {base} does not exist in this installation"))
+        elif not isinstance(programme.get("year"), int) or known[base].get("year", 0) >= programme["year"]:
+            problems.append(Problem(field, f"programme {base} is of {known[base].get('year')}; the baseline must "
+                                           f"be of a year before {programme.get('year')}"))
+    return problems
 
 
 def _criteria(cat: dict, at: str, templates: dict[str, dict], p: list[Problem]) -> list[dict]:
@@ -232,7 +281,17 @@ def scoring_shape(programme: dict) -> dict:
 
 
 def definition_of(programme: dict) -> dict:
-    return {k: programme[k] for k in ("name", "year", "categories", "stages")}
+    """The defined part of a programme; stage_control defaults for programmes stored before it existed."""
+    return {k: programme[k] for k in ("name", "year", "categories", "stages")} | {
+        "stage_control": programme.get("stage_control", "organiser")}
+
+
+def has_voting_started(programme: dict, at: datetime) -> bool:
+    """Voting has started once the organiser opened it, or (stages by dates) once its window has opened."""
+    if programme.get("voting_started"):
+        return True
+    opens, _ = shared_stages.window(programme, "voting")
+    return programme.get("stage_control") == "dates" and opens is not None and opens <= at
 
 
 def change_decision(old: dict, new: dict, voting_started: bool) -> Refusal | str:
@@ -245,7 +304,17 @@ def change_decision(old: dict, new: dict, voting_started: bool) -> Refusal | str
             if old_shape.get(cid) != new_shape.get(cid):
                 return Refusal("conflict", f"categories.{cid}",
                                f"the criteria or weights of category {cid} cannot change after voting has started")
+        old_rule, new_rule = _round_rule(old), _round_rule(new)
+        for cid in sorted(set(old_rule) & set(new_rule)):
+            if old_rule[cid] != new_rule[cid]:
+                return Refusal("conflict", f"categories.{cid}",
+                               f"the peer_vote_round of category {cid} cannot change after voting has started")
     return "new_version"
+
+
+def _round_rule(programme: dict) -> dict[str, str]:
+    # Which round feeds the peer vote is fixed with the criteria: changing it would silently re-rank.
+    return {c["category_id"]: c.get("peer_vote_round", "latest") for c in programme["categories"]}
 
 
 
@@ -257,9 +326,12 @@ def programme_event(doc: dict) -> ProgrammeDefined:
         programme_id=doc["_id"], version=doc["version"], name=doc["name"], year=doc["year"],
         categories=[{k: c[k] for k in ("category_id", "name", "name_en", "nominee_kind", "board", "quota",
                                        "competitive_ratio", "unit_limit", "criteria", "weights")}
+                    | {"peer_vote_round": c.get("peer_vote_round", "latest"),
+                       "business_baseline_programme_id": c.get("business_baseline_programme_id")}
                     for c in doc["categories"]],
         stages=[{"stage": s["stage"], "opens_at": s["opens_at"], "closes_at": s["closes_at"]}
-                for s in doc["stages"]])
+                for s in doc["stages"]],
+        stage_control=doc.get("stage_control", "organiser"))
 
 
 def ensure_new(pid: str, exists: bool) -> None:
@@ -304,7 +376,12 @@ def stage_state(action: str, stage: str) -> str:
 
 def stage_change(prog: dict, stage: str, state: str, at: datetime) -> tuple[dict, StageChanged]:
     """The programme update and the event of opening or closing a stage; a stage already so is a conflict.
-    Opening voting marks the programme: its criteria and weights are fixed from then on."""
+    Opening voting marks the programme: its criteria and weights are fixed from then on. A programme whose stages
+    open and close by their dates refuses the organiser's open and close."""
+    if prog.get("stage_control") == "dates":
+        raise Conflict(f"the stages of programme {prog['_id']} open and close by their dates (stage_control: "
+                       f"dates); the {stage} stage cannot be {'opened' if state == 'open' else 'closed'} by hand",
+                       field="stage", code="stage_control")
     if prog.get("stage_state", {}).get(stage, "closed") == state:
         raise Conflict(f"the {stage} stage is already {state}", field="stage")
     update: dict[str, Any] = {f"stage_state.{stage}": state, "updated_at": at}
@@ -313,8 +390,14 @@ def stage_change(prog: dict, stage: str, state: str, at: datetime) -> tuple[dict
     return update, StageChanged(programme_id=prog["_id"], stage=stage, state=state)
 
 
-def stage_open(prog: dict, stage: str) -> bool:
-    return prog.get("stage_state", {}).get(stage) == "open"
+def stage_open(prog: dict, stage: str, at: datetime | None = None) -> bool:
+    """Whether a stage is open now: as the organiser set it, or by its window (stage_control: dates)."""
+    return shared_stages.state_of(prog, stage, at) == "open"
+
+
+def current_stage(prog: dict, at: datetime | None = None) -> str:
+    """The furthest stage open now, or "" when none is (e.g. between review and voting)."""
+    return next((s for s in reversed(STAGES) if shared_stages.state_of(prog, s, at) == "open"), "")
 
 
 def category_of(prog: dict, category_id: str) -> dict | None:

@@ -21,6 +21,7 @@ class Refusal:
     kind: str
     field: str
     message: str
+    code: str | None = None  # a finer code than the kind's (e.g. stage_closed), when the services share one
 
 
 
@@ -28,7 +29,7 @@ ERRORS = {"invalid": Invalid, "closed": Closed, "conflict": Conflict, "forbidden
 
 
 def refuse(r: Refusal) -> DomainError:
-    return ERRORS[r.kind](r.message, field=r.field)
+    return ERRORS[r.kind](r.message, field=r.field, code=r.code)
 
 
 def ensure(r: Refusal | None) -> None:

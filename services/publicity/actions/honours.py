@@ -2,6 +2,7 @@
 review (复查) and record its outcome ('revoke' also revokes the honour)."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import uuid4
@@ -55,17 +56,21 @@ async def revoke(ctx: Context, who: Principal, honour_id: str, body: RevokeIn) -
 
 
 async def _revoke(honour_id: str, reason: str, who: Principal, clock: Clock, tx: Tx) -> dict:
-    await _revoke_in(tx, await honour_of(tx.store, honour_id), reason, who, clock)
+    await revoke_in(tx, await honour_of(tx.store, honour_id), reason, who.subject, clock())
     return await honour_of(tx.store, honour_id)
 
 
-async def _revoke_in(tx: Tx, h: dict, reason: str, who: Principal, clock: Clock) -> None:
+async def revoke_in(tx: Tx, h: dict, reason: str, by: str, t: datetime, source: str = "organiser") -> None:
+    """Revoke honour h inside the caller's transaction: HonourRevoked, on the honour's history and on the record
+    of the notice that published it. Refusal: Conflict (revoked already)."""
     domain.ensure_revocable(h)
-    t = clock()
     await tx.store.revoke_honour(h["_id"], {"status": "revoked", "revoked_at": t, "revoked_reason": reason},
-                                 {"at": t, "status": "revoked", "reason": reason, "by": who.subject})
+                                 {"at": t, "status": "revoked", "reason": reason, "by": by})
     await tx.emit(HonourRevoked(honour_id=h["_id"], nomination_id=h["nomination_id"], reason=reason),
                   programme_id=h["programme_id"], key=h["notice_id"])
+    await tx.store.add_notice_record(h["notice_id"], {
+        "at": t, "change": "revoked", "event": "HonourRevoked", "nomination_id": h["nomination_id"],
+        "honour_id": h["_id"], "source": source, "reason": reason, "by": by})
 
 
 async def schedule_review(ctx: Context, who: Principal, honour_id: str, body: ReviewIn) -> dict:
@@ -110,5 +115,5 @@ async def _outcome(honour_id: str, review_id: str, body: ReviewOutcomeIn, who: P
                                  outcome=body.outcome, note=body.note),
                   programme_id=h["programme_id"], key=h["notice_id"])
     if body.outcome == "revoke":
-        await _revoke_in(tx, h, body.note.strip(), who, clock)
+        await revoke_in(tx, h, body.note.strip(), who.subject, t, source="review")
     return await tx.store.review(review_id)

@@ -8,7 +8,6 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.contracts.publicity import (
-    NomineeRemoved,
     ObjectionAssigned,
     ObjectionFindingsRecorded,
     ObjectionResolved,
@@ -19,6 +18,7 @@ from .. import domain
 from ..commands import AssignIn, FindingsIn, ResolveIn
 from .context import Clock, Context, Tx
 from .honours import confirm
+from .removal import remove_entry
 
 ASSIGN_ROLES = ("organiser",)
 FINDINGS_ROLES = ("organiser",)
@@ -97,9 +97,7 @@ async def _resolve(tx: Tx, o: dict, n: dict, *, clock: Clock, who: Principal, bo
     effect = domain.resolution_effect(body.outcome, entry_status=entry["status"], period_ended=ended,
                                       other_open=other_open)
     if effect == "remove":
-        await tx.store.set_entry_status(n["_id"], o["nomination_id"], "removed")
-        await tx.emit(NomineeRemoved(notice_id=n["_id"], nomination_id=o["nomination_id"], reason=body.reason),
-                      programme_id=n["programme_id"], key=n["_id"])
+        await remove_entry(tx, n, o["nomination_id"], body.reason, t, "objection", who.subject)
     elif effect == "confirm" and n["state"] == "closed":
         await confirm(tx, n, o["nomination_id"], clock)
     # a dismissal after the end but before the scheduler closed the notice: the closing confirms it.

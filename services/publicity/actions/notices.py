@@ -7,34 +7,47 @@ from uuid import uuid4
 
 from shared.auth import Principal
 from shared.contracts.publicity import PublicityOpened
-from shared.errors import Conflict, NotFound
+from shared import stages
+from shared.errors import Conflict, Invalid, NotFound
 
 from .. import domain
-from ..commands import NoticeIn, ReplacementIn
+from ..commands import CorrectionIn, NoticeIn, ReplacementIn
 from .calendars import period
 from .context import Context, Tx
 
 OPEN_NOTICE_ROLES = ("organiser",)
 OPEN_REPLACEMENT_ROLES = ("organiser",)
+CORRECT_DATES_ROLES = ("organiser",)
+STAGE_REFUSAL = "opening a 公示 notice is refused (a 递补 replacement notice, objections, resolution and " \
+                "confirmation stay allowed)"
 
 
-async def open_notice(ctx: Context, who: Principal, body: NoticeIn, *, replaces: list[str] | None = None) -> dict:
+async def open_notice(ctx: Context, who: Principal, body: NoticeIn, *, replaces: list[str] | None = None,
+                      original: str | None = None) -> dict:
     """The stored notice, after PublicityOpened. Refusals: NotFound (programme, category, nomination unknown),
-    Conflict (no ranking yet, already listed, nobody left), Invalid (start too early or late, unknown calendar)."""
+    Closed (the publicity stage is not open; not for a replacement), Conflict (no ranking yet, already listed,
+    vetoed, nobody left), Invalid (start in the past or too late, a year whose arrangement is not loaded)."""
     store = ctx.store
     programme = await store.programme(body.programme_id)
     category = domain.category_of(programme, body.programme_id, body.category_id)
+    current = ctx.clock()
+    if not replaces:  # a 递补 notice completes a published list, whatever the stage
+        stages.ensure_open(programme, "publicity", STAGE_REFUSAL, current)
     board = await store.board(f"{body.programme_id}:{body.category_id}")
     listed_before = await store.listed(body.programme_id, body.category_id)
-    picked = domain.pick(category, board, listed_before, body.nomination_ids)
-    docs = await store.nominations_of([p.nomination_id for p in picked])
-    domain.check_picked(picked, docs, category, body.category_id, listed_before, explicit=bool(body.nomination_ids))
-    current = ctx.clock()
-    start = domain.given_time(body.starts_at) if body.starts_at else current
-    domain.check_start(start, current)
+    vetoed = await store.vetoed(body.programme_id)
+    picked = domain.pick(category, board, listed_before, body.nomination_ids, vetoed)
+    # a nomination of another programme (the same category id next year) is not a nomination of this one
+    docs = {k: d for k, d in (await store.nominations_of([p.nomination_id for p in picked])).items()
+            if d.get("programme_id") == body.programme_id}
+    domain.check_picked(picked, docs, category, body.category_id, listed_before, explicit=bool(body.nomination_ids),
+                        vetoed=vetoed)
+    start = domain.check_start(domain.given_time(body.starts_at) if body.starts_at else current, current)
     span = await period(ctx, start, body.working_days, body.fallback_weekends_only)
     notice = _notice(programme, category, body, picked, docs, span, start, current, replaces or [])
-    await ctx.uow.run(partial(_insert, notice))
+    notice |= {"listing": domain.listing(picked, board, docs), "standings_sequence": (board or {}).get("sequence"),
+               "programme_version": (board or {}).get("programme_version", programme.get("version"))}
+    await ctx.uow.run(partial(_insert, notice, original, who.subject))
     return notice
 
 
@@ -56,14 +69,14 @@ def _notice(programme: dict, category: dict, body: NoticeIn, picked: list[domain
         "days": [d.isoformat() for d in span.days], "calendar_warning": span.warning,
         "contact_office": body.contact_office, "contact_phone": body.contact_phone,
         "contact_email": body.contact_email, "issuer": body.issuer, "objection_url": body.objection_url,
-        "replaces": replaces, "created_at": current,
+        "replaces": replaces, "created_at": current, "version": 1, "versions": [], "record": [],
         "entries": [{"nomination_id": p.nomination_id, "nominee_name": docs[p.nomination_id]["nominee_name"],
                      "unit_name": docs[p.nomination_id].get("unit_name", ""), "rank": p.rank or None,
                      "composite": p.composite, "status": "in_publicity"} for p in picked],
     }
 
 
-async def _insert(notice: dict, tx: Tx) -> None:
+async def _insert(notice: dict, original: str | None, by: str, tx: Tx) -> None:
     ids = [e["nomination_id"] for e in notice["entries"]]
     if await tx.store.listed(notice["programme_id"], notice["category_id"]) & set(ids):
         raise Conflict("nomination_ids: a listed nomination was put in another notice meanwhile",
@@ -72,8 +85,14 @@ async def _insert(notice: dict, tx: Tx) -> None:
     await tx.emit(PublicityOpened(
         notice_id=notice["_id"], category_id=notice["category_id"], nomination_ids=ids,
         starts_at=notice["starts_at"], ends_at=notice["ends_at"], working_days=notice["working_days"],
-        title=notice["title"], calendar_warning=notice["calendar_warning"], replaces=notice["replaces"]),
+        title=notice["title"], calendar_warning=notice["calendar_warning"], replaces=notice["replaces"],
+        listing=notice["listing"], standings_sequence=notice["standings_sequence"],
+        programme_version=notice["programme_version"]),
         programme_id=notice["programme_id"], key=notice["_id"])
+    if original:  # the published list changes by this 递补: on the record of the notice it completes
+        await tx.store.add_notice_record(original, {
+            "at": notice["created_at"], "change": "replacement", "event": "PublicityOpened",
+            "notice_id": notice["_id"], "nomination_ids": ids, "replaces": notice["replaces"], "by": by})
 
 
 async def open_replacement(ctx: Context, who: Principal, notice_id: str, body: ReplacementIn) -> dict:
@@ -86,7 +105,8 @@ async def open_replacement(ctx: Context, who: Principal, notice_id: str, body: R
     chosen = body.nomination_id
     if chosen is None:
         board = await ctx.store.board(f"{n['programme_id']}:{n['category_id']}")
-        nxt = domain.next_ranked(domain.ranked_of(board), await ctx.store.listed(n["programme_id"], n["category_id"]))
+        skip = await ctx.store.listed(n["programme_id"], n["category_id"]) | await ctx.store.vetoed(n["programme_id"])
+        nxt = domain.next_ranked(domain.ranked_of(board), skip)
         if nxt is None:
             raise Conflict("nomination_id: no further ranked candidate in this category", field="nomination_id")
         chosen = nxt.nomination_id
@@ -95,7 +115,7 @@ async def open_replacement(ctx: Context, who: Principal, notice_id: str, body: R
                     contact_office=n["contact_office"], contact_phone=n.get("contact_phone", ""),
                     contact_email=n.get("contact_email", ""), issuer=n["issuer"],
                     objection_url=n.get("objection_url", ""), fallback_weekends_only=body.fallback_weekends_only)
-    return await open_notice(ctx, who, spec, replaces=replaces)
+    return await open_notice(ctx, who, spec, replaces=replaces, original=notice_id)
 
 
 async def notice_of(ctx: Context, notice_id: str) -> dict:
@@ -103,3 +123,36 @@ async def notice_of(ctx: Context, notice_id: str) -> dict:
     if n is None:
         raise NotFound(f"notice {notice_id} does not exist", field="notice_id")
     return n
+
+
+async def correct_dates(ctx: Context, who: Principal, notice_id: str, body: CorrectionIn) -> dict:
+    """The notice as its next version, its prior dates kept in `versions` (no event: the version history on the
+    notice is the record). Refusals: NotFound (notice), Conflict (closed; started, so its start no longer moves),
+    Invalid (nothing to correct; a start in the past; a corrected period that has already ended; an unknown year)."""
+    n = await notice_of(ctx, notice_id)
+    current = ctx.clock()
+    start = domain.check_correction(n, domain.given_time(body.starts_at) if body.starts_at else None,
+                                    body.working_days, current)
+    working_days = body.working_days or n["working_days"]
+    span = await period(ctx, start, working_days, body.fallback_weekends_only)
+    if span.ends_at <= current:
+        raise Invalid(f"working_days: the corrected period would have ended at {domain.cn_moment(span.ends_at)}, "
+                      f"before now", field="working_days")
+    fields = {"starts_at": span.starts_at, "ends_at": span.ends_at, "working_days": working_days,
+              "days": [d.isoformat() for d in span.days], "calendar_warning": span.warning,
+              "version": n.get("version", 1) + 1}
+    fields["text"] = domain.rebuild_text(n | fields).plain()
+    prior = {k: n.get(k) for k in ("version", "starts_at", "ends_at", "working_days", "days", "calendar_warning")}
+    prior |= {"version": n.get("version", 1), "superseded_at": current, "by": who.subject, "reason": body.reason}
+    await ctx.uow.run(partial(_correct, notice_id, fields, prior))
+    return await notice_of(ctx, notice_id)
+
+
+async def _correct(notice_id: str, fields: dict, prior: dict, tx: Tx) -> None:
+    n = await tx.store.notice(notice_id, open_only=True)
+    if n is None or n.get("version", 1) != prior["version"]:
+        raise Conflict("notice_id: the notice changed meanwhile; reload it and correct again", field="notice_id")
+    await tx.store.correct_notice(notice_id, fields, prior)
+    await tx.store.add_notice_record(notice_id, {
+        "at": prior["superseded_at"], "change": "dates_corrected", "version": fields["version"],
+        "reason": prior["reason"], "by": prior["by"]})

@@ -7,8 +7,9 @@ Period rules (documented for organisers):
   make-up working days (调休).
 - The period ends at 17:30 (office closing time) on its last working day.
 - A year's calendar comes from the organiser's uploaded override when there is one (it is authoritative for that
-  year), else from the maintained `chinese-calendar` package. A date in a year neither knows is refused with a clear
-  message, unless the organiser asks for the weekends-only fallback, which puts a warning on the notice.
+  year), else from the maintained `chinese-calendar` package with the corrections below. A date in a year neither
+  knows is refused with a clear message naming the year and how to load it, unless the organiser asks for the
+  weekends-only fallback, which puts a warning on the notice.
 """
 from __future__ import annotations
 
@@ -42,12 +43,24 @@ class YearCalendar:
     source: str = "upload"
 
 
+# Days on which the chinese-calendar package (1.11.0) contradicts the State Council's published arrangement, with
+# the official kind. Checked against the independent `holidays` package day by day for 2004-2026
+# (tests/publicity/test_calendar_sources.py); they disagree on this day only:
+# - 2005-12-31 (Saturday) was a working day: 国务院办公厅关于2006年部分节假日安排的通知 moved that Saturday's rest to
+#   Tuesday 2006-01-03 (元旦: 1月1日至3日放假，12月31日上班). chinese-calendar's data holds each year's own notice, and
+#   its 2005 arrangement lacks this day, which comes from the 2006 notice; it was reported there as issues #17 (2018)
+#   and #125 (2025, still open). `holidays` has it: China's 2006 substitution (JAN 3 from DEC 31 2005).
+PACKAGE_CORRECTIONS: dict[date, str] = {date(2005, 12, 31): "makeup_workday"}
+
+
 class CalendarUnknown(ValueError):
     def __init__(self, year: int) -> None:
         super().__init__(
-            f"the holiday calendar for {year} is not known (the chinese-calendar package has no data for it and no "
-            f"calendar was uploaded); upload the {year} schedule at POST /calendars, or open the notice with "
-            f"fallback_weekends_only=true to count weekends only")
+            f"the official holiday arrangement for {year} is not loaded (the chinese-calendar package has no data "
+            f"for {year} and no calendar was uploaded for it): an organiser loads it by uploading the {year} "
+            f"schedule (a JSON or YAML file with year, holidays and workdays) at POST /calendars, or by upgrading "
+            f"the chinese-calendar package once it has {year}; or open the notice with fallback_weekends_only=true "
+            f"to count weekends only")
         self.year = year
 
 
@@ -66,6 +79,8 @@ def day_kind(d: date, overrides: Mapping[int, YearCalendar]) -> str:
         if d in cal.holidays:
             return "holiday"
         return "weekend" if d.weekday() >= 5 else "workday"
+    if d in PACKAGE_CORRECTIONS:
+        return PACKAGE_CORRECTIONS[d]
     try:
         holiday, _name = chinese_calendar.get_holiday_detail(d)
     except NotImplementedError:

@@ -9,7 +9,10 @@ from shared.errors import Closed, Conflict, Invalid, NotFound
 
 from .calendar import PERIOD_ENDS_AT, SHANGHAI, Period, as_utc, cn_date, cn_moment, window_state
 
-MAX_BACKDATE = timedelta(days=60)
+# A notice starts when it is published: a start in the past is refused (no backdating, so its objection window is
+# always the full N working days from publication). A start within CLOCK_SKEW before now is a client's clock
+# running slightly behind and counts as now.
+CLOCK_SKEW = timedelta(minutes=2)
 MAX_AHEAD = timedelta(days=90)
 ENTRY_LABELS = {"in_publicity": "公示中", "blocked": "待异议核查", "removed": "已取消", "confirmed": "已确认"}
 
@@ -159,8 +162,10 @@ def category_of(programme: dict | None, programme_id: str, category_id: str) -> 
     return category
 
 
-def pick(category: dict, board: dict | None, listed_before: set[str], nomination_ids: list[str] | None) -> list[Ranked]:
-    """The nominations a new notice lists: the organiser's, or the top of the ranking not already in a notice."""
+def pick(category: dict, board: dict | None, listed_before: set[str], nomination_ids: list[str] | None,
+         vetoed: Iterable[str] = ()) -> list[Ranked]:
+    """The nominations a new notice lists: the organiser's, or the top of the ranking not already in a notice and not
+    under a veto (一票否决)."""
     if board is None and not nomination_ids:
         raise Conflict(f"category_id: no ranked shortlist for {category['name']} yet (no StandingsUpdated "
                        f"received); list nomination_ids or wait for the ranking", field="category_id")
@@ -171,7 +176,7 @@ def pick(category: dict, board: dict | None, listed_before: set[str], nomination
     if not nomination_ids and listed_before:
         raise Conflict(f"category_id: {category['name']} already has a publicity notice; list nomination_ids "
                        f"explicitly, or use POST /notices/{{id}}/replacements after a removal", field="category_id")
-    picked = shortlist(ranked, category["quota"], nomination_ids, excluded=listed_before)
+    picked = shortlist(ranked, category["quota"], nomination_ids, excluded=listed_before | set(vetoed))
     if not picked:
         raise Conflict("category_id: every ranked candidate of this category is already in a notice",
                        field="category_id")
@@ -179,8 +184,9 @@ def pick(category: dict, board: dict | None, listed_before: set[str], nomination
 
 
 def check_picked(picked: list[Ranked], docs: Mapping[str, dict], category: dict, category_id: str,
-                 listed_before: set[str], explicit: bool) -> None:
-    """Every picked nomination is known, of this category and in no other notice."""
+                 listed_before: set[str], explicit: bool, vetoed: Iterable[str] = ()) -> None:
+    """Every picked nomination is known, of this category, in no other notice and under no veto."""
+    vetoed = set(vetoed)
     for p in picked:
         doc = docs.get(p.nomination_id)
         if doc is None and not explicit:
@@ -192,13 +198,59 @@ def check_picked(picked: list[Ranked], docs: Mapping[str, dict], category: dict,
         if p.nomination_id in listed_before:
             raise Conflict(f"nomination_ids: {doc['nominee_name']} ({p.nomination_id}) is already in a notice",
                            field="nomination_ids")
+        if p.nomination_id in vetoed:
+            raise Conflict(f"nomination_ids: {doc['nominee_name']} ({p.nomination_id}) is under a veto (一票否决) "
+                           f"and cannot be put on a notice", field="nomination_ids", code="vetoed")
 
 
-def check_start(start: datetime, current: datetime) -> None:
-    if start < current - MAX_BACKDATE:
-        raise Invalid("starts_at: a notice can be backdated by at most 60 days", field="starts_at")
+def check_start(start: datetime, current: datetime) -> datetime:
+    """The start of a notice: when it is published. A past start is refused (no backdating); returns the start."""
+    if start < current - CLOCK_SKEW:
+        raise Invalid(f"starts_at: a notice starts when it is published and cannot be backdated: "
+                      f"{cn_moment(start)} is before now ({cn_moment(current)}, Asia/Shanghai); omit starts_at to "
+                      f"publish now, or give a later moment", field="starts_at")
     if start > current + MAX_AHEAD:
         raise Invalid("starts_at: a notice can be scheduled at most 90 days ahead", field="starts_at")
+    return max(start, current)
+
+
+def listing(picked: list[Ranked], board: dict | None, docs: Mapping[str, dict]) -> list[dict]:
+    """The frozen lines of a notice (shared.contracts.publicity.ListedEntry): rank, composite and the explanation
+    (components) as the board had them, with the nominee's name and unit."""
+    rows = {x["nomination_id"]: x for x in (board or {}).get("standings", [])}
+    out = []
+    for p in picked:
+        row, doc = rows.get(p.nomination_id, {}), docs.get(p.nomination_id, {})
+        out.append({"nomination_id": p.nomination_id, "rank": p.rank, "composite": p.composite,
+                    "components": row.get("components", []),
+                    "nominee_name": doc.get("nominee_name") or row.get("nominee_name", ""),
+                    "unit_name": doc.get("unit_name", "")})
+    return out
+
+
+def removable(n: dict, nomination_id: str) -> dict | None:
+    """The entry of a nominee a removal (sustained objection, veto) takes off notice n, or None when it is not
+    listed, or removed or confirmed already (a confirmed honour is revoked instead)."""
+    entry = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
+    return entry if entry is not None and entry["status"] in ("in_publicity", "blocked") else None
+
+
+def check_correction(n: dict, starts_at: datetime | None, working_days: int | None, now: datetime) -> datetime:
+    """The start of a corrected period, or the refusal: only an open notice's dates are corrected, a start that has
+    passed no longer moves, and a new start is not in the past."""
+    if n["state"] != "open":
+        raise Conflict(f"notice_id: notice {n['_id']} is closed; its dates can no longer be corrected",
+                       field="notice_id", code="notice_closed")
+    current = as_utc(n["starts_at"])
+    if starts_at is None or starts_at == current:
+        if working_days is None or working_days == n["working_days"]:
+            raise Invalid("starts_at: give a new starts_at or working_days to correct", field="starts_at")
+        return current
+    if current <= now:
+        raise Conflict(f"starts_at: the notice was published at {cn_moment(current)} and objections are open; "
+                       f"its start can no longer move (correct working_days instead)", field="starts_at",
+                       code="notice_started")
+    return check_start(starts_at, now)
 
 
 def ranked_of(board: dict | None) -> list[Ranked]:

@@ -36,7 +36,7 @@ async def arena_priors(store: ScoringStore, arena: Doc) -> dict[str, float | Non
     for c in arena["contestants"]:
         prior = c.get("prior_score")
         if prior is None and c.get("nomination_id"):
-            nom = await store.nomination(c["nomination_id"])
+            nom = await store.nomination(c["nomination_id"], arena["programme_id"])
             if nom:
                 st = await store.standings(f"{nom['programme_id']}:{nom['category_id']}")
                 row = next((x for x in (st or {}).get("standings", []) if x["nomination_id"] == nom["_id"]), None)
@@ -94,7 +94,7 @@ async def arena_doc(store: ScoringStore, programme_id: str, body: ArenaIn) -> Do
         if len({x[key] for x in items}) != len(items):
             raise Invalid(f"{what}: {key} must be unique", field=what)
     for c in contestants:
-        if c["unit_id"] and not await store.unit_exists(c["unit_id"]):
+        if c["unit_id"] and not await store.unit_exists(programme_id, c["unit_id"]):
             raise Invalid(f"contestant {c['name']}: unit {c['unit_id']} is not in the organisation tree",
                           field="contestants")
         if c["nomination_id"]:
@@ -130,7 +130,7 @@ async def check_not_recused(store: ScoringStore, arena: Doc, judge_id: str, cont
     else:
         facts = d.NomineeFacts(contestant["contestant_id"], "team", contestant["contestant_id"],
                                contestant["unit_id"])
-    rule = d.conflict_rule(judge_facts(judge), facts, await store.parents())
+    rule = d.conflict_rule(judge_facts(judge), facts, await store.parents(arena["programme_id"]))
     if rule:
         raise Forbidden(f"judge {judge_id} is recused from {contestant['name']}: {d.RECUSAL_RULES[rule]}",
                         field="contestant_id")
@@ -140,10 +140,12 @@ async def check_not_recused(store: ScoringStore, arena: Doc, judge_id: str, cont
 async def arena_score(tx: Tx, arena_id: str, body: ArenaScoreIn, who: Principal) -> Doc:
     """A judge of the contest scores a contestant's round, live.
 
-    Refused: no judge_id claim or not a judge of the contest (403), unknown round or contestant or a bad score
-    (422), a judge in conflict with the contestant (403), the contest closed (409)."""
+    Refused: no judge_id claim or not a judge of the contest (403), the judging stage not open (409, stage_closed),
+    unknown round or contestant or a bad score (422), a judge in conflict with the contestant (403), the contest
+    closed (409)."""
     judge_id = scorer(who)
     arena = await get_arena(tx.store, arena_id)
+    d.ensure_judging(await tx.store.programme(arena["programme_id"]), "arena scores are refused")
     if judge_id not in arena["judge_ids"]:
         raise Forbidden(f"judge {judge_id} is not a judge of this arena contest", field="judge_id")
     rnd = next((r for r in arena["rounds"] if r["round_id"] == body.round_id), None)

@@ -18,24 +18,24 @@ async def auto_assign(tx: Tx, programme_id: str, panel_id: str, body: AutoAssign
     d.Panel.of(panel).ensure_open("assignments")
     k = (body.min_judges if body else None) or panel["min_judges"]
     noms = await store.approved_nominations(programme_id, panel["category_id"])
-    judges = await store.judges(panel["judge_ids"])
-    parents = await store.parents()
+    judges = await store.judges(programme_id, panel["judge_ids"])
+    parents = await store.parents(programme_id)
     existing: dict[str, set[str]] = {}
     excluded: dict[str, set[str]] = {}
-    for a in await store.assignments_of_panel(panel_id):
+    for a in await store.assignments_of_panel(programme_id, panel_id):
         (excluded if a["recused"] else existing).setdefault(a["nomination_id"], set()).add(a["judge_id"])
     for n in noms:
         facts = await nominee_facts(store, n)
         for j in judges:
             if d.conflict_rule(judge_facts(j), facts, parents):
-                excluded.setdefault(n["_id"], set()).add(j["_id"])
-    plan = d.auto_assign([n["_id"] for n in noms], [j["_id"] for j in judges], existing, excluded, k)
+                excluded.setdefault(n["_id"], set()).add(j["judge_id"])
+    plan = d.auto_assign([n["_id"] for n in noms], [j["judge_id"] for j in judges], existing, excluded, k)
     if plan.new:
         await store.insert_assignments([
             {"_id": f"{nom}:{judge}", "programme_id": programme_id, "category_id": panel["category_id"],
              "panel_id": panel_id, "nomination_id": nom, "judge_id": judge, "recused": False, "by": "auto",
              "assigned_at": now()} for nom, judge in plan.new])
-    await store.update_panel(panel_id, {"min_judges": k})
+    await store.update_panel(programme_id, panel_id, {"min_judges": k})
     return {"panel_id": panel_id, "min_judges": k, "nominees": len(noms), "assigned": len(plan.new),
             "loads": plan.loads, "shortfalls": plan.shortfalls}
 
@@ -56,15 +56,15 @@ async def assign(tx: Tx, programme_id: str, panel_id: str, body: AssignIn) -> Do
     judge = await get_judge(store, programme_id, body.judge_id)
     if body.judge_id not in panel["judge_ids"]:
         raise Invalid(f"judge {body.judge_id} is not on panel {panel_id}", field="judge_id")
-    rule = d.conflict_rule(judge_facts(judge), await nominee_facts(store, nom), await store.parents())
-    doc = {"_id": f"{nom['_id']}:{judge['_id']}", "programme_id": programme_id,
+    rule = d.conflict_rule(judge_facts(judge), await nominee_facts(store, nom), await store.parents(programme_id))
+    doc = {"_id": f"{nom['_id']}:{body.judge_id}", "programme_id": programme_id,
            "category_id": panel["category_id"], "panel_id": panel_id, "nomination_id": nom["_id"],
-           "judge_id": judge["_id"], "recused": bool(rule), "rule": rule,
+           "judge_id": body.judge_id, "recused": bool(rule), "rule": rule,
            "reason": d.RECUSAL_RULES.get(rule) if rule else None, "declared": False, "by": "manual",
            "assigned_at": now()}
     if not await store.insert_assignment(doc):
         raise Conflict(f"judge {body.judge_id} is already assigned to {body.nomination_id}", field="judge_id")
-    out = {"nomination_id": nom["_id"], "judge_id": judge["_id"], "recused": bool(rule), "rule": rule,
+    out = {"nomination_id": nom["_id"], "judge_id": body.judge_id, "recused": bool(rule), "rule": rule,
            "reason": doc["reason"], "replacement_judge_id": None}
     if rule:
         # Stored recused from the start and without scores, so the standings do not change: announced, not marked.

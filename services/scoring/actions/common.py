@@ -88,24 +88,26 @@ async def get_judge(store: ScoringStore, programme_id: str, judge_id: str, field
 
 
 async def get_panel(store: ScoringStore, programme_id: str, panel_id: str) -> Doc:
-    p = await store.panel(panel_id, programme_id)
+    p = await store.panel(programme_id, panel_id)
     if p is None:
         raise NotFound(f"panel {panel_id} does not exist in programme {programme_id}", field="panel_id")
     return p
 
 
 def judge_facts(j: Doc) -> d.JudgeFacts:
-    return d.JudgeFacts(j["_id"], j["unit_id"], j.get("member_id"), j.get("branch_id"))
+    return d.JudgeFacts(j["judge_id"], j["unit_id"], j.get("member_id"), j.get("branch_id"))
 
 
 async def nominee_facts(store: ScoringStore, nom: Doc) -> d.NomineeFacts:
+    """The nominee as recusal sees it, in the nomination's own programme's tree and roll."""
     kind = nom.get("nominee_kind", "organ")
     unit = nom.get("unit_id") or ""
+    programme_id = nom["programme_id"]
     if kind == "member":
-        m = await store.member(nom["nominee_id"])
+        m = await store.member(programme_id, nom["nominee_id"])
         if m:
             unit = m["unit_id"]
-    elif await store.unit_exists(nom["nominee_id"]):
+    elif await store.unit_exists(programme_id, nom["nominee_id"]):
         unit = nom["nominee_id"]
     return d.NomineeFacts(nom["_id"], kind, nom["nominee_id"], unit, nom.get("unit_id"))
 

@@ -11,8 +11,10 @@ from .common import Tx, allowed, clean, get_category, get_nomination, get_progra
 
 @allowed("organiser")
 async def enter_indicators(tx: Tx, programme_id: str, nomination_id: str, body: IndicatorsIn) -> Doc:
-    """Refused: unknown nomination (404), not approved (409)."""
+    """Refused: unknown nomination (404), not approved (409), the category's 公示 list published (409)."""
     nom = await get_nomination(tx.store, programme_id, nomination_id)
+    d.ensure_not_published(await tx.store.publication(programme_id, nom["category_id"]), nom["category_id"],
+                           "a change of indicators")
     fields = {k: v for k, v in body.model_dump().items() if v is not None}
     await tx.store.save_indicators(nomination_id, {"programme_id": programme_id, "category_id": nom["category_id"],
                                                    **fields, "updated_at": now()})
@@ -51,7 +53,10 @@ async def draw_spot_checks(tx: Tx, programme_id: str, category_id: str, body: Sp
 
 @allowed("organiser")
 async def record_spot_result(tx: Tx, programme_id: str, category_id: str, body: SpotResultIn) -> Doc:
-    """Refused: nothing drawn (404), the task was not drawn (422), a failure without verified_points (422)."""
+    """Refused: the category's 公示 list published (409), nothing drawn (404), the task was not drawn (422), a failure
+    without verified_points (422)."""
+    d.ensure_not_published(await tx.store.publication(programme_id, category_id), category_id,
+                           "a spot-check result")
     key = f"{programme_id}:{category_id}"
     doc = await tx.store.spot_checks(key)
     if doc is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from shared.errors import Conflict
+from shared.learning import scoped_id
 
 from .. import domain as d
 from ..models import PanelIn, PanelJudgesIn
@@ -19,13 +20,13 @@ async def form_panel(tx: Tx, programme_id: str, body: PanelIn) -> Doc:
     get_category(prog, body.category_id)
     await check_panel_judges(store, programme_id, body.judge_ids)
     cfg = await get_config(store, programme_id)
-    doc = {"_id": body.panel_id, "programme_id": programme_id, "category_id": body.category_id, "name": body.name,
+    doc = {"_id": scoped_id(programme_id, body.panel_id), "panel_id": body.panel_id, "programme_id": programme_id, "category_id": body.category_id, "name": body.name,
            "judge_ids": body.judge_ids, "min_judges": body.min_judges or cfg.min_judges_per_nominee,
            "locked": False, "formed_at": now()}
     if not await store.insert_panel(doc):
         raise Conflict(f"category {body.category_id} already has a panel (or panel id {body.panel_id} is taken)",
                        field="category_id")
-    return {"panel_id": doc["_id"], **clean(doc)}
+    return clean(doc)
 
 
 @allowed("organiser")
@@ -34,13 +35,13 @@ async def add_panel_judges(tx: Tx, programme_id: str, panel_id: str, body: Panel
     panel = await get_panel(tx.store, programme_id, panel_id)
     d.Panel.of(panel).ensure_open("judges")
     await check_panel_judges(tx.store, programme_id, body.judge_ids)
-    await tx.store.add_panel_judges(panel_id, body.judge_ids)
+    await tx.store.add_panel_judges(programme_id, panel_id, body.judge_ids)
 
 
 @allowed("organiser")
 async def set_lock(tx: Tx, programme_id: str, panel_id: str, locked: bool) -> Doc:
     """Lock a panel (scores, assignments and recusals can no longer change) or reopen it. Refused: unknown panel."""
     panel = await get_panel(tx.store, programme_id, panel_id)
-    await tx.store.update_panel(panel_id, {"locked": locked, "locked_at": now()})
+    await tx.store.update_panel(programme_id, panel_id, {"locked": locked, "locked_at": now()})
     await mark_dirty(tx.store, programme_id, panel["category_id"])
     return {"panel_id": panel_id, "locked": locked}

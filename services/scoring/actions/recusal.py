@@ -25,12 +25,12 @@ from .common import (
 async def replacement_for(store: ScoringStore, panel: Doc, nomination: Doc) -> str | None:
     """The least-loaded judge of the panel who is neither assigned to the nominee nor in conflict with it."""
     assigned = {a["judge_id"] for a in await store.assignments_of_nomination(nomination["_id"])}
-    parents = await store.parents()
+    parents = await store.parents(panel["programme_id"])
     facts = await nominee_facts(store, nomination)
     excluded = set()
-    for j in await store.judges(panel["judge_ids"]):
+    for j in await store.judges(panel["programme_id"], panel["judge_ids"]):
         if d.conflict_rule(judge_facts(j), facts, parents):
-            excluded.add(j["_id"])
+            excluded.add(j["judge_id"])
     loads = await loads_of(store, panel["programme_id"], panel["category_id"])
     return d.suggest_replacement(panel["judge_ids"], assigned, excluded, loads)
 
@@ -71,22 +71,23 @@ async def declare_conflict(tx: Tx, programme_id: str, nomination_id: str, body: 
             "replacement_judge_id": replacement}
 
 
-async def recheck_conflicts(tx: Tx) -> None:
-    """The tree or the roll changed: a standing assignment that now conflicts is recused (and announced)."""
+async def recheck_conflicts(tx: Tx, programme_id: str) -> None:
+    """The programme's tree or roll changed: a standing assignment of the programme that now conflicts is recused
+    (and announced)."""
     store = tx.store
-    parents = await store.parents()
-    judges = {j["_id"]: j for j in await store.all_judges()}
+    parents = await store.parents(programme_id)
+    judges = {j["judge_id"]: j for j in await store.all_judges(programme_id)}
     nominations: dict[str, Doc | None] = {}
     facts: dict[str, d.NomineeFacts | None] = {}
-    for a in await store.all_active_assignments():
+    for a in await store.all_active_assignments(programme_id):
         judge = judges.get(a["judge_id"])
         if a["nomination_id"] not in facts:
-            nom = nominations[a["nomination_id"]] = await store.nomination(a["nomination_id"])
+            nom = nominations[a["nomination_id"]] = await store.nomination(a["nomination_id"], programme_id)
             facts[a["nomination_id"]] = await nominee_facts(store, nom) if nom else None
         nominee = facts[a["nomination_id"]]
         if judge is None or nominee is None:
             continue
         rule = d.conflict_rule(judge_facts(judge), nominee, parents)
         if rule:
-            panel = await store.panel(a["panel_id"])
+            panel = await store.panel(programme_id, a["panel_id"])
             await recuse(tx, a, d.Recusal.by_rule(rule), panel, nominations[a["nomination_id"]])

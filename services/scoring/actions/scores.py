@@ -51,17 +51,22 @@ async def save_score(tx: Tx, programme_id: str, nom: Doc, judge_id: str, cid: st
 async def enter_scores(tx: Tx, programme_id: str, body: ScoresIn, who: Principal) -> Doc:
     """A judge enters or revises scores for one nominee.
 
-    Refused: no judge_id claim (403), unknown programme, nomination or judge (404), nomination not approved (409),
-    a bad score (422), not assigned or recused (403), panel locked (409)."""
+    Refused: no judge_id claim (403), unknown programme, nomination or judge (404), the judging stage not open
+    (409, stage_closed), nomination not approved (409), a bad score (422), the category's 公示 list published (409,
+    category_published), not assigned or recused (403), panel locked (409)."""
     judge_id = scorer(who)
     store = tx.store
     prog = await get_programme(store, programme_id)
+    d.ensure_judging(prog, "judges' scores are refused")
     nom = await get_nomination(store, programme_id, body.nomination_id)
     criteria = check_scores(get_category(prog, nom["category_id"]), body.scores)
+    revising = await store.count_scores([f"{nom['_id']}:{judge_id}:{cid}" for cid in body.scores]) > 0
+    d.ensure_not_published(await store.publication(programme_id, nom["category_id"]), nom["category_id"],
+                           "a score revision" if revising else "a new score")
     await get_judge(store, programme_id, judge_id)
-    a = await store.assignment(f"{nom['_id']}:{judge_id}")
+    a = await store.assignment(f"{nom['_id']}:{judge_id}", programme_id)
     d.ensure_may_score(a, judge_id, nom["_id"])
-    panel = await store.panel(a["panel_id"])
+    panel = await store.panel(programme_id, a["panel_id"])
     if panel:
         d.Panel.of(panel).ensure_open("scores")
     t = now()

@@ -1,6 +1,7 @@
 """A programme's scoring configuration (aggregation and tie-breaks), and asking for a recomputation."""
 from __future__ import annotations
 
+from .. import domain as d
 from ..models import ScoringConfigIn
 from ..store import Doc
 from .common import Tx, allowed, get_category, get_programme, mark_dirty
@@ -8,8 +9,12 @@ from .common import Tx, allowed, get_category, get_programme, mark_dirty
 
 @allowed("organiser")
 async def write_config(tx: Tx, programme_id: str, body: ScoringConfigIn) -> Doc:
-    """Every category of the programme is recomputed with it. Refused: unknown programme (404)."""
+    """Every category of the programme is recomputed with it. Refused: unknown programme (404), a category of the
+    programme whose 公示 list is published (409: its standings would change under the notice)."""
     prog = await get_programme(tx.store, programme_id)
+    published = await tx.store.published_categories(programme_id)
+    if published:
+        raise d.published_refusal(published[0], "a change of the scoring configuration")
     await tx.store.save_config(programme_id, body.model_dump())
     for c in prog["categories"]:
         await mark_dirty(tx.store, programme_id, c["category_id"])

@@ -9,6 +9,7 @@ from .aggregation import *  # noqa: F403
 from .arena import *  # noqa: F403
 from .assignment import *  # noqa: F403
 from .debounce import *  # noqa: F403
+from .integrity import *  # noqa: F403
 from .model import *  # noqa: F403
 from .recusal import *  # noqa: F403
 from .scores import *  # noqa: F403

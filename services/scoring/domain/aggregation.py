@@ -146,12 +146,44 @@ def key_tasks_component(tasks: Sequence[KeyTask], spot: Mapping[str, SpotResult]
     return ComponentValue(round(total, 4), clamp(percent(total, maximum)), detail)
 
 
-def vote_component(share: float | None, basis: str) -> ComponentValue:
-    """民主测评: the vote share (0..1) from the voting tallies, on the chosen basis."""
+def vote_component(share: float | None, basis: str, round_name: str | None = None) -> ComponentValue:
+    """民主测评: the vote share (0..1) from the voting tallies, on the chosen basis; named after the round that feeds
+    it, when the category's rounds are known."""
+    where = f"; 测评轮次 round: {round_name}" if round_name else ""
     if share is None:
-        return ComponentValue(None, 0.0, "暂无计票 no tally yet")
+        return ComponentValue(None, 0.0, f"暂无计票 no tally yet{where}")
     label = "得票率（占实到） share of ballots cast" if basis == "share_of_cast" else "得票率（占应到） share of eligible"
-    return ComponentValue(round(share, 6), clamp(share * 100.0), label)
+    return ComponentValue(round(share, 6), clamp(share * 100.0), f"{label}{where}")
+
+
+def competition_ranks(values: Mapping[str, float]) -> dict[str, int]:
+    """Rank by value, higher first; equal values share a rank (1, 2, 2, 4)."""
+    rounded = {k: round(v, 6) for k, v in values.items()}
+    return {k: 1 + sum(1 for other in rounded.values() if other > v) for k, v in rounded.items()}
+
+
+def business_progress(now: Mapping[str, float], before: Mapping[str, float],
+                      baseline: str) -> dict[str, ComponentValue]:
+    """业务工作进位: the business component as progress, this year's business ranking against the baseline programme's.
+
+    now / before: each nominee (the same unit or member ids in both programmes) -> its business share (points over
+    maximum) this year / in the baseline programme's same category. raw is the places gained (baseline rank minus
+    this year's rank); normalised maps it onto 0..100 around 50 (no change): gaining every place of the longer list
+    is 100, losing them all 0. A nominee the baseline did not rank is neutral (50), and says so."""
+    ranks_now, ranks_before = competition_ranks(now), competition_ranks(before)
+    span = max(len(now), len(before), 2) - 1
+    out: dict[str, ComponentValue] = {}
+    for nominee, rank in ranks_now.items():
+        was = ranks_before.get(nominee)
+        if was is None:
+            out[nominee] = ComponentValue(None, 50.0, f"进位 progress: rank {rank} of {len(now)} this year; not ranked "
+                                                      f"in {baseline}, counted as no change")
+            continue
+        gained = was - rank
+        out[nominee] = ComponentValue(float(gained), clamp(50.0 + 50.0 * gained / span),
+                                      f"进位 progress: rank {rank} of {len(now)} this year against {was} of "
+                                      f"{len(before)} in {baseline} ({gained:+d})")
+    return out
 
 
 def spot_check_sample(task_keys: Iterable[tuple[str, str]], programme_id: str, category_id: str, seed: str,

@@ -10,7 +10,7 @@ ROLES = ("organiser",)
 
 async def candidates(uow: VotingUnitOfWork, programme_id: str, category_id: str | None = None) -> dict:
     docs = await uow.store.candidates(programme_id, category_id)
-    members = await uow.store.count_members()
+    members = await uow.store.count_members(programme_id)
     return {"programme_id": programme_id, "members_on_roll": members,
             "candidates": [{k: d.get(k) for k in ("category_id", "nominee_id", "nominee_name", "unit_name")}
                            | {"nomination_id": d["_id"]} for d in docs]}

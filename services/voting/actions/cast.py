@@ -3,7 +3,7 @@
 Roles: anyone holding a ballot credential of the round, or a member (a token with a member_id) on its roll.
 Refusals: rate_limited (429, per address, per credential or member), unknown_round (404), no credential nor token
 (401), a token of another role or without member_id (403), unknown_credential / not_eligible (403), not_open /
-closed (409), already_voted (409), a spoiled ballot (422, its reason as the code). Every refusal but the rate
+closed (409), the voting stage (民主测评) not open (409 stage_closed, field stage), already_voted (409), a spoiled ballot (422, its reason as the code). Every refusal but the rate
 limits and the missing credential is recorded (counted by reason) and announced as BallotRejected, never with its
 voter. An accepted ballot is answered with its receipt; one the counter has not answered in time, as pending."""
 from __future__ import annotations
@@ -20,6 +20,7 @@ from shared.contracts.voting import BallotRejected, CastBallot
 from shared.errors import Closed, Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 
 from .. import domain
+from ..domain.rounds import casting_open
 from ..uow import VotingTransaction, VotingUnitOfWork
 from ..views import tally_event
 from .common import now
@@ -85,6 +86,8 @@ async def cast(uow: VotingUnitOfWork, edge: CastingEdge, round_id: str, ballot: 
     state = domain.window_state(rnd["opens_at"], rnd["closes_at"], at, rnd.get("state") == "closed")
     if state != "open":
         raise await _recorded(uow, edge, rnd, state, domain.REFUSED[state], Closed, "round_id")
+    if not casting_open(rnd, at):
+        raise await _recorded(uow, edge, rnd, "stage_closed", domain.REFUSED["stage_closed"], Closed, "stage")
     # A second ballot is refused here when this process counted the first (the usual case: a voter's
     # commands share one partition); otherwise the counter refuses it, which is the authority either way.
     if edge.counted_here(mark):
@@ -154,6 +157,8 @@ def _counter_refusal(code: str, detail: str) -> DomainError:
         return Conflict(detail, code=code)
     if code in ("closed", "not_open"):
         return Closed(detail, field="round_id", code=code)
+    if code == "stage_closed":
+        return Closed(detail, field="stage", code=code)
     if code in domain.SPOILED:
         return Invalid(f"废票 invalid ballot: {detail}", code=code)
     return Forbidden(detail, code=code)

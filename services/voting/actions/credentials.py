@@ -40,7 +40,7 @@ async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, 
     unit = ensure_unit_in_round(rnd, unit_id)
     rows = await store.unit_roll(round_id, unit_id)
     voted = await store.voted([r["mark"] for r in rows])
-    names = await store.member_names([r["member_id"] for r in rows])
+    names = await store.member_names(rnd["programme_id"], [r["member_id"] for r in rows])
     issued, lines = [], []
     for r in rows:
         name = names.get(r["member_id"], r["member_id"])

@@ -1,11 +1,11 @@
-"""Publish a round's hidden counts (公布票数): the tally and, for a closed round, the bulletin's ballots.
+"""Publish a closed round's hidden counts (公布票数): the tally and the bulletin's ballots.
 
-Roles: organiser. Refusals: unknown round (404), counts already public (409)."""
+Roles: organiser. Refusals: unknown round (404), counts already public (409), the round still open (409 round_open)."""
 from __future__ import annotations
 
 from functools import partial
 
-from ..domain.rounds import bulletin_is_public, ensure_counts_hidden
+from ..domain.rounds import bulletin_is_public, ensure_closed_to_publish, ensure_counts_hidden
 from ..uow import VotingTransaction, VotingUnitOfWork
 from ..views import tally_event
 from .bulletin import bulletin_entries, release_bulletin
@@ -21,6 +21,7 @@ async def publish_counts(uow: VotingUnitOfWork, round_id: str) -> dict:
 async def _publish(tx: VotingTransaction, round_id: str) -> dict:
     rnd = await load_round(tx.store, round_id)
     ensure_counts_hidden(rnd)
+    ensure_closed_to_publish(rnd)
     rnd["published"] = True
     await tx.store.set_round(round_id, {"published": True})
     tally = await tx.store.read_tally(round_id, bump=True)

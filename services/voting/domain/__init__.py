@@ -14,6 +14,7 @@ from .ballots import (
     Candidate,
     ballot_increments,
     candidate_rows,
+    excellent_limit,
     recompute_tally,
     rules_from_round,
     share,
@@ -42,7 +43,7 @@ from .rounds import bulletin_is_public, counts_visible
 __all__ = [
     "FAVOURABLE", "GRADES", "GRADE_LABELS", "REFUSED", "SPOILED", "BallotInvalid", "BallotRules", "Candidate",
     "ballot_increments", "ballot_sheet", "bulletin_entry", "bulletin_is_public", "bulletin_root", "burst_threshold",
-    "candidate_rows", "chain_next", "chain_start", "command_tag", "counts_visible", "credential_hash",
+    "candidate_rows", "chain_next", "chain_start", "command_tag", "counts_visible", "credential_hash", "excellent_limit",
     "new_credential", "new_receipt", "normalise_credential", "recompute_tally", "rules_from_round", "share",
     "sheet_ballots", "turnout", "validate_ballot", "voter_mark", "window_state",
 ]

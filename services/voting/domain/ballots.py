@@ -1,9 +1,11 @@
 """Pure rules of a ballot: grades, the reasons a ballot is refused, windows, validity and what it adds to a tally."""
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 GRADE_LABELS = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职"}
@@ -20,12 +22,14 @@ SPOILED = {
     "too_many_excellent": "the ballot gives 优秀 to more candidates than allowed",
     "wrong_ballot_type": "the ballot does not match the round's ballot type",
     "unknown_grade": "the ballot uses a grade that does not exist",
+    "ungraded_candidate": "the ballot leaves a candidate ungraded (this round does not allow abstention)",
 }
 REFUSED = {
     "not_eligible": "the voter is not on this round's roll",
     "already_voted": "this voter has already cast a ballot in this round",
     "not_open": "the round is not open yet",
     "closed": "the round is closed",
+    "stage_closed": "the voting stage (民主测评) is not open: casting a ballot is refused",
     "unknown_credential": "the ballot credential is not valid for this round",
     "unknown_round": "the round does not exist",
 }
@@ -64,16 +68,36 @@ class BallotRules:
     candidates: tuple[Candidate, ...]
     # approval: the most candidates one ballot may select in each category (the category's quota by default)
     max_per_category: dict[str, int]
-    excellent_cap: int | None = None
+    excellent_cap: int | None = None  # the effective limit (see excellent_limit)
+    # appraisal: whether a ballot may leave a candidate ungraded (a withdrawn candidate is never graded)
+    abstain_allowed: bool = False
+
+
+def excellent_limit(cap: int | None, share: float | None, candidates: int) -> int | None:
+    """The most 优秀 one appraisal ballot may give: at most `cap`, and at most `share` of the round's candidates.
+
+    The share is rounded down (0.3 of 10 candidates: 3; of 7: 2.1, so 2), but never below 1 while the share is
+    above 0: a share is meant to cap 优秀, not to forbid it in a small round (0.3 of 3 candidates: 1). A share of 0
+    allows none. With both a number and a share, the smaller wins. Exact: 0.3 is 3/10, not 0.29999...
+    """
+    limits = [] if cap is None else [cap]
+    if share is not None:
+        by_share = math.floor(Fraction(str(share)) * candidates)
+        limits.append(max(by_share, 1) if share > 0 and candidates > 0 else by_share)
+    return min(limits) if limits else None
 
 
 def rules_from_round(round_doc: dict) -> BallotRules:
+    """The ballot rules of a stored round. A round stored before rounds said abstain_allowed let candidates be
+    left ungraded, and keeps doing so."""
     return BallotRules(
         ballot_type=round_doc["ballot_type"],
         candidates=tuple(Candidate(c["nomination_id"], c["category_id"], bool(c.get("withdrawn")))
                          for c in round_doc["candidates"]),
         max_per_category=dict(round_doc.get("max_per_category", {})),
-        excellent_cap=round_doc.get("excellent_cap"),
+        excellent_cap=excellent_limit(round_doc.get("excellent_cap"), round_doc.get("excellent_cap_share"),
+                                      len(round_doc["candidates"])),
+        abstain_allowed=bool(round_doc.get("abstain_allowed", True)),
     )
 
 
@@ -118,6 +142,11 @@ def validate_ballot(rules: BallotRules, selections: list[str] | None, grades: di
         excellent += grade == "excellent"
     if rules.excellent_cap is not None and excellent > rules.excellent_cap:
         raise BallotInvalid("too_many_excellent", f"{excellent} given, at most {rules.excellent_cap}")
+    if not rules.abstain_allowed:
+        ungraded = next((c.nomination_id for c in rules.candidates
+                         if not c.withdrawn and c.nomination_id not in grades), None)
+        if ungraded is not None:
+            raise BallotInvalid("ungraded_candidate", ungraded)
 
 
 # ---- tallies ------------------------------------------------------------------------------------------

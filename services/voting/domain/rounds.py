@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from shared import stages
 from shared.errors import Closed, Conflict, Invalid, NotFound
 
 from .credentials import voter_mark
@@ -13,12 +14,16 @@ ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 def check_round_id(round_id: str) -> None:
+    """A round id is also read back in paths (shared.ids.ID_PATTERN): it starts with a letter or a digit."""
     if not ROUND_ID.match(round_id):
         raise Invalid("round_id may use letters, digits, - and _ (at most 64)", field="round_id")
+    if not round_id[0].isascii() or not round_id[0].isalnum():
+        raise Invalid("round_id starts with a letter or a digit", field="round_id")
 
 
 def check_rules(programme_id: str, categories: dict[str, dict], category_ids: list[str], ballot_type: str,
-                max_selections: int | None, excellent_cap: int | None) -> None:
+                max_selections: int | None, excellent_cap: int | None, excellent_cap_share: float | None = None,
+                abstain_allowed: bool = False) -> None:
     """The categories belong to the programme, once each, and the limits fit the ballot type."""
     unknown = [c for c in category_ids if c not in categories]
     if unknown:
@@ -29,6 +34,46 @@ def check_rules(programme_id: str, categories: dict[str, dict], category_ids: li
         raise Invalid("max_selections applies to approval ballots only", field="max_selections")
     if ballot_type == "approval" and excellent_cap is not None:
         raise Invalid("excellent_cap applies to appraisal ballots only", field="excellent_cap")
+    if ballot_type == "approval" and excellent_cap_share is not None:
+        raise Invalid("excellent_cap_share applies to appraisal ballots only", field="excellent_cap_share")
+    if ballot_type == "approval" and abstain_allowed:
+        raise Invalid("abstain_allowed applies to appraisal ballots only", field="abstain_allowed")
+
+
+def ensure_not_published(programme: dict, category_ids: list[str]) -> None:
+    """A category whose 公示 list is published (voting learned its PublicityOpened) takes no new round: its peer
+    vote would change a list on public notice."""
+    published = set(programme.get("published_categories") or [])
+    cid = next((c for c in category_ids if c in published), None)
+    if cid is not None:
+        raise Conflict(f"the 公示 list of category {cid} is published: opening a round is refused; it changes only "
+                       f"through objections, 递补 and revocation", field="category_ids", code="category_published")
+
+
+def feeds_peer_vote(categories: dict[str, dict], category_ids: list[str], ballot_type: str) -> bool:
+    """Whether the round's tally is the peer-vote component of its categories, by each category's peer_vote_round:
+    "latest" (every round feeds), or "approval" / "appraisal" (only rounds of that ballot type feed). One round
+    feeds all its categories or none: categories that disagree need a round each."""
+    feeds = {c: categories[c].get("peer_vote_round", "latest") in ("latest", ballot_type) for c in category_ids}
+    if len(set(feeds.values())) > 1:
+        yes = next(c for c, f in feeds.items() if f)
+        no = next(c for c, f in feeds.items() if not f)
+        raise Invalid(f"an {ballot_type} round feeds the peer vote of category {yes} but not of category {no} "
+                      f"(peer_vote_round {categories[no].get('peer_vote_round')}): open a round for each",
+                      field="category_ids")
+    return all(feeds.values())
+
+
+def ensure_replace_confirmed(category_ids: list[str], feeding: list[dict], confirm_replace: bool) -> list[str]:
+    """A feeding round replaces the peer-vote component that earlier feeding rounds of its categories gave: refused
+    (409 replaces_peer_vote, naming the latest of them) unless the organiser confirms. The replaced rounds' ids."""
+    if feeding and not confirm_replace:
+        other = feeding[0]
+        cid = next(c for c in category_ids if c in other.get("category_ids", []))
+        raise Conflict(f"round {other['_id']} ({other.get('name', '')}) already feeds the peer-vote component of "
+                       f"category {cid}: this round would replace it; send confirm_replace: true to confirm",
+                       field="confirm_replace", code="replaces_peer_vote")
+    return [r["_id"] for r in feeding]
 
 
 def window(opens_at: datetime | None, closes_at: datetime, now: datetime) -> tuple[datetime, datetime]:
@@ -80,8 +125,46 @@ def max_per_category(ballot_type: str, category_ids: list[str], categories: dict
 
 def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict]:
     """The round's roll: one entry per member, with the voter mark the counter checks and no credential yet."""
-    return [{"_id": f"{round_id}:{m['_id']}", "round_id": round_id, "member_id": m["_id"], "unit_id": m["unit_id"],
-             "mark": voter_mark(secret, round_id, m["_id"]), "cred": None} for m in members]
+    return [{"_id": f"{round_id}:{m['member_id']}", "round_id": round_id, "member_id": m["member_id"],
+             "unit_id": m["unit_id"], "mark": voter_mark(secret, round_id, m["member_id"]), "cred": None}
+            for m in members]
+
+
+# ---- the voting stage (民主测评) -------------------------------------------------------------------------
+OPENING_REFUSED = "opening a round is refused"
+CASTING_REFUSED = "casting a ballot is refused"
+
+
+def stage_snapshot(programme: dict | None) -> dict:
+    """What a round keeps of its programme's voting stage: how it is controlled, its window and its state.
+
+    Kept on the round (and refreshed when voting learns a StageChanged or a new ProgrammeDefined) so that the
+    casting edge and the counter, which read the round anyway, gate every ballot without reading the programme."""
+    programme = programme or {}
+    return {"stage_control": programme.get("stage_control", "organiser"),
+            "stages": [w for w in programme.get("stages") or [] if w.get("stage") == "voting"],
+            "stage_state": {"voting": (programme.get("stage_state") or {}).get("voting", "closed")}}
+
+
+def ensure_voting_open(programme: dict | None, now: datetime | None = None) -> None:
+    """Opening a round: Closed (409, field "stage", code "stage_closed") outside the voting stage."""
+    stages.ensure_open(programme, "voting", OPENING_REFUSED, now)
+
+
+def ensure_casting_open(rnd: dict, now: datetime | None = None) -> None:
+    """Casting: the same refusal, from the round's stage snapshot. A round opened before rounds kept one is not
+    gated until voting learns its programme's next StageChanged or ProgrammeDefined (the hook gives it one).
+    Closing a round is always allowed."""
+    if "voting_stage" in rnd:
+        stages.ensure_open(rnd["voting_stage"], "voting", CASTING_REFUSED, now)
+
+
+def casting_open(rnd: dict, now: datetime) -> bool:
+    try:
+        ensure_casting_open(rnd, now)
+    except Closed:
+        return False
+    return True
 
 
 # ---- what each state allows ----------------------------------------------------------------------------
@@ -113,6 +196,14 @@ def due_to_close(rnd: dict, now: datetime) -> bool:
 def ensure_counts_hidden(rnd: dict) -> None:
     if counts_visible(rnd):
         raise Conflict("the counts of this round are already public", field="round_id")
+
+
+def ensure_closed_to_publish(rnd: dict) -> None:
+    """Hidden counts are published only once the round is closed: a live count would steer the ballots still to
+    come."""
+    if rnd.get("state") != "closed":
+        raise Conflict(f"the hidden counts of round {rnd['_id']} can be published only after the round is closed",
+                       field="round_id", code="round_open")
 
 
 def ensure_not_closed(rnd: dict) -> None:

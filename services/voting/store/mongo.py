@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from shared.learned_store import MongoLearnedStore
+from shared.learning import scoped_id
 
 from .tallies import MongoTallies
 
@@ -33,7 +34,7 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
         await db.rejections.create_index([("round_id", ASCENDING)])
         await db.nominations.create_index([("programme_id", ASCENDING), ("category_id", ASCENDING),
                                            ("status", ASCENDING)])
-        await db.members.create_index([("unit_id", ASCENDING)])
+        await db.members.create_index([("programme_id", ASCENDING), ("unit_id", ASCENDING)])
         await db.flags.create_index([("round_id", ASCENDING)])
 
     # ---- rounds --------------------------------------------------------------------------------------------
@@ -58,16 +59,34 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
         q = {"programme_id": programme_id} if programme_id else {}
         return await self.db.rounds.find(q, session=self.session).sort("created_at", ASCENDING).to_list()
 
-    async def mark_withdrawn(self, nomination_id: str) -> None:
+    async def mark_withdrawn(self, programme_id: str, nomination_id: str) -> None:
         """A withdrawn nominee stays on open ballots' lists, marked, and can no longer be selected."""
         await self.db.rounds.update_many(
-            {"candidates.nomination_id": nomination_id, "state": "open"},
+            {"programme_id": programme_id, "candidates.nomination_id": nomination_id, "state": "open"},
             {"$set": {"candidates.$[c].withdrawn": True}},
             array_filters=[{"c.nomination_id": nomination_id}], session=self.session)
+
+    async def feeding_rounds(self, programme_id: str, category_ids: list[str]) -> list[dict]:
+        """The programme's rounds that feed the peer vote of any of these categories, the latest first (a round
+        stored before rounds said whether they feed, fed)."""
+        return await self.db.rounds.find(
+            {"programme_id": programme_id, "category_ids": {"$in": category_ids}, "feeds_peer_vote": {"$ne": False}},
+            {"name": 1, "category_ids": 1, "created_at": 1}, session=self.session).sort("created_at", -1).to_list()
+
+    async def set_voting_stage(self, programme_id: str, snapshot: dict) -> None:
+        """The programme's voting stage as its rounds not yet closed keep it (the edge and the counter gate on it)."""
+        await self.db.rounds.update_many({"programme_id": programme_id, "state": {"$ne": "closed"}},
+                                         {"$set": {"voting_stage": snapshot}}, session=self.session)
 
     # ---- what was learned from nominations, as the rounds need it --------------------------------------------
     async def programme(self, programme_id: str) -> dict | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
+
+    async def mark_published(self, programme_id: str, category_id: str) -> None:
+        """The category's 公示 list is published (a PublicityOpened): it takes no new round from now on."""
+        await self.db.programmes.update_one({"_id": programme_id},
+                                            {"$addToSet": {"published_categories": category_id}}, upsert=True,
+                                            session=self.session)
 
     async def approved_nominations(self, programme_id: str, category_ids: list[str]) -> list[dict]:
         return await self.db.nominations.find({"programme_id": programme_id, "status": "approved",
@@ -80,31 +99,39 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
             q["category_id"] = category_id
         return await self.db.nominations.find(q, session=self.session).sort("_id", ASCENDING).to_list()
 
-    async def count_members(self) -> int:
-        return await self.db.members.count_documents({}, session=self.session)
+    async def count_members(self, programme_id: str | None = None) -> int:
+        """The programme's members; without one, every programme's (what an operator waiting on learning counts)."""
+        q = {"programme_id": programme_id} if programme_id is not None else {}
+        return await self.db.members.count_documents(q, session=self.session)
 
-    async def members_in(self, *, unit_ids: list[str] | None = None,
+    async def members_in(self, programme_id: str, *, unit_ids: list[str] | None = None,
                          member_ids: list[str] | None = None) -> list[dict]:
-        """Members (with their unit) of the given units, or with the given ids, or all of them."""
+        """The programme's members (member_id, unit_id) of the given units, or with the given ids, or all of them.
+
+        Learned members are stored per programme (shared.learning.scoped_id): another programme's roll, even
+        with the same ids, is never read."""
+        q: dict[str, Any] = {"programme_id": programme_id}
         if unit_ids is not None:
-            q: dict = {"unit_id": {"$in": unit_ids}}
+            q["unit_id"] = {"$in": unit_ids}
         elif member_ids is not None:
-            q = {"_id": {"$in": member_ids}}
-        else:
-            q = {}
-        return await self.db.members.find(q, {"unit_id": 1}, session=self.session).to_list()
+            q["_id"] = {"$in": [scoped_id(programme_id, m) for m in member_ids]}
+        return await self.db.members.find(q, {"member_id": 1, "unit_id": 1, "_id": 0},
+                                          session=self.session).to_list()
 
-    async def known_units(self, unit_ids: list[str]) -> set[str]:
-        docs = await self.db.units.find({"_id": {"$in": unit_ids}}, {"_id": 1}, session=self.session).to_list()
-        return {u["_id"] for u in docs}
+    async def known_units(self, programme_id: str, unit_ids: list[str]) -> set[str]:
+        docs = await self.db.units.find({"_id": {"$in": [scoped_id(programme_id, u) for u in unit_ids]}},
+                                        {"unit_id": 1}, session=self.session).to_list()
+        return {u["unit_id"] for u in docs}
 
-    async def unit_names(self, unit_ids: list[str]) -> dict[str, str]:
-        docs = await self.db.units.find({"_id": {"$in": unit_ids}}, {"name": 1}, session=self.session).to_list()
-        return {u["_id"]: u.get("name", "") for u in docs}
+    async def unit_names(self, programme_id: str, unit_ids: list[str]) -> dict[str, str]:
+        docs = await self.db.units.find({"_id": {"$in": [scoped_id(programme_id, u) for u in unit_ids]}},
+                                        {"unit_id": 1, "name": 1}, session=self.session).to_list()
+        return {u["unit_id"]: u.get("name", "") for u in docs}
 
-    async def member_names(self, member_ids: list[str]) -> dict[str, str]:
-        docs = await self.db.members.find({"_id": {"$in": member_ids}}, {"name": 1}, session=self.session).to_list()
-        return {m["_id"]: m.get("name", "") for m in docs}
+    async def member_names(self, programme_id: str, member_ids: list[str]) -> dict[str, str]:
+        docs = await self.db.members.find({"_id": {"$in": [scoped_id(programme_id, m) for m in member_ids]}},
+                                          {"member_id": 1, "name": 1}, session=self.session).to_list()
+        return {m["member_id"]: m.get("name", "") for m in docs}
 
     # ---- the roll ------------------------------------------------------------------------------------------
     async def insert_roll(self, entries: list[dict]) -> None:
