@@ -54,16 +54,34 @@ def limits(rnd: dict) -> dict[str, int]:
     return per
 
 
+def abstain_allowed(rnd: dict) -> bool:
+    """Whether the round lets a voter leave a candidate ungraded (a round that does not say so did)."""
+    return bool(rnd.get("abstain_allowed", True))
+
+
+def excellent_cap(rnd: dict) -> int | None:
+    """The most 优秀 one ballot may give: the service's limit from both caps (a number and a share), else the number."""
+    cap = rnd.get("excellent_limit", rnd.get("excellent_cap"))
+    return None if cap is None else int(cap)
+
+
+def grade_options(rnd: dict) -> list[str]:
+    return [*GRADES, ABSTAIN] if abstain_allowed(rnd) else list(GRADES)
+
+
 def check_grades(rnd: dict, choices: dict[str, str | None]) -> BallotCheck:
-    """An appraisal ballot: each candidate graded or abstained; 优秀 within the cap; not every candidate abstained."""
+    """An appraisal ballot: each candidate graded (or abstained, where the round allows it); 优秀 within the cap;
+    not every candidate abstained."""
     cands = candidates(rnd)
+    options = grade_options(rnd)
     answers = [choices.get(c["nomination_id"]) for c in cands]
-    answered = sum(1 for a in answers if a in GRADES or a == ABSTAIN)
+    answered = sum(1 for a in answers if a in options)
     excellent = sum(1 for a in answers if a == "excellent")
-    cap = rnd.get("excellent_cap")
+    cap = excellent_cap(rnd)
     problems = []
     if answered < len(cands):
-        problems.append(Problem("bl.unanswered", {"n": len(cands) - answered}))
+        problems.append(Problem("bl.unanswered" if abstain_allowed(rnd) else "bl.ungraded",
+                                {"n": len(cands) - answered}))
     if cap is not None and excellent > int(cap):
         problems.append(Problem("bl.over_cap", {"n": excellent, "cap": int(cap)}))
     if cands and answered == len(cands) and all(a == ABSTAIN for a in answers):

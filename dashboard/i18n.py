@@ -217,6 +217,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bl.selected_in": ("{category}：已选 {k} / {n}", "{category}: selected {k} of {n}"),
     "bl.how_grades": ("请为每位候选对象选择一个档次；不评价的请选“弃权”。没有默认选项。",
                       "Choose a grade for every candidate, or “abstain”. Nothing is preselected."),
+    "bl.how_grades_all": ("请为每位候选对象选择一个档次（本轮不设弃权）。没有默认选项。",
+                          "Choose a grade for every candidate (this round has no abstention). Nothing is preselected."),
+    "bl.ungraded": ("还有 {n} 个候选对象未评定。", "{n} candidates are not graded yet."),
     "bl.how_cap": ("“优秀”最多 {cap} 个。", "At most {cap} may be graded excellent."),
     "bl.how_select": ("请勾选您推荐的对象，最多 {n} 个。", "Tick the candidates you support, at most {n}."),
     "bl.abstain": ("弃权", "abstain"),
@@ -259,6 +262,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.rate_limited": ("操作过于频繁，请一分钟后再试。", "Too many attempts; try again in a minute."),
     "err.too_many_excellent": ("“优秀”超过上限，选票无效。", "Too many graded excellent; the ballot is invalid."),
     "err.too_many_selections": ("选择人数超过上限，选票无效。", "Too many selected; the ballot is invalid."),
+    "err.ungraded_candidate": ("本轮须为每位候选对象评定档次。", "This round needs a grade for every candidate."),
+    "err.stage_closed": ("民主测评阶段未开放。", "The peer-voting stage is not open."),
     "err.empty": ("空白票不能提交。", "A blank ballot cannot be cast."),
     "err.unknown_round": ("本轮测评不存在。", "This round does not exist."),
     # credential slips (organiser)

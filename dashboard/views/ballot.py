@@ -85,11 +85,11 @@ def _fill_grades(rnd: dict, key: str) -> None:
     _restore(key, st.session_state.get(f"{key}:choices", {}), widget)
     choices = {nid: st.session_state.get(wk) for nid, wk in widget.items()}
     check = rules.check_grades(rnd, choices)
-    help_text = tr("bl.how_grades") + (" " + tr("bl.how_cap", cap=check.excellent_cap)
-                                       if check.excellent_cap is not None else "")
+    help_text = tr("bl.how_grades" if rules.abstain_allowed(rnd) else "bl.how_grades_all") + (
+        " " + tr("bl.how_cap", cap=check.excellent_cap) if check.excellent_cap is not None else "")
     st.caption(help_text)
     _status_bar(check, rnd)
-    options = [*rules.GRADES, rules.ABSTAIN]
+    options = rules.grade_options(rnd)
     for i, c in enumerate(cands, start=1):
         with st.container(border=True):
             st.markdown(f"**{_candidate_label(i, c)}**")

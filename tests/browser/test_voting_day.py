@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from shared.auth import issue_token
 from shared.contracts import Envelope
@@ -26,6 +27,7 @@ from shared.contracts.nominations import (
     NominationApproved,
     NominationSubmitted,
     ProgrammeDefined,
+    StageChanged,
     UnitInfo,
     UnitsImported,
 )
@@ -75,6 +77,7 @@ def voting_day(stack, app_settings):
         category("organ", "模范机关", "organ", "model_organ", 1),
         category("branch", "先锋红旗党支部", "branch", "red_flag_branch", 2)]), pid),
         wrap(UnitsImported(units=[UnitInfo(unit_id=u, name=n) for n, u in ORGANS]), pid),
+        wrap(StageChanged(programme_id=pid, stage="voting", state="open"), pid),
         wrap(MembersImported(members=[MemberInfo(member_id=f"m{i}", name=f"党员{i}", unit_id="u1" if i <= 4 else "u2")
                                       for i in range(1, 7)]), pid)]
     for cid, kind, noms in (("organ", "organ", organs), ("branch", "branch", branches)):
@@ -91,7 +94,8 @@ def voting_day(stack, app_settings):
     rounds = {"paper": ("p" + uuid4().hex[:10], {"name": "模范机关推荐投票（扫码）", "category_ids": ["organ"],
                                                   "ballot_type": "approval", "max_selections": 1}),
               "grading": ("g" + uuid4().hex[:10], {"name": "先锋红旗党支部民主测评", "category_ids": ["branch"],
-                                                   "ballot_type": "appraisal", "excellent_cap": 1})}
+                                                   "ballot_type": "appraisal", "excellent_cap": 1,
+                                                   "abstain_allowed": True})}
     for round_id, body in rounds.values():
         def open_round(round_id=round_id, body=body):
             r = httpx.post(f"{stack.urls['voting']}/rounds", timeout=10,
@@ -273,7 +277,7 @@ def test_a_signed_in_member_grades_with_no_default_and_the_cap(stack, read_model
     page.get_by_text("优秀 2 / 1").wait_for()
     radios.nth(2).get_by_text("弃权", exact=True).click()
     page.get_by_text("优秀 1 / 1").wait_for()
-    assert not next_step.is_disabled()
+    expect(next_step).to_be_enabled()  # the rerun draws the status first, the button after it
     next_step.click()
     page.get_by_text("请核对您的选票").wait_for()
     page.get_by_role("button", name="确认提交").click()

@@ -38,6 +38,19 @@ def test_grading_every_candidate_or_abstaining_within_the_cap(choices, answered,
     assert keys(check) == problems and check.ok == (not problems)
 
 
+def test_a_round_without_abstention_offers_none_and_needs_every_grade():
+    strict = {**APPRAISAL, "abstain_allowed": False}
+    assert ballot.grade_options(strict) == list(ballot.GRADES) and "abstain" in ballot.grade_options(APPRAISAL)
+    check = ballot.check_grades(strict, {"a": "excellent", "b": "competent", "c": "abstain"})
+    assert keys(check) == ["bl.ungraded"] and check.answered == 2
+    assert ballot.check_grades(strict, {"a": "excellent", "b": "competent", "c": "incompetent"}).ok
+
+
+def test_the_service_limit_from_both_caps_wins_over_the_number():
+    assert ballot.excellent_cap({"excellent_cap": 5, "excellent_limit": 1}) == 1
+    assert ballot.excellent_cap({"excellent_cap": 2}) == 2 and ballot.excellent_cap({}) is None
+
+
 def test_the_cap_problem_says_how_many_and_the_limit():
     check = ballot.check_grades(APPRAISAL, {"a": "excellent", "b": "excellent", "c": "excellent"})
     assert check.problems[0].values == {"n": 3, "cap": 2}
