@@ -85,6 +85,7 @@ def programme(stack, app_settings):
             wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"), UnitInfo(unit_id="u2", name="市档案馆")]),
                  pid),
             wrap(StageChanged(programme_id=pid, stage="voting", state="open"), pid),
+            wrap(StageChanged(programme_id=pid, stage="publicity", state="open"), pid),
             wrap(MembersImported(members=[MemberInfo(member_id=f"m{i}", name=f"党员{i}", unit_id="u1")
                                           for i in range(1, 4)]), pid)]
     for nid, unit, name in noms:
