@@ -170,12 +170,11 @@ def test_objection_form_files_an_objection(stack, read_model, app_settings, prog
     base = stack.urls["dashboard"]
     lb = MongoClient(app_settings.mongo_url)[app_settings.database_name("leaderboard")]
     target, _, target_name = programme["nominations"][0]
-    started = (datetime.now(UTC) - timedelta(days=3)).isoformat()  # a period that is open today, whatever the weekday
 
     def open_notice():
         r = httpx.post(f"{stack.urls['publicity']}/notices", headers=programme["organiser"], timeout=10, json={
             "programme_id": programme["programme_id"], "category_id": "organ", "nomination_ids": [target],
-            "working_days": 7, "starts_at": started})
+            "working_days": 7})  # starting now: publicity no longer takes a start in the past
         return r.status_code == 201 or (r.status_code == 409 and "already in a notice" in r.text)
 
     wait_until(open_notice, timeout=30)
@@ -199,4 +198,10 @@ def test_objection_form_files_an_objection(stack, read_model, app_settings, prog
     page.get_by_label("异议事实与理由（至少10字）").fill("太短")
     page.get_by_role("button", name="提交异议").click()
     page.get_by_text("请填写姓名和至少10字的理由").wait_for()
+    # The tracking number stays on the page, with how to follow it; its link shows the state, nothing to type.
+    assert page.get_by_text(f"受理编号：{tracking}").count() >= 1
+    follow = page.get_by_role("link", name="查询本异议的办理状态").get_attribute("href")
+    assert follow.endswith(f"/notices?track={tracking}")
+    page.goto(follow)
+    page.get_by_text("办理状态：").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
