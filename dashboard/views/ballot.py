@@ -23,9 +23,10 @@ header[data-testid="stHeader"] { display: none; }
 .block-container { max-width: 560px; padding-top: 1rem; padding-left: .9rem; padding-right: .9rem; }
 .st-key-bl_status { position: sticky; top: 0; z-index: 99; background: var(--background-color, #fff);
                     padding: .35rem 0; border-bottom: 1px solid #ddd; }
-.bl-receipt { font-family: monospace; font-size: 1.6rem; font-weight: 700; letter-spacing: .08em; }
 </style>
 """
+RECEIPT_CSS = ("<style>.bl-receipt { font-family: monospace; font-size: 1.6rem; font-weight: 700; "
+               "letter-spacing: .08em; }</style>")
 
 
 # ---- the shared ballot component -------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def receipt_block(result: dict, base: str) -> None:
     """The receipt, and a link (and its QR code) that checks it later with nothing to type."""
     st.success(tr("bl.done") if result.get("status") == "accepted" else tr("bl.pending"))
     st.caption(tr("bl.receipt"))
-    st.markdown(f'<p class="bl-receipt">{result.get("receipt", "")}</p>', unsafe_allow_html=True)
+    st.markdown(f'{RECEIPT_CSS}<p class="bl-receipt">{result.get("receipt", "")}</p>', unsafe_allow_html=True)
     url = slips.receipt_url(base, result.get("round_id", ""), result.get("receipt", ""))
     st.link_button(tr("bl.check_link"), url, type="primary", use_container_width=True)
     st.caption(tr("bl.keep"))
@@ -266,7 +267,7 @@ def _receipt_body() -> None:
     if name:
         st.markdown(f"**{name}**")
     st.caption(tr("bl.receipt"))
-    st.markdown(f'<p class="bl-receipt">{body.get("receipt", receipt)}</p>', unsafe_allow_html=True)
+    st.markdown(f'{RECEIPT_CSS}<p class="bl-receipt">{body.get("receipt", receipt)}</p>', unsafe_allow_html=True)
     if body.get("recorded"):
         st.success(tr("bl.receipt_found", receipt=body.get("receipt", receipt), round=name or round_id))
     else:

@@ -295,6 +295,8 @@ def test_a_signed_in_member_grades_with_no_default_and_the_cap(stack, read_model
     page.get_by_role("button", name="确认提交").click()
     page.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
     assert re.fullmatch(r"[0-9A-F]{16}", page.locator(".bl-receipt").first.inner_text().strip())
+    page.get_by_role("link", name="核验我的回执").wait_for()
+    page.locator('[data-testid="stImage"] img').first.wait_for()
     path = shot(page, "portal-receipt")
     publish_screenshot(path, "portal-receipt")
     assert page.locator('[data-testid="stException"]').count() == 0
