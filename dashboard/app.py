@@ -10,7 +10,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only this file's folder on
 
 import streamlit as st  # noqa: E402
 
-from dashboard import i18n  # noqa: E402
+from dashboard import i18n, signin  # noqa: E402
 from dashboard.ui import lang, public_base, tr  # noqa: E402
 from dashboard.views.ballot import phone_ballot_page, phone_receipt_page  # noqa: E402
 from dashboard.views.portal import portal_page  # noqa: E402
@@ -45,6 +45,12 @@ if choice != current:
     st.query_params["lang"] = choice
     st.rerun()
 
+signin.accept_link()
+signin.restore_session()
+signin.accept_oidc()
+signin.sidebar_status()
+
+portal = st.Page(portal_page, title=tr("page.portal"), icon=":material/lock:", url_path="portal")
 pages = {
     tr("nav.public"): [
         st.Page(leaderboard_page, title=tr("page.leaderboard"), icon=":material/leaderboard:", default=True),
@@ -54,7 +60,12 @@ pages = {
         st.Page(turnout_page, title=tr("page.turnout"), icon=":material/bar_chart:", url_path="turnout"),
     ],
     tr("nav.staff"): [
-        st.Page(portal_page, title=tr("page.portal"), icon=":material/lock:", url_path="portal"),
+        portal,
     ],
 }
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+landing = st.session_state.pop("go_portal", None)
+if landing is not None:  # a sign-in link lands on the portal, signed in or told why not
+    st.switch_page(portal, query_params=landing)
+signin.write_cookie()  # after the switch: a run cut short by st.switch_page never reaches the browser
+navigation.run()

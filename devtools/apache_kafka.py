@@ -1,4 +1,4 @@
-"""Apache Kafka's own broker (KRaft mode, one node) for conformance tests.
+"""Apache Kafka's own broker (KRaft mode, one node): the local default broker of the demo, the tests and the bench.
 
 The broker comes from Maven Central artifacts (``org.apache.kafka:kafka_2.13`` and its
 runtime dependencies, plus an SLF4J binding) listed in ``devtools/apache_kafka/pom.xml``.
@@ -28,6 +28,7 @@ import asyncio
 import base64
 import contextlib
 import fcntl
+import functools
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 # The pom's <kafka.version> default is kept equal to DEFAULT_KAFKA_VERSION; the fetch passes
@@ -86,27 +88,40 @@ def _jars(lib: Path) -> list[Path]:
     return sorted(lib.glob("*.jar"))
 
 
-def ensure_classpath(cache_dir: Path | None = None) -> str:
+def _cached(lib: Path) -> bool:
+    return (lib / _COMPLETE_MARKER).exists() and bool(_jars(lib))
+
+
+def ensure_classpath(cache_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> str:
     """Return the broker's classpath, fetching the jars with ``mvn`` if the cache is empty.
 
     The jars land in ``<cache_dir>/kafka-<version>/``; a marker file records a complete
     copy, so an interrupted fetch is redone. A file lock keeps concurrent callers from
-    fetching twice.
+    fetching twice. ``progress`` (default: lines on stderr) hears what the fetch is doing.
     """
     lib = _lib_dir(cache_dir)
-    if not ((lib / _COMPLETE_MARKER).exists() and _jars(lib)):
+    if not _cached(lib):
         lib.parent.mkdir(parents=True, exist_ok=True)
         with open(lib.parent / f".kafka-{KAFKA_VERSION}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                if not ((lib / _COMPLETE_MARKER).exists() and _jars(lib)):
-                    _fetch(lib)
+                if not _cached(lib):
+                    _fetch(lib, progress or _stderr)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
     return os.pathsep.join(str(j) for j in _jars(lib))
 
 
-def _fetch(lib: Path) -> None:
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# mvn -B prints one line per artifact it downloads: "Downloaded from <repo>: <url> (12 kB at 3 MB/s)".
+_DOWNLOADED = re.compile(r"^(?:\[INFO\] )?Downloaded from [^:]+: \S+/([^/\s]+) \(([^)]*)\)")
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+def _fetch(lib: Path, progress: Callable[[str], None]) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise RuntimeError(
@@ -116,37 +131,103 @@ def _fetch(lib: Path) -> None:
     staging = lib.parent / f"{lib.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     cmd = [
-        mvn, "-q", "-B", "-f", str(POM_PATH),
+        mvn, "-B", "-f", str(POM_PATH),
         "dependency:copy-dependencies", f"-DoutputDirectory={staging}", f"-Dkafka.version={KAFKA_VERSION}",
     ]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0 or not _jars(staging):
+    progress(f"fetching Apache Kafka {KAFKA_VERSION} from Maven Central with mvn into {lib} "
+             "(about 45 MB with Maven's own plugins; once, then cached)")
+    started = time.monotonic()
+    tail: list[str] = []
+    count, last_report = 0, started
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip()
+        tail = (tail + [line])[-80:]
+        match = _DOWNLOADED.match(line)
+        if match:
+            count += 1
+            if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
+                last_report = time.monotonic()
+                progress(f"  … {count} files downloaded ({time.monotonic() - started:.0f}s; "
+                         f"latest {match.group(1)}, {match.group(2)})")
+    try:
+        code = proc.wait(timeout=900)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    if code != 0 or not _jars(staging):
         shutil.rmtree(staging, ignore_errors=True)
-        raise RuntimeError(
-            f"mvn failed to fetch Apache Kafka {KAFKA_VERSION} (exit {result.returncode}):\n"
-            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
+        raise RuntimeError(f"mvn failed to fetch Apache Kafka {KAFKA_VERSION} (exit {code}):\n" + "\n".join(tail))
     (staging / _COMPLETE_MARKER).write_text(f"{KAFKA_VERSION}\n")
     shutil.rmtree(lib, ignore_errors=True)
     staging.rename(lib)
+    progress(f"fetched Apache Kafka {KAFKA_VERSION}: {len(_jars(lib))} jars, {count} files downloaded, "
+             f"{time.monotonic() - started:.0f}s")
 
 
 # --------------------------------------------------------------------------- java
 
 
+JAVA_PACKAGE = "openjdk-17-jre-headless"  # Debian's Java 17 runtime; Maven is the package `maven`
+
+
+def _java_major(java: str) -> int | None:
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # "1.8.0_x" style
+        major = int(match.group(2))
+    return major
+
+
 def _java() -> str:
     java = shutil.which("java")
     if java is None:
-        raise RuntimeError("`java` (17 or newer) is not on PATH; install e.g. openjdk-17-jre-headless")
-    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
-    if match:
-        major = int(match.group(1))
-        if major == 1 and match.group(2):  # "1.8.0_x" style
-            major = int(match.group(2))
-        if major < 17:
-            raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} needs Java 17+, found: {out.stderr.strip()}")
+        raise RuntimeError(f"`java` (17 or newer) is not on PATH; install e.g. {JAVA_PACKAGE}")
+    major = _java_major(java)
+    if major is not None and major < 17:
+        raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} needs Java 17+, found Java {major} at {java}")
     return java
+
+
+@functools.lru_cache(maxsize=None)
+def unavailable_reason(cache_dir: Path | None = None) -> str | None:
+    """Why Apache Kafka cannot run here (no Java 17+, or neither cached jars nor `mvn`), or None when it can."""
+    try:
+        _java()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    if not _cached(_lib_dir(cache_dir)) and shutil.which("mvn") is None:
+        return "Apache Kafka's jars are not cached and `mvn` (Maven) is not on PATH"
+    return None
+
+
+def install_java(progress: Callable[[str], None] = _stderr) -> bool:
+    """Install Debian's Java 17 runtime and Maven with apt-get when they are missing and we run as root.
+
+    Returns True when something was installed. Nothing happens for a normal user or without apt-get
+    (the caller then falls back to noida-db and says so)."""
+    missing = []
+    java = shutil.which("java")
+    if java is None or (_java_major(java) or 17) < 17:
+        missing.append(JAVA_PACKAGE)
+    if not _cached(_lib_dir(None)) and shutil.which("mvn") is None:
+        missing.append("maven")
+    if not missing or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return False
+    progress(f"installing {' and '.join(missing)} with apt-get, for Apache Kafka (a minute or two, once) …")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    done = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                          check=False, env=env, stdout=subprocess.DEVNULL)
+    unavailable_reason.cache_clear()
+    if done.returncode != 0:
+        progress(f"apt-get install {' '.join(missing)} failed (exit {done.returncode})")
+    return done.returncode == 0
 
 
 def _free_port() -> int:
@@ -201,6 +282,12 @@ def _server_properties(port: int, controller_port: int, log_dir: Path) -> str:
 # --------------------------------------------------------------------------- lifecycle
 
 
+def _follow_parent() -> None:
+    from devtools.servers import _detach_and_follow_parent
+
+    _detach_and_follow_parent()
+
+
 def start(
     port: int,
     data_dir: Path,
@@ -247,7 +334,9 @@ def start(
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=str(data_dir),
-            start_new_session=True,  # Ctrl-C in a terminal reaches only the Python parent
+            # Its own process group (Ctrl-C in a terminal reaches only the Python parent), and SIGTERM when the
+            # process that started it dies, so a broker never outlives a killed test run or demo.
+            preexec_fn=_follow_parent if threading.current_thread() is threading.main_thread() else os.setsid,
         )
     proc.kafka_port = port  # type: ignore[attr-defined]
     proc.kafka_log_path = log_path  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Local servers manager: runs noida-db (Kafka protocol) and SecantusDB (MongoDB wire) as child processes."""
+"""Local servers manager: runs Kafka (Apache Kafka's own broker, or noida-db) and SecantusDB as child processes."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +153,29 @@ async def _kafka_ready(bootstrap: str) -> None:
         await admin.close()
 
 
+def _run_probe(bootstrap: str) -> None:
+    """asyncio.run of the readiness probe, from a helper thread when called inside a running event loop (a server
+    started by an async test)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_kafka_ready(bootstrap))
+        return
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(_kafka_ready(bootstrap))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="kafka-wait-ready")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+
+
 def wait_kafka(port: int, proc: ManagedProcess | None = None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -160,7 +184,7 @@ def wait_kafka(port: int, proc: ManagedProcess | None = None, timeout: float = 6
             raise RuntimeError(f"{proc.name} exited during start:\n{proc.tail()}")
         if _port_open(port):
             try:
-                asyncio.run(_kafka_ready(f"127.0.0.1:{port}"))
+                _run_probe(f"127.0.0.1:{port}")
                 return
             except Exception as exc:
                 last = exc
@@ -187,6 +211,54 @@ def wait_mongo(port: int, proc: ManagedProcess | None = None, timeout: float = 6
     raise TimeoutError(f"MongoDB on port {port} not ready after {timeout}s: {last}")
 
 
+KAFKA_IMPLS = ("apache", "noida")
+KAFKA_IMPL_ENV = "EXEMPLAR_KAFKA_IMPL"
+_fallback_said = False
+
+
+def kafka_label(impl: str) -> str:
+    if impl == "apache":
+        from devtools.apache_kafka import KAFKA_VERSION
+
+        return f"Apache Kafka {KAFKA_VERSION}"
+    return "noida-db"
+
+
+def choose_kafka_impl(requested: str | None = None, *, install: bool = False,
+                      say: Callable[[str], None] | None = None) -> str:
+    """The local Kafka to run: "apache" (Apache Kafka's own broker, the default wherever Java 17+ can be had) or
+    "noida" (noida-db, the fallback, or chosen with EXEMPLAR_KAFKA_IMPL=noida / --kafka noida).
+
+    `requested` (or $EXEMPLAR_KAFKA_IMPL) is "apache", "noida" or "auto" (the default). With install=True (the
+    CLI) a missing Java or Maven is installed from Debian's packages first when we run as root. "auto" falls back
+    to noida-db with a printed line that says why; an explicit "apache" that cannot run is an error."""
+    global _fallback_said
+    choice = (requested or os.environ.get(KAFKA_IMPL_ENV) or "auto").strip().lower()
+    if choice not in (*KAFKA_IMPLS, "auto"):
+        raise ValueError(f"{KAFKA_IMPL_ENV} / --kafka must be apache, noida or auto (got {choice!r})")
+    if choice == "noida":
+        return "noida"
+    from devtools import apache_kafka
+
+    reason = apache_kafka.unavailable_reason()
+    if reason is not None and install and apache_kafka.install_java(say or _say):
+        reason = apache_kafka.unavailable_reason()
+    if reason is None:
+        return "apache"
+    if choice == "apache":
+        raise RuntimeError(f"Apache Kafka was asked for ({KAFKA_IMPL_ENV}=apache or --kafka apache) "
+                           f"but cannot run here: {reason}")
+    if not _fallback_said:
+        _fallback_said = True
+        (say or _say)(f"Java 17+ cannot be had here ({reason}): running noida-db instead of Apache Kafka "
+                      f"(as root, `./exemplar` installs {apache_kafka.JAVA_PACKAGE} and maven itself)")
+    return "noida"
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
 @dataclass
 class LocalServers:
     """Kafka and MongoDB on loopback, each with its own data directory under root."""
@@ -194,11 +266,14 @@ class LocalServers:
     root: Path
     kafka_port: int = 0
     mongo_port: int = 0
-    kafka_impl: str = "noida"  # or "apache": Apache Kafka's own broker, for conformance runs
+    # "apache" (Apache Kafka's own broker), "noida" (noida-db), or None: choose_kafka_impl() decides (the default
+    # is Apache Kafka wherever Java 17+ can be had, else noida-db with a printed line saying so).
+    kafka_impl: str | None = None
     processes: list[ManagedProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+        self.kafka_impl = choose_kafka_impl(self.kafka_impl)
         self.kafka_port = self.kafka_port or free_port()
         self.mongo_port = self.mongo_port or free_port()
 
@@ -228,7 +303,7 @@ class LocalServers:
             proc = apache_kafka.start(self.kafka_port, data, log_path=self.root / "kafka.log")
             mp = ManagedProcess("kafka", list(proc.args), self.root / "kafka.log", proc=proc)
             self.processes.append(mp)
-            apache_kafka.wait_ready(self.kafka_port)
+            apache_kafka.wait_ready(self.kafka_port, proc=proc)
             return
         mp = ManagedProcess(
             "kafka",
@@ -238,6 +313,8 @@ class LocalServers:
         mp.start()
         self.processes.append(mp)
         wait_kafka(self.kafka_port, mp)
+        from devtools import noida_pacing  # noida-db answers empty fetches at once: see devtools/noida_pacing.py
+        noida_pacing.activate(self.root)
 
     def start_mongo(self) -> None:
         data = self.root / "mongodb"
@@ -286,8 +363,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--kafka-port", type=int, default=19092)
     ap.add_argument("--mongo-port", type=int, default=27027)
     ap.add_argument("--data-dir", type=Path, default=Path(".run/servers"))
+    ap.add_argument("--kafka", choices=("auto", *KAFKA_IMPLS), default=None,
+                    help=f"which Kafka to run (default ${KAFKA_IMPL_ENV} or auto: Apache Kafka where Java 17+ is)")
     args = ap.parse_args(argv)
-    servers = LocalServers(args.data_dir, args.kafka_port, args.mongo_port)
+    servers = LocalServers(args.data_dir, args.kafka_port, args.mongo_port,
+                           kafka_impl=choose_kafka_impl(args.kafka, install=True))
     stop = False
 
     def _sig(*_):
@@ -296,8 +376,10 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _sig)
     with servers:
-        print(f"kafka   {servers.kafka_bootstrap}  (pid {servers.kafka_process().pid})")
+        print(f"kafka   {servers.kafka_bootstrap}  ({kafka_label(servers.kafka_impl)}, pid {servers.kafka_process().pid})")
         print(f"mongodb {servers.mongo_url}  (pid {servers.mongo_process().pid})")
+        for key, value in servers.env().items():
+            print(f"export {key}='{value}'")
         print("press Ctrl-C to stop", flush=True)
         try:
             while not stop:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from .servers import LocalServers, ManagedProcess, free_port
+from .servers import LocalServers, ManagedProcess, choose_kafka_impl, free_port, kafka_label
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = ("nominations", "voting", "scoring", "publicity", "leaderboard")
@@ -29,6 +29,8 @@ class Stack:
     dashboard: bool = True
     prefix: str = "exemplar"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # "apache", "noida" or None (choose_kafka_impl: $EXEMPLAR_KAFKA_IMPL, else Apache Kafka where Java 17+ is).
+    kafka_impl: str | None = None
     servers: LocalServers | None = None
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -39,6 +41,7 @@ class Stack:
         for name in names + ["kafka", "mongodb"]:
             self.ports[name] = DEFAULT_PORTS[name] if self.fixed_ports else free_port()
         self.services = tuple(n for n in names if n != "dashboard")
+        self.kafka_impl = choose_kafka_impl(self.kafka_impl)
 
     @property
     def urls(self) -> dict[str, str]:
@@ -56,6 +59,8 @@ class Stack:
         for name in SERVICES:
             if name in self.ports:
                 env[f"EXEMPLAR_{name.upper()}_URL"] = f"http://127.0.0.1:{self.ports[name]}"
+        if "dashboard" in self.ports:  # the base of the sign-in links the dashboard prints
+            env["EXEMPLAR_DASHBOARD_URL"] = f"http://127.0.0.1:{self.ports['dashboard']}"
         env.update(self.extra_env)
         return env
 
@@ -68,7 +73,8 @@ class Stack:
         return env
 
     def start_servers(self) -> None:
-        self.servers = LocalServers(self.root / "servers", self.ports["kafka"], self.ports["mongodb"])
+        self.servers = LocalServers(self.root / "servers", self.ports["kafka"], self.ports["mongodb"],
+                                    kafka_impl=self.kafka_impl)
         self.servers.start()
 
     def start_service(self, name: str) -> ManagedProcess:
@@ -109,7 +115,7 @@ class Stack:
 
     def start(self, progress=lambda msg: None) -> Stack:
         try:
-            progress("starting Kafka (noida-db) and MongoDB (SecantusDB)")
+            progress(f"starting Kafka ({kafka_label(self.kafka_impl)}) and MongoDB (SecantusDB)")
             self.start_servers()
             for name in self.services:
                 self.start_service(name)

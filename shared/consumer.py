@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,9 @@ from .context import correlation_id as correlation_var
 from .contracts import Envelope, Event, UnknownEventType, UnsupportedSchemaVersion
 from .errors import DomainError
 from .messaging import Handler, InboxStore, Transact, apply_once
+from .metrics import ServiceMetrics
 from .settings import Settings
+from .telemetry import event_span
 
 # (envelope, event) -> (key, order): the newest order of a key fully replaces the older ones
 Supersede = Callable[[Envelope, Any], tuple[Any, int]]
@@ -43,18 +46,47 @@ class Item:
     reject: str | None = None  # why it goes to the dead-letter topic without being applied
 
 
+class Membership:
+    """Whether the events consumer is in its group: assigned (possibly no partitions) since its last rebalance."""
+
+    def __init__(self, metrics: ServiceMetrics | None = None) -> None:
+        self.metrics = metrics
+        self.joined = False
+        self.since = time.monotonic()  # when `joined` last changed (or the consumer was created)
+        self.partitions: set[tuple[str, int]] = set()
+
+    def revoked(self, tps: Any) -> None:
+        self.joined, self.since = False, time.monotonic()
+        self.partitions -= {(tp.topic, tp.partition) for tp in tps}
+        self._count("revoked")
+
+    def assigned(self, tps: Any) -> None:
+        self.joined, self.since = True, time.monotonic()
+        self.partitions |= {(tp.topic, tp.partition) for tp in tps}
+        self._count("assigned")
+
+    def _count(self, phase: str) -> None:
+        if self.metrics is not None:
+            self.metrics.rebalances.labels(phase).inc()
+            self.metrics.assigned.set(len(self.partitions))
+
+
 class ForgetRevoked(ConsumerRebalanceListener):
     """Partitions this process loses are read again from their committed offsets, by whoever gets them."""
 
-    def __init__(self, settled: dict[tuple[str, int], int]) -> None:
+    def __init__(self, settled: dict[tuple[str, int], int], membership: Membership | None = None) -> None:
         self.settled = settled
+        self.membership = membership
 
     async def on_partitions_revoked(self, revoked) -> None:
         for tp in revoked:
             self.settled.pop((tp.topic, tp.partition), None)
+        if self.membership is not None:
+            self.membership.revoked(revoked)
 
     async def on_partitions_assigned(self, assigned) -> None:
-        pass
+        if self.membership is not None:
+            self.membership.assigned(assigned)
 
 
 @contextlib.contextmanager
@@ -71,6 +103,15 @@ def event_context(env: Envelope | None) -> Iterator[None]:
     finally:
         correlation_var.reset(token)
         structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
+
+
+def subscriber_state(sub: Any) -> str:
+    """"ok", "stopped" or "consumer task ended" for a faststream Kafka subscriber (its public attributes)."""
+    if not getattr(sub, "running", False) or getattr(sub, "consumer", None) is None:
+        return "stopped"
+    if any(t.done() for t in getattr(sub, "tasks", ())):
+        return "consumer task ended"
+    return "ok"
 
 
 def parse(routes: dict[str, dict[str, Handler]], topic: str, record: Any) -> Item:
@@ -123,8 +164,14 @@ class EventsConsumer:
     `attach()` gives it the inbox, the transaction runner and the "something was applied" callback once the
     service's connections exist."""
 
-    def __init__(self, name: str, settings: Settings, log: Any, dead_letter: DeadLetterSink) -> None:
+    def __init__(self, name: str, settings: Settings, log: Any, dead_letter: DeadLetterSink, *,
+                 metrics: ServiceMetrics | None = None, tracer: Any = None) -> None:
         self.name = name
+        self.metrics = metrics or ServiceMetrics(name)
+        self.membership = Membership(self.metrics)
+        # An OpenTelemetry tracer when tracing is on: each applied event gets a span in its producer's trace.
+        self.tracer = tracer
+        self.subscriber: Any = None  # the faststream subscriber, once subscribed
         self.settings = settings
         self.log = log
         self.dead_letter_sink = dead_letter
@@ -155,8 +202,9 @@ class EventsConsumer:
         if not self.routes:
             return
         by_full_name = {qualified(t): t for t in self.routes}
+        self.membership = Membership(self.metrics)
 
-        @broker.subscriber(
+        self.subscriber = broker.subscriber(
             *by_full_name,
             batch=True,
             max_records=self.settings.consumer_batch_events,
@@ -167,11 +215,32 @@ class EventsConsumer:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.name}:events",
             max_poll_records=self.settings.consumer_batch_events,
-            listener=ForgetRevoked(self.settled),
+            listener=ForgetRevoked(self.settled, self.membership),
         )
+
+        @self.subscriber
         async def consume(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
             await self.consume(self.unsettled(by_full_name, records))
+
+    def kafka_consumer(self) -> Any:
+        """The running aiokafka consumer (faststream's public `consumer` attribute), or None."""
+        return getattr(self.subscriber, "consumer", None) if self.subscriber is not None else None
+
+    def health(self, grace_seconds: float) -> str:
+        """"ok", or why the events consumer does no work: stopped, its fetch task ended, or out of its group for
+        longer than grace_seconds (a rebalance, or a first join, takes a few seconds)."""
+        if not self.routes:
+            return "ok"
+        if self.subscriber is None:
+            return "stopped"
+        state = subscriber_state(self.subscriber)
+        if state != "ok":
+            return state
+        out_for = time.monotonic() - self.membership.since
+        if not self.membership.joined and out_for > grace_seconds:
+            return f"no group assignment for {out_for:.0f} s"
+        return "ok"
 
     def unsettled(self, by_full_name: dict[str, str], records: Any) -> list[Item]:
         """The parsed records of a delivered batch, without those this process already settled."""
@@ -189,7 +258,8 @@ class EventsConsumer:
                 await self._apply_chunk(chunk)
                 chunk, count, size = [], 0, 0
                 with event_context(item.env):
-                    await self._dead_letter(item.topic, item.record, item.raw, item.reject, 1)
+                    await self._dead_letter(item.topic, item.record, item.raw, item.reject, 1, item=item,
+                                            kind=item.reject.split(" ", 1)[0])
                 self._settle(item)
                 continue
             if item.handler is not None:
@@ -207,6 +277,7 @@ class EventsConsumer:
             try:
                 applied = await self._apply_batch(events)
             except Exception as exc:
+                self.metrics.batch_failures.inc()
                 self.log.warning("batch transaction failed; applying its events one at a time", events=len(events),
                                  error=repr(exc))
                 for item in chunk:
@@ -216,6 +287,8 @@ class EventsConsumer:
                 return
             for item in events:
                 self.attempts.pop(item.env.event_id, None)
+            for labels, n in Counter(self._labels(item) for item in events).items():
+                self.metrics.processed.labels(*labels).inc(n)
             self.processed += len(events)
             if applied:
                 self.applied()
@@ -236,7 +309,7 @@ class EventsConsumer:
                     continue  # applied before, or earlier in this batch (a duplicate delivery)
                 seen.add(item.env.event_id)
                 if i not in skip:
-                    with event_context(item.env):
+                    with event_context(item.env), event_span(self.tracer, item):
                         await item.handler(item.env, item.event, session)
                 done.append(item.env.event_id)
             await inbox.mark_many(done, session)
@@ -244,23 +317,29 @@ class EventsConsumer:
 
         applied = await self.transact(txn)
         self.superseded += len(skip)
+        for i in skip:
+            self.metrics.superseded.labels(events[i].topic, events[i].env.type).inc()
         return applied
 
     async def _apply_one(self, item: Item) -> None:
         """One event in its own transaction, with attempt counting; raises to have it delivered again."""
         env, topic, record, raw = item.env, item.topic, item.record, item.raw
-        with event_context(env):
+        with event_context(env), event_span(self.tracer, item):
             try:
                 applied = await apply_once(self.transact, self.inbox, env, item.event, item.handler)
             except (PermanentFailure, DomainError) as exc:
-                await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1)
+                self._count(self.metrics.failed, item)
+                await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1, item=item,
+                                        kind=type(exc).__name__)
                 self.attempts.pop(env.event_id, None)
                 return
             except Exception as exc:
+                self._count(self.metrics.failed, item)
                 self.attempts[env.event_id] += 1
                 attempts = self.attempts[env.event_id]
                 if attempts >= self.settings.max_delivery_attempts:
-                    await self._dead_letter(topic, record, raw, f"failed {attempts} times: {exc!r}", attempts)
+                    await self._dead_letter(topic, record, raw, f"failed {attempts} times: {exc!r}", attempts,
+                                            item=item, kind="attempts")
                     self.attempts.pop(env.event_id, None)
                     return
                 self.log.warning("handler failed; message will be redelivered", attempts=attempts, error=repr(exc))
@@ -268,6 +347,7 @@ class EventsConsumer:
                 raise
             self.attempts.pop(env.event_id, None)
             self.processed += 1
+            self._count(self.metrics.processed, item)
             if applied:
                 self.applied()
 
@@ -276,6 +356,17 @@ class EventsConsumer:
         tp = (item.record.topic, item.record.partition)
         self.settled[tp] = max(self.settled.get(tp, 0), item.record.offset + 1)
 
-    async def _dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int) -> None:
+    @staticmethod
+    def _labels(item: Item) -> tuple[str, str, str]:
+        handler = getattr(item.handler, "__name__", "") if item.handler is not None else ""
+        return item.topic, item.env.type if item.env is not None else "", handler
+
+    def _count(self, counter: Any, item: Item) -> None:
+        counter.labels(*self._labels(item)).inc()
+
+    async def _dead_letter(self, topic: str, record: Any, raw: bytes, reason: str, attempts: int, *,
+                           item: Item, kind: str) -> None:
         await self.dead_letter_sink(topic, record, raw, reason, attempts)
+        # kind: "malformed", "unsupported", "invalid" (rejected as read), "attempts", or the permanent error's class
+        self.metrics.dead_lettered.labels(*self._labels(item), kind).inc()
         self.log.error("message sent to the dead-letter topic", reason=reason, topic=topic)

@@ -1,12 +1,13 @@
-"""The HTTP routes every service has: /healthz, /readyz, the AsyncAPI document, and the request context."""
+"""The HTTP routes every service has: /healthz, /readyz, /metrics, the AsyncAPI document, and the request context."""
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .asyncapi import asyncapi_document, asyncapi_html
+from .consumer import subscriber_state
 from .http_context import RequestContext
 
 MAX_BODY_BYTES = 12 * 1024 * 1024
@@ -23,10 +24,16 @@ async def healthz(request: Request):
     return {"status": "ok", "service": _service(request).name}
 
 
-@router.get("/readyz", tags=["health"], summary="Kafka and MongoDB are reachable")
+@router.get("/readyz", tags=["health"], summary="Kafka and MongoDB are reachable and the events consumer works")
 async def readyz(request: Request):
     svc = _service(request)
     checks = {}
+    if svc.consumer.routes:
+        checks["consumer"] = svc.consumer.health(svc.settings.readiness_grace_seconds)
+    # A service's other subscribers (the voting counter's ballots consumer): running, their fetch task alive.
+    for sub in svc.broker.subscribers:
+        if sub is not svc.consumer.subscriber:
+            checks[f"subscriber {','.join(getattr(sub, 'topic_names', ()))}"] = subscriber_state(sub)
     try:
         await svc.mongo.admin.command("ping")
         checks["mongodb"] = "ok"
@@ -41,6 +48,12 @@ async def readyz(request: Request):
                         status_code=200 if ok else 503)
 
 
+@router.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)")
+async def metrics(request: Request):
+    body, content_type = _service(request).metrics.render()
+    return Response(body, media_type=content_type)
+
+
 @router.get("/asyncapi.json", tags=["docs"], summary="The event API (AsyncAPI 3.0)")
 async def asyncapi_json(request: Request):
     svc = _service(request)
@@ -53,7 +66,7 @@ async def asyncapi_page(request: Request):
     return asyncapi_html(asyncapi_document(svc.settings.topic_prefix, service=svc.name))
 
 
-def install_http_basics(api: FastAPI, log: Any) -> None:
+def install_http_basics(api: FastAPI, log: Any, metrics: Any = None) -> None:
     """The request context middleware and the basic routes; they find the service in `api.state.service`."""
-    api.add_middleware(RequestContext, log=log, max_body_bytes=MAX_BODY_BYTES)
+    api.add_middleware(RequestContext, log=log, max_body_bytes=MAX_BODY_BYTES, metrics=metrics)
     api.include_router(router)

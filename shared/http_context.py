@@ -14,15 +14,17 @@ from uuid import uuid4
 import structlog
 
 from .context import correlation_id as correlation_var
+from .metrics import route_template
 
 TOO_LARGE = json.dumps({"error": {"code": "too_large", "message": "request body is too large"}}).encode()
 
 
 class RequestContext:
-    def __init__(self, app: Any, *, log: Any, max_body_bytes: int) -> None:
+    def __init__(self, app: Any, *, log: Any, max_body_bytes: int, metrics: Any = None) -> None:
         self.app = app
         self.log = log
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics  # a ServiceMetrics: requests, status and latency by route template
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -60,6 +62,9 @@ class RequestContext:
         finally:
             correlation_var.reset(token)
             structlog.contextvars.unbind_contextvars("correlation_id")
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe_request(scope.get("method", ""), route_template(scope), status, elapsed)
             if status >= 500:
                 self.log.error("request failed", path=scope.get("path", ""), status=status,
-                               ms=round((time.perf_counter() - started) * 1000, 1))
+                               ms=round(elapsed * 1000, 1))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,6 +17,8 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import SASLPlaintext
 
 from .contracts import topics
@@ -35,45 +38,19 @@ def _security(settings: Settings):
     return None
 
 
-_empty_fetch_pause = 0.0
+def observability_middlewares(service: str, registry: Any, tracer_provider: Any = None) -> list[Any]:
+    """faststream's Prometheus middleware (received and published messages, by topic) on the service's registry,
+    and its telemetry middleware (publish and batch process spans, the trace context in the headers) when tracing
+    is on."""
+    middlewares: list[Any] = [KafkaPrometheusMiddleware(registry=registry, app_name=service)]
+    if tracer_provider is not None:
+        from .telemetry import BatchTrace  # inside the telemetry middleware's process span: listed after it
+
+        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider), BatchTrace]
+    return middlewares
 
 
-def pace_empty_fetches(pause_ms: float) -> None:
-    """Pause a consumer's next fetch briefly after an empty answer that came back before the fetch wait.
-
-    A fetch asks the broker to hold an empty answer for fetch_max_wait_ms (500 ms). Apache Kafka does; the local
-    broker (noida-db) answers at once, and aiokafka's fetcher then sends the next fetch at once: one idle consumer
-    measured 3,700 fetches/s and 80 % of a core, and every service has one or two. The pause applies only to
-    an empty fetch answered sooner than the wait asked for, so against Apache Kafka it never triggers, and new
-    records wait at most pause_ms longer. Installed once per process; the latest value wins.
-    """
-    global _empty_fetch_pause
-    from aiokafka.consumer.fetcher import Fetcher
-
-    _empty_fetch_pause = max(0.0, pause_ms) / 1000.0
-    if getattr(Fetcher, "_exemplar_paced", False):
-        return
-    original = Fetcher._proc_fetch_request
-
-    async def paced(self, assignment, node_id, request):
-        started = time.monotonic()
-        got_records = await original(self, assignment, node_id, request)
-        if not got_records and _empty_fetch_pause > 0:
-            elapsed = time.monotonic() - started
-            remaining = min(_empty_fetch_pause, self._fetch_max_wait_ms / 1000.0 - elapsed)
-            if remaining > 0:
-                try:
-                    await asyncio.sleep(remaining)
-                except asyncio.CancelledError:  # the consumer stops or loses the partition: as the original does
-                    return False
-        return got_records
-
-    Fetcher._proc_fetch_request = paced
-    Fetcher._exemplar_paced = True
-
-
-def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
-    pace_empty_fetches(settings.kafka_empty_fetch_pause_ms)
+def make_broker(settings: Settings, client_id: str, middlewares: Sequence[Any] = ()) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=client_id,
@@ -84,6 +61,7 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         security=_security(settings),
         logger=logging.getLogger("faststream.quiet"),
         log_level=logging.DEBUG,
+        middlewares=tuple(middlewares),
     )
 
 

@@ -16,17 +16,40 @@ def _redact(_, __, event_dict):
     return event_dict
 
 
+# Libraries that log through the standard library; faststream's own logger has a coloured handler of its own and
+# does not propagate: it is pointed at the root handler like the others.
+LIBRARY_LOGGERS = ("faststream", "aiokafka", "uvicorn", "uvicorn.error", "uvicorn.access", "pymongo", "httpx")
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record comes (a test's capture, a redirected stream)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
+    """structlog for the services' own logs, and the same renderer for the standard library's records (aiokafka,
+    uvicorn, faststream, pymongo) through one root handler: with fmt="json" every line on stderr is JSON."""
     renderer = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             _redact,
             structlog.processors.format_exc_info,
             renderer,
@@ -35,7 +58,33 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            stamp,
+            _redact,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_exemplar", False)]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler._exemplar = True  # type: ignore[attr-defined]
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in LIBRARY_LOGGERS:
+        lib = logging.getLogger(name)
+        for h in [h for h in lib.handlers if isinstance(h, logging.StreamHandler)]:
+            lib.removeHandler(h)
+        lib.propagate = True
 
 
 def get_logger(name: str | None = None):

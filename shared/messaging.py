@@ -17,11 +17,15 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from .contracts import DeadLetter, Envelope, Event
 from .logging import get_logger
 from .mongo import in_transaction
+from .telemetry import current_carrier
 
 log = get_logger("messaging")
 T = TypeVar("T")
 
-Publish = Callable[[list[Envelope]], Awaitable[None]]
+class Publish(Protocol):
+    """Sends envelopes to Kafka; `traces` maps an event id to the trace context it was emitted in."""
+
+    def __call__(self, envelopes: list[Envelope], *, traces: dict[str, dict[str, str]]) -> Awaitable[None]: ...
 
 
 class Outbox:
@@ -39,12 +43,15 @@ class Outbox:
 
     async def add(self, envelopes: list[Envelope], session: AsyncClientSession | None) -> None:
         docs = []
+        # The trace of the request or event that emits these: the relay publishes it with them (empty: untraced).
+        trace = current_carrier()
         for env in envelopes:
             self._seq += 1
-            docs.append(
-                {"_id": env.event_id, "topic": env.topic, "created_at": datetime.now(UTC), "seq": self._seq,
-                 "envelope": env.model_dump(mode="json")}
-            )
+            doc = {"_id": env.event_id, "topic": env.topic, "created_at": datetime.now(UTC), "seq": self._seq,
+                   "envelope": env.model_dump(mode="json")}
+            if trace:
+                doc["trace"] = trace
+            docs.append(doc)
         if docs:
             await self.coll.insert_many(docs, session=session, ordered=True)
 
@@ -76,7 +83,8 @@ class Outbox:
         docs = await self.coll.find({}).sort([("created_at", ASCENDING), ("seq", ASCENDING)]).limit(limit).to_list()
         if not docs:
             return 0
-        await publish([Envelope.model_validate(d["envelope"]) for d in docs])
+        traces = {d["_id"]: d["trace"] for d in docs if d.get("trace")}
+        await publish([Envelope.model_validate(d["envelope"]) for d in docs], traces=traces)
         await self.coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
         return len(docs)
 

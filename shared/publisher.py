@@ -10,7 +10,9 @@ from .context import current_correlation_id
 from .contracts import Envelope, Event, topics
 from .kafka import FATAL_PRODUCER_ERRORS, renew_producer
 from .messaging import Outbox, dead_letter
+from .metrics import ServiceMetrics
 from .settings import Settings
+from .telemetry import continued
 
 
 async def emit(outbox: Outbox, session: Any, event: Event, *, programme_id: str, key: str,
@@ -33,8 +35,10 @@ async def emit_many(outbox: Outbox, session: Any, events: list[tuple[Event, str,
 class Publisher:
     """Sends to Kafka through the broker's one producer, and replaces that producer when Kafka refuses it for good."""
 
-    def __init__(self, name: str, settings: Settings, broker: Any, log: Any) -> None:
+    def __init__(self, name: str, settings: Settings, broker: Any, log: Any, *,
+                 metrics: ServiceMetrics | None = None) -> None:
         self.name = name
+        self.metrics = metrics or ServiceMetrics(name)
         self.settings = settings
         self.broker = broker
         self.log = log
@@ -55,6 +59,7 @@ class Publisher:
                 return
             await renew_producer(self.broker)
             self.renewals += 1
+            self.metrics.producer_renewals.inc()
         self.log.warning("Kafka producer replaced by a new one", reason=reason)
 
     async def send(self, value: bytes, *, topic: str, key: bytes, partition: int | None = None,
@@ -80,16 +85,25 @@ class Publisher:
         await self.send(letter.model_dump_json().encode(), topic=self.topic(topics.DEAD_LETTER),
                         key=(letter.key or letter.dead_letter_id).encode(), headers={"consumer": self.name})
 
-    async def publish(self, envelopes: list[Envelope], *, outbox: Outbox) -> None:
-        """The outbox relay's publish: every envelope sent, then all acknowledgements awaited together."""
+    async def publish(self, envelopes: list[Envelope], *, outbox: Outbox,
+                      traces: dict[str, dict[str, str]] | None = None) -> None:
+        """The outbox relay's publish: every envelope sent, then all acknowledgements awaited together.
+
+        traces: event id -> the trace context the event was emitted in; it goes in the message's headers (and
+        is the parent of the telemetry middleware's publish span when tracing is on)."""
         producer = self.producer()
         futures = []
+        traces = traces or {}
+        sent: list[str] = []
         for env in envelopes:
+            trace = traces.get(env.event_id, {})
             try:
-                fut = await self.broker.publish(
-                    env.model_dump_json().encode(), topic=self.topic(env.topic), key=env.key.encode(),
-                    headers={"event_type": env.type, "correlation_id": env.correlation_id}, no_confirm=True,
-                )
+                with continued(trace):
+                    fut = await self.broker.publish(
+                        env.model_dump_json().encode(), topic=self.topic(env.topic), key=env.key.encode(),
+                        headers={"event_type": env.type, "correlation_id": env.correlation_id, **trace},
+                        no_confirm=True,
+                    )
             except MessageSizeTooLargeError as exc:
                 # Retrying can never succeed, and the relay publishes in order: kept aside, loudly, so the events
                 # after it still flow. The event stays readable in the outbox_failed collection.
@@ -98,6 +112,7 @@ class Publisher:
                                event_id=env.event_id, error=str(exc))
                 continue
             futures.append(fut)
+            sent.append(env.topic)
         # The relay keeps the events until this returns, and sends them again after a failure.
         try:
             await asyncio.wait_for(asyncio.gather(*futures), timeout=self.settings.kafka_publish_timeout_seconds)
@@ -108,3 +123,5 @@ class Publisher:
             await self.renew(producer, "no acknowledgement from Kafka in "
                                        f"{self.settings.kafka_publish_timeout_seconds:g} s")
             raise
+        for topic in sent:
+            self.metrics.published.labels(topic).inc()

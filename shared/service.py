@@ -13,15 +13,16 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from . import publisher
+from . import metrics, publisher, telemetry
 from .auth import verifier_from_settings
 from .consumer import EventsConsumer, PermanentFailure, Supersede
 from .contracts import Envelope, Event, topics
 from .errors import TooManyRequests, install_error_handlers
 from .http_basics import install_http_basics
-from .kafka import ensure_topics, make_broker
+from .kafka import ensure_topics, make_broker, observability_middlewares
 from .logging import configure_logging, get_logger
 from .messaging import Handler, Inbox, Outbox, mongo_transact
+from .metrics import ServiceMetrics
 from .mongo import connect, in_transaction
 from .publisher import Publisher
 from .ratelimit import RateLimiter
@@ -34,15 +35,24 @@ T = TypeVar("T")
 
 class Service:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str = "",
-                 version: str = "1.0.0") -> None:
+                 version: str = "1.0.0", tracer_provider: Any = None) -> None:
+        """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's in-memory exporter);
+        by default the process's, set up from the OTEL_* settings, or none: tracing off."""
         self.name = name
         self.settings = settings or Settings()
         configure_logging(self.settings.log_format, self.settings.log_level)
         self.log = get_logger(name).bind(service=name)
-        self.broker = make_broker(self.settings, client_id=f"exemplar-{name}")
+        self.metrics = ServiceMetrics(name)
+        # None unless OTEL_TRACES_EXPORTER (or an SDK tracer provider set up before) turns tracing on.
+        self.tracer_provider = tracer_provider or telemetry.tracer_provider(name)
+        self.broker = make_broker(self.settings, client_id=f"exemplar-{name}",
+                                  middlewares=observability_middlewares(name, self.metrics.registry,
+                                                                        self.tracer_provider))
         self.group_id = f"{self.settings.topic_prefix}.{name}{self.settings.group_suffix}"
-        self.publisher = Publisher(name, self.settings, self.broker, self.log)
-        self.consumer = EventsConsumer(name, self.settings, self.log, self.send_dead_letter)
+        self.publisher = Publisher(name, self.settings, self.broker, self.log, metrics=self.metrics)
+        tracer = self.tracer_provider.get_tracer("exemplar.consumer") if self.tracer_provider else None
+        self.consumer = EventsConsumer(name, self.settings, self.log, self.send_dead_letter, metrics=self.metrics,
+                                       tracer=tracer)
         self._subscribed = False
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
@@ -56,7 +66,9 @@ class Service:
         self.api.state.service = self
         self.api.state.verifier = verifier_from_settings(self.settings)
         install_error_handlers(self.api)
-        install_http_basics(self.api, self.log)
+        install_http_basics(self.api, self.log, self.metrics)
+        if self.tracer_provider is not None:
+            telemetry.instrument(self.api, self.tracer_provider, pymongo=tracer_provider is None)
 
     # ---- wiring -------------------------------------------------------------------------------
     def on_startup(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -180,7 +192,9 @@ class Service:
         await self._connect()
         stop = asyncio.Event()
         relay = functools.partial(self.publisher.publish, outbox=self.outbox)
-        tasks = [asyncio.create_task(self.outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop))]
+        with telemetry.untraced():  # polling; the relay's publish spans continue each event's own trace
+            tasks = [asyncio.create_task(self.outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)),
+                     asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop))]
         tasks += [asyncio.create_task(fn(stop)) for fn in self._background]
         self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=self.db.name)
         try:

@@ -20,9 +20,6 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
-    # A consumer pauses this long after an empty fetch that came back sooner than its fetch wait (see
-    # shared.kafka.pace_empty_fetches); 0 turns the pause off.
-    kafka_empty_fetch_pause_ms: float = Field(default=10.0, ge=0, le=500)
     mongo_url: str = "mongodb://127.0.0.1:27027/?directConnection=true"
     # Prefixes isolate one programme installation (or one test) from another on shared servers.
     db_prefix: str = "exemplar"
@@ -45,6 +42,10 @@ class Settings(BaseSettings):
     # How long the outbox relay waits for Kafka to acknowledge what it sent before it gives the producer up for a
     # new one and sends again (an idempotent producer retries a refused batch for ever on its own).
     kafka_publish_timeout_seconds: float = Field(default=60.0, gt=0)
+    # /readyz fails when the events consumer has been out of its group this long (a join takes a few seconds).
+    readiness_grace_seconds: float = Field(default=30.0, gt=0)
+    # How often the gauges that need a query (consumer lag, outbox backlog) are refreshed for /metrics.
+    metrics_refresh_seconds: float = Field(default=10.0, gt=0)
     # Public endpoints are rate-limited per client address (requests per minute).
     public_rate_per_minute: int = 600
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.servers import LocalServers
+from devtools.servers import LocalServers, choose_kafka_impl
 
 
 TESTS = Path(__file__).resolve().parent
@@ -31,13 +31,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 class ExternalServers:
-    """Servers started by someone else (e.g. `.ci/run` for the Apache Kafka conformance run)."""
+    """Servers started by someone else (e.g. a stack already running), named by EXEMPLAR_TEST_KAFKA_BOOTSTRAP and
+    EXEMPLAR_TEST_MONGO_URL; EXEMPLAR_TEST_KAFKA_IMPL says which broker it is (default apache)."""
 
-    def __init__(self, kafka_bootstrap: str, mongo_url: str) -> None:
-        self.kafka_bootstrap, self.mongo_url = kafka_bootstrap, mongo_url
+    def __init__(self, kafka_bootstrap: str, mongo_url: str, kafka_impl: str = "apache") -> None:
+        self.kafka_bootstrap, self.mongo_url, self.kafka_impl = kafka_bootstrap, mongo_url, kafka_impl
 
     def env(self) -> dict[str, str]:
         return {"EXEMPLAR_KAFKA_BOOTSTRAP": self.kafka_bootstrap, "EXEMPLAR_MONGO_URL": self.mongo_url}
+
+
+def test_kafka_impl() -> str:
+    """The session's broker: EXEMPLAR_TEST_KAFKA_IMPL, else EXEMPLAR_KAFKA_IMPL (set by `./exemplar test
+    --kafka ...`), else Apache Kafka wherever Java 17+ can be had and noida-db otherwise (said once)."""
+    return choose_kafka_impl(os.environ.get("EXEMPLAR_TEST_KAFKA_IMPL") or None)
+
+
+test_kafka_impl.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +55,40 @@ def servers():
     kafka = os.environ.get("EXEMPLAR_TEST_KAFKA_BOOTSTRAP")
     mongo = os.environ.get("EXEMPLAR_TEST_MONGO_URL")
     if kafka and mongo:
-        yield ExternalServers(kafka, mongo)
+        yield ExternalServers(kafka, mongo, os.environ.get("EXEMPLAR_TEST_KAFKA_IMPL") or "apache")
         return
     root = Path(tempfile.mkdtemp(prefix="exemplar-test-servers-"))
-    impl = os.environ.get("EXEMPLAR_TEST_KAFKA_IMPL", "noida")
-    with LocalServers(root, kafka_impl=impl) as s:
+    with LocalServers(root, kafka_impl=test_kafka_impl()) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def kafka_of(servers):
+    """`kafka_of("noida")` / `kafka_of("apache")`: a broker of that kind for a test about one broker's behaviour
+    (e.g. a noida-db defect). The session's own servers when they are of that kind, else a Kafka-only LocalServers
+    started on first use and kept for the session; skips when Apache Kafka cannot run here."""
+    started: dict[str, LocalServers] = {}
+
+    def get(impl: str):
+        if getattr(servers, "kafka_impl", None) == impl:
+            return servers
+        if impl not in started:
+            if impl == "apache":
+                from devtools import apache_kafka
+
+                reason = apache_kafka.unavailable_reason()
+                if reason:
+                    pytest.skip(f"Apache Kafka cannot run here: {reason}")
+            extra = LocalServers(Path(tempfile.mkdtemp(prefix=f"exemplar-test-{impl}-")), kafka_impl=impl)
+            extra.start_kafka()
+            started[impl] = extra
+        return started[impl]
+
+    try:
+        yield get
+    finally:
+        for extra in started.values():
+            extra.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
-"""The staff portal: log in with a role token, then the role's own work, through the services' HTTP APIs.
+"""The staff portal: signed in by a sign-in link or single sign-on (dashboard/signin.py), the role's own work,
+through the services' HTTP APIs.
 
-The token is sent as Bearer to the services, which verify it; here its claims are only read to show who is logged in.
+The session token is sent as Bearer to the services, which verify it; here its claims are only read to show who is
+signed in.
 """
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from .. import data, i18n
+from .. import data, i18n, signin
 from .. import ui
 from ..ui import call, call_coded, guarded, lang, show_result, tr
 from .ballot import ballot_form, receipt_block
+from .links import links_tab
+from .links import t as links_text
 from .slips import slips_section
 
 
@@ -20,7 +24,7 @@ def portal_page() -> None:
     st.title(tr("page.portal"))
     token = st.session_state.get("token")
     if not token:
-        _login()
+        signin.login_panel()
         return
     claims = st.session_state["claims"]
     role = claims["role"]
@@ -28,28 +32,10 @@ def portal_page() -> None:
     top = st.columns([4, 1])
     top[0].info(tr("pt.who", name=who, role=tr(f"pt.role.{role}")))
     if top[1].button(tr("pt.logout"), key="logout"):
-        for k in ("token", "claims"):
-            st.session_state.pop(k, None)
-        st.rerun()
+        signin.sign_out()
     if data.token_expired(claims):
         st.warning(tr("pt.expired"))
     {"unit": _unit, "member": _member, "judge": _judge, "organiser": _organiser}[role](token, claims)
-
-
-def _login() -> None:
-    with st.form("login"):
-        token = st.text_area(tr("pt.token"), key="login_token", height=120)
-        go = st.form_submit_button(tr("pt.login"), type="primary")
-    if go and token.strip():
-        try:
-            claims = data.token_claims(token)
-        except Exception as exc:
-            st.error(tr("pt.bad_token", error=str(exc)))
-            return
-        raw = token.strip()
-        st.session_state["token"] = raw[7:].strip() if raw.lower().startswith("bearer ") else raw
-        st.session_state["claims"] = claims
-        st.rerun()
 
 
 def _category_picker(prog: dict, key: str) -> dict | None:
@@ -180,7 +166,7 @@ def _judge(token: str, claims: dict) -> None:
 
 def _organiser(token: str, claims: dict) -> None:
     tabs = st.tabs([tr("pt.review"), tr("pt.stages"), tr("pt.rounds"), tr("pt.publicity"), tr("pt.objections"),
-                    tr("pt.honours")])
+                    tr("pt.honours"), links_text("links.tab")])
     with tabs[0]:
         _review(token)
     with tabs[1]:
@@ -193,6 +179,8 @@ def _organiser(token: str, claims: dict) -> None:
         _objections(token)
     with tabs[5]:
         _honours(token)
+    with tabs[6]:
+        links_tab(token)
 
 
 REVIEW_ACTIONS = {"approve": ("pt.approve", "comment"), "return": ("pt.return", "comments"),

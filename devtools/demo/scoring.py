@@ -176,9 +176,13 @@ async def _enter_scores(ctx: DemoContext, categories: list[dict], panels: dict[s
 
 
 async def _spot_checks(ctx: DemoContext, panels: dict[str, dict]) -> None:
-    """随机点验: a seeded sample of key tasks, with results."""
+    """随机点验: a committed draw of key tasks, made by its public seed, with results."""
     pid = ctx.programme_id
     for cid in panels:
+        # the inputs first (docs/verify.md); a second run repeats the same commitment, which changes nothing
+        await ctx.call("POST", "scoring", f"/programmes/{pid}/categories/{cid}/spot-checks/commitment",
+                       role="organiser", json={"sample_size": 3, "seed_source": "演示：2026 (demo value)"},
+                       expect=(200, 409))
         draw = await ctx.call("POST", "scoring", f"/programmes/{pid}/categories/{cid}/spot-checks", role="organiser",
                               json={"seed": "2026", "sample_size": 3}, expect=(200, 409))
         for i, pick in enumerate(draw.get("picks", []) if isinstance(draw, dict) else []):

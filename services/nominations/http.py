@@ -17,7 +17,7 @@ from shared.service import Service
 
 from . import domain as d
 from . import views
-from .actions import Work, attachments, exports, imports, programmes, review, stages, submission, vetoes
+from .actions import Work, attachments, exports, imports, programmes, review, signin, stages, submission, vetoes
 from .store import Store
 
 
@@ -71,6 +71,27 @@ class RejectIn(BaseModel):
 
 class VetoIn(BaseModel):
     reason: str = Field(min_length=1, max_length=d.MAX_VETO_REASON_CHARS, description="e.g. 受到党纪处分")
+
+
+class LinkIn(BaseModel):
+    role: str = Field(description="unit, judge or member (the first organiser's link comes from the CLI)")
+    unit_id: str | None = Field(None, max_length=64)
+    judge_id: str | None = Field(None, max_length=64)
+    member_id: str | None = Field(None, max_length=64)
+    name: str = Field("", max_length=100, description="shown when signed in; defaults to the unit's or member's name")
+
+    def request(self) -> signin.LinkRequest:
+        subject = {"unit": self.unit_id, "judge": self.judge_id, "member": self.member_id}.get(self.role)
+        return signin.LinkRequest(self.role, (subject or "").strip() or None, self.name)
+
+
+class LinksIn(BaseModel):
+    links: list[LinkIn] = Field(min_length=1, max_length=d.MAX_LINKS_PER_REQUEST)
+    hours: float = Field(72, gt=0, le=24 * 30, description="how long the links stay valid")
+
+
+class RedeemIn(BaseModel):
+    token: str = Field(min_length=1, max_length=4000, description="the link's token (?signin=... of its URL)")
 
 
 def reason_of(body: VetoIn | None) -> str | None:
@@ -295,3 +316,33 @@ async def nomination_detail(programme_id: IdPath, nomination_id: IdPath,
 async def unit_nominations(programme_id: IdPath, unit_id: IdPath, request: Request, c: Context = Depends(ctx)):
     c.service.check_public_rate(request)
     return await views.unit_nominations(c.store, programme_id, unit_id)
+
+
+# ---- sign-in links --------------------------------------------------------------------------------------
+@router.post("/programmes/{programme_id}/signin-links", status_code=201, tags=["sign-in"],
+             summary="Issue single-use, expiring sign-in links for units, judges and members")
+async def issue_links(programme_id: IdPath, body: LinksIn,
+                      who: Principal = Depends(require(*signin.issue_links.roles)), c: Context = Depends(ctx)):
+    return await signin.issue_links(c.uow, c.service.settings, programme_id, [x.request() for x in body.links],
+                                    who.subject, body.hours)
+
+
+@router.get("/programmes/{programme_id}/signin-links", tags=["sign-in"],
+            summary="The programme's issued sign-in links and their state (open, used, expired, revoked)")
+async def list_links(programme_id: IdPath, _: Principal = Depends(require(*signin.list_links.roles)),
+                     c: Context = Depends(ctx)):
+    return await signin.list_links(c.store, programme_id)
+
+
+@router.post("/programmes/{programme_id}/signin-links/{link_id}/revoke", tags=["sign-in"],
+             summary="Revoke an unused sign-in link")
+async def revoke_link(programme_id: IdPath, link_id: IdPath,
+                      who: Principal = Depends(require(*signin.revoke_link.roles)), c: Context = Depends(ctx)):
+    return await signin.revoke_link(c.uow, programme_id, link_id, who.subject)
+
+
+@router.post("/signin/redeem", tags=["sign-in"],
+             summary="Exchange a sign-in link, once, for a role session token (public, rate-limited)")
+async def redeem(body: RedeemIn, request: Request, c: Context = Depends(ctx)):
+    c.service.check_public_rate(request)
+    return await signin.redeem(c.uow, c.service.settings, body.token)

@@ -76,6 +76,13 @@ class Store(Protocol):
     async def public_unit_nominations(self, pid: str, unit_id: str) -> list[dict]: ...
     async def approved_counts(self, pid: str) -> dict[str, int]: ...
 
+    # sign-in links
+    async def insert_signin_links(self, docs: list[dict]) -> None: ...
+    async def get_signin_link(self, link_id: str) -> dict | None: ...
+    async def list_signin_links(self, pid: str) -> list[dict]: ...
+    async def set_signin_link(self, link_id: str, fields: dict) -> None: ...
+    async def record_redemption(self, doc: dict) -> bool: ...
+
     # attachments (GridFS)
     async def upload_attachment(self, filename: str, data: bytes, metadata: dict) -> str: ...
     async def delete_attachment(self, file_id: str) -> None: ...
@@ -115,6 +122,8 @@ class MongoStore:
         await self.db.nominations.create_index([("programme_id", 1), ("unit_id", 1)])
         await self.db.nominations.create_index([("programme_id", 1), ("category_id", 1), ("status", 1)])
         await self.db.nominations.create_index([("programme_id", 1), ("nominee_id", 1)])  # a veto's nominations
+        await self.db.signin_links.create_index([("programme_id", 1), ("issued_at", 1)])
+        # signin_redemptions is keyed by the link id (_id): its unique index is what makes a link single use.
         # units and members have no secondary index: their _id is "<programme_id>:<id>", so a programme's rows
         # are an _id range (see in_programme); a secondary index triples the time of a 10,000-row import.
 
@@ -275,6 +284,29 @@ class MongoStore:
             {"$match": {"programme_id": pid, "status": "approved"}},
             {"$group": {"_id": "$category_id", "n": {"$sum": 1}}}], session=self.session)).to_list()
         return {r["_id"]: r["n"] for r in rows}
+
+    # ---- sign-in links -------------------------------------------------------------------------------------
+    async def insert_signin_links(self, docs: list[dict]) -> None:
+        if docs:
+            await self.db.signin_links.insert_many(docs, session=self.session)
+
+    async def get_signin_link(self, link_id: str) -> dict | None:
+        return await self.db.signin_links.find_one({"_id": link_id}, session=self.session)
+
+    async def list_signin_links(self, pid: str) -> list[dict]:
+        return await self.db.signin_links.find({"programme_id": pid}, session=self.session) \
+            .sort("issued_at", 1).to_list()
+
+    async def set_signin_link(self, link_id: str, fields: dict) -> None:
+        await self.db.signin_links.update_one({"_id": link_id}, {"$set": fields}, session=self.session)
+
+    async def record_redemption(self, doc: dict) -> bool:
+        """False when the link was redeemed before (its id is the _id of the redemption)."""
+        try:
+            await self.db.signin_redemptions.insert_one(doc, session=self.session)
+        except DuplicateKeyError:
+            return False
+        return True
 
     # ---- attachments (GridFS) -----------------------------------------------------------------------------
     def _bucket(self) -> AsyncGridFSBucket:

@@ -128,6 +128,13 @@ async def download(notice_id: IdPath, fmt: str, request: Request, w: Web = Depen
             "download the notice as docx or xlsx instead")}}, status_code=501)
 
 
+@router.get("/notices/{notice_id}/published-list.json", tags=["notices"],
+            summary="Download the published list with its inputs, for ./exemplar verify (public)")
+async def download_published_list(notice_id: IdPath, request: Request, w: Web = Depends(web)):
+    doc = await views.published_list_of(w.public(request).store, notice_id)
+    return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="published-list-{notice_id}.json"'})
+
+
 @router.post("/notices/{notice_id}/corrections", tags=["notices"],
              summary="Correct a notice's dates: a new recorded version (the prior one stays in `versions`)")
 async def correct_dates(notice_id: IdPath, body: CorrectionIn,

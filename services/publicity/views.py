@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.errors import NotFound
+from shared.verify_draw import PUBLISHED_LIST_KIND, canonical, sha256
 
 from . import domain
 from .store import PublicityStore
@@ -26,6 +27,22 @@ def public_notice(n: dict, now: datetime) -> dict:
         "listing": n.get("listing", []), "standings_sequence": n.get("standings_sequence"),
         "programme_version": n.get("programme_version"), "version": n.get("version", 1),
         "versions": [_iso(v) for v in n.get("versions", [])],
+        "record": [_iso(r) for r in n.get("record", [])],
+    }
+
+
+def published_list(n: dict) -> dict:
+    """A notice's published list with its inputs, for anyone to recompute (docs/verify.md, Published lists): each
+    line's components with their weights, as frozen when the notice opened, and every later change on the record."""
+    listing = n.get("listing", [])
+    return {
+        "kind": PUBLISHED_LIST_KIND, "version": 1, "notice_id": n["_id"], "programme_id": n["programme_id"],
+        "category_id": n["category_id"], "category_name": n.get("category_name", ""), "title": n["title"],
+        "starts_at": domain.as_utc(n["starts_at"]).isoformat(), "ends_at": domain.as_utc(n["ends_at"]).isoformat(),
+        "standings_sequence": n.get("standings_sequence"), "programme_version": n.get("programme_version"),
+        "method": "composite = sum(normalised * weight) / sum(positive weights), rounded to 4 decimals; ranks "
+                  "follow the composite, ties broken by the configured components",
+        "listing": listing, "listing_sha256": sha256(canonical(listing)),
         "record": [_iso(r) for r in n.get("record", [])],
     }
 
@@ -89,6 +106,13 @@ async def notice(store: PublicityStore, now: datetime, notice_id: str) -> dict:
     if n is None:
         raise NotFound(f"notice {notice_id} does not exist", field="notice_id")
     return public_notice(n, now)
+
+
+async def published_list_of(store: PublicityStore, notice_id: str) -> dict:
+    n = await store.notice(notice_id)
+    if n is None:
+        raise NotFound(f"notice {notice_id} does not exist", field="notice_id")
+    return published_list(n)
 
 
 async def objections(store: PublicityStore, notice_id: str | None, state: str | None) -> dict:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from shared.auth import Principal, require
 from shared.ids import IdPath, IdQuery
@@ -29,6 +29,7 @@ from .models import (
     RecusalIn,
     ScoresIn,
     ScoringConfigIn,
+    SpotCommitIn,
     SpotDrawIn,
     SpotResultIn,
 )
@@ -185,8 +186,32 @@ async def enter_indicators(programme_id: IdPath, nomination_id: IdPath, body: In
     return await c.uow.run(lambda tx: indicators.enter_indicators(tx, programme_id, nomination_id, body))
 
 
+@router.post("/programmes/{programme_id}/categories/{category_id}/spot-checks/commitment", tags=["indicators"],
+             summary="Publish a spot-check draw's inputs before its seed exists (随机点验, docs/verify.md)")
+async def commit_spot_draw(programme_id: IdPath, category_id: IdPath, body: SpotCommitIn,
+                           _: Principal = Depends(may(indicators.commit_spot_draw)), c: Context = Depends(ctx)):
+    return await c.uow.run(lambda tx: indicators.commit_spot_draw(tx, programme_id, category_id, body))
+
+
+@router.get("/programmes/{programme_id}/categories/{category_id}/spot-checks/draw", tags=["indicators"],
+            summary="The spot-check draw's public record: inputs, algorithm, seed and picks (public)")
+async def public_spot_draw(programme_id: IdPath, category_id: IdPath, request: Request, c: Context = Depends(ctx)):
+    c.svc.check_public_rate(request)
+    return await views.public_spot_draw(c.store, programme_id, category_id)
+
+
+@router.get("/programmes/{programme_id}/categories/{category_id}/spot-checks/draw.json", tags=["indicators"],
+            summary="Download the draw's public record, for ./exemplar verify (public)")
+async def download_spot_draw(programme_id: IdPath, category_id: IdPath, request: Request,
+                             c: Context = Depends(ctx)):
+    c.svc.check_public_rate(request)
+    record = await views.public_spot_draw(c.store, programme_id, category_id)
+    return JSONResponse(record, headers={
+        "Content-Disposition": f'attachment; filename="spot-check-draw-{programme_id}-{category_id}.json"'})
+
+
 @router.post("/programmes/{programme_id}/categories/{category_id}/spot-checks", tags=["indicators"],
-             summary="Draw the reproducible random sample of key tasks for 随机点验")
+             summary="Make the committed 随机点验 draw by revealing its seed, the announced public value")
 async def draw_spot_checks(programme_id: IdPath, category_id: IdPath, body: SpotDrawIn,
                            _: Principal = Depends(may(indicators.draw_spot_checks)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: indicators.draw_spot_checks(tx, programme_id, category_id, body))

@@ -104,9 +104,18 @@ class IndicatorsIn(_In):
         return self
 
 
-class SpotDrawIn(_In):
-    seed: str = Field(min_length=1, max_length=64)
+class SpotCommitIn(_In):
+    """The draw's inputs, published before its seed exists: the sample size and the public random value to come."""
     sample_size: int = Field(ge=1, le=500)
+    seed_source: str = Field(min_length=1, max_length=300, description=(
+        "the public random value that will be the seed, announced in advance, e.g. "
+        "'中国福利彩票3D 2026-12-05 开奖号码, digits without spaces'"))
+
+
+class SpotDrawIn(_In):
+    """The draw: the announced public value, typed exactly as published (its characters are the HMAC key)."""
+    seed: str = Field(min_length=1, max_length=64)
+    sample_size: int | None = Field(None, ge=1, le=500, description="if given, must be the committed sample size")
 
 
 class SpotResultIn(_In):

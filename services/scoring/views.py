@@ -1,10 +1,12 @@
 """Read-side queries of the scoring service's HTTP API (not in a transaction)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from shared.errors import NotFound
 
 from .actions.common import clean, get_config, get_judge, get_nomination, get_panel, get_programme
-from .store import Doc, MongoScoringStore
+from .store import Doc, MongoScoringStore, ScoringStore
 
 
 async def read_config(store: MongoScoringStore, programme_id: str) -> Doc:
@@ -106,3 +108,36 @@ async def read_standings(store: MongoScoringStore, programme_id: str, category_i
 async def list_arenas(store: MongoScoringStore, programme_id: str) -> list[Doc]:
     return [{"arena_id": a["_id"], "name": a["name"], "status": a["status"], "frozen": bool(a.get("frozen_from"))}
             for a in await store.db.arenas.find({"programme_id": programme_id}).sort("created_at", 1).to_list()]
+
+
+SPOT_DRAW_KIND = "spot_check_draw"
+SPOT_DRAW_VERSION = 1
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
+def spot_draw_record(programme_id: str, category_id: str, doc: Doc) -> Doc:
+    """The public record of a 随机点验 draw (docs/verify.md): its inputs and the algorithm as committed, then the
+    seed and the picks once drawn; never the inspections' results, which stay with the organiser."""
+    c = doc["commitment"]
+    return {
+        "kind": SPOT_DRAW_KIND, "version": SPOT_DRAW_VERSION, "programme_id": programme_id,
+        "category_id": category_id, "state": "committed" if doc.get("seed") is None else "drawn",
+        "algorithm": {"name": c["algorithm"], "version": c["algorithm_version"],
+                      "specification": "docs/verify.md, 随机点验 spot-check draws"},
+        "inputs": {"sample_size": c["sample_size"], "seed_source": c["seed_source"], "candidates": c["candidates"],
+                   "candidates_sha256": c["candidates_sha256"], "committed_at": _iso(c["committed_at"])},
+        "inputs_sha256": c["inputs_sha256"], "seed": doc.get("seed"), "drawn_at": _iso(doc.get("drawn_at")),
+        "picks": doc.get("picks", []),
+    }
+
+
+async def public_spot_draw(store: ScoringStore, programme_id: str, category_id: str) -> Doc:
+    doc = await store.spot_checks(f"{programme_id}:{category_id}")
+    if doc is None or "commitment" not in doc:
+        raise NotFound("no spot-check draw has been committed for this category", field="category_id")
+    return spot_draw_record(programme_id, category_id, doc)

@@ -21,8 +21,9 @@ def _env(name: str, field: str, default: Any, **constraints: Any) -> Any:
 class VotingConfig(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    # Keys the voter marks (HMAC of round and member). Not in the database: whoever reads MongoDB cannot
-    # recompute a member's mark, and ballots carry no mark at all.
+    # Keys the voter marks (HMAC of round and member) and seals the cast commands and ballot sheets (AES-GCM, key
+    # derived by HKDF). In neither MongoDB nor Kafka: whoever reads the stores cannot recompute a member's mark nor
+    # open a ballot (docs/verify.md says what its holder still can).
     ballot_secret: bytes = _env("EXEMPLAR_BALLOT_SECRET", "ballot_secret", LOCAL_BALLOT_SECRET.encode(),
                                 min_length=1, repr=False)
     # Ballot attempts per minute per credential (or member token) and per client address.

@@ -72,12 +72,12 @@ async def get_round_view(round_id: IdPath, v: Voting = Depends(public)):
 
 @router.post("/rounds/{round_id}/close", tags=["rounds"], summary="Close a round and publish its bulletin root")
 async def close(round_id: IdPath, _: Principal = Depends(require(*closing.ROLES)), v: Voting = Depends(ctx)):
-    return round_view(await closing.close_round(v.uow, round_id, caches=v.edge))
+    return round_view(await closing.close_round(v.uow, round_id, secret=v.config.ballot_secret, caches=v.edge))
 
 
 @router.post("/rounds/{round_id}/publish", tags=["rounds"], summary="Publish hidden counts (公布票数)")
 async def publish(round_id: IdPath, _: Principal = Depends(require(*publishing.ROLES)), v: Voting = Depends(ctx)):
-    return round_view(await publishing.publish_counts(v.uow, round_id))
+    return round_view(await publishing.publish_counts(v.uow, round_id, secret=v.config.ballot_secret))
 
 
 # ---- tallies, turnout, exports -----------------------------------------------------------------------------
@@ -103,9 +103,22 @@ async def flags(round_id: IdPath, _: Principal = Depends(require(*flags_action.R
 
 # ---- bulletin ---------------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/bulletin", tags=["bulletin"],
-            summary="The public bulletin: receipts (and, once counts are public, ballot contents) with the root")
+            summary="The public bulletin: receipts and, apart and once counts are public, ballot contents, with roots")
 async def bulletin(round_id: IdPath, v: Voting = Depends(public)):
-    return await bulletin_action.bulletin(v.uow, round_id)
+    return await bulletin_action.bulletin(v.uow, round_id, secret=v.config.ballot_secret)
+
+
+@router.get("/rounds/{round_id}/bulletin/file", tags=["bulletin"],
+            summary="The bulletin as a file to check with `./exemplar verify FILE` (kind voting.bulletin)")
+async def bulletin_file(round_id: IdPath, v: Voting = Depends(public)):
+    doc = await bulletin_action.bulletin_file(v.uow, round_id, secret=v.config.ballot_secret)
+    return JSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="bulletin-{round_id}.json"'})
+
+
+@router.get("/rounds/{round_id}/receipts", tags=["bulletin"],
+            summary="The receipts counted so far, open rounds too, with their root (no contents)")
+async def live_receipts(round_id: IdPath, v: Voting = Depends(public)):
+    return await bulletin_action.live_receipts(v.uow, round_id)
 
 
 @router.get("/rounds/{round_id}/receipts/{receipt}", tags=["bulletin"], summary="Check a receipt (核验回执)")
@@ -118,7 +131,8 @@ async def check_receipt(round_id: IdPath, receipt: IdPath, v: Voting = Depends(p
             summary="Print the one-time ballot credentials of one unit, with QR codes (shown once)")
 async def credential_sheet(round_id: IdPath, unit_id: IdPath, reissue: bool = Query(False),
                            _: Principal = Depends(require(*credentials_action.ROLES)), v: Voting = Depends(ctx)):
-    sheet = await credentials_action.issue_credentials(v.uow, round_id, unit_id, reissue=reissue)
+    sheet = await credentials_action.issue_credentials(v.uow, round_id, unit_id, secret=v.config.ballot_secret,
+                                                       reissue=reissue)
     return HTMLResponse(pages.credential_page(sheet), headers={"Cache-Control": "no-store"})
 
 
@@ -126,7 +140,8 @@ async def credential_sheet(round_id: IdPath, unit_id: IdPath, reissue: bool = Qu
              summary="Issue the credentials of every unit of a round at once, for printed slips (shown once)")
 async def credential_slips(round_id: str, body: slips_action.SlipsIn,
                            _: Principal = Depends(require(*slips_action.ROLES)), v: Voting = Depends(ctx)):
-    answer = await slips_action.credential_slips(v.uow, round_id, reissue=body.reissue)
+    answer = await slips_action.credential_slips(v.uow, round_id, secret=v.config.ballot_secret,
+                                                 reissue=body.reissue)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
@@ -143,7 +158,7 @@ async def resolve_credential(body: resolving.CredentialIn, request: Request, v: 
 # ---- casting ----------------------------------------------------------------------------------------------
 @router.get("/rounds/{round_id}/me", tags=["casting"], summary="Am I on the roll, have I voted (member token)")
 async def me(round_id: IdPath, who: Principal = Depends(require(*roll_action.ROLES)), v: Voting = Depends(ctx)):
-    return await roll_action.roll_status(v.uow, round_id, who)
+    return await roll_action.roll_status(v.uow, round_id, who, secret=v.config.ballot_secret)
 
 
 @router.post("/rounds/{round_id}/ballots", status_code=201, tags=["casting"],

@@ -30,7 +30,7 @@ async def auto_close(voting: Voting, stop: asyncio.Event) -> None:
     """Rounds close by themselves at their closing time (each replica tries; the first one closes it)."""
     while not stop.is_set():
         try:
-            await close_due_rounds(voting.uow, voting.edge)
+            await close_due_rounds(voting.uow, secret=voting.config.ballot_secret, caches=voting.edge)
         except Exception as exc:
             voting.svc.log.warning("automatic close failed; will retry", error=repr(exc))
         await _pause(stop, 1.0)

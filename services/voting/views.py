@@ -18,6 +18,11 @@ def _counts(rnd: dict, tally: dict) -> tuple[list[dict], dict[str, float]]:
     return rows, by_unit
 
 
+def tally_rows(rnd: dict, tally: dict) -> list[dict]:
+    """Per candidate, the counted tally (approvals, grades, shares), whether or not the counts are public."""
+    return _counts(rnd, tally)[0]
+
+
 def tally_event(rnd: dict, tally: dict) -> TallyUpdated:
     rows, by_unit = _counts(rnd, tally)
     visible = counts_visible(rnd)

@@ -81,3 +81,37 @@ class ArenaBoardUpdated(Event, topic=SCORING):
     # Added compatibly: the round the board is frozen from (its and later rounds are hidden) and the live/prior blend.
     frozen_from: str | None = None
     live_weight: float = 1.0
+
+
+class SpotCandidate(BaseModel):
+    """One key task that may be drawn for a 随机点验 spot check; candidate_id is 'nomination_id/task_id'."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    candidate_id: str
+    nomination_id: str
+    task_id: str
+    task_name: str = ""
+    nominee_name: str = ""
+
+
+class SpotCheckDrawCommitted(Event, topic=SCORING):
+    """A spot-check draw's inputs, published before the seed exists (docs/verify.md, 随机点验 spot-check draws)."""
+
+    category_id: str
+    algorithm: str
+    algorithm_version: int
+    sample_size: int
+    seed_source: str
+    candidates: list[SpotCandidate]
+    candidates_sha256: str
+    inputs_sha256: str
+
+
+class SpotCheckDrawn(Event, topic=SCORING):
+    """The draw, made by revealing the announced public seed: the candidates with the lowest tickets, in order."""
+
+    category_id: str
+    seed: str
+    inputs_sha256: str
+    picks: list[str]
+    tickets: list[str]

@@ -33,9 +33,13 @@ class RoundOpened(Event, topic=VOTING):
 
 
 class BallotAccepted(Event, topic=VOTING):
+    """One ballot's contents as the bulletin publishes them, after the close: never with its receipt (empty since
+    issue 16), so a receipt proves that a ballot was counted, not what it chose. `ballot_id` is the content's place
+    in the bulletin's contents list (round id / index), which is in canonical order, not in the order of casting."""
+
     round_id: str
     ballot_id: str
-    receipt: str
+    receipt: str = ""
     selections: list[str] = []
     grades: dict[str, Grade] = {}
 
@@ -79,13 +83,19 @@ class CastBallot(BaseModel):
     in batches. It carries the voter's mark (an HMAC keyed by a secret kept outside the database), never the
     member id. `receipt` is random and becomes the ballot's id on the bulletin; `command_id` makes a redelivered
     command count once.
+
+    Sealed form (what the HTTP edge sends): `sealed` is AES-GCM (services/voting/domain/sealing.py, key derived
+    from EXEMPLAR_BALLOT_SECRET, bound to command_id and round_id) of {mark, receipt, selections, grades, cast_at},
+    and those fields are left empty: the topic keeps no mark next to a receipt or a selection. The plain form is
+    still counted, for trusted bulk casters that hold the secret anyway.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     command_id: str
     round_id: str
-    mark: str
-    receipt: str
+    mark: str = ""
+    receipt: str = ""
     selections: list[str] = []
     grades: dict[str, str] = {}
     cast_at: datetime | None = None
+    sealed: str | None = None

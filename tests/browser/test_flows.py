@@ -34,6 +34,7 @@ from shared.contracts.nominations import (
     UnitsImported,
 )
 from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
+from shared.signin_links import link_url, mint_link_token
 from tests.support import publish_envelopes
 
 from .conftest import REPO, publish_screenshot, shot
@@ -41,12 +42,15 @@ from .conftest import REPO, publish_screenshot, shot
 pytestmark = pytest.mark.browser
 
 
-def login(page, base: str, token: str, who: str) -> None:
-    """A fresh page load is a fresh Streamlit session: log in through the portal's form."""
-    page.goto(f"{base}/portal")
-    page.get_by_label("角色令牌").fill(token)
-    page.get_by_role("button", name="登录").click()
+def login(page, base: str, link: str, who: str) -> None:
+    """A fresh page load is a fresh Streamlit session: sign in by opening a sign-in link (single use)."""
+    page.goto(link_url(base, link))
     page.get_by_text(who).wait_for()
+
+
+def member_link(settings, member_id: str, name: str) -> str:
+    """A member's sign-in link as `exemplar signin-link member <id>` prints it."""
+    return mint_link_token(settings, role="member", subject_id=member_id, name=name)[0]
 
 
 def run_async(coro) -> None:
@@ -134,8 +138,7 @@ def test_ballot_cast_in_the_portal_moves_the_leaderboard(stack, read_model, app_
     wait_until(shown, timeout=60, interval=1.0)
     assert page.get_by_text("测评得票: —").count() == 1 or page.get_by_text("测评得票: 0").count() == 1
 
-    token = issue_token(app_settings, role="member", subject="m1", member_id="m1", name="党员1")
-    login(page, base, token, "当前用户：党员1（党员）")
+    login(page, base, member_link(app_settings, "m1", "党员1"), "当前用户：党员1（党员）")
     page.get_by_text("民主测评投票").first.wait_for()
     page.get_by_text(target_name).first.wait_for()
     page.locator('[data-testid="stCheckbox"]').filter(has_text=target_name).locator("label").click()
@@ -160,7 +163,7 @@ def test_ballot_cast_in_the_portal_moves_the_leaderboard(stack, read_model, app_
     tally = lb.rounds.find_one({"_id": programme["round_id"]})
     assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]}[target] == 1
     # The member cannot vote twice: the portal says so and offers no second ballot.
-    login(page, base, token, "当前用户：党员1（党员）")
+    login(page, base, member_link(app_settings, "m1", "党员1"), "当前用户：党员1（党员）")
     page.get_by_text("您已在本轮投票。").wait_for()
     assert page.locator('[data-testid="stCheckbox"]').count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0

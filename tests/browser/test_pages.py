@@ -19,7 +19,7 @@ PAGES = [  # url path, a text the page must show once loaded
     ("honours", "已撤销"),
     ("notices", "实名提出异议"),
     ("turnout", "各单位参评率"),
-    ("portal", "角色令牌"),
+    ("portal", "登录链接"),
 ]
 
 

@@ -32,6 +32,7 @@ from shared.contracts.nominations import (
     UnitsImported,
 )
 from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
+from shared.signin_links import link_url, mint_link_token
 from tests.support import publish_envelopes
 
 from .conftest import SHOTS, publish_screenshot, shot
@@ -131,17 +132,18 @@ def pick(page, label: str, option: str) -> None:
            option)
 
 
-def sign_in(page, base: str, token: str, who: str, programme_id: str) -> None:
-    """The portal's sign-in, on a deep link that picks the programme in every picker (?programme=<id>)."""
-    page.goto(f"{base}/portal?programme={programme_id}")
-    page.get_by_label("角色令牌").fill(token)
-    page.get_by_role("button", name="登录").click()
+def sign_in(page, base: str, settings, who: str, programme_id: str, *, role: str, subject_id: str | None = None,
+            name: str = "") -> None:
+    """Open a sign-in link (as `exemplar signin-link` prints it) on a deep link that picks the programme."""
+    link = mint_link_token(settings, role=role, subject_id=subject_id, name=name)[0]
+    page.goto(f"{link_url(base, link)}&programme={programme_id}")
     page.get_by_text(who).wait_for()
 
 
-def print_slips(page, base: str, day: dict) -> str:
+def print_slips(page, base: str, day: dict, settings) -> str:
     """The organiser issues every unit's slips of the paper round and downloads the A4 sheet."""
-    sign_in(page, base, day["organiser"], "当前用户：工委组织部（组织者）", day["programme_id"])
+    sign_in(page, base, settings, "当前用户：工委组织部（组织者）", day["programme_id"], role="organiser",
+            name="工委组织部")
     page.get_by_role("tab", name="测评轮次").click()
     form = page.locator('[data-testid="stForm"]').filter(has_text="生成全部单位的投票凭证")
     choose(page, form.locator('[data-testid="stSelectbox"]'), day["rounds"]["paper"]["name"])
@@ -153,11 +155,11 @@ def print_slips(page, base: str, day: dict) -> str:
 
 
 def test_a_paper_slip_votes_on_a_phone_and_the_leaderboard_moves(stack, read_model, voting_day, browser, page,
-                                                                  capsys):
+                                                                  app_settings, capsys):
     base = stack.urls["dashboard"]
     day = voting_day
     target, _, target_name = day["organs"][0]
-    sheet = print_slips(page, base, day)
+    sheet = print_slips(page, base, day, app_settings)
     # The print sheet: one slip per member, each with the round, the instructions, a credential, a QR of an http URL.
     slips = re.findall(r'<a href="([^"]+)"><img alt="投票二维码"', sheet)
     assert len(slips) == 6 and sheet.count("模范机关推荐投票（扫码）") >= 6 and "用手机扫描" in sheet
@@ -266,8 +268,8 @@ def test_a_paper_slip_votes_on_a_phone_and_the_leaderboard_moves(stack, read_mod
 def test_a_signed_in_member_grades_with_no_default_and_the_cap(stack, read_model, voting_day, page, app_settings):
     base = stack.urls["dashboard"]
     day = voting_day
-    token = issue_token(app_settings, role="member", subject="m5", member_id="m5", name="党员5")
-    sign_in(page, base, token, "当前用户：党员5（党员）", day["programme_id"])
+    sign_in(page, base, app_settings, "当前用户：党员5（党员）", day["programme_id"], role="member",
+            subject_id="m5", name="党员5")
     pick(page, "测评轮次", day["rounds"]["grading"]["name"])
     page.get_by_text("已评定 0 / 3").wait_for()
     main = page.locator('[data-testid="stMain"]')

@@ -25,6 +25,8 @@ K8S_DIR = ROOT / "deploy" / "k8s"
 # so a new service folder must be deployed too.
 EXPECTED_SERVICES = {"nominations": 8101, "voting": 8102, "scoring": 8103, "publicity": 8104, "leaderboard": 8105}
 DASHBOARD_PORT = 8501
+# Compose services that are not the application's (no image of ours, no Kafka or MongoDB to wait for).
+INFRASTRUCTURE = ("kafka", "mongo", "prometheus", "grafana")
 
 
 def discovered_services() -> set[str]:
@@ -123,7 +125,7 @@ def test_compose_depends_on_waits_for_healthy(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for key, svc in services.items():
         deps = svc.get("depends_on")
-        if key in ("kafka", "mongo"):
+        if key in INFRASTRUCTURE:
             continue
         assert deps, f"{key} has no depends_on"
         assert isinstance(deps, dict), f"{key}: depends_on must use the long form with conditions"
@@ -155,7 +157,7 @@ def test_compose_secret_comes_from_environment() -> None:
 def test_compose_app_services_use_the_one_image(compose: dict[str, Any]) -> None:
     images = set()
     for key, svc in compose["services"].items():
-        if key in ("kafka", "mongo"):
+        if key in INFRASTRUCTURE:
             continue
         build = svc.get("build") or {}
         assert build.get("dockerfile") == "deploy/docker/Dockerfile", f"{key} must build deploy/docker/Dockerfile"

@@ -52,12 +52,27 @@ def test_run_command_starts_everything_and_stops_on_ctrl_c(tmp_path):
         for name, base in urls.items():
             assert httpx.get(base + "/healthz").json()["status"] == "ok", name
             ready = httpx.get(base + "/readyz")
-            assert ready.status_code == 200 and ready.json()["checks"] == {"mongodb": "ok", "kafka": "ok"}, name
+            checks = ready.json()["checks"]  # MongoDB, Kafka, and the service's consumers when it has some
+            assert ready.status_code == 200 and {"mongodb", "kafka"} <= set(checks), name
+            assert set(checks.values()) == {"ok"}, (name, checks)
             assert httpx.get(base + "/openapi.json").json()["info"]["title"]
             assert "asyncapi" in httpx.get(base + "/asyncapi.json").json()
         assert httpx.get(dashboard + "/_stcore/health").text == "ok"
         page = httpx.get(dashboard + "/")
         assert page.status_code == 200 and "<div id=\"root\">" in page.text
+
+        # It printed the environment lines that let other commands reach its servers, and they do.
+        exports = dict(re.findall(r"^\s+export (EXEMPLAR_\w+)='([^']*)'", output, re.M))
+        assert {"EXEMPLAR_KAFKA_BOOTSTRAP", "EXEMPLAR_MONGO_URL", "EXEMPLAR_TOPIC_PREFIX"} <= set(exports), output
+        assert (tmp_path / "run" / "env").read_text().count("export EXEMPLAR_") == len(exports)
+        other = {**{k: v for k, v in os.environ.items() if not k.startswith("EXEMPLAR_")}, **exports}
+        dlq = subprocess.run([sys.executable, "-m", "deploy.cli", "dlq", "list"], cwd=REPO, env=other,
+                             capture_output=True, text=True, timeout=120)
+        assert dlq.returncode == 0 and "dead letter(s)" in dlq.stdout, dlq.stdout + dlq.stderr
+        status = subprocess.run([sys.executable, "-m", "deploy.cli", "status", "--run-dir", str(tmp_path / "run")],
+                                cwd=REPO, env=other, capture_output=True, text=True, timeout=120)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert "demo running" in status.stdout and status.stdout.count(" ready ") == len(urls) + 1, status.stdout
 
         # Ctrl-C stops every child process: their ports close.
         proc.send_signal(signal.SIGINT)

@@ -31,6 +31,8 @@ class InMemoryStore:
         self.vetoes: dict[str, dict] = {}
         self.nominations: dict[str, dict] = {}
         self.unit_slots: dict[str, int] = {}
+        self.signin_links: dict[str, dict] = {}
+        self.signin_redemptions: dict[str, dict] = {}
         self.files: dict[str, tuple[bytes, dict]] = {}
         self.file_seq = 0
 
@@ -197,6 +199,28 @@ class InMemoryStore:
             if n["programme_id"] == pid and n["status"] == "approved":
                 out[n["category_id"]] = out.get(n["category_id"], 0) + 1
         return out
+
+    # ---- sign-in links -------------------------------------------------------------------------------------
+    async def insert_signin_links(self, docs: list[dict]) -> None:
+        for doc in docs:
+            assert doc["_id"] not in self.signin_links
+            self.signin_links[doc["_id"]] = _copy(doc)
+
+    async def get_signin_link(self, link_id: str) -> dict | None:
+        return _copy(self.signin_links.get(link_id))
+
+    async def list_signin_links(self, pid: str) -> list[dict]:
+        return _sorted([_copy(x) for x in self.signin_links.values() if x["programme_id"] == pid], [("issued_at", 1)])
+
+    async def set_signin_link(self, link_id: str, fields: dict) -> None:
+        if link_id in self.signin_links:
+            self.signin_links[link_id].update(copy.deepcopy(fields))
+
+    async def record_redemption(self, doc: dict) -> bool:
+        if doc["_id"] in self.signin_redemptions:
+            return False
+        self.signin_redemptions[doc["_id"]] = _copy(doc)
+        return True
 
     # ---- attachments ----------------------------------------------------------------------------------------
     async def upload_attachment(self, filename: str, data: bytes, metadata: dict) -> str:

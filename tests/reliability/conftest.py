@@ -8,6 +8,7 @@ import pytest
 
 from devtools.stack import Stack
 from shared.settings import Settings
+from tests.conftest import test_kafka_impl
 from tests.reliability.faults import signal_group
 
 
@@ -18,7 +19,8 @@ def stack():
                extra_env={"EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2", "EXEMPLAR_LOG_LEVEL": "INFO",
                           # small transactions, so a SIGKILL lands in the middle of a stream (between and
                           # inside the batch transactions) rather than after one transaction took it all
-                          "EXEMPLAR_CONSUMER_BATCH_EVENTS": "8"})
+                          "EXEMPLAR_CONSUMER_BATCH_EVENTS": "8"},
+               kafka_impl=test_kafka_impl())  # the session's broker: Apache Kafka by default, noida-db on request
     st.start()
     try:
         yield st

@@ -204,14 +204,18 @@ def test_business_progress(now, before, unit, raw, normalised, words):
     assert set(d.business_progress(now, before, "p-2025")) == set(now)
 
 
-def test_spot_check_sample_is_reproducible_and_seeded():
-    keys = [(f"n{i}", f"t{j}") for i in range(6) for j in range(3)]
-    a = d.spot_check_sample(keys, "p", "c", "2026", 5)
-    assert a == d.spot_check_sample(reversed(keys), "p", "c", "2026", 5)
+def test_spot_check_draw_is_reproducible_and_seeded():
+    keys = [d.candidate_id(f"n{i}", f"t{j}") for i in range(6) for j in range(3)]
+
+    def picks(ids, category, seed, size):
+        return sorted(t.candidate_id for t in d.draw_tickets(seed, "p", category, ids, size))
+
+    a = picks(keys, "c", "2026", 5)
+    assert a == picks(reversed(keys), "c", "2026", 5)
     assert len(a) == 5 and set(a) <= set(keys)
-    assert a != d.spot_check_sample(keys, "p", "c", "other-seed", 5)
-    assert a != d.spot_check_sample(keys, "p", "other-category", "2026", 5)
-    assert len(d.spot_check_sample(keys[:2], "p", "c", "s", 5)) == 2
+    assert a != picks(keys, "c", "other-seed", 5)
+    assert a != picks(keys, "other-category", "2026", 5)
+    assert len(picks(keys[:2], "c", "s", 5)) == 2
 
 
 def test_composite_explains_every_component():

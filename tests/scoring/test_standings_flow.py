@@ -158,7 +158,10 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
                             json={"reason": "曾在该支部挂职 I served in this branch"})
         assert r.status_code == 200, r.text
         assert r.json()["replacement_judge_id"] not in assigned["n2"]
-        # ---- 随机点验: a reproducible sample; a failed check replaces the claimed points --------------------------
+        # ---- 随机点验: committed, then drawn by a public seed; a failed check replaces the claimed points -----------
+        r = await http.post(f"/programmes/{P}/categories/{CAT}/spot-checks/commitment", headers=org,
+                            json={"sample_size": 8, "seed_source": "中国福利彩票3D 2026-11 开奖号码"})
+        assert r.status_code == 200, r.text
         draw = await http.post(f"/programmes/{P}/categories/{CAT}/spot-checks", headers=org,
                                json={"seed": "2026-11", "sample_size": 8})
         assert draw.status_code == 200, draw.text

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pymongo.errors import DuplicateKeyError
 
+from services.voting import domain
 from services.voting.counting import Counter
 from services.voting.config import VotingConfig
 from services.voting.learning import LEARNING, category_published
@@ -155,20 +156,21 @@ class InMemoryVotingStore(InMemoryLearnedStore):
             self.roll.setdefault(e["_id"], copy.deepcopy(e))
 
     async def roll_by_credential(self, round_id: str, credential_hash: str) -> dict | None:
-        return next(({"_id": r["_id"], "mark": r["mark"]} for r in self.roll.values()
+        return next(({"_id": r["_id"], "member_id": r["member_id"]} for r in self.roll.values()
                      if r["round_id"] == round_id and r.get("cred") == credential_hash), None)
 
     async def roll_entry(self, round_id: str, member_id: str) -> dict | None:
         r = self.roll.get(f"{round_id}:{member_id}")
-        return None if r is None else {"_id": r["_id"], "mark": r["mark"]}
+        return None if r is None else {"_id": r["_id"], "member_id": r["member_id"]}
 
     async def unit_roll(self, round_id: str, unit_id: str) -> list[dict]:
         return copy.deepcopy(sorted((r for r in self.roll.values()
                                      if r["round_id"] == round_id and r["unit_id"] == unit_id),
                                     key=lambda r: r["member_id"]))
 
-    async def roll_marks(self, round_id: str) -> list[dict]:
-        return [{"mark": r["mark"], "unit_id": r["unit_id"]} for r in self.roll.values() if r["round_id"] == round_id]
+    async def roll_members(self, round_id: str) -> list[dict]:
+        return [{"member_id": r["member_id"], "unit_id": r["unit_id"]} for r in self.roll.values()
+                if r["round_id"] == round_id]
 
     async def set_credentials(self, issued: list[tuple[str, str, datetime]]) -> None:
         for rid, chash, at in issued:
@@ -200,6 +202,9 @@ class InMemoryVotingStore(InMemoryLearnedStore):
 
     async def sheets(self, round_id: str) -> list[dict]:
         return copy.deepcopy([s for s in self.sheets_by_id.values() if s["round_id"] == round_id])
+
+    async def round_receipts(self, round_id: str) -> list[str]:
+        return sorted(r for s in self.sheets_by_id.values() if s["round_id"] == round_id for r in s["receipts"])
 
     async def receipt_recorded(self, round_id: str, receipt: str) -> bool:
         return any(s["round_id"] == round_id and receipt in s["receipts"] for s in self.sheets_by_id.values())
@@ -359,7 +364,8 @@ class FakeEdge:
         self.submitted.append(command)
         if self.answer != "count":
             return self.answer  # type: ignore[return-value]
-        outcomes = await self.counter.handle([command.model_dump_json().encode()])
+        sealed = domain.seal_command(self.secret, command)  # as the real edge sends it
+        outcomes = await self.counter.handle([sealed.model_dump_json(exclude_defaults=True).encode()])
         return outcomes.get(command.command_id)
 
     def opened(self, round_id: str, units: list[dict], roll: dict[str, str]) -> None:

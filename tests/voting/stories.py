@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.voting.actions.open_round import RoundIn, open_round
+from services.voting.config import VotingConfig
 from shared.auth import Principal
 from tests.voting.fakes import FakeEdge, FakeVotingUnitOfWork, InMemoryVotingStore, learn
 from tests.voting.helpers import PID, world
 
 PARTITIONS = 3
+SECRET = VotingConfig().ballot_secret  # the fakes' edge and counter use the local default too
 
 
 def later(**kw) -> datetime:

@@ -17,7 +17,7 @@ from shared.contracts.voting import BallotRejected, CastBallot, TallyUpdated
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from tests.voting.fakes import FakeEdge
 from tests.voting.helpers import PID
-from tests.voting.stories import later, member, opened
+from tests.voting.stories import SECRET, later, member, opened
 
 
 async def ballot(uow, edge, *, token: str | None = None, credential: str | None = None, round_id: str = "r1",
@@ -123,7 +123,7 @@ class TestCastWithAMemberToken:
 class TestCastWithACredential:
     async def test_a_printed_credential_votes_once(self):
         uow, edge, _ = await opened()
-        sheet = await issue_credentials(uow, "r1", "u0")
+        sheet = await issue_credentials(uow, "r1", "u0", secret=SECRET)
         cred = sheet.lines[0].credential
         result = await ballot(uow, edge, credential=cred.lower(), selections=["n2"])  # typed in any case
         assert not result.pending
@@ -172,7 +172,7 @@ class TestCastRefusalsOfTheMoment:
             await ballot(uow, edge, token="t-m0-0", selections=["n0"])
         assert refused.value.code == "not_open" and refused.value.field == "round_id"
         uow2, edge2, _ = await opened()
-        await close_round(uow2, "r1", caches=edge2)
+        await close_round(uow2, "r1", secret=SECRET, caches=edge2)
         uow2.events.clear()
         with pytest.raises(Closed) as closed:
             await ballot(uow2, edge2, token="t-m0-0", selections=["n0"])
@@ -207,7 +207,7 @@ class TestCounter:
         assert {o[0] for o in first.values()} == {o[0] for o in again.values()} == {"accepted"}
         tally = await uow.store.read_tally("r1")
         assert tally["ballots_cast"] == 2 and tally.get("refused", {}) == {}
-        assert sum(len(domain.sheet_ballots(s)) for s in uow.store.sheets_by_id.values()) == 2
+        assert sum(len(domain.sheet_contents(SECRET, s)) for s in uow.store.sheets_by_id.values()) == 2
 
     async def test_a_mark_written_by_another_process_is_read_and_respected(self):
         uow, edge, _ = await opened()
@@ -249,15 +249,15 @@ class TestCounter:
 class TestRollStatus:
     async def test_eligible_then_voted(self):
         uow, edge, _ = await opened(eligibility={"mode": "units", "unit_ids": ["u0"]})
-        assert await roll_action.roll_status(uow, "r1", member("m0-0")) == {
+        assert await roll_action.roll_status(uow, "r1", member("m0-0"), secret=SECRET) == {
             "round_id": "r1", "eligible": True, "voted": False, "state": "open"}
         await ballot(uow, edge, token="t-m0-0", selections=["n0"])
-        assert (await roll_action.roll_status(uow, "r1", member("m0-0")))["voted"] is True
-        assert (await roll_action.roll_status(uow, "r1", member("m1-0")))["eligible"] is False
+        assert (await roll_action.roll_status(uow, "r1", member("m0-0"), secret=SECRET))["voted"] is True
+        assert (await roll_action.roll_status(uow, "r1", member("m1-0"), secret=SECRET))["eligible"] is False
 
     async def test_refusals(self):
         uow, _, _ = await opened()
         with pytest.raises(Forbidden):
-            await roll_action.roll_status(uow, "r1", Principal(subject="x", role="member"))
+            await roll_action.roll_status(uow, "r1", Principal(subject="x", role="member"), secret=SECRET)
         with pytest.raises(NotFound):
-            await roll_action.roll_status(uow, "r9", member("m0-0"))
+            await roll_action.roll_status(uow, "r9", member("m0-0"), secret=SECRET)

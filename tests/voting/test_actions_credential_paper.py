@@ -10,7 +10,7 @@ from services.voting.actions.credential_slips import credential_slips
 from services.voting.actions.credentials import issue_credentials
 from services.voting.actions.resolve_credential import resolve_credential
 from shared.errors import Closed, Forbidden, NotFound, TooManyRequests
-from tests.voting.stories import opened
+from tests.voting.stories import SECRET, opened
 
 
 def credentials(answer: dict) -> list[str]:
@@ -20,26 +20,26 @@ def credentials(answer: dict) -> list[str]:
 class TestCredentialSlips:
     async def test_every_unit_at_once_each_credential_once(self):
         uow, _, _ = await opened()
-        answer = await credential_slips(uow, "r1")
+        answer = await credential_slips(uow, "r1", secret=SECRET)
         assert answer["round_name"] == "模范机关推荐投票"
         assert [(u["unit_id"], len(u["slips"]), u["not_issued"]) for u in answer["units"]] == [("u0", 3, 0),
                                                                                              ("u1", 3, 0)]
         # Names as the one-unit credential sheet gives them (learned from the roll).
-        sheet = await issue_credentials(uow, "r1", "u0", reissue=True)
+        sheet = await issue_credentials(uow, "r1", "u0", secret=SECRET, reissue=True)
         assert answer["units"][0]["unit_name"] == sheet.unit_name
         assert [s["name"] for s in answer["units"][0]["slips"]] == [line.name for line in sheet.lines]
-        answer = await credential_slips(uow, "r1", reissue=True)
+        answer = await credential_slips(uow, "r1", secret=SECRET, reissue=True)
         assert len(set(credentials(answer))) == 6
-        again = await credential_slips(uow, "r1")
+        again = await credential_slips(uow, "r1", secret=SECRET)
         assert credentials(again) == [] and [u["not_issued"] for u in again["units"]] == [3, 3]
         assert uow.events == []
 
     async def test_a_voter_gets_no_slip_and_is_counted_with_the_issued(self):
         uow, edge, _ = await opened()
-        first = await credential_slips(uow, "r1")
+        first = await credential_slips(uow, "r1", secret=SECRET)
         await cast(uow, edge, "r1", BallotIn(credential=first["units"][0]["slips"][0]["credential"],
                                               selections=["n0"]), address="a", token=None)
-        answer = await credential_slips(uow, "r1", reissue=True)
+        answer = await credential_slips(uow, "r1", secret=SECRET, reissue=True)
         u0 = answer["units"][0]
         # Nothing in the answer says which of the three voted: a slip is missing, counted as not issued.
         assert len(u0["slips"]) == 2 and u0["not_issued"] == 1 and set(u0["slips"][0]) == {"name", "credential"}
@@ -48,17 +48,17 @@ class TestCredentialSlips:
     async def test_refusals(self):
         uow, _, _ = await opened()
         with pytest.raises(NotFound) as missing:
-            await credential_slips(uow, "nope")
+            await credential_slips(uow, "nope", secret=SECRET)
         assert missing.value.field == "round_id"
-        await close_round(uow, "r1")
+        await close_round(uow, "r1", secret=SECRET)
         with pytest.raises(Closed):
-            await credential_slips(uow, "r1")
+            await credential_slips(uow, "r1", secret=SECRET)
 
 
 class TestResolveCredential:
     async def test_the_credential_alone_finds_the_round_and_its_ballot(self):
         uow, edge, _ = await opened()
-        cred = credentials(await credential_slips(uow, "r1"))[0]
+        cred = credentials(await credential_slips(uow, "r1", secret=SECRET))[0]
         uow.events.clear()
         answer = await resolve_credential(uow, edge, cred.lower().replace("-", " "), address="a")
         assert answer["used"] is False and answer["window"] == "open"
@@ -69,7 +69,7 @@ class TestResolveCredential:
 
     async def test_after_casting_its_holder_learns_it_was_used_and_nothing_is_recorded(self):
         uow, edge, _ = await opened()
-        cred = credentials(await credential_slips(uow, "r1"))[0]
+        cred = credentials(await credential_slips(uow, "r1", secret=SECRET))[0]
         await cast(uow, edge, "r1", BallotIn(credential=cred, selections=["n1"]), address="a", token=None)
         uow.events.clear()
         before = (dict(uow.store.rejections), dict(uow.store.marks))
@@ -78,14 +78,14 @@ class TestResolveCredential:
 
     async def test_a_closed_round_is_told_as_closed(self):
         uow, edge, _ = await opened()
-        cred = credentials(await credential_slips(uow, "r1"))[0]
-        await close_round(uow, "r1")
+        cred = credentials(await credential_slips(uow, "r1", secret=SECRET))[0]
+        await close_round(uow, "r1", secret=SECRET)
         answer = await resolve_credential(uow, edge, cred, address="a")
         assert answer["window"] == "closed" and answer["round"]["state"] == "closed"
 
     async def test_refusals(self):
         uow, edge, _ = await opened()
-        cred = credentials(await credential_slips(uow, "r1"))[0]
+        cred = credentials(await credential_slips(uow, "r1", secret=SECRET))[0]
         uow.events.clear()
         with pytest.raises(Forbidden) as unknown:
             await resolve_credential(uow, edge, "AAAA-BBBB-CCCC-DDDD", address="a")

@@ -20,7 +20,7 @@ from shared.contracts.publicity import PublicityOpened
 from shared.contracts.voting import BallotRejected, CastBallot, RoundOpened
 from shared.errors import Closed, Conflict, Invalid
 from tests.voting.helpers import PID, category
-from tests.voting.stories import PARTITIONS, learned, opened, round_in
+from tests.voting.stories import SECRET, PARTITIONS, learned, opened, round_in
 
 
 async def vote(uow, edge, mid: str, selections: list[str] | None = None, grades: dict | None = None,
@@ -103,7 +103,7 @@ class TestCastingInTheVotingStage:
     async def test_closing_is_allowed_outside_the_stage(self):
         uow, edge, _ = await opened()
         await set_stage(uow, "closed")
-        assert (await close_round(uow, "r1", caches=edge))["state"] == "closed"
+        assert (await close_round(uow, "r1", secret=SECRET, caches=edge))["state"] == "closed"
         await set_stage(uow, "open")  # a closed round keeps the snapshot it closed with
         assert uow.store.rounds["r1"]["voting_stage"]["stage_state"] == {"voting": "closed"}
 

@@ -21,7 +21,7 @@ from services.voting.pages import credential_page, tally_workbook
 from shared.contracts.nominations import NominationApproved, NominationSubmitted, NominationWithdrawn
 from shared.errors import Closed, NotFound
 from tests.voting.helpers import PID
-from tests.voting.stories import opened
+from tests.voting.stories import SECRET, opened
 
 
 async def vote(uow, edge, mid: str, selections: list[str]) -> str:
@@ -32,7 +32,7 @@ async def vote(uow, edge, mid: str, selections: list[str]) -> str:
 class TestIssueCredentials:
     async def test_shown_once_and_only_their_hash_kept(self):
         uow, edge, _ = await opened()
-        sheet = await issue_credentials(uow, "r1", "u1")
+        sheet = await issue_credentials(uow, "r1", "u1", secret=SECRET)
         creds = [line.credential for line in sheet.lines]
         assert [line.member_id for line in sheet.lines] == ["m1-0", "m1-1", "m1-2"] and all(creds)
         assert {line.status for line in sheet.lines} == {"新发放 new"} and sheet.unit_name == "单位1"
@@ -40,15 +40,15 @@ class TestIssueCredentials:
         assert stored == [domain.credential_hash("r1", c) for c in creds] and not set(stored) & set(creds)
         page = credential_page(sheet)
         assert all(c in page for c in creds) and page.count("data:image/png;base64,") == 3
-        again = await issue_credentials(uow, "r1", "u1")
+        again = await issue_credentials(uow, "r1", "u1", secret=SECRET)
         assert [line.credential for line in again.lines] == [None] * 3
         assert {line.status for line in again.lines} == {"已发放 issued earlier (not shown again)"}
 
     async def test_reissue_replaces_and_a_voter_gets_none(self):
         uow, edge, _ = await opened()
-        first = await issue_credentials(uow, "r1", "u0")
+        first = await issue_credentials(uow, "r1", "u0", secret=SECRET)
         await vote(uow, edge, "m0-0", ["n0"])
-        sheet = await issue_credentials(uow, "r1", "u0", reissue=True)
+        sheet = await issue_credentials(uow, "r1", "u0", secret=SECRET, reissue=True)
         assert [line.status for line in sheet.lines] == ["已投票 voted", "重新发放 reissued", "重新发放 reissued"]
         assert sheet.lines[0].credential is None
         assert sheet.lines[1].credential != first.lines[1].credential
@@ -56,14 +56,14 @@ class TestIssueCredentials:
     async def test_refusals(self):
         uow, _, _ = await opened()
         with pytest.raises(NotFound) as unit:
-            await issue_credentials(uow, "r1", "u9")
+            await issue_credentials(uow, "r1", "u9", secret=SECRET)
         assert unit.value.field == "unit_id"
         with pytest.raises(NotFound):
-            await issue_credentials(uow, "r9", "u0")
-        await close_round(uow, "r1")
+            await issue_credentials(uow, "r9", "u0", secret=SECRET)
+        await close_round(uow, "r1", secret=SECRET)
         before = copy.deepcopy(uow.store.roll)
         with pytest.raises(Closed):
-            await issue_credentials(uow, "r1", "u0")
+            await issue_credentials(uow, "r1", "u0", secret=SECRET)
         assert uow.store.roll == before
 
 
@@ -84,28 +84,30 @@ class TestBulletin:
         uow, edge, w = await opened()
         got = [await vote(uow, edge, m, [f"n{i % 3}"]) for i, m in enumerate(w["members"][:4])]
         with pytest.raises(Closed):
-            await bulletin_action.bulletin(uow, "r1")
-        await close_round(uow, "r1")
-        board = await bulletin_action.bulletin(uow, "r1")
+            await bulletin_action.bulletin(uow, "r1", secret=SECRET)
+        await close_round(uow, "r1", secret=SECRET)
+        board = await bulletin_action.bulletin(uow, "r1", secret=SECRET)
         assert sorted(e["receipt"] for e in board["entries"]) == sorted(got) and not board["counts_hidden"]
-        assert domain.bulletin_root("r1", board["entries"]) == board["bulletin_root"]
-        recomputed = domain.recompute_tally(board["ballot_type"], board["candidate_ids"], board["entries"],
+        assert board["receipts"] == sorted(got) and all(set(e) == {"receipt"} for e in board["entries"])
+        assert domain.bulletin_root("r1", board["receipts"], board["contents"]) == board["bulletin_root"]
+        recomputed = domain.recompute_tally(board["ballot_type"], board["candidate_ids"], board["contents"],
                                             board["eligible"])
         assert recomputed["ballots_cast"] == 4
 
     async def test_hidden_counts_show_receipts_only_until_published(self):
         uow, edge, w = await opened(counts_hidden=True)
         await vote(uow, edge, w["members"][0], ["n0"])
-        await close_round(uow, "r1")
-        board = await bulletin_action.bulletin(uow, "r1")
+        await close_round(uow, "r1", secret=SECRET)
+        board = await bulletin_action.bulletin(uow, "r1", secret=SECRET)
         assert board["counts_hidden"] and all(set(e) == {"receipt"} for e in board["entries"])
-        await publish_counts(uow, "r1")
-        assert (await bulletin_action.bulletin(uow, "r1"))["entries"][0]["selections"] == ["n0"]
+        assert board["contents"] == []
+        await publish_counts(uow, "r1", secret=SECRET)
+        assert (await bulletin_action.bulletin(uow, "r1", secret=SECRET))["contents"][0]["selections"] == ["n0"]
 
     async def test_an_unknown_round(self):
         uow, _, _ = await opened()
         with pytest.raises(NotFound):
-            await bulletin_action.bulletin(uow, "r9")
+            await bulletin_action.bulletin(uow, "r9", secret=SECRET)
 
 
 class TestTally:
@@ -139,8 +141,8 @@ class TestTally:
         await vote(uow, edge, "m0-0", ["n0"])
         hidden = cells(tally_workbook(*await tally_action.tally(uow, "r1")))
         assert "机关0" not in hidden and any("hidden" in str(c) for c in hidden)
-        await close_round(uow, "r1")
-        await publish_counts(uow, "r1")
+        await close_round(uow, "r1", secret=SECRET)
+        await publish_counts(uow, "r1", secret=SECRET)
         assert "机关0" in cells(tally_workbook(*await tally_action.tally(uow, "r1")))
 
 

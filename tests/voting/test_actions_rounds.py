@@ -12,11 +12,12 @@ from services.voting.actions import publish_counts as publishing
 from services.voting.actions import round_info
 from services.voting.actions.cast import BallotIn, cast
 from services.voting.actions.open_round import open_round
+from shared import verify
 from shared.contracts.voting import BallotAccepted, RoundClosed, RoundOpened, TallyUpdated
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.voting.fakes import learn
 from tests.voting.helpers import PID, world
-from tests.voting.stories import PARTITIONS, later, learned, member, opened, round_in
+from tests.voting.stories import SECRET, PARTITIONS, later, learned, member, opened, round_in
 
 
 async def vote(uow, edge, mid: str, selections: list[str] | None = None, grades: dict | None = None):
@@ -33,7 +34,9 @@ class TestOpenRound:
         assert rnd["max_per_category"] == {"organ": 2} and rnd["state"] == "open"
         assert [u["eligible"] for u in rnd["units"]] == [4, 4, 4]
         assert len(store.roll) == 12 and all(r["cred"] is None for r in store.roll.values())
-        assert store.roll["r1:m0-0"]["mark"] == domain.voter_mark(edge.secret, "r1", "m0-0")
+        # the roll keeps no mark (issue 16); the counter holds the marks, recomputed from the secret
+        assert "mark" not in store.roll["r1:m0-0"]
+        assert edge.counter.rolls["r1"][domain.voter_mark(edge.secret, "r1", "m0-0")] == rnd["units"][0]["key"]
         assert store.tallies["r1"]["sequence"] == 1 and len(store.tally_parts) == PARTITIONS
         assert uow.types() == ["RoundOpened", "TallyUpdated"]
         [opened_event] = uow.of_type(RoundOpened)
@@ -94,54 +97,60 @@ class TestCloseRound:
         for mid in w["members"][:3]:
             await vote(uow, edge, mid, ["n0"])
         uow.events.clear()
-        rnd = await closing.close_round(uow, "r1", caches=edge)
-        entries = sorted((e for s in uow.store.sheets_by_id.values() for e in domain.sheet_ballots(s)),
-                         key=lambda e: e["receipt"])
-        assert rnd["state"] == "closed" and rnd["bulletin_root"] == domain.bulletin_root("r1", entries)
+        rnd = await closing.close_round(uow, "r1", secret=SECRET, caches=edge)
+        receipts, contents = domain.bulletin_lists(SECRET, list(uow.store.sheets_by_id.values()))
+        assert len(receipts) == len(contents) == 3
+        assert rnd["state"] == "closed" and rnd["bulletin_root"] == domain.bulletin_root("r1", receipts, contents)
+        assert rnd["receipts_root"] == verify.receipts_root("r1", receipts)
+        assert rnd["contents_root"] == verify.contents_root("r1", contents)
         assert uow.store.rounds["r1"]["entries"] == 3 and all(p["closed"] for p in uow.store.tally_parts.values())
         assert uow.types() == ["RoundClosed", "TallyUpdated"] + ["BallotAccepted"] * 3
         assert uow.of_type(RoundClosed)[0].ballots_cast == 3
-        assert sorted(a.receipt for a in uow.of_type(BallotAccepted)) == [e["receipt"] for e in entries]
+        # the contents go public without their receipts, in canonical order
+        accepted = uow.of_type(BallotAccepted)
+        assert [{"selections": a.selections, "grades": a.grades} for a in accepted] == contents
+        assert all(a.receipt == "" and a.receipt not in receipts for a in accepted)
+        assert [a.ballot_id for a in accepted] == ["r1/0", "r1/1", "r1/2"]
         assert uow.store.rounds["r1"]["bulletin_released"] and edge.closed_rounds == ["r1"]
 
     async def test_hidden_counts_keep_the_ballots_back(self):
         uow, edge, w = await opened(counts_hidden=True)
         await vote(uow, edge, w["members"][0], ["n1"])
         uow.events.clear()
-        await closing.close_round(uow, "r1")
+        await closing.close_round(uow, "r1", secret=SECRET)
         assert uow.types() == ["RoundClosed", "TallyUpdated"]
         assert uow.of_type(TallyUpdated)[0].counts_hidden
 
     async def test_refusals(self):
         uow, edge, _ = await opened()
         with pytest.raises(NotFound):
-            await closing.close_round(uow, "r9")
-        await closing.close_round(uow, "r1")
+            await closing.close_round(uow, "r9", secret=SECRET)
+        await closing.close_round(uow, "r1", secret=SECRET)
         before, events = copy.deepcopy(uow.store.__dict__), len(uow.events)
         with pytest.raises(Conflict) as refused:
-            await closing.close_round(uow, "r1")
+            await closing.close_round(uow, "r1", secret=SECRET)
         assert refused.value.field == "round_id"
         assert uow.store.__dict__ == before and len(uow.events) == events
 
     async def test_only_due_rounds_close_by_themselves(self):
         uow, edge, _ = await opened()
-        await closing.close_due_rounds(uow, edge)
+        await closing.close_due_rounds(uow, secret=SECRET, caches=edge)
         assert uow.store.rounds["r1"]["state"] == "open" and uow.events == []
         uow.store.rounds["r1"]["closes_at"] = later(seconds=-1)
-        await closing.close_due_rounds(uow, edge)
+        await closing.close_due_rounds(uow, secret=SECRET, caches=edge)
         assert uow.store.rounds["r1"]["state"] == "closed" and uow.types()[0] == "RoundClosed"
         uow.events.clear()
         # closed already (by another replica): the automatic close leaves it as it is
-        assert await closing.close_round(uow, "r1", only_if_due=True) and uow.events == []
+        assert await closing.close_round(uow, "r1", secret=SECRET, only_if_due=True) and uow.events == []
 
 
 class TestPublishCounts:
     async def test_publishes_hidden_counts_and_then_the_bulletin(self):
         uow, edge, w = await opened(counts_hidden=True)
         await vote(uow, edge, w["members"][0], ["n2"])
-        await closing.close_round(uow, "r1")
+        await closing.close_round(uow, "r1", secret=SECRET)
         uow.events.clear()
-        rnd = await publishing.publish_counts(uow, "r1")
+        rnd = await publishing.publish_counts(uow, "r1", secret=SECRET)
         assert rnd["published"] and uow.store.rounds["r1"]["published"]
         assert uow.types() == ["TallyUpdated", "BallotAccepted"]
         tally = uow.of_type(TallyUpdated)[0]
@@ -151,7 +160,7 @@ class TestPublishCounts:
         uow, _, _ = await opened(counts_hidden=True)
         before = copy.deepcopy(uow.store.__dict__)
         with pytest.raises(Conflict) as refused:
-            await publishing.publish_counts(uow, "r1")
+            await publishing.publish_counts(uow, "r1", secret=SECRET)
         assert (refused.value.status, refused.value.code, refused.value.field) == (409, "round_open", "round_id")
         assert refused.value.message == "the hidden counts of round r1 can be published only after the round is closed"
         assert uow.store.__dict__ == before and uow.events == []
@@ -159,9 +168,9 @@ class TestPublishCounts:
     async def test_refusals(self):
         uow, _, _ = await opened()
         with pytest.raises(Conflict):
-            await publishing.publish_counts(uow, "r1")  # counts were never hidden
+            await publishing.publish_counts(uow, "r1", secret=SECRET)  # counts were never hidden
         with pytest.raises(NotFound):
-            await publishing.publish_counts(uow, "r9")
+            await publishing.publish_counts(uow, "r9", secret=SECRET)
         assert uow.events == [] and not uow.store.rounds["r1"]["published"]
 
 

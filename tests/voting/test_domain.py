@@ -97,13 +97,16 @@ def test_recompute_tally(kind, entries, expected):
 
 
 def test_bulletin_chain_detects_any_change():
-    entries = [domain.bulletin_entry(f"R{i}", ["a"], {}) for i in range(5)]
-    root = domain.bulletin_root("r1", entries)
-    assert root == domain.bulletin_root("r1", list(entries))
-    assert root != domain.bulletin_root("r2", entries)
-    assert root != domain.bulletin_root("r1", entries[:-1])
-    tampered = entries[:2] + [domain.bulletin_entry("R2", ["b"], {})] + entries[3:]
-    assert root != domain.bulletin_root("r1", tampered)
+    receipts = [f"R{i}" for i in range(5)]
+    contents = [{"selections": ["a"], "grades": {}} for _ in range(5)]
+    root = domain.bulletin_root("r1", receipts, contents)
+    assert root == domain.bulletin_root("r1", list(receipts), list(contents))
+    assert root != domain.bulletin_root("r2", receipts, contents)
+    assert root != domain.bulletin_root("r1", receipts[:-1], contents)
+    assert root != domain.bulletin_root("r1", receipts, contents[:-1])
+    tampered = contents[:2] + [{"selections": ["b"], "grades": {}}] + contents[3:]
+    assert root != domain.bulletin_root("r1", receipts, tampered)
+    assert root != domain.bulletin_root("r1", receipts[:2] + ["R9"] + receipts[3:], contents)
 
 
 @pytest.mark.parametrize("eligible,minimum,share_,expected", [(10, 20, 0.5, 20), (100, 20, 0.5, 50), (0, 5, 0.5, 5)])
@@ -198,7 +201,8 @@ def test_units_candidates_limits_and_roll_of_a_round():
     assert rounds.max_per_category("appraisal", ["organ"], CATS, None) == {}
     roll = rounds.roll_entries(b"k", "r1", members)
     assert [r["_id"] for r in roll] == ["r1:m1", "r1:m2", "r1:m3"] and all(r["cred"] is None for r in roll)
-    assert roll[0]["mark"] == domain.voter_mark(b"k", "r1", "m1")
+    assert all("mark" not in r for r in roll)  # recomputed from the secret, never stored (issue 16)
+    assert list(rounds.roll_marks(b"k", "r1", roll))[0] == domain.voter_mark(b"k", "r1", "m1")
     assert rounds.first_missing(["a", "b", "c"], ["a", "c"]) == "b" and rounds.first_missing(["a"], ["a"]) is None
 
 

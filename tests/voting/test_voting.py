@@ -109,8 +109,9 @@ async def test_ballots_receipts_bulletin_and_recomputed_tally(settings):
         bulletin = (await client.get("/rounds/r1/bulletin")).json()
         assert sorted(e["receipt"] for e in bulletin["entries"]) == sorted(receipts)
         # Anyone can recompute the root and the tally from the bulletin alone.
-        assert domain.bulletin_root("r1", bulletin["entries"]) == bulletin["bulletin_root"]
-        recomputed = domain.recompute_tally(bulletin["ballot_type"], bulletin["candidate_ids"], bulletin["entries"],
+        assert bulletin["receipts"] == sorted(receipts) and all(set(e) == {"receipt"} for e in bulletin["entries"])
+        assert domain.bulletin_root("r1", bulletin["receipts"], bulletin["contents"]) == bulletin["bulletin_root"]
+        recomputed = domain.recompute_tally(bulletin["ballot_type"], bulletin["candidate_ids"], bulletin["contents"],
                                             bulletin["eligible"])
         published = (await client.get("/rounds/r1/tally")).json()
         assert recomputed["ballots_cast"] == published["ballots_cast"]
@@ -126,7 +127,9 @@ async def test_ballots_receipts_bulletin_and_recomputed_tally(settings):
         [round_closed] = await events_of(settings, "RoundClosed")
         assert round_closed["bulletin_root"] == bulletin["bulletin_root"]
         accepted = await events_of(settings, "BallotAccepted", min_count=20)
-        assert sorted(a["receipt"] for a in accepted) == sorted(receipts)
+        # the contents go out without their receipts (issue 16): a receipt proves counting, not a choice
+        assert [{"selections": a["selections"], "grades": a["grades"]} for a in accepted] == bulletin["contents"]
+        assert len(accepted) == 8 and not any(r in json.dumps(accepted) for r in receipts)
         assert not any(mid in json.dumps(accepted) for mid in w["members"])
         # closed: no more ballots
         r = await client.post("/rounds/r1/ballots", json={"selections": ["n0"]}, headers=member(settings, "m1-3"))
@@ -142,18 +145,22 @@ async def test_no_stored_ballot_can_be_linked_to_its_voter(settings):
             r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, mid))
             assert r.status_code == 201, r.text
         roll = await store(svc).round_roll("r1")
-        voter_keys = {d["member_id"] for d in roll} | {d["mark"] for d in roll} | {d["_id"] for d in roll}
+        secret = svc.voting_config.ballot_secret
+        assert all("mark" not in d for d in roll)  # the roll keeps no mark (issue 16)
+        voter_keys = ({d["member_id"] for d in roll} | {domain.voter_mark(secret, "r1", d["member_id"]) for d in roll}
+                      | {d["_id"] for d in roll})
         sheets = await store(svc).all_sheets()
-        assert sum(len(domain.sheet_ballots(s)) for s in sheets) == len(w["members"])
+        assert sum(len(domain.sheet_contents(secret, s)) for s in sheets) == len(w["members"])
         text = json.dumps(sheets, default=str)
         assert not any(k in text for k in voter_keys), "a ballot document holds a voter key"
         for s in sheets:
-            assert set(s) == {"_id", "round_id", "receipts", "ballots_json"}  # no time, no voter, no mark
-            for b in domain.sheet_ballots(s):
-                assert set(b) == {"receipt", "selections", "grades"}
+            assert set(s) == {"_id", "round_id", "receipts", "sealed"}  # no time, no voter, no mark
+            assert b"n1" not in s["sealed"]  # the contents are sealed
+            for b in domain.sheet_contents(secret, s):
+                assert set(b) == {"selections", "grades"}  # and apart from the receipts
         marks = await store(svc).all_marks()
         assert len(marks) == len(w["members"])
-        receipts = {b["receipt"] for s in sheets for b in domain.sheet_ballots(s)}
+        receipts = {r for s in sheets for r in s["receipts"]}
         for m in marks:
             assert set(m) == {"_id", "tag"} and m["_id"] not in receipts
         # The marks are HMACs keyed by a secret outside the database: a reader cannot recompute them.
@@ -259,7 +266,8 @@ async def test_redelivered_ballot_counts_once(settings):
         assert tally["ballots_cast"] == 3
         assert {c["nomination_id"]: c["approvals"] for c in tally["candidates"]} == {"n0": 1, "n1": 1, "n2": 1}
         assert tally["refused"] == {}
-        assert sum(len(domain.sheet_ballots(s)) for s in await store(svc).all_sheets()) == 3
+        sheets = await store(svc).all_sheets()
+        assert sum(len(domain.sheet_contents(svc.voting_config.ballot_secret, s)) for s in sheets) == 3
 
 
 async def test_each_kind_of_invalid_ballot_is_refused_with_its_reason(settings):
@@ -370,7 +378,7 @@ async def test_hidden_counts_appear_nowhere_until_published(settings):
         assert n0["grades"] == {"excellent": 2, "competent": 1, "basically_competent": 0, "incompetent": 0}
         assert n0["approvals"] == 3  # favourable: 优秀 + 称职
         bulletin = (await client.get("/rounds/r1/bulletin")).json()
-        recomputed = domain.recompute_tally("appraisal", bulletin["candidate_ids"], bulletin["entries"], 6)
+        recomputed = domain.recompute_tally("appraisal", bulletin["candidate_ids"], bulletin["contents"], 6)
         assert recomputed["candidates"][0]["grades"] == n0["grades"]
         accepted = await events_of(settings, "BallotAccepted", min_count=11)
         assert len(accepted) == 3
@@ -416,8 +424,9 @@ async def test_a_round_closes_by_itself_at_its_closing_time(settings):
         assert r.status_code == 201, r.text
         closed = await eventually(lambda: closed_round(svc, "r1"), timeout=30)
         bulletin = (await client.get("/rounds/r1/bulletin")).json()
-        assert bulletin["bulletin_root"] == closed["bulletin_root"] == domain.bulletin_root("r1", bulletin["entries"])
-        assert [e["selections"] for e in bulletin["entries"]] == [["n1"]]
+        assert bulletin["bulletin_root"] == closed["bulletin_root"] == domain.bulletin_root(
+            "r1", bulletin["receipts"], bulletin["contents"])
+        assert [e["selections"] for e in bulletin["contents"]] == [["n1"]]
         r = await client.post("/rounds/r1/ballots", json={"selections": ["n1"]}, headers=member(settings, "m0-2"))
         assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
 

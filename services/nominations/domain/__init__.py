@@ -75,5 +75,15 @@ from .programme import (  # noqa: F401
     stage_state,
     to_utc,
 )
-from .refusals import ERRORS, Problem, ProgrammeInvalid, Refusal, ensure, refuse  # noqa: F401
+from .refusals import ERRORS, Gone, Problem, ProgrammeInvalid, Refusal, ensure, refuse  # noqa: F401
 from .veto import MAX_VETO_REASON_CHARS, check_veto_reason, in_force, veto_lifted, veto_set  # noqa: F401
+from .signin import (  # noqa: F401
+    LINK_ROLES,
+    MAX_LINKS_PER_REQUEST,
+    check_link_request,
+    link_record,
+    link_state,
+    redemption_refusal,
+    revoke_refusal,
+    unknown_subject,
+)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from shared.errors import Closed, Conflict, DomainError, Forbidden, Invalid, NotFound
 
+
 @dataclass(frozen=True)
 class Problem:
     field: str
@@ -16,7 +17,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found)."""
+    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found, gone)."""
 
     kind: str
     field: str
@@ -49,3 +50,12 @@ class ProgrammeInvalid(Invalid):
         b = super().body()
         b["error"]["problems"] = [{"field": p.field, "message": p.message} for p in self.problems]
         return b
+
+
+class Gone(DomainError):
+    """What the request points at existed but is no more (an expired or revoked sign-in link)."""
+
+    status, code = 410, "gone"
+
+
+ERRORS["gone"] = Gone

@@ -1,11 +1,12 @@
-"""Indicator points (basic 基础, business 业务, key tasks 重点) and the 随机点验 spot checks of key tasks."""
+"""Indicator points (basic 基础, business 业务, key tasks 重点) and the 随机点验 spot checks, committed then drawn."""
 from __future__ import annotations
 
+from shared.contracts.scoring import SpotCheckDrawCommitted, SpotCheckDrawn
 from shared.errors import Conflict, Invalid, NotFound
 
 from .. import domain as d
-from ..models import IndicatorsIn, SpotDrawIn, SpotResultIn
-from ..store import Doc
+from ..models import IndicatorsIn, SpotCommitIn, SpotDrawIn, SpotResultIn
+from ..store import Doc, ScoringStore
 from .common import Tx, allowed, clean, get_category, get_nomination, get_programme, mark_dirty, now
 
 
@@ -22,32 +23,68 @@ async def enter_indicators(tx: Tx, programme_id: str, nomination_id: str, body: 
     return clean(await tx.store.indicators(nomination_id))
 
 
-@allowed("organiser")
-async def draw_spot_checks(tx: Tx, programme_id: str, category_id: str, body: SpotDrawIn) -> Doc:
-    """Draw the reproducible sample of key tasks. Refused: unknown category (404), no key tasks yet (409), results
-    recorded for another draw (409); the same draw again is accepted and changes nothing."""
-    store = tx.store
-    get_category(await get_programme(store, programme_id), category_id)
+async def _candidates(store: ScoringStore, programme_id: str, category_id: str) -> list[Doc]:
+    """Every key task of the category's approved nominations, by candidate id."""
     approved = {n["_id"]: n for n in await store.approved_nominations(programme_id, category_id)}
-    tasks: dict[tuple[str, str], str] = {}
+    out: dict[str, Doc] = {}
     for ind in await store.category_indicators(programme_id, category_id):
         if ind["_id"] in approved:
             for t in ind.get("key_tasks") or []:
-                tasks[(ind["_id"], t["task_id"])] = t["name"]
-    if not tasks:
-        raise Conflict("no key tasks have been entered for this category yet", field="category_id")
-    picks = d.spot_check_sample(tasks, programme_id, category_id, body.seed, body.sample_size)
+                cid = d.candidate_id(ind["_id"], t["task_id"])
+                out[cid] = {"candidate_id": cid, "nomination_id": ind["_id"], "task_id": t["task_id"],
+                            "task_name": t["name"], "nominee_name": approved[ind["_id"]].get("nominee_name", "")}
+    return [out[k] for k in sorted(out)]
+
+
+@allowed("organiser")
+async def commit_spot_draw(tx: Tx, programme_id: str, category_id: str, body: SpotCommitIn) -> Doc:
+    """Publish the draw's inputs before its seed exists: the candidates (every key task entered so far), the sample
+    size, the algorithm and the public value that will be the seed. Refused: unknown category (404), no key tasks
+    yet (409), another commitment already published (409 naming sample_size or seed_source); the same commitment
+    again is accepted and changes nothing."""
+    store = tx.store
+    get_category(await get_programme(store, programme_id), category_id)
     key = f"{programme_id}:{category_id}"
     current = await store.spot_checks(key)
-    if current and current.get("results") and (current["seed"], current["sample_size"]) != (
-            body.seed, body.sample_size):
-        raise Conflict("spot-check results are already recorded for another draw; the draw cannot change",
-                       field="seed")
-    await store.save_spot_draw(key, {
-        "programme_id": programme_id, "category_id": category_id, "seed": body.seed,
-        "sample_size": body.sample_size, "drawn_at": now(),
-        "picks": [{"nomination_id": n, "task_id": t, "task_name": tasks[(n, t)],
-                   "nominee_name": approved[n].get("nominee_name", "")} for n, t in picks]})
+    if d.ensure_commitment_unchanged(current, body.sample_size, body.seed_source):
+        return clean(current)
+    candidates = await _candidates(store, programme_id, category_id)
+    if not candidates:
+        raise Conflict("no key tasks have been entered for this category yet", field="category_id")
+    digest = d.candidates_sha256(c["candidate_id"] for c in candidates)
+    commitment = {"algorithm": d.DRAW_ALGORITHM, "algorithm_version": d.DRAW_ALGORITHM_VERSION,
+                  "sample_size": body.sample_size, "seed_source": body.seed_source, "candidates": candidates,
+                  "candidates_sha256": digest, "committed_at": now(),
+                  "inputs_sha256": d.draw_inputs_sha256(programme_id, category_id, body.sample_size,
+                                                        body.seed_source, digest)}
+    await store.save_spot_draw(key, {"programme_id": programme_id, "category_id": category_id,
+                                     "commitment": commitment, "seed": None, "sample_size": body.sample_size,
+                                     "picks": []})
+    await tx.emit(SpotCheckDrawCommitted(
+        category_id=category_id, **{k: v for k, v in commitment.items() if k != "committed_at"}),
+        programme_id=programme_id, key=key)
+    return clean(await store.spot_checks(key))
+
+
+@allowed("organiser")
+async def draw_spot_checks(tx: Tx, programme_id: str, category_id: str, body: SpotDrawIn) -> Doc:
+    """Make the committed draw by revealing its seed, the announced public value. Refused: unknown category (404),
+    nothing committed (409), another sample size than committed (409), the draw made already with another seed
+    (409 naming seed: it cannot be redrawn); the same draw again is accepted and changes nothing."""
+    store = tx.store
+    get_category(await get_programme(store, programme_id), category_id)
+    key = f"{programme_id}:{category_id}"
+    current = await store.spot_checks(key)
+    if d.ensure_drawable(current, category_id, body.seed, body.sample_size):
+        return clean(current)
+    commitment = current["commitment"]
+    by_id = {c["candidate_id"]: c for c in commitment["candidates"]}
+    tickets = d.draw_tickets(body.seed, programme_id, category_id, by_id, commitment["sample_size"])
+    picks = [by_id[t.candidate_id] | {"ticket": t.ticket} for t in tickets]
+    await store.save_spot_draw(key, {"seed": body.seed, "drawn_at": now(), "picks": picks})
+    await tx.emit(SpotCheckDrawn(category_id=category_id, seed=body.seed, inputs_sha256=commitment["inputs_sha256"],
+                                 picks=[t.candidate_id for t in tickets], tickets=[t.ticket for t in tickets]),
+                  programme_id=programme_id, key=key)
     return clean(await store.spot_checks(key))
 
 
@@ -59,7 +96,7 @@ async def record_spot_result(tx: Tx, programme_id: str, category_id: str, body: 
                            "a spot-check result")
     key = f"{programme_id}:{category_id}"
     doc = await tx.store.spot_checks(key)
-    if doc is None:
+    if doc is None or doc.get("seed") is None:  # committed but not drawn yet: nothing to check either
         raise NotFound("no spot checks have been drawn for this category", field="category_id")
     if not any(p["nomination_id"] == body.nomination_id and p["task_id"] == body.task_id for p in doc["picks"]):
         raise Invalid(f"task {body.task_id} of nomination {body.nomination_id} was not drawn for a spot check",

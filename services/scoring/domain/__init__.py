@@ -13,3 +13,4 @@ from .integrity import *  # noqa: F403
 from .model import *  # noqa: F403
 from .recusal import *  # noqa: F403
 from .scores import *  # noqa: F403
+from .spot_draw import *  # noqa: F403

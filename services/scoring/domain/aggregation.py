@@ -1,7 +1,6 @@
 """Aggregation of scores, indicators and votes into components, the composite and the ranking."""
 from __future__ import annotations
 
-import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -184,15 +183,6 @@ def business_progress(now: Mapping[str, float], before: Mapping[str, float],
                                       f"进位 progress: rank {rank} of {len(now)} this year against {was} of "
                                       f"{len(before)} in {baseline} ({gained:+d})")
     return out
-
-
-def spot_check_sample(task_keys: Iterable[tuple[str, str]], programme_id: str, category_id: str, seed: str,
-                      size: int) -> list[tuple[str, str]]:
-    """随机点验: a reproducible sample of (nomination_id, task_id) pairs, seeded by programme, category and seed."""
-    population = sorted(set(task_keys))
-    rng = random.Random(f"{programme_id}|{category_id}|{seed}")
-    picked = rng.sample(population, min(size, len(population)))
-    return sorted(picked)
 
 
 # ---- composite and ranking ------------------------------------------------------------------------------------------

@@ -123,14 +123,14 @@ async def _voter_mark(uow: VotingUnitOfWork, edge: CastingEdge, rnd: dict, crede
         if entry is None:
             raise await _recorded(uow, edge, rnd, "unknown_credential", domain.REFUSED["unknown_credential"],
                                   Forbidden, "credential")
-        return entry["mark"]
+        return domain.voter_mark(edge.secret, round_id, entry["member_id"])  # the roll keeps no mark
     if token is None:
         raise Unauthorized("a ballot credential or a member token is required", field="credential")
     who = edge.verify(token)
     if who.role != "member" or not who.member_id:
         raise Forbidden("casting needs a member token with a member_id, or a ballot credential", field="credential")
-    # The roll stores exactly this mark for the member (see open_round), and the counter holds the
-    # round's roll in memory: eligibility costs no database read.
+    # The counter holds the round's marks in memory, recomputed from the roll's members (see open_round):
+    # eligibility costs no database read.
     mark = domain.voter_mark(edge.secret, round_id, who.member_id)
     if not edge.allow_attempt("m:" + mark):
         raise _refuse(edge, "rate_limited", "too many attempts by this member; try again in a minute",

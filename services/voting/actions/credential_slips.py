@@ -19,11 +19,11 @@ class SlipsIn(BaseModel):
     reissue: bool = False
 
 
-async def credential_slips(uow: VotingUnitOfWork, round_id: str, *, reissue: bool = False) -> dict:
+async def credential_slips(uow: VotingUnitOfWork, round_id: str, *, secret: bytes, reissue: bool = False) -> dict:
     rnd = await load_round(uow.store, round_id)
     units = []
     for unit in rnd.get("units") or []:
-        sheet = await issue_credentials(uow, round_id, unit["unit_id"], reissue=reissue)
+        sheet = await issue_credentials(uow, round_id, unit["unit_id"], secret=secret, reissue=reissue)
         slips = [{"name": line.name, "credential": line.credential} for line in sheet.lines if line.credential]
         units.append({"unit_id": unit["unit_id"], "unit_name": sheet.unit_name, "slips": slips,
                       "not_issued": len(sheet.lines) - len(slips)})

@@ -32,19 +32,20 @@ class CredentialSheet:
     lines: list[SheetLine]
 
 
-async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, *,
+async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, *, secret: bytes,
                             reissue: bool = False) -> CredentialSheet:
     store = uow.store
     rnd = await load_round(store, round_id)
     ensure_not_closed(rnd)
     unit = ensure_unit_in_round(rnd, unit_id)
     rows = await store.unit_roll(round_id, unit_id)
-    voted = await store.voted([r["mark"] for r in rows])
+    marks = {r["member_id"]: domain.voter_mark(secret, round_id, r["member_id"]) for r in rows}  # the roll has none
+    voted = await store.voted(list(marks.values()))
     names = await store.member_names(rnd["programme_id"], [r["member_id"] for r in rows])
     issued, lines = [], []
     for r in rows:
         name = names.get(r["member_id"], r["member_id"])
-        if r["mark"] in voted:
+        if marks[r["member_id"]] in voted:
             lines.append(SheetLine(name, r["member_id"], None, "已投票 voted"))
         elif r.get("cred") and not reissue:
             lines.append(SheetLine(name, r["member_id"], None, "已发放 issued earlier (not shown again)"))

@@ -1,4 +1,4 @@
-"""Open a voting round (开启测评轮次): its candidates, its roll with the voter marks, its empty tally in parts.
+"""Open a voting round (开启测评轮次): its candidates, its roll (members, no voter marks), its empty tally in parts.
 
 Roles: organiser. Refusals (each with its field): a malformed round id (422), the round exists (409), the programme
 is not known yet (404), the voting stage (民主测评) not open (409 stage_closed, field stage), a category not in it or
@@ -100,7 +100,8 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     await uow.run(partial(_create, rnd=rnd, partitions=partitions))
     if caches is not None:
         unit_keys = {u["unit_id"]: u["key"] for u in units}
-        caches.opened(rid, units, {r["mark"]: unit_keys[r["unit_id"]] for r in roll})  # no need to read it back
+        caches.opened(rid, units, {m: unit_keys[r["unit_id"]]  # no need to read it back
+                                   for m, r in rules.roll_marks(secret, rid, roll).items()})
     return rnd
 
 

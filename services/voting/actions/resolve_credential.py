@@ -34,7 +34,8 @@ async def resolve_credential(uow: VotingUnitOfWork, edge: CastingEdge, credentia
     if not edge.allow_attempt("c:" + chash):
         raise TooManyRequests("too many attempts with this credential; try again in a minute", field="credential",
                               code="rate_limited")
-    used = edge.counted_here(entry["mark"]) or await uow.store.has_voted(entry["mark"])
+    mark = domain.voter_mark(edge.secret, rnd["_id"], entry["member_id"])  # the roll keeps no mark
+    used = edge.counted_here(mark) or await uow.store.has_voted(mark)
     window = domain.window_state(rnd["opens_at"], rnd["closes_at"], now(), rnd.get("state") == "closed")
     return {"round": round_view(rnd), "window": window, "used": used}
 

@@ -124,10 +124,17 @@ def max_per_category(ballot_type: str, category_ids: list[str], categories: dict
 
 
 def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict]:
-    """The round's roll: one entry per member, with the voter mark the counter checks and no credential yet."""
+    """The round's roll: one entry per member, with no credential yet and no voter mark.
+
+    The mark (an HMAC of round and member under the ballot secret) is recomputed when needed: stored next to the
+    member it would let a reader of the database join the member to the marks and the ballots topic (issue 16)."""
     return [{"_id": f"{round_id}:{m['member_id']}", "round_id": round_id, "member_id": m["member_id"],
-             "unit_id": m["unit_id"], "mark": voter_mark(secret, round_id, m["member_id"]), "cred": None}
-            for m in members]
+             "unit_id": m["unit_id"], "cred": None} for m in members]
+
+
+def roll_marks(secret: bytes, round_id: str, entries: list[dict]) -> dict[str, dict]:
+    """mark -> roll entry, the marks recomputed from the members (7 µs each measured on the shared 2-core box)."""
+    return {voter_mark(secret, round_id, e["member_id"]): e for e in entries}
 
 
 # ---- the voting stage (民主测评) -------------------------------------------------------------------------

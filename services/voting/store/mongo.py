@@ -26,7 +26,9 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
 
     async def ensure_indexes(self) -> None:
         db = self.db
-        await db.roll.create_index([("round_id", ASCENDING), ("mark", ASCENDING)], unique=True)
+        # The roll keeps no voter mark since issue 16: the unique index on it would refuse the second entry.
+        if "round_id_1_mark_1" in await db.roll.index_information():
+            await db.roll.drop_index("round_id_1_mark_1")
         await db.roll.create_index([("round_id", ASCENDING), ("cred", ASCENDING)])
         await db.roll.create_index([("round_id", ASCENDING), ("unit_id", ASCENDING)])
         await db.ballot_sheets.create_index([("round_id", ASCENDING)])
@@ -142,19 +144,20 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
             pass  # the same round id created twice at once: the round insert decides
 
     async def roll_by_credential(self, round_id: str, credential_hash: str) -> dict | None:
-        return await self.db.roll.find_one({"round_id": round_id, "cred": credential_hash}, {"mark": 1},
+        return await self.db.roll.find_one({"round_id": round_id, "cred": credential_hash}, {"member_id": 1},
                                            session=self.session)
 
     async def roll_entry(self, round_id: str, member_id: str) -> dict | None:
-        return await self.db.roll.find_one({"_id": f"{round_id}:{member_id}"}, {"mark": 1}, session=self.session)
+        return await self.db.roll.find_one({"_id": f"{round_id}:{member_id}"}, {"member_id": 1},
+                                           session=self.session)
 
     async def unit_roll(self, round_id: str, unit_id: str) -> list[dict]:
         return await self.db.roll.find({"round_id": round_id, "unit_id": unit_id},
                                        session=self.session).sort("member_id", 1).to_list()
 
-    async def roll_marks(self, round_id: str) -> list[dict]:
-        """The round's voter marks with their unit, and nothing else of the roll."""
-        return await self.db.roll.find({"round_id": round_id}, {"mark": 1, "unit_id": 1, "_id": 0},
+    async def roll_members(self, round_id: str) -> list[dict]:
+        """The round's members with their unit, and nothing else of the roll (the counter recomputes their marks)."""
+        return await self.db.roll.find({"round_id": round_id}, {"member_id": 1, "unit_id": 1, "_id": 0},
                                        session=self.session).to_list()
 
     async def set_credentials(self, issued: list[tuple[str, str, datetime]]) -> None:
@@ -188,6 +191,12 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
 
     async def sheets(self, round_id: str) -> list[dict]:
         return await self.db.ballot_sheets.find({"round_id": round_id}, session=self.session).to_list()
+
+    async def round_receipts(self, round_id: str) -> list[str]:
+        """Every receipt counted in the round so far, sorted (the sheets' receipts only, never their contents)."""
+        docs = await self.db.ballot_sheets.find({"round_id": round_id}, {"receipts": 1, "_id": 0},
+                                                session=self.session).to_list()
+        return sorted(r for d in docs for r in d["receipts"])
 
     async def receipt_recorded(self, round_id: str, receipt: str) -> bool:
         return await self.db.ballot_sheets.find_one({"round_id": round_id, "receipts": receipt}, {"_id": 1},
@@ -226,6 +235,11 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
 
     async def count_marks(self) -> int:
         return await self.db.marks.count_documents({}, session=self.session)
+
+    async def all_collections(self) -> dict[str, list[dict]]:
+        """Every document of every collection of the voting database (the secrecy test reads them all)."""
+        names = await self.db.list_collection_names(session=self.session)
+        return {n: await self.db[n].find({}, session=self.session).to_list() for n in sorted(names)}
 
     async def all_sheets(self) -> list[dict]:
         return await self.db.ballot_sheets.find({}, session=self.session).to_list()

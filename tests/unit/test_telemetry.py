@@ -1,0 +1,64 @@
+"""Tracing is off unless the standard OTEL_* settings ask for an exporter; on, it exports what they say."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from shared import telemetry
+from shared.service import Service
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_off_by_default_no_provider_no_middleware_and_nothing_carried(monkeypatch):
+    for name in ("OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    svc = Service("probe", Settings(topic_prefix="unit"), title="probe")
+    assert svc.tracer_provider is None and svc.consumer.tracer is None
+    assert [type(m).__name__ for m in svc.broker.middlewares] == ["KafkaPrometheusMiddleware"]
+    assert telemetry.current_carrier() == {}  # the outbox stores no trace
+
+
+def test_none_and_disabled_mean_off(monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert telemetry.tracer_provider("probe") is None
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert telemetry.tracer_provider("probe") is None
+
+
+SCRIPT = """
+from opentelemetry import trace
+from shared.service import Service
+from shared.settings import Settings
+svc = Service("probe", Settings(topic_prefix="unit"), title="probe")
+names = [getattr(m, "__name__", type(m).__name__) for m in svc.broker.middlewares]
+assert names == ["KafkaPrometheusMiddleware", "KafkaTelemetryMiddleware", "BatchTrace"], names
+with svc.tracer_provider.get_tracer("t").start_as_current_span("hello"):
+    pass
+svc.tracer_provider.shutdown()
+"""
+
+
+def test_the_console_exporter_prints_spans_under_the_service_name():
+    env = {**os.environ, "OTEL_TRACES_EXPORTER": "console", "PYTHONPATH": str(ROOT)}
+    env.pop("OTEL_SERVICE_NAME", None)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    span = json.loads(out.stdout)
+    assert span["name"] == "hello" and span["resource"]["attributes"]["service.name"] == "exemplar-probe"
+
+
+def test_a_batch_continues_a_trace_only_when_all_its_records_share_it():
+    a1 = "00-" + "a" * 32 + "-" + "1" * 16 + "-01"
+    a2 = "00-" + "a" * 32 + "-" + "2" * 16 + "-01"
+    b = "00-" + "b" * 32 + "-" + "3" * 16 + "-01"
+    assert telemetry.single_trace([{"traceparent": a1}, {"traceparent": a2}]) == {"traceparent": a1}
+    assert telemetry.single_trace([{"traceparent": a1}, {"traceparent": b}]) is None
+    assert telemetry.single_trace([{"traceparent": a1}, {}]) is None
+    assert telemetry.single_trace([]) is None
