@@ -161,7 +161,7 @@ def leaderboard_rows(rows: list[dict], lang: str = i18n.DEFAULT_LANG, search: st
         row = {
             i18n.t("lb.rank", lang): e.get("rank"),
             i18n.t("lb.nominee", lang): e.get("nominee_name") or e.get("_id"),
-            i18n.t("lb.unit", lang): e.get("unit_name") or "",
+            i18n.t("lb.unit", lang): unit_label(e),
             i18n.t("lb.composite", lang): None if e.get("composite") is None else round(float(e["composite"]), 2),
         }
         by = {c["component"]: c for c in e.get("components") or []}
@@ -187,6 +187,19 @@ def published_line(category: dict | None, lang: str = i18n.DEFAULT_LANG) -> str:
     return PUBLISHED_LINE.get(lang, PUBLISHED_LINE["zh"]).format(date=i18n.fmt_date(category.get("published_at"), lang))
 
 
+def unit_label(entry: dict) -> str:
+    """The nominee's unit, or nothing when the nominee is that unit itself (a model organ): shown once."""
+    unit = (entry.get("unit_name") or "").strip()
+    return "" if unit == (entry.get("nominee_name") or "").strip() else unit
+
+
+def nominee_label(entry: dict) -> str:
+    """Name — unit, the unit left out when it is the nominee."""
+    name = entry.get("nominee_name") or entry.get("_id", "")
+    unit = unit_label(entry)
+    return f"{name} — {unit}" if unit else name
+
+
 def component_columns(rows: list[dict]) -> list[str]:
     seen: list[str] = []
     for e in rows:
@@ -207,7 +220,7 @@ def explanation_rows(entry: dict, lang: str = i18n.DEFAULT_LANG) -> list[dict]:
             i18n.t("lb.normalised", lang): i18n.fmt_num(c.get("normalised"), 2),
             i18n.t("lb.weight", lang): i18n.fmt_num(c.get("weight"), 2),
             i18n.t("lb.contribution", lang): i18n.fmt_num(c.get("contribution"), 2),
-            i18n.t("lb.detail", lang): c.get("detail", ""),
+            i18n.t("lb.detail", lang): i18n.detail(c.get("detail"), lang),
         })
     return out
 
@@ -224,13 +237,32 @@ def featured_summary(programme: dict, all_entries: list[dict], top: int = 3) -> 
     return out
 
 
-def arena_view(doc: dict) -> dict:
+def arena_view(doc: dict, lang: str = i18n.DEFAULT_LANG) -> dict:
     """An arena board as shown: its visible round names, rows in rank order, and whether it is frozen."""
     rows = sorted(doc.get("rows") or [], key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r.get("order", 0)))
     return {"arena_id": doc.get("_id") or doc.get("arena_id"), "name": doc.get("name", ""),
             "rounds": list(doc.get("rounds") or []), "frozen": bool(doc.get("frozen")),
-            "frozen_from": doc.get("frozen_from"), "live_weight": doc.get("live_weight", 1.0), "rows": rows,
+            "frozen_from": doc.get("frozen_from"), "frozen_round": frozen_round(doc, lang),
+            "live_weight": doc.get("live_weight", 1.0), "rows": rows,
             "sequence": doc.get("sequence", 0), "updated_at": doc.get("updated_at")}
+
+
+def frozen_round(doc: dict, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The round a frozen board hides from, by name. The board carries only the visible rounds' names; the hidden
+    round is the one after them, so without its name it is told by its number ("第 3 轮"), never by its id."""
+    frozen = doc.get("frozen_from")
+    if not frozen:
+        return ""
+    names = {c.get("round_id"): c.get("name") for r in doc.get("rows") or [] for c in r.get("rounds") or []}
+    if names.get(frozen):
+        return names[frozen]
+    if frozen in (doc.get("rounds") or []) or not _looks_like_id(frozen):
+        return frozen
+    return i18n.t("arena.round_no", lang, n=len(doc.get("rounds") or []) + 1)
+
+
+def _looks_like_id(text: str) -> bool:
+    return text.isascii() and " " not in text and any(ch.isdigit() for ch in text)
 
 
 def arena_table(view: dict, lang: str = i18n.DEFAULT_LANG) -> list[dict]:
@@ -290,9 +322,13 @@ def honour_cards(docs: list[dict], lang: str = i18n.DEFAULT_LANG) -> list[dict]:
     return cards
 
 
-def turnout_by_unit(round_doc: dict, names: dict[str, str]) -> list[dict]:
-    return sorted(({"unit": names.get(u, u), "turnout": float(v)}
-                   for u, v in (round_doc.get("turnout_by_unit") or {}).items()), key=lambda r: -r["turnout"])
+def turnout_by_unit(round_doc: dict, names: dict[str, str], parents: dict[str, str] | None = None,
+                    other: str = "") -> list[dict]:
+    """Each unit's turnout with its name and its parent's name, grouped by parent (then highest turnout first)."""
+    parents = parents or {}
+    rows = [{"unit": names.get(u, u), "parent": names.get(parents[u], parents[u]) if parents.get(u) else other,
+             "turnout": float(v)} for u, v in (round_doc.get("turnout_by_unit") or {}).items()]
+    return sorted(rows, key=lambda r: (r["parent"] == other, r["parent"], -r["turnout"], r["unit"]))
 
 
 def history_points(round_doc: dict) -> list[dict]:
@@ -342,6 +378,12 @@ def token_expired(claims: dict, now: float | None = None) -> bool:
     import time
     exp = claims.get("exp")
     return exp is not None and float(exp) < (now if now is not None else time.time())
+
+
+def error_code(body: Any) -> str | None:
+    """The stable code of a service's JSON error, if it has one."""
+    err = body.get("error") if isinstance(body, dict) else None
+    return str(err["code"]) if isinstance(err, dict) and err.get("code") else None
 
 
 def error_message(status_code: int, body: Any) -> str:

@@ -1,6 +1,7 @@
 """Every user-visible string of the dashboard, in Chinese (default) and English, with date and number formats."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,12 +47,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lb.detail": ("说明", "Detail"),
     "lb.no_components": ("尚未计算综合得分。", "No composite score computed yet."),
     "lb.unranked": ("未排名", "unranked"),
-    "lb.timing": ("页面数据生成用时 {ms} 毫秒", "Page data built in {ms} ms"),
+    "lb.auto": ("自动刷新（每 {s} 秒），无需重新加载页面", "Refreshes by itself every {s} s; no reload needed"),
+    "lb.tie": ("并列", "tie"),
+    "lb.tie_by": ("综合得分相同，按“{component}”排序", "equal composite; ordered by {component}"),
     "lb.featured": ("重点榜单", "Featured boards"),
     # arena
     "arena.pick": ("擂台赛", "Arena contest"),
-    "arena.frozen": ("封榜中：{round} 起的轮次成绩暂不公布，揭晓后显示。",
-                     "Board frozen: rounds from {round} on are hidden until the reveal."),
+    "arena.frozen": ("封榜中：“{round}”起的轮次成绩暂不公布，揭晓后显示。",
+                     "Board frozen: rounds from “{round}” on are hidden until the reveal."),
+    "arena.round_no": ("第 {n} 轮", "round {n}"),
     "arena.live": ("实时更新中（每秒刷新）", "Live (refreshed every second)"),
     "arena.contestant": ("选手", "Contestant"),
     "arena.live_total": ("现场总分", "Live total"),
@@ -86,6 +90,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ntc.attachments": ("附件（可选）", "Attachments (optional)"),
     "ntc.submit": ("提交异议", "File objection"),
     "ntc.filed": ("异议已受理，受理编号：{no}", "Objection filed; tracking number: {no}"),
+    "ntc.follow": ("请记下受理编号。查询办理进度：在本页下方“按受理编号查询办理状态”中输入该编号，或打开此链接：",
+                   "Keep the tracking number. To follow it, enter it under “Track an objection by its number” "
+                   "below, or open this link:"),
+    "ntc.follow_link": ("查询本异议的办理状态", "Track this objection"),
     "ntc.track": ("按受理编号查询办理状态", "Track an objection by its number"),
     "ntc.track_no": ("受理编号", "Tracking number"),
     "ntc.track_btn": ("查询", "Look up"),
@@ -108,6 +116,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "to.unit": ("单位", "Unit"),
     "to.participation": ("各单位申报情况", "Nominations by unit"),
     "to.nominations": ("申报数", "Nominations"),
+    "to.parent": ("上级单位", "Parent unit"),
+    "to.other_units": ("其他单位", "Other units"),
     # portal
     "pt.login": ("登录", "Log in"),
     "pt.token": ("角色令牌（由 exemplar token 签发）", "Role token (issued by `exemplar token`)"),
@@ -168,6 +178,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pt.open_round": ("开启测评轮次", "Open a voting round"),
     "pt.round_name": ("轮次名称", "Round name"),
     "pt.ballot_type": ("投票方式", "Ballot type"),
+    "pt.type.approval": ("推荐投票（限额）", "approval (up to a limit)"),
+    "pt.type.appraisal": ("民主测评（四档）", "appraisal (four grades)"),
     "pt.max_sel": ("最多可选人数", "Maximum selections"),
     "pt.hours": ("持续小时数", "Hours open"),
     "pt.close_round": ("结束本轮", "Close round"),
@@ -189,6 +201,84 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pt.revoke": ("撤销荣誉", "Revoke"),
     "pt.revoke_reason": ("撤销原因", "Reason for revocation"),
     "pt.no_role": ("此令牌的角色没有可用功能。", "This token's role has nothing to do here."),
+    # ballots (phone page and portal)
+    "bl.title": ("扫码投票", "Ballot"),
+    "bl.no_credential": ("请用手机扫描投票凭证上的二维码打开本页。", "Scan the QR code on your ballot slip to open this page."),
+    "bl.type_credential": ("或输入凭证上的编码", "Or enter the code printed on the slip"),
+    "bl.open": ("打开选票", "Open the ballot"),
+    "bl.used": ("此凭证已经投过票，不能再次使用。如保存了回执链接，可打开它核验选票是否计入。",
+                "This credential has already been used. If you kept the receipt link, open it to check your ballot."),
+    "bl.round_closed": ("本轮测评已结束，不能再投票。", "This round is closed; ballots are no longer taken."),
+    "bl.round_not_open": ("本轮测评尚未开始，请在开始后再扫码。", "This round has not opened yet; scan again once it opens."),
+    "bl.progress_grades": ("已评定 {answered} / {total}", "Answered {answered} of {total}"),
+    "bl.cap": ("优秀 {n} / {cap}", "Excellent {n} of {cap}"),
+    "bl.excellent_count": ("优秀 {n}", "Excellent {n}"),
+    "bl.selected": ("已选 {k} / {n}", "Selected {k} of {n}"),
+    "bl.selected_in": ("{category}：已选 {k} / {n}", "{category}: selected {k} of {n}"),
+    "bl.how_grades": ("请为每位候选对象选择一个档次；不评价的请选“弃权”。没有默认选项。",
+                      "Choose a grade for every candidate, or “abstain”. Nothing is preselected."),
+    "bl.how_grades_all": ("请为每位候选对象选择一个档次（本轮不设弃权）。没有默认选项。",
+                          "Choose a grade for every candidate (this round has no abstention). Nothing is preselected."),
+    "bl.ungraded": ("还有 {n} 个候选对象未评定。", "{n} candidates are not graded yet."),
+    "bl.how_cap": ("“优秀”最多 {cap} 个。", "At most {cap} may be graded excellent."),
+    "bl.how_select": ("请勾选您推荐的对象，最多 {n} 个。", "Tick the candidates you support, at most {n}."),
+    "bl.abstain": ("弃权", "abstain"),
+    "bl.unanswered": ("还有 {n} 个候选对象未评定（可选择“弃权”）。", "{n} candidates are not answered yet (you may abstain)."),
+    "bl.over_cap": ("“优秀”已选 {n} 个，超过上限 {cap} 个，请调整。", "{n} graded excellent, over the limit of {cap}: change some."),
+    "bl.all_abstain": ("全部弃权的选票是空白票，不能提交。", "A ballot that abstains on everyone is blank and cannot be cast."),
+    "bl.none_selected": ("尚未选择任何对象。", "Nobody is selected yet."),
+    "bl.over_limit": ("已选 {n} 个，超过上限 {limit} 个，请取消部分选择。", "{n} selected, over the limit of {limit}: untick some."),
+    "bl.next": ("下一步：核对选票", "Next: review the ballot"),
+    "bl.confirm_title": ("请核对您的选票", "Review your ballot"),
+    "bl.confirm_help": ("确认提交后不能修改。", "Once cast, a ballot cannot be changed."),
+    "bl.choice": ("您的选择", "Your choice"),
+    "bl.selected_mark": ("推荐", "selected"),
+    "bl.not_selected": ("未选", "not selected"),
+    "bl.back": ("返回修改", "Back to change"),
+    "bl.cast": ("确认提交", "Cast the ballot"),
+    "bl.done": ("投票成功，您的选票已计入。", "Your ballot is counted."),
+    "bl.pending": ("选票已提交，正在计票。", "Your ballot is submitted and being counted."),
+    "bl.receipt": ("回执编号", "Receipt"),
+    "bl.keep": ("请截图保存本页或下面的二维码；打开回执链接即可随时核验，无需输入任何编号。",
+                "Take a screenshot of this page or the QR code below; the receipt link checks your ballot any time, "
+                "with nothing to type."),
+    "bl.check_link": ("核验我的回执", "Check my receipt"),
+    "bl.receipt_title": ("核验回执", "Check a receipt"),
+    "bl.receipt_found": ("已核验：回执 {receipt} 对应的选票已计入“{round}”。",
+                         "Checked: the ballot with receipt {receipt} is counted in “{round}”."),
+    "bl.receipt_missing": ("暂未找到回执 {receipt}。", "Receipt {receipt} is not found yet."),
+    "bl.receipt_wait": ("刚提交的选票可能仍在计票，请稍后刷新本页。", "A ballot just cast may still be counting; reload this page in a moment."),
+    "bl.receipt_bad_link": ("回执链接不完整，请打开投票后显示的链接。", "The receipt link is incomplete; open the link shown after voting."),
+    "bl.bulletin_root": ("本轮已结束，公告板校验值：{root}", "The round is closed; bulletin root: {root}"),
+    "bl.check_again": ("重新核验", "Check again"),
+    "bl.lang": ("English", "中文"),
+    "bl.candidates": ("共 {n} 个候选对象", "{n} candidates"),
+    # refusals of the voting service, by code
+    "err.unknown_credential": ("此凭证无效或已作废，请联系工作人员。", "This credential is not valid; ask the staff."),
+    "err.already_voted": ("此凭证（或您）已经投过票，不能再次投票。", "A ballot has already been cast with this credential or by you."),
+    "err.closed": ("本轮测评已结束。", "The round is closed."),
+    "err.not_open": ("本轮测评尚未开始。", "The round has not opened yet."),
+    "err.not_eligible": ("您不在本轮测评名单中。", "You are not on this round's roll."),
+    "err.rate_limited": ("操作过于频繁，请一分钟后再试。", "Too many attempts; try again in a minute."),
+    "err.too_many_excellent": ("“优秀”超过上限，选票无效。", "Too many graded excellent; the ballot is invalid."),
+    "err.too_many_selections": ("选择人数超过上限，选票无效。", "Too many selected; the ballot is invalid."),
+    "err.ungraded_candidate": ("本轮须为每位候选对象评定档次。", "This round needs a grade for every candidate."),
+    "err.stage_closed": ("民主测评阶段未开放。", "The peer-voting stage is not open."),
+    "err.empty": ("空白票不能提交。", "A blank ballot cannot be cast."),
+    "err.unknown_round": ("本轮测评不存在。", "This round does not exist."),
+    # credential slips (organiser)
+    "sl.title": ("投票凭证（扫码投票）", "Ballot slips (scan to vote)"),
+    "sl.help": ("为本轮所有单位一次生成凭证，每人一张，含二维码；A4 打印，沿虚线裁开发放。凭证只显示一次。",
+                "Issue the slips of every unit of the round at once, one per member with a QR code; print on A4 and "
+                "cut along the dashed lines. Credentials are shown once."),
+    "sl.reissue": ("重新发放（作废此前发放的凭证）", "Reissue (the slips issued before stop working)"),
+    "sl.make": ("生成全部单位的投票凭证", "Issue the slips of all units"),
+    "sl.download": ("下载 A4 打印版", "Download the A4 print sheet"),
+    "sl.made": ("已生成 {n} 张凭证（{units} 个单位）。", "{n} slips issued for {units} units."),
+    "sl.skipped": ("另有 {n} 人本次未生成凭证（此前已发放或已投票）；如需补发，请勾选“重新发放”。",
+                   "{n} members got no new slip (issued before, or voted); tick “reissue” to print theirs."),
+    "sl.base": ("二维码链接地址：{base}", "QR codes link to: {base}"),
+    "sl.none": ("本轮没有可发放凭证的单位。", "No unit of this round has members to issue slips to."),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -315,3 +405,60 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.{digits}f}%"
+
+
+# ---- the scoring service's explanation details, which arrive as one bilingual string -------------------------------
+
+_DETAIL_PREFIXES = ("基础指标 basic indicators", "重点任务 key tasks", "业务工作 business performance",
+                    "述职评议 report and appraisal", "民主测评 peer vote")
+_DETAIL_FIXED = {
+    "暂无评委完整评分 no complete judge score yet": ("暂无评委完整评分", "no complete judge score yet"),
+    "暂无数据 no data yet": ("暂无数据", "no data yet"),
+    "暂无计票 no tally yet": ("暂无计票", "no tally yet"),
+    "得票率（占实到） share of ballots cast": ("得票率（占实到人数）", "share of ballots cast"),
+    "得票率（占应到） share of eligible": ("得票率（占应到人数）", "share of eligible voters"),
+}
+_JUDGES = re.compile(r"^(去掉一个最高分和一个最低分 trimmed mean|平均分 mean) of (\d+) judges"
+                     r"(?:, dropped (\S+) and (\S+))?(, z-score normalised per judge)?$")
+_TASKS = re.compile(r"^(\S+) / (\S+) over (\d+) tasks(?:; 随机点验 (\d+) checked, (\d+) failed)?$")
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def detail(text: str | None, lang: str = DEFAULT_LANG) -> str:
+    """A component's explanation in one language: the service writes "中文 english" in one string."""
+    text = (text or "").strip()
+    for prefix in _DETAIL_PREFIXES:
+        if text.startswith(prefix + ":"):
+            text = text[len(prefix) + 1:].strip()
+    en = lang == "en"
+    if text in _DETAIL_FIXED:
+        return _DETAIL_FIXED[text][1 if en else 0]
+    m = _JUDGES.match(text)
+    if m:
+        trimmed, n, high, low, z = m.group(1).startswith("去掉"), m.group(2), m.group(3), m.group(4), m.group(5)
+        if en:
+            out = (f"trimmed mean of {n} judges, dropped {high} and {low}" if trimmed else f"mean of {n} judges")
+            return out + (", z-score normalised per judge" if z else "")
+        out = (f"{n} 位评委，去掉一个最高分（{high}）和一个最低分（{low}）后取平均" if trimmed
+               else f"{n} 位评委的平均分")
+        return out + ("，按评委标准化（z 分数）" if z else "")
+    m = _TASKS.match(text)
+    if m:
+        got, top, n, checked, failed = m.groups()
+        if en:
+            return f"{got} / {top} over {n} tasks" + (f"; spot checks: {checked}, failed {failed}" if checked else "")
+        return f"{n} 项任务 {got} / {top} 分" + (f"；随机点验 {checked} 项，未通过 {failed} 项" if checked else "")
+    if _CJK.search(text) and re.search(r"[A-Za-z]{2,}", text):
+        # Unknown bilingual text: keep one language's words (numbers stay in both).
+        if en:
+            return re.sub(r"\s{2,}", " ", _CJK.sub(" ", text)).strip(" ;,")
+        return re.sub(r"\s{2,}", " ", re.sub(r"\b[A-Za-z][A-Za-z\- ]*[A-Za-z]\b", " ", text)).strip(" ;,")
+    return text
+
+
+def tie_break(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    if not code:
+        return ""
+    if code.startswith("tie"):
+        return t("lb.tie", lang)
+    return t("lb.tie_by", lang, component=component(code, lang))

@@ -7,7 +7,7 @@ import httpx
 import streamlit as st
 from pymongo import MongoClient
 
-from . import data, i18n
+from . import data, i18n, slips
 
 SERVICE_TIMEOUT = 15.0
 
@@ -35,6 +35,11 @@ def _client(url: str) -> MongoClient:
     # One pooled client per process, shared by every session; short timeouts keep a page from hanging.
     return MongoClient(url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, socketTimeoutMS=10000,
                        appname="exemplar-dashboard", tz_aware=True)
+
+
+def public_base() -> str:
+    """The dashboard's public address for QR codes and receipt links: the setting, else this server's port."""
+    return slips.base_url(port=st.get_option("server.port"))
 
 
 def db():
@@ -94,6 +99,20 @@ def unit_entries(unit_id: str) -> list[dict]:
     return data.unit_entries(db(), unit_id)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def unit_tree(programme_id: str) -> dict[str, dict[str, str]]:
+    """Unit names and parents from the organisation tree (public); empty when it cannot be read, so a chart
+    falls back to the read model's names without grouping."""
+    empty: dict[str, dict[str, str]] = {"names": {}, "parents": {}}
+    if not programme_id:
+        return empty
+    ok, body = call("nominations", "GET", f"/programmes/{programme_id}/units", params={"flat": "true"})
+    if not ok or not isinstance(body, list):
+        return empty
+    return {"names": {u["unit_id"]: u.get("name") or u["unit_id"] for u in body if u.get("unit_id")},
+            "parents": {u["unit_id"]: u["parent_id"] for u in body if u.get("unit_id") and u.get("parent_id")}}
+
+
 def guarded(fn, *args, **kw):
     """Run a read-model query; on a database failure show the error and stop the page (no exception box)."""
     try:
@@ -126,20 +145,34 @@ def programme_picker(key: str = "programme") -> dict | None:
 def call(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
          data_: dict | None = None, files: list | None = None, params: dict | None = None) -> tuple[bool, Any]:
     """Call a service; returns (True, body) or (False, message) with the service's own error message."""
+    ok, body, _ = call_coded(service, method, path, token=token, json=json, data_=data_, files=files, params=params)
+    return ok, body
+
+
+def call_coded(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
+               data_: dict | None = None, files: list | None = None,
+               params: dict | None = None) -> tuple[bool, Any, str | None]:
+    """Like call, with the refusal's stable code (None when the service gave none) so the page can word it."""
     url = config().urls[service].rstrip("/") + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         r = httpx.request(method, url, headers=headers, json=json, data=data_, files=files, params=params,
                           timeout=SERVICE_TIMEOUT)
     except httpx.HTTPError as exc:
-        return False, tr("pt.unreachable", service=service, error=type(exc).__name__)
+        return False, tr("pt.unreachable", service=service, error=type(exc).__name__), "unreachable"
     try:
         body = r.json()
     except ValueError:
         body = r.text
     if r.status_code >= 400:
-        return False, data.error_message(r.status_code, body)
-    return True, body
+        return False, data.error_message(r.status_code, body), data.error_code(body)
+    return True, body, None
+
+
+def refusal(message: str, code: str | None) -> str:
+    """A service's refusal in the chosen language when its code is known, else the service's message."""
+    key = f"err.{code}"
+    return tr(key) if code and key in i18n.STRINGS else tr("pt.error", message=message)
 
 
 def show_result(ok: bool, body: Any, success: str | None = None) -> bool:

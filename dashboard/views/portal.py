@@ -13,9 +13,11 @@ import streamlit as st
 
 from .. import data, i18n, signin
 from .. import ui
+from ..ui import call, call_coded, guarded, lang, show_result, tr
+from .ballot import ballot_form, receipt_block
 from .links import links_tab
 from .links import t as links_text
-from ..ui import call, guarded, lang, show_result, tr
+from .slips import slips_section
 
 
 def portal_page() -> None:
@@ -86,63 +88,38 @@ def _member(token: str, claims: dict) -> None:
     open_rounds = [r for r in guarded(ui.rounds) if r.get("state") == "open"]
     if not open_rounds:
         st.info(tr("pt.no_rounds"))
-    else:
-        labels = {r["_id"]: r.get("name") or r["_id"] for r in open_rounds}
-        round_id = st.selectbox(tr("pt.round"), list(labels), format_func=labels.get, key="ballot_round")
-        _ballot_form(token, round_id)
-    st.subheader(tr("pt.check_receipt"))
-    with st.form("receipt"):
-        rid = st.text_input(tr("pt.round"), value=st.session_state.get("last_round", ""), key="rc_round")
-        receipt = st.text_input(tr("pt.receipt_no"), value=st.session_state.get("last_receipt", ""), key="rc_no")
-        go = st.form_submit_button(tr("pt.check"))
-    if go and rid.strip() and receipt.strip():
-        ok, body = call("voting", "GET", f"/rounds/{rid.strip()}/receipts/{receipt.strip()}")
-        if ok:
-            st.json(body)
-        else:
-            st.error(tr("pt.error", message=body))
+        return
+    labels = {r["_id"]: r.get("name") or r["_id"] for r in open_rounds}
+    round_id = st.selectbox(tr("pt.round"), list(labels), format_func=labels.get, key="ballot_round")
+    _member_ballot(token, round_id)
 
 
-def _ballot_form(token: str, round_id: str) -> None:
+def _member_ballot(token: str, round_id: str) -> None:
+    """The same ballot as the phone page's, cast with the member's sign-in instead of a credential."""
+    key = f"pt:{round_id}"
+    if st.session_state.get(f"{key}:step") == "done":
+        receipt_block(st.session_state[f"{key}:result"], ui.public_base())
+        return
     ok, me = call("voting", "GET", f"/rounds/{round_id}/me", token=token)
     if ok and not me.get("eligible"):
         st.warning(tr("pt.not_eligible"))
         return
     if ok and me.get("voted"):
         st.info(tr("pt.voted"))
+        return
     ok, rnd = call("voting", "GET", f"/rounds/{round_id}")
     if not ok:
         st.error(tr("pt.error", message=rnd))
         return
-    candidates = [c for c in rnd.get("candidates", []) if not c.get("withdrawn")]
-    names = {c["nomination_id"]: f"{c.get('nominee_name', c['nomination_id'])}"
-             + (f" — {c['unit_name']}" if c.get("unit_name") and c.get("unit_name") != c.get("nominee_name") else "")
-             for c in candidates}
-    with st.form(f"ballot_{round_id}"):
-        if rnd.get("ballot_type") == "appraisal":
-            grades = {}
-            for nid, label in names.items():
-                grades[nid] = st.radio(label, list(i18n.GRADES), horizontal=True, key=f"g_{round_id}_{nid}",
-                                       format_func=lambda g: i18n.grade(g, lang()))
-            selections: list[str] = []
-        else:
-            limit = rnd.get("max_selections")
-            if limit:
-                st.caption(tr("pt.approve_up_to", n=limit))
-            selections = [nid for nid, label in names.items()
-                          if st.checkbox(label, key=f"s_{round_id}_{nid}")]
-            grades = {}
-        go = st.form_submit_button(tr("pt.cast"), type="primary")
-    if go:
-        ok, body = call("voting", "POST", f"/rounds/{round_id}/ballots", token=token,
-                        json={"selections": selections, "grades": grades})
-        if ok:
-            st.session_state["last_round"], st.session_state["last_receipt"] = round_id, body.get("receipt", "")
-            key = "pt.receipt" if body.get("status") == "accepted" else "pt.pending"
-            st.success(tr(key, receipt=body.get("receipt", "")))
-            st.cache_data.clear()
-        else:
-            st.error(tr("pt.error", message=body))
+    rnd["category_names"] = _category_names(rnd.get("programme_id"))
+    ballot_form(rnd, key, lambda body: call_coded("voting", "POST", f"/rounds/{round_id}/ballots", token=token,
+                                                  json=body))
+
+
+def _category_names(programme_id: str | None) -> dict[str, str]:
+    prog = next((p for p in guarded(ui.programmes) if p["_id"] == programme_id), None)
+    return {c["category_id"]: (c.get("name_en") or c["name"]) if lang() == "en" else c["name"]
+            for c in (prog or {}).get("categories") or []}
 
 
 # ---- judge (phone-sized) --------------------------------------------------------------------------------------------
@@ -269,7 +246,8 @@ def _rounds(token: str) -> None:
     with st.form("open_round"):
         name = st.text_input(tr("pt.round_name"), key="round_name")
         chosen = st.multiselect(tr("lb.category"), list(by), format_func=by.get, key="round_cats")
-        btype = st.radio(tr("pt.ballot_type"), ["approval", "appraisal"], horizontal=True, key="round_type")
+        btype = st.radio(tr("pt.ballot_type"), ["approval", "appraisal"], horizontal=True, key="round_type",
+                         format_func=lambda b: tr(f"pt.type.{b}"))
         max_sel = st.number_input(tr("pt.max_sel"), min_value=1, value=1, step=1, key="round_max")
         hours = st.number_input(tr("pt.hours"), min_value=1, value=24, step=1, key="round_hours")
         go = st.form_submit_button(tr("pt.open_round"), type="primary")
@@ -284,6 +262,7 @@ def _rounds(token: str) -> None:
     open_rounds = [r for r in guarded(ui.rounds, prog["_id"]) if r.get("state") == "open"]
     if open_rounds:
         labels = {r["_id"]: r.get("name") or r["_id"] for r in open_rounds}
+        slips_section(token, labels)
         with st.form("close_round"):
             rid = st.selectbox(tr("pt.round"), list(labels), format_func=labels.get, key="close_round_id")
             go = st.form_submit_button(tr("pt.close_round"))

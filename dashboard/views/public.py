@@ -4,7 +4,6 @@ They read the leaderboard read model only, through cached queries; the objection
 """
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import altair as alt
@@ -22,13 +21,25 @@ def _stamp() -> None:
 
 # ---- leaderboard -----------------------------------------------------------------------------------------------------
 
+LEADERBOARD_REFRESH_SECONDS = 5
+
+
 def leaderboard_page() -> None:
     st.title(tr("page.leaderboard"))
     prog = programme_picker("lb_programme")
     if prog is None:
         return
-    started = time.perf_counter()
-    all_entries = guarded(ui.entries, prog["_id"])
+    _leaderboard_live(prog["_id"])
+
+
+@st.fragment(run_every=LEADERBOARD_REFRESH_SECONDS)
+def _leaderboard_live(programme_id: str) -> None:
+    # Re-runs alone every few seconds, as the arena board does: a ballot or a score shows without a reload. The
+    # cached query reads MongoDB at most every 2 s whatever the number of viewers.
+    prog = next((p for p in guarded(ui.programmes) if p["_id"] == programme_id), None)
+    if prog is None:
+        return
+    all_entries = guarded(ui.entries, programme_id)
     featured = data.featured_summary(prog, all_entries)
     if featured:
         st.subheader(tr("lb.featured"))
@@ -39,8 +50,7 @@ def leaderboard_page() -> None:
                 if not f["leaders"]:
                     st.caption(tr("app.no_data"))
                 for e in f["leaders"]:
-                    st.markdown(f"{e['rank']}. {e.get('nominee_name', '')} — {e.get('unit_name', '')} "
-                                f"**{i18n.fmt_num(e.get('composite'))}**")
+                    st.markdown(f"{e['rank']}. {data.nominee_label(e)} **{i18n.fmt_num(e.get('composite'))}**")
     cats = data.ordered_categories(prog)
     if not cats:
         st.info(tr("app.no_data"))
@@ -62,18 +72,18 @@ def leaderboard_page() -> None:
                      column_config={**{i18n.component(c, lang()): st.column_config.NumberColumn(format="%.2f")
                                        for c in data.component_columns(rows)},
                                     tr("lb.composite"): st.column_config.NumberColumn(format="%.2f"),
-                                    tr("lb.rank"): st.column_config.NumberColumn(format="%d")})
+                                    tr("lb.rank"): st.column_config.NumberColumn(format="%d"),
+                                    tr("lb.votes"): st.column_config.NumberColumn(format="%d")})
     else:
         st.info(tr("app.no_data"))
     st.markdown(f"#### {tr('lb.explain')}")
     ordered = data.sort_entries(rows)
     if ordered:
-        names = {e["_id"]: (f"{e['rank']}. " if e.get("rank") else "") + (e.get("nominee_name") or e["_id"])
-                 + (f" — {e['unit_name']}" if e.get("unit_name") else "") for e in ordered}
+        names = {e["_id"]: (f"{e['rank']}. " if e.get("rank") else "") + data.nominee_label(e) for e in ordered}
         chosen = st.selectbox(tr("lb.nominee"), list(names), format_func=names.get, key=f"lb_explain_{cat_id}")
         entry = next(e for e in ordered if e["_id"] == chosen)
         _explain(entry)
-    st.caption(tr("lb.timing", ms=f"{(time.perf_counter() - started) * 1000:.0f}"))
+    st.caption(":material/autorenew: " + tr("lb.auto", s=LEADERBOARD_REFRESH_SECONDS))
     _stamp()
 
 
@@ -95,7 +105,7 @@ def _explain(entry: dict) -> None:
              f"{tr('lb.status')}: {i18n.status(entry.get('status'), lang())}",
              f"{tr('lb.votes')}: {data.votes_of(entry) if data.votes_of(entry) is not None else '—'}"]
     if entry.get("tie_break"):
-        facts.append(f"{tr('lb.tie_break')}: {entry['tie_break']}")
+        facts.append(f"{tr('lb.tie_break')}: {i18n.tie_break(entry['tie_break'], lang())}")
     if entry.get("open_objections"):
         facts.append(f"{tr('lb.objections')}: {entry['open_objections']}")
     st.markdown(" · ".join(facts), help=None)
@@ -126,10 +136,10 @@ def _arena_live(arena_id: str) -> None:
     if doc is None:
         st.info(tr("arena.none"))
         return
-    view = data.arena_view(doc)
+    view = data.arena_view(doc, lang())
     st.subheader(view["name"])
     if view["frozen"]:
-        st.warning(":material/lock: " + tr("arena.frozen", round=view.get("frozen_from") or "—"), icon=None)
+        st.warning(":material/lock: " + tr("arena.frozen", round=view.get("frozen_round") or "—"), icon=None)
     else:
         st.caption(":material/sensors: " + tr("arena.live"))
     if view["live_weight"] < 1.0:
@@ -195,7 +205,7 @@ def notices_page() -> None:
             for nid in n.get("nomination_ids") or []:
                 e = people.get(nid, {})
                 rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
-                             tr("lb.unit"): e.get("unit_name", ""), tr("lb.status"): i18n.status(e.get("status"), lang())})
+                             tr("lb.unit"): data.unit_label(e) if e else "", tr("lb.status"): i18n.status(e.get("status"), lang())})
             if rows:
                 st.markdown(data.markdown_table(rows))
     st.divider()
@@ -203,9 +213,21 @@ def notices_page() -> None:
     _tracking_lookup()
 
 
+def _filed_banner() -> None:
+    """The tracking number of the objection filed in this session stays on the page, with how to follow it."""
+    filed = st.session_state.get("objection_filed")
+    if not filed:
+        return
+    with st.container(border=True, key="objection_filed"):
+        st.success(tr("ntc.filed", no=filed))
+        st.caption(tr("ntc.follow"))
+        st.link_button(tr("ntc.follow_link"), f"{ui.public_base()}/notices?track={filed}")
+
+
 def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
     st.subheader(tr("ntc.form"))
     st.caption(tr("ntc.form_help"))
+    _filed_banner()
     if not open_notices:
         st.info(tr("ntc.none_open"))
         return
@@ -235,19 +257,22 @@ def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
                     data_={"nomination_id": nomination_id, "name": name.strip(), "phone": phone.strip(),
                            "email": email.strip(), "reason": reason.strip()})
     if ok:
-        st.success(tr("ntc.filed", no=body.get("tracking_no", "")))
+        st.session_state["objection_filed"] = body.get("tracking_no", "")
         st.cache_data.clear()
+        st.rerun()
     else:
         st.error(tr("pt.error", message=body))
 
 
 def _tracking_lookup() -> None:
-    with st.expander(tr("ntc.track")):
+    wanted = (st.query_params.get("track") or "").strip()
+    with st.expander(tr("ntc.track"), expanded=bool(wanted)):
         with st.form("track"):
-            no = st.text_input(tr("ntc.track_no"), key="track_no")
+            no = st.text_input(tr("ntc.track_no"), value=wanted, key="track_no")
             go = st.form_submit_button(tr("ntc.track_btn"))
-        if go and no.strip():
-            ok, body = call("publicity", "GET", f"/objections/status/{no.strip()}")
+        number = no.strip() if go else wanted
+        if number:
+            ok, body = call("publicity", "GET", f"/objections/status/{number}")
             if ok:
                 st.info(tr("ntc.state", state=i18n.status(body.get("state"), lang())
                            if lang() == "en" else body.get("state_label") or i18n.status(body.get("state"), lang())))
@@ -256,6 +281,36 @@ def _tracking_lookup() -> None:
 
 
 # ---- turnout and participation ---------------------------------------------------------------------------------------
+
+def _turnout_chart(units: list[dict]) -> alt.Chart:
+    """Bars by unit, grouped under their parent (coloured by it, in the data's group order), as percentages."""
+    frame = pd.DataFrame(units)
+    grouped = bool(frame["parent"].astype(bool).any())
+    y = alt.Y("unit:N", sort=list(frame["unit"]), title=None, axis=alt.Axis(labelLimit=220))
+    x = alt.X("turnout:Q", title=tr("to.turnout"), axis=alt.Axis(format="%", tickCount=5),
+              scale=alt.Scale(domain=[0, 1]))
+    tooltip = [alt.Tooltip("unit:N", title=tr("to.unit")), alt.Tooltip("turnout:Q", title=tr("to.turnout"), format=".1%")]
+    chart = alt.Chart(frame).mark_bar().encode(x=x, y=y, tooltip=tooltip)
+    if grouped:
+        chart = chart.encode(color=alt.Color("parent:N", title=tr("to.parent"), sort=list(dict.fromkeys(frame["parent"])),
+                                             legend=alt.Legend(orient="bottom", columns=2)),
+                             tooltip=[alt.Tooltip("parent:N", title=tr("to.parent")), *tooltip])
+    return chart.properties(height=max(120, 24 * len(frame)))
+
+
+def _history_chart(points: list[dict]) -> alt.Chart:
+    """Ballots cast over time: whole-number ticks, clock times (with the date when the round spans days)."""
+    frame = pd.DataFrame(points)
+    span_days = (frame["at"].max() - frame["at"].min()).total_seconds() / 86400 if len(frame) > 1 else 0
+    fmt = "%m-%d %H:%M" if span_days >= 1 else "%H:%M"
+    top = int(frame["ballots_cast"].max() or 0)
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("at:T", title=tr("to.time"), axis=alt.Axis(format=fmt, labelAngle=0, tickCount=6)),
+        y=alt.Y("ballots_cast:Q", title=tr("to.cast"), scale=alt.Scale(domainMin=0),
+                axis=alt.Axis(format="d", tickMinStep=1, values=list(range(0, top + 1)) if top <= 8 else alt.Undefined)),
+        tooltip=[alt.Tooltip("at:T", title=tr("to.time"), format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("ballots_cast:Q", title=tr("to.cast"), format="d")]).properties(height=260)
+
 
 def turnout_page() -> None:
     st.title(tr("page.turnout"))
@@ -276,19 +331,16 @@ def turnout_page() -> None:
             c[2].metric(tr("to.turnout"), i18n.fmt_pct(s["turnout"]))
             c[3].metric(tr("to.invalid"), i18n.fmt_num(s["invalid"]))
             left, right = st.columns(2)
-            units = data.turnout_by_unit(r, names)
+            tree = ui.unit_tree(r.get("programme_id") or "")
+            units = data.turnout_by_unit(r, {**names, **tree["names"]}, tree["parents"],
+                                         other=tr("to.other_units") if tree["parents"] else "")
             if units:
-                frame = pd.DataFrame(units).rename(columns={"unit": tr("to.unit"), "turnout": tr("to.turnout")})
                 left.markdown(f"**{tr('to.by_unit')}**")
-                left.altair_chart(alt.Chart(frame).mark_bar().encode(
-                    x=alt.X(f"{tr('to.turnout')}:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                    y=alt.Y(f"{tr('to.unit')}:N", sort="-x")), use_container_width=True)
+                left.altair_chart(_turnout_chart(units), use_container_width=True)
             points = data.history_points(r)
             if points:
-                frame = pd.DataFrame(points).rename(columns={"at": tr("to.time"), "ballots_cast": tr("to.cast")})
                 right.markdown(f"**{tr('to.over_time')}**")
-                right.altair_chart(alt.Chart(frame).mark_line(point=True).encode(
-                    x=alt.X(f"{tr('to.time')}:T"), y=alt.Y(f"{tr('to.cast')}:Q")), use_container_width=True)
+                right.altair_chart(_history_chart(points), use_container_width=True)
     progs = guarded(ui.programmes)
     if progs:
         st.subheader(tr("to.participation"))

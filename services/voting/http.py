@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -13,11 +14,13 @@ from .actions import bulletin as bulletin_action
 from .actions import candidates as candidates_action
 from .actions import cast as casting
 from .actions import close_round as closing
+from .actions import credential_slips as slips_action
 from .actions import credentials as credentials_action
 from .actions import flags as flags_action
 from .actions import open_round as opening
 from .actions import publish_counts as publishing
 from .actions import receipts as receipts_action
+from .actions import resolve_credential as resolving
 from .actions import roll_status as roll_action
 from .actions import round_info
 from .actions import tally as tally_action
@@ -131,6 +134,25 @@ async def credential_sheet(round_id: IdPath, unit_id: IdPath, reissue: bool = Qu
     sheet = await credentials_action.issue_credentials(v.uow, round_id, unit_id, secret=v.config.ballot_secret,
                                                        reissue=reissue)
     return HTMLResponse(pages.credential_page(sheet), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/rounds/{round_id}/credential-slips", tags=["credentials"],
+             summary="Issue the credentials of every unit of a round at once, for printed slips (shown once)")
+async def credential_slips(round_id: str, body: slips_action.SlipsIn,
+                           _: Principal = Depends(require(*slips_action.ROLES)), v: Voting = Depends(ctx)):
+    answer = await slips_action.credential_slips(v.uow, round_id, secret=v.config.ballot_secret,
+                                                 reissue=body.reissue)
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/credentials/resolve", tags=["credentials"],
+             summary="The round and public ballot of a ballot credential, and whether it was used (to its holder)")
+async def resolve_credential(body: resolving.CredentialIn, request: Request, v: Voting = Depends(ctx)):
+    # Limited by the casting edge's per-address and per-credential limits, not the public rate: on voting day
+    # every phone reaches voting through the dashboard, from one address.
+    answer = await resolving.resolve_credential(v.uow, v.edge, body.credential,
+                                                address=request.client.host if request.client else "unknown")
+    return JSONResponse(jsonable_encoder(answer), headers={"Cache-Control": "no-store"})
 
 
 # ---- casting ----------------------------------------------------------------------------------------------

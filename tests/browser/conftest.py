@@ -82,12 +82,22 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
     pg = ctx.new_page()
     pg.set_default_timeout(45_000)  # generous: CI machines are shared
     yield pg
+    if getattr(request.node, "failed_call", False):  # what the page showed when the test failed, for its log
+        shot(pg, f"failed-{request.node.name}"[:120])
     ctx.close()
 
 

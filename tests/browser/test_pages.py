@@ -60,11 +60,11 @@ def test_leaderboard_of_500_nominees_renders_fast(stack, read_model, page, capsy
         page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
         page.locator('[data-testid="stTable"]').first.wait_for(state="visible")
         timings.append(time.perf_counter() - started)
-    server_ms = int(re.search(r"用时 (\d+) 毫秒", page.get_by_text(re.compile("页面数据生成用时")).first.inner_text()).group(1))
+    # The page no longer prints its build time (issue 17); tests/dashboard times the page data of 500 nominees.
+    assert page.get_by_text(re.compile("页面数据生成用时")).count() == 0
     with capsys.disabled():
         print(f"\n[measure] leaderboard, 500 nominees: browser load-to-render {min(timings):.2f}s best, "
-              f"{max(timings):.2f}s worst of 3; server-side page data {server_ms} ms")
-    assert server_ms < 1000
+              f"{max(timings):.2f}s worst of 3")
     # The browser bound holds on an idle machine (1.3 s measured); on a shared, overloaded one only report it.
     if os.getloadavg()[0] < 2 * (os.cpu_count() or 1):
         assert min(timings) < 5.0

@@ -111,8 +111,8 @@ def test_turnout_and_history_points():
     rnd = {"eligible": 200, "ballots_cast": 150, "invalid": 2, "turnout_by_unit": {"u1": 0.5, "u2": 0.9},
            "history": [{"at": datetime(2026, 11, 29, 1, 0, tzinfo=UTC), "ballots_cast": 10}]}
     assert data.round_summary(rnd) == {"eligible": 200, "cast": 150, "invalid": 2, "turnout": 0.75, "hidden": False}
-    assert data.turnout_by_unit(rnd, {"u1": "财政局"}) == [{"unit": "u2", "turnout": 0.9},
-                                                          {"unit": "财政局", "turnout": 0.5}]
+    assert data.turnout_by_unit(rnd, {"u1": "财政局"}) == [{"unit": "u2", "parent": "", "turnout": 0.9},
+                                                          {"unit": "财政局", "parent": "", "turnout": 0.5}]
     assert data.history_points(rnd)[0]["at"] == datetime(2026, 11, 29, 9, 0)
     assert data.round_summary({"eligible": 0})["turnout"] is None
 
