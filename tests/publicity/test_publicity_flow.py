@@ -53,7 +53,7 @@ async def test_notice_objections_closing_and_honours(settings):
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"]}, headers=org)
         assert r.status_code == 409 and r.json()["error"]["field"] == "nomination_ids"
 
-        # downloads open with python-docx / openpyxl and carry names and dates; PDF is declined clearly
+        # downloads open with python-docx / openpyxl and carry names and dates; PDF embeds its CJK font
         r = await http.get(f"/notices/{nid}/download/docx")
         assert r.status_code == 200
         text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
@@ -68,7 +68,8 @@ async def test_notice_objections_closing_and_honours(settings):
         assert "市财政局机关" in values and "市教育局" in values
         assert "2025年9月26日09:00" in values and "2025年10月9日17:30" in values
         r = await http.get(f"/notices/{nid}/download/pdf")
-        assert r.status_code == 501 and "docx" in r.json()["error"]["message"]
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        assert r.content.startswith(b"%PDF-")
         assert (await http.get(f"/notices/{nid}/download/odt")).status_code == 404
 
         # before the start: a clear refusal with the period's dates
