@@ -5,24 +5,46 @@ import streamlit as st
 
 from ... import ui
 from .honours import honours_tab
+from .imports import imports_tab
 from .objections import objections_tab
 from .publicity import publicity_tab
 from .review import review_tab
 from .rounds import rounds_tab
+from .setup import setup_tab
 from .stages import stages_tab
 from .text import t
 
-AREAS = ("review", "stages", "rounds", "publicity", "objections", "honours")
+AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab, "rounds": rounds_tab,
+         "publicity": publicity_tab, "objections": None, "honours": honours_tab}
 
 
 def console(token: str, claims: dict) -> None:
+    _await_created()
     prog = ui.programme_picker("org_programme")
-    tabs = st.tabs([t(f"tab.{a}") for a in AREAS])
-    with tabs[4]:
+    tabs = dict(zip(AREAS, st.tabs([t(f"tab.{a}") for a in AREAS])))
+    with tabs["setup"]:
+        setup_tab(prog, token)
+    with tabs["objections"]:
         objections_tab(token)
-    if prog is None:
-        return
-    for tab, area in zip(tabs, (review_tab, stages_tab, rounds_tab, publicity_tab, None, honours_tab)):
-        if area is not None:
+    for area, tab in tabs.items():
+        if AREAS[area] is not None:
             with tab:
-                area(prog, token)
+                if prog is None:
+                    st.info(t("none"))
+                else:
+                    AREAS[area](prog, token)
+
+
+def _await_created() -> None:
+    """A programme just created reaches the read model through its event: wait for it, then choose it."""
+    created = st.session_state.get("_org_created")
+    if not created:
+        return
+    ui.programmes.clear()
+    if created in {p["_id"] for p in ui.guarded(ui.programmes)}:
+        st.session_state["org_programme"] = created
+        st.session_state.pop("_org_created")
+        return
+    st.info(t("su.pending"))
+    if st.button(t("su.refresh"), key="org_refresh"):
+        st.rerun()

@@ -15,25 +15,26 @@ TIMEOUT = 30.0  # a PDF with an embedded CJK subset takes a few seconds on a loa
 
 
 def request(service: str, method: str, path: str, token: str, *, json: Any = None, params: dict | None = None,
-            files: list | None = None) -> tuple[bool, Any, str | None]:
-    """(ok, body or message, the field the service's error names)."""
+            files: list | None = None) -> tuple[bool, Any, list[tuple[str | None, str]]]:
+    """(ok, body or message, the problems as (field, message): every field the service's error names)."""
     url = config().urls[service].rstrip("/") + path
     try:
         r = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, json=json, params=params,
                           files=files, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
-        return False, f"{service}: {type(exc).__name__}", None
+        return False, f"{service}: {type(exc).__name__}", [(None, f"{service}: {type(exc).__name__}")]
     try:
         body = r.json() if r.content else {}
     except ValueError:
         body = r.text
     if r.status_code < 400:
-        return True, body, None
+        return True, body, []
+    message = data.error_message(r.status_code, body)
     err = body.get("error") if isinstance(body, dict) else None
-    field = err.get("field") if isinstance(err, dict) else None
-    if field is None and isinstance(body, dict) and isinstance(body.get("detail"), list) and body["detail"]:
-        field = str(body["detail"][0].get("loc", [""])[-1])
-    return False, data.error_message(r.status_code, body), field
+    if not isinstance(err, dict):
+        return False, message, [(None, message)]
+    problems = [(p.get("field"), str(p.get("message"))) for p in err.get("problems") or [] if isinstance(p, dict)]
+    return False, message, problems or [(err.get("field"), str(err.get("message", message)))]
 
 
 def get(service: str, path: str, token: str, **params) -> Any:
@@ -47,35 +48,36 @@ def get(service: str, path: str, token: str, **params) -> Any:
 def submit(form: str, service: str, method: str, path: str, token: str, *, json: Any = None,
            params: dict | None = None, files: list | None = None) -> bool:
     """Send a command; remember its outcome for the next run of the page (shown by flash / field_error)."""
-    ok, body, field = request(service, method, path, token, json=json, params=params, files=files)
+    ok, body, problems = request(service, method, path, token, json=json, params=params, files=files)
     if ok:
         st.session_state.pop(f"_err_{form}", None)
         st.session_state[f"_ok_{form}"] = body
         st.cache_data.clear()
     else:
-        st.session_state[f"_err_{form}"] = (field, str(body))
+        st.session_state[f"_err_{form}"] = problems
     return ok
 
 
 def local_error(form: str, field: str, message: str) -> None:
-    st.session_state[f"_err_{form}"] = (field, message)
+    st.session_state[f"_err_{form}"] = [(field, message)]
 
 
-def field_error(form: str, field: str) -> None:
-    """The error of the last submission of `form` if it names `field`: shown right under that field's widget."""
-    err = st.session_state.get(f"_err_{form}")
-    if err and err[0] == field:
-        st.error(err[1])
+def field_error(form: str, field: str, prefix: bool = False) -> None:
+    """The errors of the last submission of `form` that name `field` (or, with prefix, a field inside it), shown
+    right under that field's widget."""
+    for f, message in st.session_state.get(f"_err_{form}") or []:
+        if f == field or (prefix and f and f.startswith(field)):
+            st.error(message if f == field else f"{f[len(field):].lstrip('.')}: {message}")
 
 
 def flash(form: str, fields: tuple[str, ...] = ()) -> Any:
-    """After a submission: the success message once, or an error that names none of the form's own fields."""
+    """After a submission: the success message once, or the errors that name none of the form's own fields."""
     body = st.session_state.pop(f"_ok_{form}", None)
     if body is not None:
         st.success(t("done"))
-    err = st.session_state.get(f"_err_{form}")
-    if err and err[0] not in fields:
-        st.error(err[1])
+    for f, message in st.session_state.get(f"_err_{form}") or []:
+        if not f or not any(f == x or f.startswith(x + ".") or f.startswith(x + "[") for x in fields):
+            st.error(message if not f or f in message else f"{f}: {message}")
     return body
 
 

@@ -58,7 +58,10 @@ def _open_form(prog: dict, token: str) -> None:
 def _round(rid: str, rnd: dict, token: str) -> None:
     flash("round_close")
     tally = get("voting", f"/rounds/{rid}/tally", token) or {}
-    st.markdown(f"**{t('ro.turnout')}**：{tally.get('ballots_cast', 0)} / {tally.get('eligible', 0)}")
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"{t('ro.turnout')}：{tally.get('ballots_cast', 0)} / {tally.get('eligible', 0)}")
+    if c2.button(t("ro.refresh"), key=f"org_round_refresh_{rid}"):
+        st.rerun()
     units = tally.get("turnout_by_unit") or []
     if units:
         st.dataframe(pd.DataFrame([{t("ro.col.name"): u.get("unit_name") or u["unit_id"],
