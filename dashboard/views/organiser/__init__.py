@@ -20,7 +20,12 @@ AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": 
 
 def console(token: str, claims: dict) -> None:
     _await_created()
-    prog = ui.programme_picker("org_programme")
+    top = st.columns([5, 1])
+    with top[0]:
+        prog = ui.programme_picker("org_programme")
+    if top[1].button(t("reload"), key="org_reload", use_container_width=True):
+        st.cache_data.clear()
+        st.rerun()
     tabs = dict(zip(AREAS, st.tabs([t(f"tab.{a}") for a in AREAS])))
     with tabs["setup"]:
         setup_tab(prog, token)

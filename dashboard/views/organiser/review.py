@@ -54,7 +54,7 @@ def _queue(prog: dict, token: str, pending: list[dict]) -> None:
         return
     by = {n["nomination_id"]: n for n in pending}
     nid = st.selectbox(t("rv.pick"), list(by), format_func=lambda i: _label(by[i]), key="org_rv_pick")
-    n = by[nid]
+    n = get("nominations", f"/programmes/{prog['_id']}/nominations/{nid}", token) or by[nid]
     with st.container(border=True):
         st.markdown(f"**{t('rv.materials')}**")
         st.write(n.get("materials") or "—")
@@ -96,7 +96,8 @@ def _shortfall(pid: str, token: str) -> None:
                                 t("rv.col.short"): max(0, c["needed"] - c["approved"])}
                                for c in body.get("categories", [])]), hide_index=True, use_container_width=True)
     for w in body.get("warnings", []):
-        st.warning(str(w))
+        st.warning(t("rv.short_warn", name=w.get("name", ""), approved=w.get("approved"), needed=w.get("needed"))
+                   if isinstance(w, dict) else str(w))
 
 
 def _vetoes(pid: str, token: str) -> None:

@@ -25,7 +25,8 @@ def stages_tab(prog: dict, token: str) -> None:
         return
     by = {s["stage"]: s for s in overview}
     stage = st.selectbox(t("st.pick"), list(by), key="org_stage_pick",
-                         format_func=lambda s: f"{i18n.t(f'pt.stage.{s}', lang())} · {t('st.state.' + by[s]['state'])}")
+                         format_func=lambda s: i18n.t(f"pt.stage.{s}", lang()))
+    st.caption(f"{t('st.col.state')}：{t('st.state.' + by[stage]['state'])}")
     is_open = by[stage]["state"] == "open"
     what = t(f"st.what.{stage}")
     st.info(t("st.effect.close", what=what) if is_open else t("st.effect.open", what=what))
@@ -34,7 +35,9 @@ def stages_tab(prog: dict, token: str) -> None:
         ok = submit("stage", "nominations", "POST", f"/programmes/{pid}/stages/{stage}/{action}", token)
         if ok:
             for warning in (st.session_state.get("_ok_stage") or {}).get("warnings", []) or []:
-                st.session_state.setdefault("_stage_warnings", []).append(str(warning))
+                st.session_state.setdefault("_stage_warnings", []).append(
+                    t("rv.short_warn", name=warning.get("name", ""), approved=warning.get("approved"),
+                      needed=warning.get("needed")) if isinstance(warning, dict) else str(warning))
         st.rerun()
     for warning in st.session_state.pop("_stage_warnings", []):
         st.warning(warning)
