@@ -186,6 +186,12 @@ async def test_notice_objections_closing_and_honours(settings):
         detail = (await http.get(f"/honours/{hb}")).json()
         assert [h["status"] for h in detail["history"]] == ["confirmed", "revoked"]
         assert detail["revoked_reason"] == "后发现存在违纪问题"
+        # the honours list downloads with the revoked one and its reason (public; the route is not an honour id)
+        r = await http.get("/honours/download/xlsx", params={"programme_id": PID})
+        assert r.status_code == 200 and r.headers["content-disposition"].endswith(f'honours-{PID}.xlsx"')
+        rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert ("已撤销", "后发现存在违纪问题") in [(row[4], row[6]) for row in rows[3:]]
+        assert (await http.get("/honours/download/odt")).status_code == 404
 
         # every step is an event; no event carries the objectors' contact details
         envs = await events_of(settings, 15)
