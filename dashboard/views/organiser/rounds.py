@@ -26,7 +26,7 @@ def rounds_tab(prog: dict, token: str) -> None:
         return
     by = {r["_id"] if "_id" in r else r["round_id"]: r for r in rounds}
     rid = st.selectbox(t("ro.list"), list(by), key="org_round_pick",
-                       format_func=lambda r: f"{by[r].get('name', r)} · {by[r].get('state', '')}")
+                       format_func=lambda r: f"{by[r].get('name', r)} · {t('ro.state.' + str(by[r].get('state')))}")
     _round(rid, by[rid], token)
 
 
@@ -64,12 +64,15 @@ def _round(rid: str, rnd: dict, token: str) -> None:
         st.rerun()
     units = tally.get("turnout_by_unit") or []
     if units:
-        st.dataframe(pd.DataFrame([{t("ro.col.name"): u.get("unit_name") or u["unit_id"],
+        st.dataframe(pd.DataFrame([{t("ro.col.unit"): u.get("unit_name") or u["unit_id"],
                                     t("ro.col.cast"): u["voted"], t("ro.col.eligible"): u["eligible"]}
                                    for u in units]), hide_index=True, use_container_width=True)
     if tally.get("candidates"):
-        st.dataframe(pd.DataFrame(tally["candidates"]), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame([{t("ro.col.name"): c.get("nominee_name", ""), t("ro.col.approvals"): c.get("approvals"),
+                                    t("ro.col.share"): c.get("share_of_eligible")} for c in tally["candidates"]]),
+                     hide_index=True, use_container_width=True)
     state = tally.get("state", rnd.get("state"))
+    st.caption(f"{t('ro.col.state')}：{t('ro.state.' + str(state))}")
     if state == "open":
         if st.button(t("ro.close"), key=f"org_close_{rid}"):
             ask(f"close_{rid}")
