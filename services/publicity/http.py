@@ -118,14 +118,18 @@ async def get_notice(notice_id: IdPath, request: Request, w: Web = Depends(web))
 
 
 @router.get("/notices/{notice_id}/download/{fmt}", tags=["notices"],
-            summary="Download the notice as docx or xlsx (pdf: 501, no CJK-embedding PDF renderer is installed)")
+            summary="Download the notice as docx, xlsx or pdf (CJK font embedded; 501 when no CJK font is installed)")
 async def download(notice_id: IdPath, fmt: str, request: Request, w: Web = Depends(web)):
     try:
         return _attachment(await documents.notice_document(w.public(request), notice_id, fmt))
     except documents.PdfUnavailable:
-        return JSONResponse({"error": {"code": "not_implemented", "field": "fmt", "message": (
-            "PDF is not offered on this server: no PDF renderer that embeds a CJK font is installed; "
-            "download the notice as docx or xlsx instead")}}, status_code=501)
+        return _no_pdf()
+
+
+def _no_pdf() -> Response:
+    return JSONResponse({"error": {"code": "not_implemented", "field": "fmt", "message": (
+        "PDF is not offered on this server: no CJK font to embed is installed (Debian: fonts-noto-cjk); "
+        "download it as docx or xlsx instead")}}, status_code=501)
 
 
 @router.get("/notices/{notice_id}/published-list.json", tags=["notices"],
@@ -234,6 +238,16 @@ async def resolve(objection_id: IdPath, body: ResolveIn,
 async def list_honours(request: Request, programme_id: IdQuery = None, status: HonourStatus | None = None,
                        w: Web = Depends(web)):
     return await views.honours(w.public(request).store, programme_id, status)
+
+
+@router.get("/honours/download/{fmt}", tags=["honours"],
+            summary="Download the honours list (confirmed and revoked, with reasons) as docx, xlsx or pdf (public)")
+async def download_honours(fmt: str, request: Request, programme_id: IdQuery = None,
+                           status: HonourStatus | None = None, w: Web = Depends(web)):
+    try:
+        return _attachment(await documents.honours_document(w.public(request), programme_id, status, fmt))
+    except documents.PdfUnavailable:
+        return _no_pdf()
 
 
 @router.get("/honours/{honour_id}", tags=["honours"], summary="One honour with its history and reviews (public)")

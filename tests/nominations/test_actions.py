@@ -268,6 +268,18 @@ class TestImportMembers:
         assert isinstance(e.event, MembersImported) and e.key == "members"
         assert [m.model_dump() for m in e.event.members] == [{"member_id": "m7", "name": "赵敏", "unit_id": "u-fgw"}]
 
+    async def test_a_roll_with_chinese_headers_naming_the_unit(self):
+        # issue 18: "所在单位" was not a known header and the import failed with "missing column(s) unit_id"
+        uow = await programme()
+        roll = "\ufeff党员编号,姓名,所在单位\nm4,刘洋,市财政局机关第二党支部\nm5,陈静,u-fgw-b1\nm6,孙丽,不存在的支部\n"
+        out = await imports.import_members(uow, PID, "m.csv", roll.encode("gb18030"))
+        assert (out["imported"], [b["line"] for b in out["bad_rows"]]) == (2, [4])
+        assert uow.store.members[f"{PID}:m4"]["unit_id"] == "u-czj-b2"
+        assert uow.store.members[f"{PID}:m5"]["unit_id"] == "u-fgw-b1"
+        for header in ("党员编号,姓名,所属党支部", "编号, 姓名 ,单位（编号）", "党员编号,姓名,所在党支部"):
+            out = await imports.import_members(uow, PID, "m.csv", f"{header}\nm1,王伟,u-czj-b1\n".encode())
+            assert out["bad_rows"] == [] and out["unchanged"] == 1, header
+
     async def test_a_renamed_member_is_replaced(self):
         uow = await programme()
         out = await imports.import_members(uow, PID, "m.csv", "member_id,name,unit_id\nm1,王伟伟,u-czj-b1\n".encode())

@@ -234,8 +234,8 @@ class TestDownloads:
         assert docx.content.startswith(b"PK") and docx.filename == f"publicity-{nid}.docx"
         xlsx = await documents.notice_document(ctx, nid, "xlsx")
         assert xlsx.media_type.endswith("spreadsheetml.sheet")
-        with pytest.raises(documents.PdfUnavailable):
-            await documents.notice_document(ctx, nid, "pdf")
+        pdf = await documents.notice_document(ctx, nid, "pdf")
+        assert pdf.content.startswith(b"%PDF-") and pdf.media_type == "application/pdf"
         with pytest.raises(NotFound) as caught:
             await documents.notice_document(ctx, nid, "odt")
         assert caught.value.field == "fmt"

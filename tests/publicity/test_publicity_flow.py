@@ -53,7 +53,7 @@ async def test_notice_objections_closing_and_honours(settings):
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"]}, headers=org)
         assert r.status_code == 409 and r.json()["error"]["field"] == "nomination_ids"
 
-        # downloads open with python-docx / openpyxl and carry names and dates; PDF is declined clearly
+        # downloads open with python-docx / openpyxl and carry names and dates; PDF embeds its CJK font
         r = await http.get(f"/notices/{nid}/download/docx")
         assert r.status_code == 200
         text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
@@ -68,7 +68,8 @@ async def test_notice_objections_closing_and_honours(settings):
         assert "市财政局机关" in values and "市教育局" in values
         assert "2025年9月26日09:00" in values and "2025年10月9日17:30" in values
         r = await http.get(f"/notices/{nid}/download/pdf")
-        assert r.status_code == 501 and "docx" in r.json()["error"]["message"]
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+        assert r.content.startswith(b"%PDF-")
         assert (await http.get(f"/notices/{nid}/download/odt")).status_code == 404
 
         # before the start: a clear refusal with the period's dates
@@ -185,6 +186,12 @@ async def test_notice_objections_closing_and_honours(settings):
         detail = (await http.get(f"/honours/{hb}")).json()
         assert [h["status"] for h in detail["history"]] == ["confirmed", "revoked"]
         assert detail["revoked_reason"] == "后发现存在违纪问题"
+        # the honours list downloads with the revoked one and its reason (public; the route is not an honour id)
+        r = await http.get("/honours/download/xlsx", params={"programme_id": PID})
+        assert r.status_code == 200 and r.headers["content-disposition"].endswith(f'honours-{PID}.xlsx"')
+        rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert ("已撤销", "后发现存在违纪问题") in [(row[4], row[6]) for row in rows[3:]]
+        assert (await http.get("/honours/download/odt")).status_code == 404
 
         # every step is an event; no event carries the objectors' contact details
         envs = await events_of(settings, 15)

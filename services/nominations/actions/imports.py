@@ -89,9 +89,10 @@ async def import_members(uow: Work, pid: str, filename: str, data: bytes) -> dic
     """Refused as import_units; a member whose unit is not in the organisation tree is a bad row."""
     await get_programme(uow.store, pid)
     rows, pos = read_table_with_headers(filename, data, d.MEMBER_HEADERS)
-    unit_ids = set(await uow.store.unit_parents(pid))
+    units = await uow.store.known_units(pid)
+    by_name = d.unit_names_to_ids(units.values())
     known = await uow.store.known_members(pid)
-    members, bad = d.parse_members(rows[1:], pos, unit_ids)
+    members, bad = d.parse_members(rows[1:], pos, set(units), unit_by_name=by_name)
     changed = d.changed_rows(known, members, "member_id")
     events = 0
     if changed:

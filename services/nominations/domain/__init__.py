@@ -39,8 +39,10 @@ from .organisation import (  # noqa: F401
     changed_rows,
     chunks,
     map_headers,
+    normal_header,
     parse_members,
     parse_units,
+    unit_names_to_ids,
     split_new,
     subtree,
 )

@@ -8,20 +8,32 @@ from .refusals import Problem
 
 UNIT_HEADERS = {"unit_id": ("unit_id", "单位编号", "编号"), "name": ("name", "单位名称", "名称"),
                 "parent_id": ("parent_id", "上级单位编号", "上级编号"), "kind": ("kind", "单位类型", "类型")}
-MEMBER_HEADERS = {"member_id": ("member_id", "党员编号", "编号"), "name": ("name", "姓名"),
-                  "unit_id": ("unit_id", "所在单位编号", "单位编号")}
+# A roll exported by hand names the member's unit in many ways ("所在单位", "所属党支部"...): each is accepted, and
+# the cell may hold the unit's id or its name in the tree (issue 18: "所在单位" failed with "missing column(s) unit_id").
+MEMBER_HEADERS = {"member_id": ("member_id", "党员编号", "编号", "人员编号"), "name": ("name", "姓名", "党员姓名"),
+                  "unit_id": ("unit_id", "所在单位编号", "单位编号", "所属单位编号", "支部编号", "党支部编号",
+                              "所在单位", "所属单位", "所在支部", "所在党支部", "所属支部", "所属党支部", "单位",
+                              "党支部", "支部", "unit")}
 UNIT_KIND_ALIASES = {"机关": "organ", "部门": "department", "处室": "department", "支部": "branch", "党支部": "branch",
                      "示范点": "site", "服务队": "team"}
 
 
+def normal_header(h: Any) -> str:
+    """A header as typed: without a byte-order mark, spaces, brackets or a trailing colon; lower case."""
+    text = str(h or "").replace("\ufeff", "").strip().lower()
+    for ch in " \u3000()（）[]【】:：*":
+        text = text.replace(ch, "")
+    return text
+
+
 def map_headers(header: list[Any], wanted: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], Problem | None]:
     """Column positions of the wanted fields, accepting English or Chinese header names."""
-    names = [str(h or "").strip().lower() for h in header]
+    names = [normal_header(h) for h in header]
     pos: dict[str, int] = {}
     for field_name, aliases in wanted.items():
         for a in aliases:
-            if a.lower() in names:
-                pos[field_name] = names.index(a.lower())
+            if normal_header(a) in names:
+                pos[field_name] = names.index(normal_header(a))
                 break
     required = [f for f in wanted if f not in ("parent_id", "kind")]
     missing = [f for f in required if f not in pos]
@@ -94,8 +106,18 @@ def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dic
     return units, bad
 
 
+def unit_names_to_ids(units: Any) -> dict[str, str]:
+    """Unit name -> id, for the names that are unique in the tree (an ambiguous name stays a bad row)."""
+    seen: dict[str, list[str]] = {}
+    for u in units:
+        seen.setdefault(str(u.get("name", "")).strip(), []).append(u["unit_id"])
+    return {name: ids[0] for name, ids in seen.items() if name and len(ids) == 1}
+
+
 def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str],
-                  first_line: int = 2) -> tuple[list[dict], list[dict]]:
+                  first_line: int = 2, unit_by_name: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+    """Rows to members; a unit cell may hold the unit's id or its name in the tree."""
+    unit_by_name = unit_by_name or {}
     good: dict[str, dict] = {}
     line_of: dict[str, int] = {}
     bad: list[dict] = []
@@ -104,6 +126,7 @@ def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str]
         if not any(str(c or "").strip() for c in row):
             continue
         mid, name, uid = _cell(row, pos, "member_id"), _cell(row, pos, "name"), _cell(row, pos, "unit_id")
+        uid = uid if uid in unit_ids else unit_by_name.get(uid, uid)
         if not ID_RE.match(mid):
             bad.append({"line": line, "reason": f"member_id {mid!r} is missing or not a valid id"})
         elif mid in good:

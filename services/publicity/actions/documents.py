@@ -1,12 +1,23 @@
-"""Downloads: a notice as .docx or .xlsx (public); an objection's attachment and its sealed contact (organiser)."""
+"""Downloads: a notice and the honours list as .docx, .xlsx or PDF (public); an objection's attachment and its
+sealed contact (organiser)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from shared.errors import NotFound
 
 from .. import domain
-from ..documents import notice_docx, notice_xlsx
+from ..documents import (
+    HonoursText,
+    NoCjkFont,
+    honours_docx,
+    honours_pdf,
+    honours_xlsx,
+    notice_docx,
+    notice_pdf,
+    notice_xlsx,
+)
 from .context import Context
 from .investigation import objection_of
 from .notices import notice_of
@@ -16,6 +27,7 @@ ATTACHMENT_ROLES = ("organiser",)
 CONTACT_ROLES = ("organiser",)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,14 @@ class Download:
 
 
 class PdfUnavailable(Exception):
-    """PDF is not offered: no PDF renderer that embeds a CJK font is installed (the route answers 501)."""
+    """PDF is not offered: no CJK font to embed is installed (the route answers 501)."""
+
+
+def _pdf(render, *args) -> bytes:
+    try:
+        return render(*args)
+    except NoCjkFont as missing:
+        raise PdfUnavailable(str(missing)) from missing
 
 
 async def notice_document(ctx: Context, notice_id: str, fmt: str) -> Download:
@@ -42,8 +61,23 @@ async def notice_document(ctx: Context, notice_id: str, fmt: str) -> Download:
                            ends=domain.cn_moment(domain.as_utc(n["ends_at"])), statuses=statuses)
         return Download(body, XLSX, filename)
     if fmt == "pdf":
-        raise PdfUnavailable
+        return Download(_pdf(notice_pdf, text), PDF, filename)
     raise NotFound("fmt: choose docx, xlsx or pdf", field="fmt")
+
+
+async def honours_document(ctx: Context, programme_id: str | None, status: str | None, fmt: str) -> Download:
+    """The honours list (confirmed and revoked, with reasons) of a programme. Refusals: NotFound (format),
+    PdfUnavailable (pdf)."""
+    renderers = {"docx": (honours_docx, DOCX), "xlsx": (honours_xlsx, XLSX), "pdf": (partial(_pdf, honours_pdf), PDF)}
+    if fmt not in renderers:
+        raise NotFound("fmt: choose docx, xlsx or pdf", field="fmt")
+    found = await ctx.store.honours(programme_id, status)
+    notice = await ctx.store.notice(found[0]["notice_id"]) if found else None
+    title = domain.honours_list_title((notice or {}).get("programme_name", ""), (notice or {}).get("year"))
+    text = HonoursText(title=title, rows=domain.honours_rows(found))
+    filename = f"honours-{programme_id or 'all'}.{fmt}"
+    render, media_type = renderers[fmt]
+    return Download(render(text), media_type, filename)
 
 
 async def attachment(ctx: Context, objection_id: str, file_id: str) -> Download:

@@ -25,7 +25,10 @@ from .calendar import (
     window_state,
 )
 from .honours import (
+    HONOUR_STATES,
     REVIEW_OUTCOMES,
+    honours_list_title,
+    honours_rows,
     check_outcome_note,
     ensure_revocable,
     ensure_reviewable,

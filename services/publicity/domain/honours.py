@@ -39,3 +39,20 @@ def ensure_review_open(r: dict | None, review_id: str, honour_id: str) -> dict:
     if r.get("outcome"):
         raise Conflict(f"review {review_id} already has the outcome {r['outcome']}", field="review_id")
     return r
+
+
+HONOUR_STATES = {"confirmed": "有效", "revoked": "已撤销"}
+
+
+def honours_list_title(programme_name: str, year: int | None) -> str:
+    if year and programme_name and not programme_name.startswith(str(year)):
+        return f"{year}年度{programme_name}表彰名单"
+    return f"{programme_name}表彰名单"
+
+
+def honours_rows(honours: list[dict]) -> list[tuple[str, ...]]:
+    """The printed honours list: by title, then confirmation; a revoked honour stays listed with its reason."""
+    ordered = sorted(honours, key=lambda h: (h["title"], as_utc(h["confirmed_at"])))
+    return [(str(i), h["title"], h["nominee_name"], h.get("unit_name", ""), HONOUR_STATES.get(h["status"], h["status"]),
+             as_utc(h["confirmed_at"]).astimezone(SHANGHAI).date().isoformat(), h.get("revoked_reason", ""))
+            for i, h in enumerate(ordered, 1)]

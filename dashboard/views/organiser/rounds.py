@@ -1,0 +1,91 @@
+"""Voting rounds: open an approval or grading round, turnout per unit as it happens, close with a confirmation,
+publish hidden counts after closing, the tally as .xlsx."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from ... import data
+from ..slips import slips_section
+from .common import ask, confirmed, download, field_error, flash, get, submit
+from .text import t
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FIELDS = ("name", "category_ids", "max_selections", "closes_at")
+
+
+def rounds_tab(prog: dict, token: str) -> None:
+    pid = prog["_id"]
+    _open_form(prog, token)
+    rounds = get("voting", "/rounds", token, programme_id=pid) or []
+    rounds = rounds.get("rounds", rounds) if isinstance(rounds, dict) else rounds
+    st.markdown(f"#### {t('ro.list')}")
+    if not rounds:
+        st.caption(t("none"))
+        return
+    by = {r["_id"] if "_id" in r else r["round_id"]: r for r in rounds}
+    opened = {rid: r.get("name") or rid for rid, r in by.items() if r.get("state") == "open"}
+    if opened:
+        slips_section(token, opened)
+    rid = st.selectbox(t("ro.list"), list(by), key="org_round_pick",
+                       format_func=lambda r: f"{by[r].get('name', r)} · {t('ro.state.' + str(by[r].get('state')))}")
+    _round(rid, by[rid], token)
+
+
+def _open_form(prog: dict, token: str) -> None:
+    st.markdown(f"#### {t('ro.open')}")
+    flash("round", FIELDS)
+    cats = {c["category_id"]: c["name"] for c in data.ordered_categories(prog)}
+    with st.form("org_open_round"):
+        name = st.text_input(t("ro.name"), key="org_round_name")
+        field_error("round", "name")
+        chosen = st.multiselect(t("ro.categories"), list(cats), format_func=cats.get, key="org_round_cats")
+        field_error("round", "category_ids")
+        btype = st.radio(t("ro.type"), ["approval", "appraisal"], horizontal=True, key="org_round_type",
+                         format_func=lambda b: t(f"ro.type.{b}"))
+        max_sel = st.number_input(t("ro.max"), min_value=1, value=1, step=1, key="org_round_max")
+        field_error("round", "max_selections")
+        hours = st.number_input(t("ro.hours"), min_value=1, value=24, step=1, key="org_round_hours")
+        field_error("round", "closes_at")
+        go = st.form_submit_button(t("ro.open"), type="primary")
+    if go:
+        body = {"programme_id": prog["_id"], "name": name.strip(), "category_ids": chosen, "ballot_type": btype,
+                "closes_at": (datetime.now(UTC) + timedelta(hours=int(hours))).isoformat()}
+        if btype == "approval":
+            body["max_selections"] = int(max_sel)
+        submit("round", "voting", "POST", "/rounds", token, json=body)
+        st.rerun()
+
+
+def _round(rid: str, rnd: dict, token: str) -> None:
+    flash("round_close")
+    tally = get("voting", f"/rounds/{rid}/tally", token) or {}
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"{t('ro.turnout')}：{tally.get('ballots_cast', 0)} / {tally.get('eligible', 0)}")
+    if c2.button(t("ro.refresh"), key=f"org_round_refresh_{rid}"):
+        st.rerun()
+    units = tally.get("turnout_by_unit") or []
+    if units:
+        st.dataframe(pd.DataFrame([{t("ro.col.unit"): u.get("unit_name") or u["unit_id"],
+                                    t("ro.col.cast"): u["voted"], t("ro.col.eligible"): u["eligible"]}
+                                   for u in units]), hide_index=True, use_container_width=True)
+    if tally.get("candidates"):
+        st.dataframe(pd.DataFrame([{t("ro.col.name"): c.get("nominee_name", ""), t("ro.col.approvals"): c.get("approvals"),
+                                    t("ro.col.share"): c.get("share_of_eligible")} for c in tally["candidates"]]),
+                     hide_index=True, use_container_width=True)
+    state = tally.get("state", rnd.get("state"))
+    st.caption(f"{t('ro.col.state')}：{t('ro.state.' + str(state))}")
+    if state == "open":
+        if st.button(t("ro.close"), key=f"org_close_{rid}"):
+            ask(f"close_{rid}")
+        if confirmed(f"close_{rid}", t("ro.close_q", name=rnd.get("name", rid))):
+            submit("round_close", "voting", "POST", f"/rounds/{rid}/close", token)
+            st.rerun()
+    elif tally.get("counts_hidden"):
+        if st.button(t("ro.publish"), key=f"org_publish_{rid}"):
+            submit("round_close", "voting", "POST", f"/rounds/{rid}/publish", token)
+            st.rerun()
+    download(f"tally-{rid}.xlsx", "voting", f"/rounds/{rid}/tally.xlsx", token, f"tally-{rid}.xlsx", XLSX,
+             key=f"tally_{rid}")
