@@ -3,7 +3,7 @@ publicity and leaderboard processes: a programme from a template, the tree and t
 reviewed (one returned), the stages opened, a round opened, watched and closed after a confirmation.
 Each step's page is saved to docs/screenshots/organiser/ (with EXEMPLAR_UPDATE_SCREENSHOTS=1) and artifacts/.
 
-Sign-in is by the portal's token form for now (the sign-in links replace it)."""
+Everyone signs in by opening a sign-in link, as `exemplar signin-link` prints it (each link is used once)."""
 from __future__ import annotations
 
 import re
@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 
 from devtools.stack import Stack
-from shared.auth import issue_token
+from shared.signin_links import link_url, mint_link_token
 from shared.settings import Settings
 
 from .conftest import publish_screenshot, shot
@@ -46,14 +46,17 @@ def console_stack(servers):
 
 
 @pytest.fixture(scope="module")
-def tokens(console_stack) -> dict[str, str]:
+def tokens(console_stack) -> dict:
+    """Each person's way in: a function that mints a fresh single-use sign-in link for them."""
     env = console_stack.env
     s = Settings(kafka_bootstrap=env["EXEMPLAR_KAFKA_BOOTSTRAP"], mongo_url=env["EXEMPLAR_MONGO_URL"],
                  db_prefix=console_stack.prefix, topic_prefix=console_stack.prefix)
-    return {"organiser": issue_token(s, role="organiser", subject="org-1", name="工委组织部"),
-            "u-sj": issue_token(s, role="unit", subject="unit-sj", unit_id="u-sj", name="市审计局"),
-            "u-da": issue_token(s, role="unit", subject="unit-da", unit_id="u-da", name="市档案馆"),
-            "m1": issue_token(s, role="member", subject="m1", member_id="m1", name="王伟")}
+
+    def person(role: str, subject_id: str | None, name: str):
+        return lambda: mint_link_token(s, role=role, subject_id=subject_id, name=name)[0]
+
+    return {"organiser": person("organiser", None, "工委组织部"), "u-sj": person("unit", "u-sj", "市审计局"),
+            "u-da": person("unit", "u-da", "市档案馆"), "m1": person("member", "m1", "王伟")}
 
 
 def step(page, name: str) -> None:
@@ -66,10 +69,8 @@ def step(page, name: str) -> None:
     publish_screenshot(path, f"organiser/{name}")
 
 
-def sign_in(page, base: str, token: str, who: str) -> None:
-    page.goto(f"{base}/portal")
-    page.get_by_label("角色令牌").fill(token)
-    page.get_by_role("button", name="登录").click()
+def sign_in(page, base: str, link, who: str) -> None:
+    page.goto(link_url(base, link()))
     page.get_by_text(who).first.wait_for()
 
 
@@ -200,7 +201,7 @@ def run_programme(page, browser, base: str, tokens: dict, tmp_path: Path) -> Non
     step(page, "09-round-closed")
 
 
-def nominate(browser, base: str, token: str, unit_name: str) -> None:
+def nominate(browser, base: str, token, unit_name: str) -> None:
     ctx = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(45_000)
@@ -212,7 +213,7 @@ def nominate(browser, base: str, token: str, unit_name: str) -> None:
     ctx.close()
 
 
-def vote(browser, base: str, token: str, candidate: str) -> None:
+def vote(browser, base: str, token, candidate: str) -> None:
     ctx = browser.new_context(viewport={"width": 420, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(45_000)
