@@ -147,7 +147,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
                 if time.perf_counter() > setup_deadline:
                     raise TimeoutError(f"the voting service did not learn the roll within {args.setup_timeout}s")
                 await asyncio.sleep(0.2)
-            learned = time.perf_counter() - t0
+            learned_s = time.perf_counter() - t0
             token = issue_token(settings, role="organiser", subject="bench")
             t0 = time.perf_counter()
             r = await http.post("/rounds", headers={"Authorization": f"Bearer {token}"}, json={
@@ -204,7 +204,7 @@ async def run(args: argparse.Namespace, servers: LocalServers) -> dict:
               and (tally.get("refused") or {}).get("already_voted", 0) == extra
               and (not http_result or http_result["http_counted"] == http_result["http_ballots"]))
         return {"members": args.members, "commands_pushed": len(pushed), "redelivered": extra,
-                "second_ballots": extra, "roll_learned_s": round(learned, 1), "round_opened_s": round(opened, 1),
+                "second_ballots": extra, "roll_learned_s": round(learned_s, 1), "round_opened_s": round(opened, 1),
                 "produce_s": round(produced, 2), "counted_s": round(elapsed, 2),
                 "ballots_per_s": round(args.members / elapsed), "commands_per_s": round(len(pushed) / elapsed),
                 "ballots_cast": tally.get("ballots_cast"), "refused": tally.get("refused"),
