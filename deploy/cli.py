@@ -171,14 +171,26 @@ def _print_demo_links(ctx, dashboard_url: str) -> None:
         typer.echo(f"  {role:<10} {name:<14} {url}")
 
 
-def _ensure_chromium() -> None:
-    if Path("/usr/bin/chromium").exists() or os.environ.get("EXEMPLAR_SKIP_BROWSER_INSTALL"):
+def _ensure_test_packages(browser: bool) -> None:
+    """Install the Debian packages the tests need and this machine lacks: CJK fonts (the PDF notices embed one) and
+    poppler-utils (the tests read the PDFs back) for every tier, Chromium for the browser tests. Only as root with
+    apt-get; otherwise the tests that need them say what is missing."""
+    from services.publicity.documents import CJK_FONT_FILES
+
+    if os.environ.get("EXEMPLAR_SKIP_BROWSER_INSTALL"):
         return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Debian's chromium (and CJK fonts for the screenshots) for the browser tests …")
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=False,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    missing = []
+    if not any(Path(path).is_file() for path, _ in CJK_FONT_FILES):
+        missing.append("fonts-noto-cjk")
+    if shutil.which("pdftotext") is None:
+        missing.append("poppler-utils")
+    if browser and not Path("/usr/bin/chromium").exists():
+        missing.append("chromium")
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing Debian's {', '.join(missing)} for the tests …")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -195,7 +207,7 @@ def test(
     if not unit:
         impl = _choose_kafka(kafka)
         say(f"the tests' Kafka: {impl_label(impl)}")
-        _ensure_chromium()
+    _ensure_test_packages(browser=not unit)
     args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *tier, *ctx.args]
     say("running " + " ".join(args[2:]))
     code = subprocess.call(args, cwd=REPO)

@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -231,9 +230,9 @@ def install_java(progress: Callable[[str], None] = _stderr) -> bool:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from .servers import free_port
+
+    return free_port()
 
 
 def _random_cluster_id() -> str:

@@ -5,6 +5,7 @@ import asyncio
 import importlib.util
 import os
 import shutil
+import random
 import signal
 import socket
 import subprocess
@@ -16,10 +17,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+# Free ports are drawn below the kernel's ephemeral range (32768-60999 on Linux): a port the kernel handed out with
+# bind(0) is free only until some outgoing connection (a Kafka client's, say) is given the same number, which made a
+# demo's service find its HTTP port taken. Ports below the range are never given to outgoing connections.
+_FREE_PORT_RANGE = (20000, 32767)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nobody listens on, below the ephemeral range, not handed out before by this process."""
+    low, high = _FREE_PORT_RANGE
+    for _ in range(2000):
+        port = random.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free TCP port on 127.0.0.1 between {low} and {high}")
 
 
 def _noida_binary() -> str:

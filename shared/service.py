@@ -31,6 +31,7 @@ from .settings import Settings
 __all__ = ["PermanentFailure", "Service"]
 
 T = TypeVar("T")
+STOP_KAFKA_SECONDS = 30.0
 
 
 class Service:
@@ -207,7 +208,11 @@ class Service:
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
-            await self.broker.stop()
+            try:
+                # Bounded: a consumer that is stopped in the middle of a rebalance waits for the group to settle.
+                await asyncio.wait_for(self.broker.stop(), timeout=STOP_KAFKA_SECONDS)
+            except TimeoutError:
+                self.log.error("Kafka consumers did not stop in time; leaving them", seconds=STOP_KAFKA_SECONDS)
             await self.mongo.close()
             self.log.info("service stopped")
 

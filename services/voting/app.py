@@ -37,9 +37,11 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     svc.on_startup(lambda: uow.store.ensure_indexes())
     learning.register(svc, uow)
 
-    # Counting: cast commands in batches, on the partitions this process owns.
+    # Counting: cast commands in batches, on the partitions this process owns. A group of its own: in the events
+    # consumer's group every join of either consumer rebalanced both (3 s more on every start, and a stop during that
+    # rebalance could wait for it; finding 8 in docs/reliability.md).
     edge.subscriber = svc.broker.subscriber(
-        svc.topic(topics.BALLOTS), group_id=svc.group_id, batch=True, group_instance_id=svc.instance_id("ballots"),
+        svc.topic(topics.BALLOTS), group_id=f"{svc.group_id}.ballots", batch=True, group_instance_id=svc.instance_id("ballots"),
         max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms, ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest", title="voting:ballots")
     edge.subscriber(counter.consume)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -35,9 +34,9 @@ if os.environ.get("EXEMPLAR_TEST_KAFKA_IMPL") == "noida":
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from devtools.servers import free_port
+
+    return free_port()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ line naming the setting to fix, not a traceback."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from devtools.servers import free_port
+
+    return free_port()
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from services.voting import domain
 from services.voting.app import create_service
@@ -36,16 +36,28 @@ async def open_round(settings, client, **kw) -> None:
     assert r.status_code == 201, r.text
 
 
+async def _assigned(consumer: AIOKafkaConsumer, names: list[str]) -> bool:
+    return {tp.topic for tp in consumer.assignment()} == set(names)
+
+
 async def every_message(settings) -> list[dict]:
     """Every message of every topic of the broker: key, value, timestamp (what a reader of Kafka has)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
+    lister = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    await lister.start()
+    try:
+        # Every topic of this installation (its prefix): the events, the ballots, the dead letters.
+        names = sorted(t for t in await lister.topics() if t.startswith(settings.topic_prefix))
+    finally:
+        await lister.stop()
+    assert names, "the installation has no topics"
+    # Subscribed without a group, the consumer is given every partition of those topics (once their metadata is in).
+    consumer = AIOKafkaConsumer(*names, bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     out: list[dict] = []
     try:
-        # Every topic of this installation (its prefix): the events, the ballots, the dead letters.
-        parts = [TopicPartition(t, p) for t in await consumer.topics() if t.startswith(settings.topic_prefix)
-                 for p in consumer.partitions_for_topic(t) or ()]
-        consumer.assign(parts)
+        await eventually(lambda: _assigned(consumer, names), timeout=15)
+        parts = sorted(consumer.assignment())
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
         deadline = time.monotonic() + 60
