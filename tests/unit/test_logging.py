@@ -28,3 +28,18 @@ def test_configuring_again_keeps_one_handler():
     configure_logging("json")
     configure_logging("console")
     assert sum(getattr(h, "_exemplar", False) for h in logging.getLogger().handlers) == 1
+
+
+def test_a_log_line_after_the_configuring_stream_closed_still_reaches_stderr(capsys, monkeypatch):
+    # Configured while stderr was a stream that has since closed (another test's capture, a redirected worker):
+    # later log lines go to the stderr of the moment, never raise "I/O operation on closed file".
+    import io
+    import sys
+
+    gone = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", gone)
+    configure_logging("json")
+    monkeypatch.undo()
+    gone.close()
+    get_logger("probe").warning("batch transaction failed", events=3)
+    assert json.loads(capsys.readouterr().err.strip().splitlines()[-1])["event"] == "batch transaction failed"
