@@ -28,7 +28,7 @@ def publish_screenshot(path: Path, name: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SERVICES = ("nominations", "voting", "publicity", "leaderboard")  # nominations redeems sign-in links
+SERVICES = ("nominations", "voting", "scoring", "publicity", "leaderboard")  # nominations redeems sign-in links
 
 
 @pytest.fixture(scope="package")
