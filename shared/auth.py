@@ -9,6 +9,8 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from .context import actor as actor_var
+from .context import principal_actor
 from .errors import Forbidden, Unauthorized
 from .settings import Settings
 
@@ -124,11 +126,16 @@ def current_principal(
 
 
 def require(*roles: Role):
-    """A FastAPI dependency that admits only the given roles."""
+    """A FastAPI dependency that admits only the given roles, and makes the principal the actor of the events the
+    request emits (shared.context.actor; none for a member, see principal_actor).
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    Async on purpose: FastAPI awaits it in the request's own task, so the actor it sets is seen by the endpoint
+    (a sync dependency runs in a worker thread, whose context does not come back)."""
+
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if roles and principal.role not in roles:
             raise Forbidden(f"this action needs the role {' or '.join(roles)}")
+        actor_var.set(principal_actor(principal))
         return principal
 
     dependency.roles = roles  # read by the authorisation-matrix test

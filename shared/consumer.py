@@ -15,7 +15,9 @@ from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
+from .context import actor as actor_var
 from .context import correlation_id as correlation_var
+from .context import system_actor
 from .contracts import Envelope, Event, UnknownEventType, UnsupportedSchemaVersion
 from .errors import DomainError
 from .messaging import Handler, InboxStore, Transact, apply_once
@@ -91,16 +93,19 @@ class ForgetRevoked(ConsumerRebalanceListener):
 
 @contextlib.contextmanager
 def event_context(env: Envelope | None) -> Iterator[None]:
-    """Log lines and events emitted while applying an event carry its ids and its correlation id."""
+    """Log lines and events emitted while applying an event carry its ids and its correlation id; the events
+    emitted carry the actor "system", caused by this event."""
     if env is None:
         yield
         return
     structlog.contextvars.bind_contextvars(event_id=env.event_id, correlation_id=env.correlation_id,
                                            event_type=env.type)
     token = correlation_var.set(env.correlation_id)
+    acting = actor_var.set(system_actor(env.event_id))
     try:
         yield
     finally:
+        actor_var.reset(acting)
         correlation_var.reset(token)
         structlog.contextvars.unbind_contextvars("event_id", "correlation_id", "event_type")
 

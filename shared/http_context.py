@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import structlog
 
+from .context import actor as actor_var
 from .context import correlation_id as correlation_var
 from .metrics import route_template
 
@@ -55,11 +56,13 @@ class RequestContext:
             await send(message)
 
         token = correlation_var.set(cid)
+        acting = actor_var.set(None)  # shared.auth.require sets the request's actor; none leaks to the next request
         structlog.contextvars.bind_contextvars(correlation_id=cid)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            actor_var.reset(acting)
             correlation_var.reset(token)
             structlog.contextvars.unbind_contextvars("correlation_id")
             elapsed = time.perf_counter() - started

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError
 
-from .context import current_correlation_id
+from .context import current_actor, current_correlation_id
 from .contracts import Envelope, Event, topics
 from .kafka import FATAL_PRODUCER_ERRORS, renew_producer
 from .messaging import Outbox, dead_letter
@@ -19,15 +19,15 @@ async def emit(outbox: Outbox, session: Any, event: Event, *, programme_id: str,
                correlation_id: str | None = None) -> Envelope:
     """Write one event to the outbox in the caller's transaction; the relay publishes it after the commit."""
     env = Envelope.wrap(event, programme_id=programme_id, key=key,
-                        correlation_id=correlation_id or current_correlation_id())
+                        correlation_id=correlation_id or current_correlation_id(), actor=current_actor())
     await outbox.add([env], session)
     return env
 
 
 async def emit_many(outbox: Outbox, session: Any, events: list[tuple[Event, str, str]]) -> list[Envelope]:
     """events: (event, programme_id, key) triples, written to the outbox in order."""
-    cid = current_correlation_id()
-    envs = [Envelope.wrap(e, programme_id=p, key=k, correlation_id=cid) for e, p, k in events]
+    cid, actor = current_correlation_id(), current_actor()
+    envs = [Envelope.wrap(e, programme_id=p, key=k, correlation_id=cid, actor=actor) for e, p, k in events]
     await outbox.add(envs, session)
     return envs
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from uuid import uuid4
 
+from shared.context import acting, system_actor
 from shared.contracts import topics
 from shared.contracts.voting import BallotRejected, CastBallot
 
@@ -85,7 +86,8 @@ class Counter:
                 continue
             self.pending_tallies.discard(rid)
             try:
-                await self.uow.run(partial(_emit_tally, round_id=rid))
+                with acting(system_actor()):
+                    await self.uow.run(partial(_emit_tally, round_id=rid))
                 flushed += 1
                 self.tally_events += 1
             except Exception:
@@ -119,7 +121,8 @@ class Counter:
     async def consume(self, msg: KafkaMessage) -> None:
         """The ballots subscriber's handler: a batch that fails is redelivered (NACK) after a short pause."""
         try:
-            await self.handle(list(msg.body), msg.raw_message if isinstance(msg.raw_message, tuple) else None)
+            with acting(system_actor()):  # what the counter emits names no voter (issue 16)
+                await self.handle(list(msg.body), msg.raw_message if isinstance(msg.raw_message, tuple) else None)
         except Exception as exc:
             self.svc.log.warning("ballot batch failed; it will be redelivered", error=repr(exc))
             await asyncio.sleep(0.2)

@@ -4,6 +4,7 @@ from .base import (
     EVENT_TYPES,
     SCHEMA_VERSION,
     UPCASTERS,
+    Actor,
     DeadLetter,
     Envelope,
     Event,
@@ -12,5 +13,5 @@ from .base import (
     upcaster,
 )
 
-__all__ = ["EVENT_TYPES", "SCHEMA_VERSION", "UPCASTERS", "DeadLetter", "Envelope", "Event", "UnknownEventType",
+__all__ = ["EVENT_TYPES", "SCHEMA_VERSION", "UPCASTERS", "Actor", "DeadLetter", "Envelope", "Event", "UnknownEventType",
            "UnsupportedSchemaVersion", "topics", "upcaster"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -87,6 +87,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+ActorRole = Literal["organiser", "unit", "judge", "system"]  # never "member": see Actor
+
+
+class Actor(BaseModel):
+    """Who made a change: the signed-in principal of the request, or "system" for what an event or a timer caused.
+
+    Never a voter's identity: what a member does as a voter (a ballot) travels with no member actor at all
+    (shared.context.principal_actor gives none for the member role), and what the counter emits is "system"."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: ActorRole
+    subject: str = ""  # the token's subject (a sign-in identity); empty for "system"
+    name: str = ""  # the display name, when the token carries one
+    unit_id: str | None = None
+    judge_id: str | None = None
+    cause: str | None = None  # "system": the id of the event whose handling emitted this one
+
+
 class Envelope(BaseModel):
     """What every message carries: the event id is the idempotency key; the key orders one aggregate."""
 
@@ -100,9 +119,13 @@ class Envelope(BaseModel):
     correlation_id: str = Field(default_factory=lambda: uuid4().hex)
     key: str
     payload: dict[str, Any]
+    # Who made the change (shared.context.current_actor when emitted); None on envelopes written before actors were
+    # recorded, and on what no principal caused.
+    actor: Actor | None = None
 
     @classmethod
-    def wrap(cls, event: Event, *, programme_id: str, key: str, correlation_id: str | None = None) -> Envelope:
+    def wrap(cls, event: Event, *, programme_id: str, key: str, correlation_id: str | None = None,
+             actor: Actor | None = None) -> Envelope:
         return cls(
             type=event.event_type,
             schema_version=event.schema_version,
@@ -110,6 +133,7 @@ class Envelope(BaseModel):
             key=key,
             correlation_id=correlation_id or uuid4().hex,
             payload=event.model_dump(mode="json"),
+            actor=actor,
         )
 
     def event(self) -> Event:
