@@ -134,3 +134,14 @@ class VetoLifted(Event, topic=NOMINATIONS):
     nominee_id: str
     reason: str
     nomination_ids: list[str] = []
+
+
+class AttachmentAdded(Event, topic=NOMINATIONS):
+    """A file attached to a nomination's materials; its bytes stay in the nominations service (sha256 to check)."""
+
+    nomination_id: str
+    file_id: str
+    filename: str
+    size: int
+    content_type: str
+    sha256: str = ""

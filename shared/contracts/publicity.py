@@ -119,3 +119,26 @@ class HonourReviewed(Event, topic=PUBLICITY):
     nomination_id: str
     outcome: Literal["maintained", "rectification", "revoke"]
     note: str = ""
+
+
+class NoticeDatesCorrected(Event, topic=PUBLICITY):
+    """An open notice's period corrected (a wrong start or number of working days), with the organiser's reason."""
+
+    notice_id: str
+    category_id: str
+    version: int
+    starts_at: datetime
+    ends_at: datetime
+    working_days: int
+    reason: str
+    calendar_warning: str = ""
+
+
+class CalendarUploaded(Event, topic=PUBLICITY):
+    """A year's holiday arrangement (节假日安排) uploaded; it replaces the package's for that year. Installation-wide:
+    its envelope's programme id is empty."""
+
+    year: int
+    holidays: int
+    workdays: int
+    filename: str = ""

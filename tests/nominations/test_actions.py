@@ -3,6 +3,7 @@ case, each refusal (its error, nothing changed, nothing emitted) and the events 
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 
@@ -25,6 +26,7 @@ from services.nominations.actions.submission import NominationInput
 from services.nominations.criteria_templates import load_templates
 from shared.auth import Principal
 from shared.contracts.nominations import (
+    AttachmentAdded,
     MembersImported,
     NominationApproved,
     NominationRejected,
@@ -524,7 +526,11 @@ class TestAttach:
         info = await attachments.attach(uow, PID, n["_id"], CZJ, "dir/事迹材料.pdf", b"%PDF-1.4 demo")
         assert (info["filename"], info["size"], info["content_type"]) == ("事迹材料.pdf", 13, "application/pdf")
         assert uow.store.nominations[n["_id"]]["attachments"] == [info]
-        assert uow.store.files[info["file_id"]][1]["nomination_id"] == n["_id"] and uow.events == []
+        assert uow.store.files[info["file_id"]][1]["nomination_id"] == n["_id"]
+        [added] = uow.of_type(AttachmentAdded)  # on the record, with what checks the bytes
+        assert (added.nomination_id, added.file_id, added.filename, added.size) == (n["_id"], info["file_id"],
+                                                                                 "事迹材料.pdf", 13)
+        assert added.sha256 == hashlib.sha256(b"%PDF-1.4 demo").hexdigest()
         got, data = await attachments.download(uow, PID, n["_id"], ORG, info["file_id"])
         assert got == info and data == b"%PDF-1.4 demo"
 

@@ -13,7 +13,7 @@ from services.publicity.commands import CorrectionIn, NoticeIn, ObjectionIn, Rep
 from services.publicity.domain import SHANGHAI
 from shared.auth import Principal
 from shared.contracts.nominations import StageChanged, VetoLifted, VetoSet
-from shared.contracts.publicity import HonourRevoked, NomineeRemoved, PublicityOpened
+from shared.contracts.publicity import HonourRevoked, NomineeRemoved, NoticeDatesCorrected, PublicityOpened
 from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUpdated
 from shared.errors import Closed, Conflict, Invalid, NotFound
 from shared.learning import Learning
@@ -171,7 +171,11 @@ class TestCorrectDates:
         assert c["starts_at"] == n["starts_at"] and "共6个工作日" in c["text"]
         [prior] = c["versions"]
         assert prior["version"] == 1 and prior["days"] == n["days"] and prior["reason"] == "公示期延长一天"
-        assert c["record"][-1]["change"] == "dates_corrected" and uow.events == []
+        assert c["record"][-1]["change"] == "dates_corrected"
+        [corrected] = uow.of_type(NoticeDatesCorrected)  # on the record of events too, with the reason
+        assert (corrected.notice_id, corrected.version, corrected.working_days, corrected.reason) == (
+            n["_id"], 2, 6, "公示期延长一天")
+        assert corrected.ends_at == c["ends_at"] and uow.types() == ["NoticeDatesCorrected"]
         shown = views.public_notice(store.notice_docs[n["_id"]], clock())
         assert shown["version"] == 2 and shown["versions"][0]["ends_at"] == n["ends_at"].isoformat()
 

@@ -10,7 +10,7 @@ from services.publicity.actions import calendars, notices
 from services.publicity.commands import NoticeIn, ReplacementIn
 from services.publicity.domain import SHANGHAI
 from shared.auth import Principal
-from shared.contracts.publicity import PublicityOpened
+from shared.contracts.publicity import CalendarUploaded, PublicityOpened
 from shared.errors import Conflict, Invalid, NotFound
 from tests.publicity.fakes import Clock, learned, make_context
 from tests.publicity.helpers import CAT, PID
@@ -114,7 +114,9 @@ class TestUploadCalendar:
         ctx, store, uow, _ = world
         r = await calendars.upload_calendar(ctx, ORG, self.CAL, "2027.yaml")
         assert r == {"year": 2027, "holidays": 3, "workdays": 1, "source": "upload", "replaces_package_data": True}
-        assert store.calendar_docs[2027]["uploaded_by"] == "org-1" and uow.events == []
+        assert store.calendar_docs[2027]["uploaded_by"] == "org-1"
+        [uploaded] = uow.of_type(CalendarUploaded)
+        assert (uploaded.year, uploaded.holidays, uploaded.workdays, uploaded.filename) == (2027, 3, 1, "2027.yaml")
         period = await calendars.period(ctx, sh(2027, 1, 7), 3, False)
         assert [d.isoformat() for d in period.days] == ["2027-01-07", "2027-01-08", "2027-01-09"]
 

@@ -8,6 +8,7 @@ from shared.contracts.publicity import (
     HonourReviewScheduled,
     HonourRevoked,
     NomineeRemoved,
+    NoticeDatesCorrected,
     ObjectionFiled,
     ObjectionResolved,
     PublicityClosed,
@@ -28,6 +29,13 @@ async def opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
                                                      "publicity_ends_at": e.ends_at})
     if e.listing:
         await _publish(tx, env, e)
+
+
+async def dates_corrected(tx: Tx, env: Envelope, e: NoticeDatesCorrected) -> None:
+    """A corrected period replaces the notice's dates (the notice keeps its list)."""
+    d = e.model_dump(mode="json")
+    await tx.store.save_notice(e.notice_id, {k: d[k] for k in ("starts_at", "ends_at", "working_days",
+                                                                "calendar_warning", "version")})
 
 
 async def _publish(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
@@ -105,6 +113,7 @@ async def reviewed(tx: Tx, env: Envelope, e: HonourReviewed) -> None:
 PROJECTIONS = (
     Projection((PublicityOpened,), opened),
     Projection((PublicityClosed,), closed),
+    Projection((NoticeDatesCorrected,), dates_corrected),
     Projection((ObjectionFiled,), objection),
     Projection((ObjectionResolved,), resolved),
     Projection((NomineeRemoved,), removed),

@@ -1,9 +1,12 @@
 """Attach a file to a nomination (pdf, doc, docx, xlsx, jpg, png; at most 10 MB, stored in GridFS) and download it."""
 from __future__ import annotations
 
+import hashlib
+from functools import partial
 from pathlib import Path
 
 from shared.auth import Principal
+from shared.contracts.nominations import AttachmentAdded
 from shared.errors import Conflict, NotFound
 
 from .. import domain as d
@@ -24,10 +27,19 @@ async def attach(uow: Work, pid: str, nid: str, who: Principal, filename: str, d
         "programme_id": pid, "nomination_id": nid, "content_type": content_type})
     info = {"file_id": file_id, "filename": filename, "size": len(data), "content_type": content_type,
             "uploaded_at": now()}
-    if not await uow.run(lambda tx: tx.store.add_attachment(nid, info)):
+    added = AttachmentAdded(nomination_id=nid, file_id=file_id, filename=filename, size=len(data),
+                            content_type=content_type, sha256=hashlib.sha256(data).hexdigest())
+    if not await uow.run(partial(_add, pid, info, added)):
         await uow.store.delete_attachment(file_id)
         raise Conflict("the nomination changed while the file was uploading; try again", field="status")
     return info
+
+
+async def _add(pid: str, info: dict, added: AttachmentAdded, tx) -> bool:
+    if not await tx.store.add_attachment(added.nomination_id, info):
+        return False
+    await tx.emit(added, programme_id=pid, key=added.nomination_id)
+    return True
 
 
 @roles("organiser", "unit")

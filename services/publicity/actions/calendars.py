@@ -5,6 +5,7 @@ from datetime import datetime
 from functools import partial
 
 from shared.auth import Principal
+from shared.contracts.publicity import CalendarUploaded
 from shared.errors import Invalid
 
 from .. import domain
@@ -32,6 +33,8 @@ async def upload_calendar(ctx: Context, who: Principal, content: bytes, filename
 
 async def _save(doc: dict, tx: Tx) -> None:
     await tx.store.save_calendar(doc)
+    await tx.emit(CalendarUploaded(year=doc["_id"], holidays=len(doc["holidays"]), workdays=len(doc["workdays"]),
+                                   filename=doc["filename"]), programme_id="", key=f"calendar:{doc['_id']}")
 
 
 async def period(ctx: Context, start: datetime, working_days: int, fallback: bool) -> domain.Period:

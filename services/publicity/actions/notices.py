@@ -6,7 +6,7 @@ from functools import partial
 from uuid import uuid4
 
 from shared.auth import Principal
-from shared.contracts.publicity import PublicityOpened
+from shared.contracts.publicity import NoticeDatesCorrected, PublicityOpened
 from shared import stages
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -156,3 +156,8 @@ async def _correct(notice_id: str, fields: dict, prior: dict, tx: Tx) -> None:
     await tx.store.add_notice_record(notice_id, {
         "at": prior["superseded_at"], "change": "dates_corrected", "version": fields["version"],
         "reason": prior["reason"], "by": prior["by"]})
+    await tx.emit(NoticeDatesCorrected(
+        notice_id=notice_id, category_id=n.get("category_id", ""), version=fields["version"],
+        starts_at=fields["starts_at"], ends_at=fields["ends_at"], working_days=fields["working_days"],
+        reason=prior["reason"] or "", calendar_warning=fields["calendar_warning"] or ""),
+        programme_id=n.get("programme_id", ""), key=notice_id)
