@@ -1,23 +1,32 @@
 """Composition root of the leaderboard projector: the read model, the learning and the projections' handlers."""
 from __future__ import annotations
 
+from shared.contracts import Event
+from shared.contracts.nominations import ProgrammeDefined
 from shared.service import Service
 from shared.settings import Settings
 from shared.uow import MongoUnitOfWork
 
 from . import learning
-from .projections import Projection, nominations, publicity, scoring, voting
+from . import http
+from .projections import Apply, Projection, Supersede, audit, nominations, publicity, scoring, voting
 from .store import COLLECTIONS, MongoReadModel
 
-__all__ = ["COLLECTIONS", "PROJECTIONS", "create_service"]
+__all__ = ["COLLECTIONS", "PROJECTIONS", "ROUTES", "create_service"]
 
 PROJECTIONS: tuple[Projection, ...] = (
     nominations.PROJECTIONS + voting.PROJECTIONS + scoring.PROJECTIONS + publicity.PROJECTIONS)
+# The one handler of each event type (Service.on keeps one per type): the projection's, or the programme's learning,
+# followed by its audit record (projections.audit).
+ROUTES: dict[type[Event], Apply] = audit.with_audit(
+    {**{cls: p.apply for p in PROJECTIONS for cls in p.events}, ProgrammeDefined: learning.LEARNING.programme_defined})
+SUPERSEDE: dict[type[Event], Supersede] = {cls: p.supersede for p in PROJECTIONS for cls in p.events if p.supersede}
 
 
 def create_service(settings: Settings | None = None) -> Service:
     svc = Service("leaderboard", settings, title="Leaderboard projector (排行榜读模型)",
-                  description="Builds the public leaderboard read model from events; no commands.")
+                  description="Builds the public leaderboard read model and the organisers' audit trail from events; "
+                            "no commands.")
     uow = MongoUnitOfWork(svc, lambda session: MongoReadModel(svc.db, session))
 
     @svc.on_startup
@@ -25,6 +34,7 @@ def create_service(settings: Settings | None = None) -> Service:
         await MongoReadModel(svc.db).ensure_indexes()
 
     learning.register(svc, uow)
-    for p in PROJECTIONS:
-        svc.on(*p.events, supersede=p.supersede)(uow.handler(p.apply))
+    for cls, apply in ROUTES.items():
+        svc.on(cls, supersede=SUPERSEDE.get(cls))(uow.handler(apply))
+    http.install(svc)
     return svc

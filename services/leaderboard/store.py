@@ -97,6 +97,15 @@ class ReadModel(LearnedStore, Protocol):
 
     async def record_review(self, honour_id: str, review_id: str, fields: Fields) -> None: ...
 
+    # the audit trail (projections.audit)
+    async def entries_of(self, ids: list[str]) -> list[Fields]:
+        """The entries among ids, with their nominee's id and name."""
+        ...
+
+    async def save_audit(self, record: Fields) -> None:
+        """Write the record under its _id (the event id): the same event writes the same record."""
+        ...
+
 
 class MongoReadModel(MongoLearnedStore):
     """The read model in the leaderboard's MongoDB database, bound to a transaction's session (or none)."""
@@ -110,6 +119,8 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.entries.create_index([("programme_id", 1), ("board", 1)])
         await self.db.categories.create_index([("programme_id", 1)])
         await self.db.honours.create_index([("programme_id", 1), ("status", 1)])
+        await self.db.audit.create_index([("programme_id", 1), ("at", -1)])
+        await self.db.audit.create_index([("at", -1)])
 
     async def programme(self, programme_id: str) -> Fields | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
@@ -219,6 +230,14 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.honours.update_one(
             {"_id": honour_id}, {"$set": {f"reviews.{review_id}.{k}": v for k, v in fields.items()}},
             session=self.session)
+
+
+    async def entries_of(self, ids: list[str]) -> list[Fields]:
+        return await self.db.entries.find({"_id": {"$in": ids}}, {"nominee_id": 1, "nominee_name": 1},
+                                          session=self.session).to_list()
+
+    async def save_audit(self, record: Fields) -> None:
+        await self.db.audit.replace_one({"_id": record["_id"]}, record, upsert=True, session=self.session)
 
 
 def category_key(programme_id: str, category_id: str) -> str:

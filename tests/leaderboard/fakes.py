@@ -6,11 +6,9 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from services.leaderboard.app import PROJECTIONS
-from services.leaderboard.learning import LEARNING
+from services.leaderboard.app import ROUTES
 from services.leaderboard.store import UNRANKED_FIELDS, category_key
 from shared.contracts import Envelope, Event
-from shared.contracts.nominations import ProgrammeDefined
 from tests.fakes import FakeUnitOfWork, InMemoryLearnedStore
 
 Fields = dict[str, Any]
@@ -28,6 +26,7 @@ class InMemoryReadModel(InMemoryLearnedStore):
         self.notices: dict[str, Fields] = {}
         self.honours: dict[str, Fields] = {}
         self.standings_seq: dict[str, Fields] = {}
+        self.audit: dict[str, Fields] = {}
 
     async def programme(self, programme_id: str) -> Fields | None:
         return copy.deepcopy(self.programmes.get(programme_id))
@@ -133,6 +132,13 @@ class InMemoryReadModel(InMemoryLearnedStore):
             reviews = self.honours[honour_id].setdefault("reviews", {})
             reviews.setdefault(review_id, {}).update(copy.deepcopy(fields))
 
+    async def entries_of(self, ids: list[str]) -> list[Fields]:
+        return [{"_id": i, **{f: self.entries[i][f] for f in ("nominee_id", "nominee_name") if f in self.entries[i]}}
+                for i in ids if i in self.entries]
+
+    async def save_audit(self, record: Fields) -> None:
+        self.audit[record["_id"]] = copy.deepcopy(record)
+
 
 def _upsert(coll: dict[str, Fields], _id: str, fields: Fields, on_insert: Fields | None = None) -> Fields:
     """$set the fields on the document, created with on_insert ($setOnInsert) if there is none."""
@@ -143,9 +149,8 @@ def _upsert(coll: dict[str, Fields], _id: str, fields: Fields, on_insert: Fields
     return doc
 
 
-# The handler of each event type, as the service subscribes them (one per type).
-ROUTES: dict[type[Event], Any] = {cls: p.apply for p in PROJECTIONS for cls in p.events}
-ROUTES[ProgrammeDefined] = LEARNING.programme_defined
+# The handler of each event type is the service's own (services.leaderboard.app.ROUTES: one per type, with the
+# audit record).
 
 
 class FakeProjector:
