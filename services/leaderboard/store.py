@@ -106,6 +106,10 @@ class ReadModel(LearnedStore, Protocol):
         """Write the record under its _id (the event id): the same event writes the same record."""
         ...
 
+    async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
+        """Add the nominee to the records that name the nomination without its nominee."""
+        ...
+
 
 class MongoReadModel(MongoLearnedStore):
     """The read model in the leaderboard's MongoDB database, bound to a transaction's session (or none)."""
@@ -121,6 +125,7 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.honours.create_index([("programme_id", 1), ("status", 1)])
         await self.db.audit.create_index([("programme_id", 1), ("at", -1)])
         await self.db.audit.create_index([("at", -1)])
+        await self.db.audit.create_index([("nomination_ids", 1)])
 
     async def programme(self, programme_id: str) -> Fields | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
@@ -238,6 +243,11 @@ class MongoReadModel(MongoLearnedStore):
 
     async def save_audit(self, record: Fields) -> None:
         await self.db.audit.replace_one({"_id": record["_id"]}, record, upsert=True, session=self.session)
+
+    async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
+        add = {"nominee_names": nominee_name, **({"nominee_ids": nominee_id} if nominee_id else {})}
+        await self.db.audit.update_many({"nomination_ids": nomination_id, "nominee_names": {"$ne": nominee_name}},
+                                        {"$addToSet": add}, session=self.session)
 
 
 def category_key(programme_id: str, category_id: str) -> str:

@@ -139,6 +139,13 @@ class InMemoryReadModel(InMemoryLearnedStore):
     async def save_audit(self, record: Fields) -> None:
         self.audit[record["_id"]] = copy.deepcopy(record)
 
+    async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
+        for r in self.audit.values():
+            if nomination_id in r["nomination_ids"] and nominee_name not in r["nominee_names"]:
+                r["nominee_names"].append(nominee_name)
+                if nominee_id and nominee_id not in r["nominee_ids"]:
+                    r["nominee_ids"].append(nominee_id)
+
 
 def _upsert(coll: dict[str, Fields], _id: str, fields: Fields, on_insert: Fields | None = None) -> Fields:
     """$set the fields on the document, created with on_insert ($setOnInsert) if there is none."""

@@ -82,6 +82,15 @@ async def test_a_change_without_a_principal_has_no_actor_and_a_correction_keeps_
     assert record["reason"] == "公示期延长一天" and "version=2" in record["summary"]
 
 
+async def test_a_change_read_before_its_nomination_names_the_nominee_once_the_nomination_arrives():
+    board = FakeProjector()
+    (veto,) = await board.apply(VetoSet(nominee_id="u-n1", reason="发生违纪", nomination_ids=["n1"]))
+    assert board.store.audit[veto.event_id]["nominee_names"] == []  # another partition, read first
+    await board.apply(submitted("n1", "市财政局机关"))
+    assert board.store.audit[veto.event_id]["nominee_names"] == ["市财政局机关"]
+    assert board.store.audit[veto.event_id]["nominee_ids"] == ["u-n1"]
+
+
 def test_every_kind_of_change_is_audited_and_nothing_that_names_a_ballot():
     routed = {cls.event_type for cls, apply in ROUTES.items() if isinstance(apply, audit.Audited)}
     assert routed == set(EVENT_TYPES) - audit.NOT_AUDITED

@@ -90,9 +90,14 @@ def _actor_label(actor: dict | None) -> str:
 
 
 async def record(tx: Tx, env: Envelope, e: Event) -> None:
-    noms = nomination_ids(env.payload)
+    p = env.payload
+    noms = nomination_ids(p)
     entries = await tx.store.entries_of(noms) if noms else []
     await tx.store.save_audit(record_of(env, entries))
+    if p.get("nomination_id") and p.get("nominee_name"):
+        # Events of other keys (a veto, a score) may have been recorded before the nomination reached the entries:
+        # they take its nominee now, so a record names its nominee whatever order the partitions were read in.
+        await tx.store.name_audit(p["nomination_id"], p.get("nominee_id") or "", p["nominee_name"])
 
 
 class Audited:
