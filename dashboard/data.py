@@ -37,7 +37,8 @@ class Config:
 def config_from_env(env: dict[str, str] | None = None) -> Config:
     env = dict(os.environ if env is None else env)
     urls = {name: env.get(f"EXEMPLAR_{name.upper()}_URL") or f"http://127.0.0.1:{port}"
-            for name, port in (("nominations", 8101), ("voting", 8102), ("scoring", 8103), ("publicity", 8104))}
+            for name, port in (("nominations", 8101), ("voting", 8102), ("scoring", 8103), ("publicity", 8104),
+                               ("leaderboard", 8105))}
     return Config(mongo_url=env.get("EXEMPLAR_MONGO_URL") or "mongodb://127.0.0.1:27027/?directConnection=true",
                   db_prefix=env.get("EXEMPLAR_DB_PREFIX") or "exemplar", urls=urls)
 

@@ -6,6 +6,7 @@ import streamlit as st
 from ... import ui
 from ..links import links_tab
 from ..links import t as links_text
+from .audit import audit_tab
 from .honours import honours_tab
 from .imports import imports_tab
 from .objections import objections_tab
@@ -17,7 +18,8 @@ from .stages import stages_tab
 from .text import t
 
 AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab, "rounds": rounds_tab,
-         "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None}
+         "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None,
+         "audit": audit_tab}
 
 
 def console(token: str, claims: dict) -> None:
