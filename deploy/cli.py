@@ -359,6 +359,34 @@ def replay(timeout: float = typer.Option(300.0, help="Seconds to wait for the re
     raise typer.Exit(1)
 
 
+@app.command()
+def archive(
+    programme_id: str = typer.Argument(..., help="The programme to archive, e.g. p2026."),
+    out: Path = typer.Option(..., "--out", help="The .zip file to write."),
+    token: str = typer.Option(None, envvar="EXEMPLAR_TOKEN", help="An organiser's bearer token for the services "
+                              "(default: one issued here with EXEMPLAR_AUTH_SECRET, where no OIDC issuer is set)."),
+) -> None:
+    """Export a programme's events (every events topic, its envelopes only) and documents (definition, nominations,
+    notices, honours, audit trail, attachments) to one .zip with a manifest: counts and the sha256 of each part."""
+    from deploy.archive import archive_programme
+    from shared.auth import issue_token
+
+    settings = Settings()
+    if token is None and not settings.auth_jwks_url:
+        token = issue_token(settings, role="organiser", subject="exemplar-archive", name="exemplar archive",
+                            ttl_seconds=3600)
+    manifest = run_ops(settings, archive_programme(settings, programme_id, out, token=token))
+    events = manifest["events"]
+    typer.echo(f"{out}: {events['total']} events ({', '.join(f'{t} {n}' for t, n in events['by_topic'].items())}), "
+               f"{manifest['documents']} documents")
+    for miss in manifest["unreachable"]:
+        typer.echo(f"  not archived: {miss['url']} ({miss['why']})")
+    if events["total"] == 0:
+        typer.echo(f"{PROG}: no event of programme {programme_id} on the topics (check EXEMPLAR_TOPIC_PREFIX)",
+                   err=True)
+        raise typer.Exit(1)
+
+
 @app.command("topics")
 def topics_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the policy without changing anything."),

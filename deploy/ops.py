@@ -29,12 +29,12 @@ async def partitions(settings: Settings, names: list[str]) -> list[TopicPartitio
 async def read_all(settings: Settings, topic: str, idle_ms: int = 1500) -> list[Any]:
     """Every record of a topic from the beginning, without a consumer group."""
     tps = await partitions(settings, [topic])
+    if not tps:  # no such topic (yet); a consumer started and stopped with nothing assigned fails to stop
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", group_id=None)
     await consumer.start()
     try:
-        if not tps:
-            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)
