@@ -115,3 +115,64 @@ class SpotCheckDrawn(Event, topic=SCORING):
     inputs_sha256: str
     picks: list[str]
     tickets: list[str]
+
+
+# ---- the organiser's changes to judging (on the record since issue 16; the audit trail lists them) ----------------
+class JudgeRegistered(Event, topic=SCORING):
+    judge_id: str
+    name: str
+    unit_id: str
+    member_id: str | None = None
+    title: str = ""
+
+
+class PanelFormed(Event, topic=SCORING):
+    panel_id: str
+    category_id: str
+    name: str
+    judge_ids: list[str]
+    min_judges: int
+
+
+class PanelJudgesAdded(Event, topic=SCORING):
+    panel_id: str
+    judge_ids: list[str]
+
+
+class PanelLockChanged(Event, topic=SCORING):
+    """A panel locked (its scores, assignments and recusals can no longer change) or reopened."""
+
+    panel_id: str
+    category_id: str
+    locked: bool
+
+
+class JudgesAutoAssigned(Event, topic=SCORING):
+    panel_id: str
+    min_judges: int
+    nominees: int
+    assigned: int
+    shortfalls: dict[str, int] = {}  # nomination id -> judges still missing
+
+
+class ScoringConfigured(Event, topic=SCORING):
+    """A programme's scoring configuration (aggregation, trimming, tie-breaks, judges per nominee)."""
+
+    config: dict
+
+
+class IndicatorsEntered(Event, topic=SCORING):
+    """Indicator points of a nomination (basic 基础, business 业务, key tasks 重点), as entered."""
+
+    nomination_id: str
+    category_id: str
+    points: dict
+
+
+class SpotCheckResultRecorded(Event, topic=SCORING):
+    category_id: str
+    nomination_id: str
+    task_id: str
+    passed: bool
+    verified_points: float | None = None
+    note: str = ""

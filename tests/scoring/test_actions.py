@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.scoring.actions import assignment, judges, panels, recusal, scores
 from services.scoring.models import AssignIn, AutoAssignIn, JudgeIn, PanelIn, PanelJudgesIn, RecusalIn, ScoresIn
 from shared.contracts.nominations import NominationSubmitted, UnitInfo, UnitsImported
-from shared.contracts.scoring import JudgeRecused, ScoreEntered, ScoreRevised
+from shared.contracts.scoring import JudgeRecused, JudgeRegistered, ScoreEntered, ScoreRevised
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from tests.scoring.fixtures import CAT, P, sheet
 from tests.scoring.world import PANEL, deliver, dirty, judge, learned, refused, settle, with_panel
@@ -29,7 +29,9 @@ class TestRegisterJudge:
         doc = await uow.run(lambda tx: judges.register_judge(tx, P, JudgeIn(
             judge_id="j1", name="刘芳", unit_id="wjw", member_id="m-wjw-1", title="处长")))
         assert doc["branch_id"] == "wjw-b1" and doc["programme_id"] == P and "_id" not in doc
-        assert uow.store.judge_docs[f"{P}/j1"]["unit_id"] == "wjw" and uow.events == []
+        assert uow.store.judge_docs[f"{P}/j1"]["unit_id"] == "wjw"
+        [registered] = uow.of_type(JudgeRegistered)  # on the record (issue 16)
+        assert (registered.judge_id, registered.name, registered.unit_id) == ("j1", "刘芳", "wjw")
 
     async def test_refusals(self):
         uow = await learned()

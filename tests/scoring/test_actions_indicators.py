@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from services.scoring.actions import indicators, scoring_config
 from services.scoring import domain as d
 from services.scoring.models import IndicatorsIn, ScoringConfigIn, SpotCommitIn, SpotDrawIn, SpotResultIn
+from shared.contracts.scoring import IndicatorsEntered
 from shared.errors import Conflict, Invalid, NotFound
 from tests.scoring.fixtures import CAT, P
 from tests.scoring.world import dirty, learned, refused, settle
@@ -31,7 +32,10 @@ class TestEnterIndicators:
         uow = await learned()
         doc = await uow.run(lambda tx: indicators.enter_indicators(tx, P, "n1", points(9, 8, [10])))
         assert doc["basic"] == {"points": 9, "max_points": 10} and doc["category_id"] == CAT and "_id" not in doc
-        assert dirty(uow) == {(P, CAT)} and uow.events == []
+        assert dirty(uow) == {(P, CAT)}
+        [entered] = uow.of_type(IndicatorsEntered)  # on the record (issue 16), as entered
+        assert (entered.nomination_id, entered.category_id, entered.points["basic"]) == (
+            "n1", CAT, {"points": 9, "max_points": 10})
         # a later entry of one part keeps the others
         await uow.run(lambda tx: indicators.enter_indicators(tx, P, "n1", IndicatorsIn.model_validate(
             {"basic": {"points": 10, "max_points": 10}})))

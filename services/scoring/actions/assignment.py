@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from shared.errors import Conflict, Invalid
+from shared.contracts.scoring import JudgesAutoAssigned
 
 from .. import domain as d
 from ..models import AssignIn, AutoAssignIn
@@ -36,6 +37,7 @@ async def auto_assign(tx: Tx, programme_id: str, panel_id: str, body: AutoAssign
              "panel_id": panel_id, "nomination_id": nom, "judge_id": judge, "recused": False, "by": "auto",
              "assigned_at": now()} for nom, judge in plan.new])
     await store.update_panel(programme_id, panel_id, {"min_judges": k})
+    await tx.emit(JudgesAutoAssigned(panel_id=panel_id, min_judges=k, nominees=len(noms), assigned=len(plan.new), shortfalls=plan.shortfalls), programme_id=programme_id, key=panel["_id"])
     return {"panel_id": panel_id, "min_judges": k, "nominees": len(noms), "assigned": len(plan.new),
             "loads": plan.loads, "shortfalls": plan.shortfalls}
 

@@ -1,7 +1,7 @@
 """Indicator points (basic 基础, business 业务, key tasks 重点) and the 随机点验 spot checks, committed then drawn."""
 from __future__ import annotations
 
-from shared.contracts.scoring import SpotCheckDrawCommitted, SpotCheckDrawn
+from shared.contracts.scoring import IndicatorsEntered, SpotCheckDrawCommitted, SpotCheckDrawn, SpotCheckResultRecorded
 from shared.errors import Conflict, Invalid, NotFound
 
 from .. import domain as d
@@ -19,6 +19,7 @@ async def enter_indicators(tx: Tx, programme_id: str, nomination_id: str, body: 
     fields = {k: v for k, v in body.model_dump().items() if v is not None}
     await tx.store.save_indicators(nomination_id, {"programme_id": programme_id, "category_id": nom["category_id"],
                                                    **fields, "updated_at": now()})
+    await tx.emit(IndicatorsEntered(nomination_id=nomination_id, category_id=nom["category_id"], points=body.model_dump(mode="json", exclude_none=True)), programme_id=programme_id, key=nomination_id)
     await mark_dirty(tx.store, programme_id, nom["category_id"])
     return clean(await tx.store.indicators(nomination_id))
 
@@ -106,5 +107,6 @@ async def record_spot_result(tx: Tx, programme_id: str, category_id: str, body: 
                       field="verified_points")
     result = body.model_dump() | {"at": now()}
     await tx.store.save_spot_result(key, f"{body.nomination_id}|{body.task_id}", result)
+    await tx.emit(SpotCheckResultRecorded(category_id=category_id, **body.model_dump()), programme_id=programme_id, key=body.nomination_id)
     await mark_dirty(tx.store, programme_id, category_id)
     return result

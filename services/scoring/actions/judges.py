@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from shared.errors import Conflict, Invalid
+from shared.contracts.scoring import JudgeRegistered
 from shared.learning import scoped_id
 
 from ..models import JudgeIn
@@ -27,6 +28,7 @@ async def register_judge(tx: Tx, programme_id: str, body: JudgeIn) -> Doc:
            "registered_at": now()}
     if not await store.insert_judge(doc):
         raise Conflict(f"judge {body.judge_id} is already registered", field="judge_id")
+    await tx.emit(JudgeRegistered(**body.model_dump()), programme_id=programme_id, key=doc["_id"])
     # The same judge id may be registered in another programme: an id is the programme's own.
     return clean(doc)
 

@@ -1,6 +1,8 @@
 """A programme's scoring configuration (aggregation and tie-breaks), and asking for a recomputation."""
 from __future__ import annotations
 
+from shared.contracts.scoring import ScoringConfigured
+
 from .. import domain as d
 from ..models import ScoringConfigIn
 from ..store import Doc
@@ -16,6 +18,7 @@ async def write_config(tx: Tx, programme_id: str, body: ScoringConfigIn) -> Doc:
     if published:
         raise d.published_refusal(published[0], "a change of the scoring configuration")
     await tx.store.save_config(programme_id, body.model_dump())
+    await tx.emit(ScoringConfigured(config=body.model_dump(mode="json")), programme_id=programme_id, key=programme_id)
     for c in prog["categories"]:
         await mark_dirty(tx.store, programme_id, c["category_id"])
     return body.model_dump()
