@@ -99,3 +99,13 @@ class CastBallot(BaseModel):
     grades: dict[str, str] = {}
     cast_at: datetime | None = None
     sealed: str | None = None
+
+
+class CredentialsIssued(Event, topic=VOTING):
+    """A unit's ballot credentials (投票凭证) issued or reissued for a round: how many, never to whom (a credential
+    named next to a member would be a way to a ballot)."""
+
+    round_id: str
+    unit_id: str
+    issued: int
+    reissue: bool = False

@@ -9,6 +9,7 @@ from services.voting.actions.close_round import close_round
 from services.voting.actions.credential_slips import credential_slips
 from services.voting.actions.credentials import issue_credentials
 from services.voting.actions.resolve_credential import resolve_credential
+from shared.contracts.voting import CredentialsIssued
 from shared.errors import Closed, Forbidden, NotFound, TooManyRequests
 from tests.voting.stories import SECRET, opened
 
@@ -32,7 +33,12 @@ class TestCredentialSlips:
         assert len(set(credentials(answer))) == 6
         again = await credential_slips(uow, "r1", secret=SECRET)
         assert credentials(again) == [] and [u["not_issued"] for u in again["units"]] == [3, 3]
-        assert uow.events == []
+        # on the record: how many each time, never to whom (issue 16)
+        assert [(e.unit_id, e.issued, e.reissue) for e in uow.of_type(CredentialsIssued)] == [
+            ("u0", 3, False), ("u1", 3, False), ("u0", 3, True), ("u0", 3, True), ("u1", 3, True), ("u0", 0, False),
+            ("u1", 0, False)]
+        assert uow.types() == ["CredentialsIssued"] * 7
+        assert set(CredentialsIssued.model_fields) == {"round_id", "unit_id", "issued", "reissue"}
 
     async def test_a_voter_gets_no_slip_and_is_counted_with_the_issued(self):
         uow, edge, _ = await opened()

@@ -6,6 +6,9 @@ working)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+
+from shared.contracts.voting import CredentialsIssued
 
 from .. import domain
 from ..domain.rounds import ensure_not_closed, ensure_unit_in_round
@@ -53,5 +56,11 @@ async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, 
             cred = domain.new_credential()
             issued.append((r["_id"], domain.credential_hash(round_id, cred), now()))
             lines.append(SheetLine(name, r["member_id"], cred, "新发放 new" if not r.get("cred") else "重新发放 reissued"))
-    await store.set_credentials(issued)
+    event = CredentialsIssued(round_id=round_id, unit_id=unit_id, issued=len(issued), reissue=reissue)
+    await uow.run(partial(_issued, issued, event, rnd["programme_id"]))
     return CredentialSheet(round_id, rnd["name"], unit_id, unit.get("name", ""), lines)
+
+
+async def _issued(issued: list, event: CredentialsIssued, programme_id: str, tx) -> None:
+    await tx.store.set_credentials(issued)
+    await tx.emit(event, programme_id=programme_id, key=event.round_id)
