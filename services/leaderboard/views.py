@@ -57,9 +57,10 @@ async def audit_page(db: AsyncDatabase, f: AuditFilter, page: int, page_size: in
 async def actors(db: AsyncDatabase, programme_id: str | None) -> list[dict[str, Any]]:
     """The distinct actors of a programme's records (for a filter's choices)."""
     q = {"programme_id": programme_id} if programme_id else {}
-    seen = await db.audit.aggregate([{"$match": {**q, "actor": {"$ne": None}}},
-                                     {"$group": {"_id": "$actor_label", "actor": {"$first": "$actor"}}},
-                                     {"$sort": {"_id": 1}}, {"$limit": 500}]).to_list()
+    cursor = await db.audit.aggregate([{"$match": {**q, "actor": {"$ne": None}}},
+                                       {"$group": {"_id": "$actor_label", "actor": {"$first": "$actor"}}},
+                                       {"$sort": {"_id": 1}}, {"$limit": 500}])
+    seen = await cursor.to_list()
     return [{"label": d["_id"], **(d.get("actor") or {})} for d in seen]
 
 

@@ -74,6 +74,10 @@ async def test_an_organiser_lists_filters_and_exports_every_change(settings):
         assert rows[0][1].startswith("事件") and {row[2] for row in rows[1:]} == {"张主任"}
         assert any(row[1] == "VetoSet" and row[5] == "受到党纪处分" and row[4] == "市财政局机关" for row in rows[1:])
 
+        r = await board.get("/audit/actors", params={"programme_id": "p2026"}, headers=org)
+        assert r.status_code == 200, r.text
+        assert {(a["role"], a.get("name"), a.get("unit_id")) for a in r.json()["actors"] if a["role"] != "system"} == {
+            ("organiser", "张主任", None), ("unit", "市发展和改革委员会", "u-fgw"), ("unit", "市财政局", "u-czj")}
         assert (await board.get("/audit", headers=auth(settings, "unit", unit_id="u-fgw"))).status_code == 403
         assert (await board.get("/audit.xlsx")).status_code == 401
         bad = await board.get("/audit", params={"page_size": 0}, headers=org)

@@ -23,7 +23,8 @@ def audit_tab(prog: dict, token: str) -> None:
     cols = st.columns([3, 3, 3, 1])
     nominee = cols[0].text_input(t("au.nominee"), key="org_audit_nominee", max_chars=100).strip()
     choices = {"": t("au.anyone"), **{r: t(f"au.role.{r}") for r in ("organiser", "unit", "judge", "system")},
-               **{a["label"]: a["label"] for a in actors if a.get("role") != "system"}}
+               **{a["label"]: f"{_who(a)}（{t('au.role.' + a['role'])}）" for a in actors
+                  if a.get("role") in ("organiser", "unit", "judge")}}
     who = cols[1].selectbox(t("au.actor"), list(choices), format_func=choices.get, key="org_audit_actor")
     kinds = {"": t("au.any_kind"), **{k[3:]: t(k) for k in TEXT if k.startswith("ev.")}}
     kind = cols[2].selectbox(t("au.kind"), list(kinds), format_func=kinds.get, key="org_audit_kind")
@@ -37,7 +38,9 @@ def audit_tab(prog: dict, token: str) -> None:
     pages = max(1, -(-int(body.get("total", 0)) // PAGE_SIZE))
     st.markdown(f"#### {t('au.list', n=body.get('total', 0), page=body.get('page', 1), pages=pages)}")
     if records:
-        st.dataframe(pd.DataFrame([_row(r) for r in records]), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame([_row(r) for r in records]), hide_index=True, use_container_width=True,
+                     column_config={t("au.col.reason"): st.column_config.TextColumn(width="large"),
+                                    t("au.col.summary"): st.column_config.TextColumn(width="medium")})
     else:
         st.caption(t("au.none"))
     download(t("au.xlsx"), "leaderboard", "/audit.xlsx", token, f"audit-{pid}.xlsx", XLSX, key="audit_xlsx",
@@ -52,12 +55,15 @@ def _actor_param(choice: str, actors: list[dict]) -> str | None:
     return a.get("unit_id") or a.get("judge_id") or a.get("subject") or a.get("name") or None
 
 
+def _who(actor: dict) -> str:
+    return actor.get("name") or actor.get("unit_id") or actor.get("judge_id") or actor.get("subject") or ""
+
+
 def _row(r: dict) -> dict:
     actor = r.get("actor") or {}
     role = actor.get("role")
     return {t("au.col.at"): _local(r.get("at")), t("au.col.kind"): _kind(r.get("type", "")),
-            t("au.col.actor"): actor.get("name") or actor.get("unit_id") or actor.get("judge_id")
-            or actor.get("subject") or "", t("au.col.role"): t(f"au.role.{role}") if role else t("au.role.none"),
+            t("au.col.actor"): _who(actor), t("au.col.role"): t(f"au.role.{role}") if role else t("au.role.none"),
             t("au.col.nominee"): "、".join(r.get("nominee_names") or r.get("names") or []),
             t("au.col.reason"): r.get("reason", ""), t("au.col.summary"): r.get("summary", "")}
 
