@@ -74,18 +74,26 @@ def changes(page, browser, base: str, tokens: dict, tmp_path) -> None:
     page.get_by_role("tab", name=re.compile(r"已退回修改（1）")).first.wait_for()
 
 
+def settled(page) -> None:
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+
+
 def cells(page) -> list[str]:
+    settled(page)
     grid = page.locator('[data-testid="stDataFrame"]').filter(visible=True).first
     return [c.strip() for c in grid.locator('[role="gridcell"]').all_inner_texts()]
 
 
 def listed(page, count: int) -> bool:
     """The tab's count line says `count` changes (the last ones reach the trail through their events)."""
+    settled(page)
     if page.get_by_text(re.compile(rf"共 {count} 条")).count():
         return True
     page.get_by_role("button", name="刷新数据").click()
     page.wait_for_timeout(1000)
     tab(page, "审计日志")
+    settled(page)
     return page.get_by_text(re.compile(rf"共 {count} 条")).count() > 0
 
 
@@ -112,8 +120,11 @@ def read_the_trail(page) -> None:
     wait_until(lambda: page.get_by_text(re.compile(r"共 2 条")).count() > 0, timeout=20)
 
     page.get_by_role("button", name="生成 审计日志（.xlsx）").click()
+    save = page.locator('[data-testid="stDownloadButton"]').filter(visible=True).filter(has_text="审计日志（.xlsx）")
+    save.first.wait_for()
+    settled(page)
     with page.expect_download() as got:
-        page.get_by_role("button", name="审计日志（.xlsx）").click()
+        save.first.get_by_role("button").click()
     rows = list(openpyxl.load_workbook(io.BytesIO(got.value.path().read_bytes())).active.iter_rows(values_only=True))
     assert len(rows) == 3 and rows[0][0].startswith("时间")  # the header and the two changes of the filter
     assert {r[1] for r in rows[1:]} == {"NominationSubmitted", "NominationReturned"}

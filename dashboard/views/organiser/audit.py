@@ -39,7 +39,7 @@ def audit_tab(prog: dict, token: str) -> None:
     st.markdown(f"#### {t('au.list', n=body.get('total', 0), page=body.get('page', 1), pages=pages)}")
     if records:
         st.dataframe(pd.DataFrame([_row(r) for r in records]), hide_index=True, use_container_width=True,
-                     column_config={t("au.col.reason"): st.column_config.TextColumn(width="large"),
+                     column_config={t("au.col.reason"): st.column_config.TextColumn(width="medium"),
                                     t("au.col.summary"): st.column_config.TextColumn(width="medium")})
     else:
         st.caption(t("au.none"))
