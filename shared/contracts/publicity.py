@@ -109,6 +109,7 @@ class HonourReviewScheduled(Event, topic=PUBLICITY):
     review_id: str
     nomination_id: str
     due_date: date
+    note: str = ""  # the organiser's note on why the review is scheduled
 
 
 class HonourReviewed(Event, topic=PUBLICITY):

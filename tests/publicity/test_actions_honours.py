@@ -149,6 +149,7 @@ class TestScheduleReview:
         assert r["due_date"] == "2027-02-25" and r["outcome"] is None and r["scheduled_by"] == "org-1"
         assert store.review_docs[r["_id"]]["honour_id"] == "h-nom-a"
         assert uow.types() == ["HonourReviewScheduled"] and uow.events[0].event.review_id == r["_id"]
+        assert uow.events[0].event.note == "年度复查"  # the reason reaches the record
 
     async def test_refusals(self, world):
         ctx = world[0]

@@ -88,7 +88,7 @@ async def _schedule(honour_id: str, body: ReviewIn, who: Principal, clock: Clock
            "scheduled_at": clock(), "scheduled_by": who.subject}
     await tx.store.insert_review(doc)
     await tx.emit(HonourReviewScheduled(honour_id=honour_id, review_id=review_id, nomination_id=h["nomination_id"],
-                                        due_date=body.due_date),
+                                        due_date=body.due_date, note=body.note),
                   programme_id=h["programme_id"], key=h["notice_id"])
     return doc
 
