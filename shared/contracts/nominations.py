@@ -145,3 +145,22 @@ class AttachmentAdded(Event, topic=NOMINATIONS):
     size: int
     content_type: str
     sha256: str = ""
+
+
+class SigninLinkInfo(_Part):
+    link_id: str
+    role: str
+    subject_id: str | None = None  # none for a member: a voter's identity stays off the record
+    name: str = ""
+
+
+class SigninLinksIssued(Event, topic=NOMINATIONS):
+    """Sign-in links the organiser issued (their tokens are never stored nor sent); members' links by id only."""
+
+    links: list[SigninLinkInfo]
+    expires_at: datetime
+
+
+class SigninLinkRevoked(Event, topic=NOMINATIONS):
+    link_id: str
+    role: str

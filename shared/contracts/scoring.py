@@ -155,6 +155,15 @@ class JudgesAutoAssigned(Event, topic=SCORING):
     shortfalls: dict[str, int] = {}  # nomination id -> judges still missing
 
 
+class JudgeAssigned(Event, topic=SCORING):
+    """A judge assigned to a nominee by hand (a conflicting one is recused at once: JudgeRecused follows)."""
+
+    panel_id: str
+    nomination_id: str
+    judge_id: str
+    recused: bool = False
+
+
 class ScoringConfigured(Event, topic=SCORING):
     """A programme's scoring configuration (aggregation, trimming, tie-breaks, judges per nominee)."""
 

@@ -10,6 +10,7 @@ from services.nominations.actions import signin
 from services.nominations.actions.signin import LinkRequest
 from services.nominations.domain.refusals import Gone
 from shared.auth import HmacVerifier, issue_token
+from shared.contracts.nominations import SigninLinkRevoked, SigninLinksIssued
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.settings import Settings
 from shared.signin_links import (
@@ -75,7 +76,12 @@ class TestIssueLinks:
         assert claims.expires_at - int(out[0]["issued_at"].timestamp()) == 24 * 3600
         stored = uow.store.signin_links[out[0]["link_id"]]
         assert "token" not in stored and stored["issued_by"] == "organiser-test"
-        assert uow.events == []
+        # on the record: to which unit and judge, a member's link by its id only (a voter stays off the record)
+        [issued] = uow.of_type(SigninLinksIssued)
+        assert [(x.role, x.subject_id, x.name) for x in issued.links] == [
+            ("unit", "u-czj", "市财政局"), ("member", None, ""), ("judge", "j-7", "赵评委")]
+        assert "m1" not in issued.model_dump_json() and "王伟" not in issued.model_dump_json()
+        assert "token" not in issued.model_dump_json() and issued.links[0].link_id == out[0]["link_id"]
 
     async def test_unknown_unit_or_member_is_refused_naming_the_field(self):
         uow = await programme(open_stage=False)
@@ -115,6 +121,8 @@ class TestListAndRevoke:
         assert revoked["state"] == "revoked"
         again = await signin.revoke_link(uow, PID, link["link_id"], "someone-else")
         assert again["revoked_by"] == "organiser-test"
+        # revoked once on the record too: the second revocation keeps the first and emits nothing
+        assert uow.of_type(SigninLinkRevoked) == [SigninLinkRevoked(link_id=link["link_id"], role="unit")]
         err = await refused(uow, signin.redeem(uow, SETTINGS, link["token"]), Gone, "signin", "已被撤销")
         assert (err.status, err.code) == (410, "signin_link_revoked")
 
@@ -140,7 +148,7 @@ class TestRedeem:
         assert uow.store.signin_links[link["link_id"]]["used_at"] is not None
         err = await refused(uow, signin.redeem(uow, SETTINGS, link["token"]), Conflict, "signin", "已使用过")
         assert (err.status, err.code) == (409, "signin_link_used")
-        assert uow.events == []
+        assert uow.types() == ["SigninLinksIssued"]  # redeeming a link is a sign-in, not a change
 
     async def test_a_cli_link_has_no_record_but_is_single_use_too(self):
         uow = await programme(open_stage=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.scoring.actions import assignment, judges, panels, recusal, scores
 from services.scoring.models import AssignIn, AutoAssignIn, JudgeIn, PanelIn, PanelJudgesIn, RecusalIn, ScoresIn
 from shared.contracts.nominations import NominationSubmitted, UnitInfo, UnitsImported
-from shared.contracts.scoring import JudgeRecused, JudgeRegistered, ScoreEntered, ScoreRevised
+from shared.contracts.scoring import JudgeAssigned, JudgeRecused, JudgeRegistered, ScoreEntered, ScoreRevised
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from tests.scoring.fixtures import CAT, P, sheet
 from tests.scoring.world import PANEL, deliver, dirty, judge, learned, refused, settle, with_panel
@@ -134,7 +134,8 @@ class TestAssign:
         out = await uow.run(lambda tx: assignment.assign(tx, P, PANEL, AssignIn(nomination_id="n1", judge_id="j-sfj")))
         assert out == {"nomination_id": "n1", "judge_id": "j-sfj", "recused": False, "rule": None, "reason": None,
                        "replacement_judge_id": None}
-        assert uow.store.assignment_docs["n1:j-sfj"]["by"] == "manual" and uow.events == []
+        assert uow.store.assignment_docs["n1:j-sfj"]["by"] == "manual"
+        assert uow.of_type(JudgeAssigned) == [JudgeAssigned(panel_id=PANEL, nomination_id="n1", judge_id="j-sfj")]
 
     async def test_a_conflicting_judge_is_recused_at_once_with_a_replacement(self):
         uow, _ = await auto_assigned()

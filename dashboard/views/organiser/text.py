@@ -236,6 +236,18 @@ TEXT.update({
     "ev.HonourRevoked": ("撤销荣誉", "Honour revoked"),
     "ev.HonourReviewScheduled": ("安排复查", "Review scheduled"),
     "ev.HonourReviewed": ("复查结论", "Honour reviewed"),
+    "ev.SigninLinksIssued": ("发放登录链接", "Sign-in links issued"),
+    "ev.SigninLinkRevoked": ("撤销登录链接", "Sign-in link revoked"),
+    "ev.CredentialsIssued": ("发放投票凭证", "Ballot credentials issued"),
+    "ev.JudgeRegistered": ("登记评委", "Judge registered"),
+    "ev.PanelFormed": ("组建评审组", "Panel formed"),
+    "ev.PanelJudgesAdded": ("评审组增加评委", "Judges added to a panel"),
+    "ev.JudgesAutoAssigned": ("自动分配评委", "Judges assigned automatically"),
+    "ev.JudgeAssigned": ("指定评委", "Judge assigned"),
+    "ev.PanelLockChanged": ("评审组锁定或解锁", "Panel locked or reopened"),
+    "ev.ScoringConfigured": ("修改计分规则", "Scoring configuration changed"),
+    "ev.IndicatorsEntered": ("录入指标得分", "Indicator points entered"),
+    "ev.SpotCheckResultRecorded": ("记录点验结果", "Spot-check result recorded"),
     "ev.CalendarUploaded": ("上传节假日安排", "Holiday calendar uploaded"),
 })
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from shared.auth import issue_token
+from shared.contracts.nominations import SigninLinkInfo, SigninLinkRevoked, SigninLinksIssued
 from shared.settings import Settings
 from shared.signin_links import (
     DEFAULT_LINK_HOURS,
@@ -63,7 +65,7 @@ async def issue_links(uow: Work, settings: Settings, pid: str, wanted: list[Link
     minted = [mint_link_token(settings, role=w.role, subject_id=w.subject_id, name=n, programme_id=pid, hours=hours,
                               now=at.timestamp()) for w, n in zip(wanted, names, strict=True)]
     records = [d.link_record(claims, by, at) for _, claims in minted]
-    await uow.run(lambda tx: tx.store.insert_signin_links(records))
+    await uow.run(partial(_insert, pid, records))
     return [public_link(r, at) | {"token": token} for r, (token, _) in zip(records, minted, strict=True)]
 
 
@@ -72,6 +74,13 @@ async def list_links(store: Store, pid: str) -> list[dict]:
     await get_programme(store, pid)
     at = now()
     return [public_link(r, at) for r in await store.list_signin_links(pid)]
+
+
+async def _insert(pid: str, records: list[dict], tx: Transaction[Store]) -> None:
+    await tx.store.insert_signin_links(records)
+    links = [SigninLinkInfo(link_id=r["_id"], role=r["role"], **({} if r["role"] == "member" else {
+        "subject_id": r["subject_id"], "name": r["name"]})) for r in records]
+    await tx.emit(SigninLinksIssued(links=links, expires_at=records[0]["expires_at"]), programme_id=pid, key=pid)
 
 
 @roles("organiser")
@@ -89,6 +98,7 @@ async def _revoke(tx: Transaction[Store], pid: str, link_id: str, by: str) -> di
     if not record.get("revoked_at"):
         record |= {"revoked_at": now(), "revoked_by": by}
         await tx.store.set_signin_link(link_id, {"revoked_at": record["revoked_at"], "revoked_by": by})
+        await tx.emit(SigninLinkRevoked(link_id=link_id, role=record["role"]), programme_id=pid, key=pid)
     return public_link(record)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from shared.errors import Conflict, Invalid
-from shared.contracts.scoring import JudgesAutoAssigned
+from shared.contracts.scoring import JudgeAssigned, JudgesAutoAssigned
 
 from .. import domain as d
 from ..models import AssignIn, AutoAssignIn
@@ -66,6 +66,7 @@ async def assign(tx: Tx, programme_id: str, panel_id: str, body: AssignIn) -> Do
            "assigned_at": now()}
     if not await store.insert_assignment(doc):
         raise Conflict(f"judge {body.judge_id} is already assigned to {body.nomination_id}", field="judge_id")
+    await tx.emit(JudgeAssigned(panel_id=panel_id, nomination_id=nom["_id"], judge_id=body.judge_id, recused=bool(rule)), programme_id=programme_id, key=nom["_id"])
     out = {"nomination_id": nom["_id"], "judge_id": body.judge_id, "recused": bool(rule), "rule": rule,
            "reason": doc["reason"], "replacement_judge_id": None}
     if rule:
