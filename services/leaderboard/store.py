@@ -12,7 +12,7 @@ from shared.learned_store import MongoLearnedStore
 from shared.learning import LearnedStore, scoped_id
 
 # The read model the dashboard reads, and that a replay rebuilds and compares (deploy/ops.py).
-COLLECTIONS = ("programmes", "categories", "entries", "rounds", "arenas", "notices", "honours")
+COLLECTIONS = ("programmes", "categories", "entries", "rounds", "arenas", "notices", "honours", "audit")
 
 # The fields of an entry that a standing sets, and that a nomination leaving the standings loses.
 STANDING_FIELDS = ("rank", "composite", "programme_version", "tie_break", "components")
@@ -107,7 +107,7 @@ class ReadModel(LearnedStore, Protocol):
         ...
 
     async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
-        """Add the nominee to the records that name the nomination without its nominee."""
+        """Add the nominee (name and id, each list kept sorted) to the records that name the nomination without it."""
         ...
 
 
@@ -245,9 +245,11 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.audit.replace_one({"_id": record["_id"]}, record, upsert=True, session=self.session)
 
     async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
-        add = {"nominee_names": nominee_name, **({"nominee_ids": nominee_id} if nominee_id else {})}
-        await self.db.audit.update_many({"nomination_ids": nomination_id, "nominee_names": {"$ne": nominee_name}},
-                                        {"$addToSet": add}, session=self.session)
+        for field, value in (("nominee_names", nominee_name), ("nominee_ids", nominee_id)):
+            if value:  # kept sorted, as projections.audit writes them
+                await self.db.audit.update_many({"nomination_ids": nomination_id, field: {"$ne": value}},
+                                                {"$push": {field: {"$each": [value], "$sort": 1}}},
+                                                session=self.session)
 
 
 def category_key(programme_id: str, category_id: str) -> str:

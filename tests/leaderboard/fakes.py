@@ -141,10 +141,9 @@ class InMemoryReadModel(InMemoryLearnedStore):
 
     async def name_audit(self, nomination_id: str, nominee_id: str, nominee_name: str) -> None:
         for r in self.audit.values():
-            if nomination_id in r["nomination_ids"] and nominee_name not in r["nominee_names"]:
-                r["nominee_names"].append(nominee_name)
-                if nominee_id and nominee_id not in r["nominee_ids"]:
-                    r["nominee_ids"].append(nominee_id)
+            for field, value in (("nominee_names", nominee_name), ("nominee_ids", nominee_id)):
+                if value and nomination_id in r["nomination_ids"] and value not in r[field]:
+                    r[field] = sorted(r[field] + [value])
 
 
 def _upsert(coll: dict[str, Fields], _id: str, fields: Fields, on_insert: Fields | None = None) -> Fields:

@@ -79,7 +79,8 @@ def record_of(env: Envelope, entries: list[dict]) -> dict[str, Any]:
 
 
 def _present(values: list) -> list[str]:
-    return list(dict.fromkeys(v for v in values if isinstance(v, str) and v))
+    """Sorted: the same record whatever order the nominations reached the read model in (a replay equals live)."""
+    return sorted({v for v in values if isinstance(v, str) and v})
 
 
 def _actor_label(actor: dict | None) -> str:
