@@ -9,7 +9,8 @@ from .contracts import EVENT_TYPES, Envelope, topics
 def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, title: str = "Exemplar events") -> dict:
     channels: dict = {}
     messages: dict = {}
-    schemas: dict = {"Envelope": Envelope.model_json_schema()}
+    envelope = Envelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas: dict = {**envelope.pop("$defs", {}), "Envelope": envelope}  # its Actor beside it, as events' parts are
     for name, cls in sorted(EVENT_TYPES.items()):
         schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
         for sub, sub_schema in schema.pop("$defs", {}).items():

@@ -91,3 +91,12 @@ def test_an_envelope_without_an_actor_still_parses_and_one_with_it_round_trips()
     who = Actor(role="unit", subject="s", name="发改委", unit_id="u-fgw")
     again = Envelope.model_validate_json(Envelope.wrap(EVENT, programme_id="p", key="n1", actor=who).model_dump_json())
     assert again.actor == who
+
+
+def test_the_asyncapi_document_describes_the_actor_where_its_reference_points():
+    from shared.asyncapi import asyncapi_document
+
+    schemas = asyncapi_document()["components"]["schemas"]
+    ref = schemas["Envelope"]["properties"]["actor"]["anyOf"][0]["$ref"]
+    assert ref == "#/components/schemas/Actor" and "role" in schemas["Actor"]["properties"]
+    assert "member" not in schemas["Actor"]["properties"]["role"]["enum"]
