@@ -95,4 +95,5 @@ def test_every_kind_of_change_is_audited_and_nothing_that_names_a_ballot():
     routed = {cls.event_type for cls, apply in ROUTES.items() if isinstance(apply, audit.Audited)}
     assert routed == set(EVENT_TYPES) - audit.NOT_AUDITED
     assert {"BallotAccepted", "BallotRejected", "TallyUpdated"} <= audit.NOT_AUDITED
-    assert {"VetoSet", "AttachmentAdded", "NoticeDatesCorrected", "CalendarUploaded", "SpotCheckDrawn"} <= routed
+    assert {"VetoSet", "AttachmentAdded", "NoticeDatesCorrected", "CalendarUploaded", "SpotCheckDrawn",
+            "ArenaBoardUpdated", "JudgeRegistered", "CredentialsIssued", "SigninLinksIssued"} <= routed

@@ -236,6 +236,7 @@ TEXT.update({
     "ev.HonourRevoked": ("撤销荣誉", "Honour revoked"),
     "ev.HonourReviewScheduled": ("安排复查", "Review scheduled"),
     "ev.HonourReviewed": ("复查结论", "Honour reviewed"),
+    "ev.ArenaBoardUpdated": ("擂台赛计分或公布", "Arena board updated"),
     "ev.SigninLinksIssued": ("发放登录链接", "Sign-in links issued"),
     "ev.SigninLinkRevoked": ("撤销登录链接", "Sign-in link revoked"),
     "ev.CredentialsIssued": ("发放投票凭证", "Ballot credentials issued"),

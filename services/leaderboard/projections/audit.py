@@ -1,7 +1,7 @@
 """The audit trail (审计日志): one record per state change on every events topic, with its actor and reason.
 
 Every event type is recorded, including types added later, except the few that are not changes someone made:
-snapshots a service derives from other events (tallies, standings, arena boards) and the ballots' own events
+snapshots a service derives from other events (tallies, standings) and the ballots' own events
 (a ballot is accounted for by the round's bulletin, and must not be listed next to anything that could name its
 voter). A record is keyed by the event id, so a redelivered or replayed event writes the same record again.
 """
@@ -17,7 +17,9 @@ from . import Apply
 
 Tx = Transaction[ReadModel]
 
-NOT_AUDITED = frozenset({"TallyUpdated", "StandingsUpdated", "ArenaBoardUpdated", "BallotAccepted", "BallotRejected"})
+# An arena's board (ArenaBoardUpdated) is recorded: each is emitted by a judge's score on stage or an organiser's
+# freeze, reveal or close, and carries that actor.
+NOT_AUDITED = frozenset({"TallyUpdated", "StandingsUpdated", "BallotAccepted", "BallotRejected"})
 # payload fields naming what a change is about, by the kind of thing they name
 ID_FIELDS = ("nomination_id", "nominee_id", "notice_id", "honour_id", "objection_id", "judge_id", "round_id",
              "arena_id", "category_id", "unit_id", "review_id", "panel_id", "file_id")
