@@ -98,6 +98,14 @@ async def read_spot_checks(store: MongoScoringStore, programme_id: str, category
     return clean(doc)
 
 
+async def category_indicators(store: MongoScoringStore, programme_id: str, category_id: str) -> list[Doc]:
+    """Each approved nomination of the category with its indicator points (None for a part not entered yet)."""
+    entered = {x["_id"]: x for x in await store.category_indicators(programme_id, category_id)}
+    return [{"nomination_id": n["_id"], "nominee_name": n.get("nominee_name", ""), "unit_name": n.get("unit_name", ""),
+             **{k: (entered.get(n["_id"]) or {}).get(k) for k in ("basic", "business", "key_tasks")}}
+            for n in await store.approved_nominations(programme_id, category_id)]
+
+
 async def read_standings(store: MongoScoringStore, programme_id: str, category_id: str) -> Doc:
     doc = await store.db.standings.find_one({"_id": f"{programme_id}:{category_id}"})
     if doc is None:
