@@ -15,6 +15,7 @@ from .. import ui
 from ..ui import call, call_coded, guarded, lang, show_result, tr
 from .ballot import ballot_form, receipt_block
 from .organiser import console
+from .organiser.arenas import judge_arena_links
 
 
 def portal_page() -> None:
@@ -126,6 +127,7 @@ def _judge(token: str, claims: dict) -> None:
     prog = ui.programme_picker("judge_programme")
     if prog is None:
         return
+    judge_arena_links(prog, token, claims)
     ok, items = call("scoring", "GET", f"/programmes/{prog['_id']}/my/assignments", token=token)
     if not ok:
         st.error(tr("pt.error", message=items))

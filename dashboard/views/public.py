@@ -125,7 +125,9 @@ def arena_page() -> None:
         st.info(tr("arena.none"))
         return
     labels = {d["_id"]: d.get("name") or d["_id"] for d in docs}
-    arena_id = st.selectbox(tr("arena.pick"), list(labels), format_func=labels.get, key="arena_pick")
+    wanted = st.query_params.get("arena")  # the hall's screen opens /arena?arena=<id> (the organiser's link)
+    arena_id = st.selectbox(tr("arena.pick"), list(labels), format_func=labels.get, key="arena_pick",
+                            index=list(labels).index(wanted) if wanted in labels else 0)
     _arena_live(arena_id)
 
 

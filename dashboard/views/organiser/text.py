@@ -183,3 +183,135 @@ def t(key: str, **kw) -> str:
     zh, en = TEXT.get(key, (key, key))
     text = en if lang() == "en" else zh
     return text.format(**kw) if kw else text
+
+
+# ---- 擂台赛 arenas (arenas.py), in a block of its own so that other tabs' words merge cleanly -----------------------
+TEXT.update({
+    "tab.arenas": ("擂台赛", "Arena contests"),
+    "ar.create": ("新建擂台赛", "Create an arena contest"),
+    "ar.name": ("赛事名称", "Contest name"),
+    "ar.category": ("所属类别（可选）", "Category (optional)"),
+    "ar.no_category": ("（不限类别）", "(no category)"),
+    "ar.contestants": ("参赛选手（按出场顺序选择，已通过审查的申报）", "Contestants (approved nominations, in order)"),
+    "ar.others": ("其他参赛选手（每行一个名称，排在上面选手之后）", "Other contestants (one name a line, after those above)"),
+    "ar.rounds": ("比赛轮次（名称、满分、步长）", "Rounds (name, maximum, step)"),
+    "ar.round.name": ("轮次名称", "Round"), "ar.round.max": ("满分", "Maximum"), "ar.round.step": ("步长", "Step"),
+    "ar.round.default": ("现场陈述", "Presentation"),
+    "ar.judges": ("评委（按姓名选择）", "Judges (by name)"),
+    "ar.no_judges": ("尚未登记评委：请先在评委与评审组中登记评委。", "No judge registered yet: register judges first."),
+    "ar.weight": ("现场得分权重（其余为前期考核）", "Share of the live score (the rest is the prior assessment)"),
+    "ar.go": ("创建擂台赛", "Create the contest"),
+    "ar.need_two": ("至少需要两名参赛选手。", "At least two contestants are needed."),
+    "ar.need_round": ("至少需要一个轮次，且每轮须有名称和满分。", "At least one round, each with a name and a maximum."),
+    "ar.need_judge": ("请至少选择一名评委。", "Choose at least one judge."),
+    "ar.need_name": ("请填写赛事名称。", "Give the contest a name."),
+    "ar.list": ("擂台赛", "Contests"),
+    "ar.state.open": ("进行中", "open"), "ar.state.closed": ("已结束", "closed"),
+    "ar.frozen": ("封榜中（自“{round}”起）", "Frozen (from {round})"),
+    "ar.live": ("实时公开", "Live"),
+    "ar.board": ("榜单（组织者视图，与大屏一致）", "Board (as the hall's screen shows it)"),
+    "ar.freeze_from": ("封榜起始轮次", "Freeze from round"),
+    "ar.freeze": ("封榜", "Freeze"),
+    "ar.reveal": ("揭晓", "Reveal"),
+    "ar.close": ("结束比赛", "Close the contest"),
+    "ar.close_q": ("结束“{name}”后评委不能再打分或修改分数，且无法撤销。确定结束吗？",
+                   "After closing {name} no judge can score or change a score, and it cannot be undone. Close it?"),
+    "ar.closed": ("比赛已结束，成绩已锁定。", "The contest is closed; the scores are final."),
+    "ar.links": ("评委打分页与大屏链接", "Judges' pages and the hall's screen"),
+    "ar.judge_page": ("评委现场打分页（手机）", "Judges' scoring page (phone)"),
+    "ar.judge_how": ("评委用自己的登录链接登录工作台后，点击“擂台赛现场打分”打开此页，页面自动带上评委身份；"
+                     "也可直接打开此页并粘贴评委令牌。",
+                     "A judge signs in with their own sign-in link and opens this page from the portal's "
+                     "“arena scoring”, which carries who they are; or opens it and pastes a judge token."),
+    "ar.col.judge": ("评委", "Judge"), "ar.col.link": ("打分页链接", "Scoring page"),
+    "ar.signin": ("为本场评委生成登录链接", "Issue sign-in links for this contest's judges"),
+    "ar.signin_done": ("已生成 {n} 个登录链接（每个只能使用一次，请现在发给评委）：",
+                       "{n} sign-in links issued (each works once; hand them over now):"),
+    "ar.col.signin": ("登录链接", "Sign-in link"),
+    "ar.screen": ("大屏实时榜单链接（会场大屏打开此地址）", "The hall's screen: open this live board"),
+    "ar.col.rank": ("名次", "Rank"), "ar.col.contestant": ("选手", "Contestant"),
+    "ar.col.live": ("现场总分", "Live total"), "ar.col.prior": ("前期考核", "Prior"), "ar.col.final": ("最终得分", "Final"),
+    "ar.none": ("尚无擂台赛。", "No arena contest yet."),
+    "ar.my": ("擂台赛现场打分", "Arena scoring"),
+    "ar.my_open": ("打开“{name}”打分页", "Open the scoring page of {name}"),
+})
+
+
+# ---- 指标与点验 indicators and spot checks (indicators.py), in a block of its own -------------------------------------
+TEXT.update({
+    "tab.indicators": ("指标与点验", "Indicators and spot checks"),
+    "in.category": ("类别", "Category"),
+    "in.import": ("导入指标（党建平台导出的 CSV / XLSX）", "Import indicators (CSV / XLSX as the platform exports them)"),
+    "in.import.help": ("每行一个细项。列：被推荐对象（或申报编号）、指标类别（基础指标 / 业务工作 / 重点任务）、指标项、"
+                       "任务编号（可选）、得分、满分；也可用英文列名 nominee / nomination_id, kind, item, task_id, "
+                       "points, max_points。同一对象同一类别的细项相加为该类别得分。",
+                       "One row per item. Columns: nominee (or nomination_id), kind (basic / business / key task), "
+                       "item, task_id (optional), points, max_points; or the Chinese headers. A nominee's items of "
+                       "one kind add up to that kind's points."),
+    "in.file": ("CSV 或 XLSX 文件", "CSV or XLSX file"),
+    "in.go": ("导入指标", "Import the indicators"),
+    "in.result": ("已导入 {imported} 个对象，{unchanged} 个无变化，{bad} 行有误",
+                  "{imported} nominees imported, {unchanged} unchanged, {bad} bad rows"),
+    "in.unchanged": ("无变化：{n} 个对象的指标与已有数据相同。", "Unchanged: {n} nominees are as stored."),
+    "in.left_out": ("因有错误行未导入：{names}（改正后重新导入）", "Left out for a bad row: {names} (fix and import again)"),
+    "in.table": ("各对象指标", "Indicators per nominee"),
+    "in.col.nominee": ("对象", "Nominee"), "in.col.basic": ("基础指标", "Basic"),
+    "in.col.business": ("业务工作", "Business"), "in.col.tasks": ("重点任务", "Key tasks"),
+    "in.col.item": ("细项", "Item"), "in.col.points": ("得分", "Points"), "in.col.max": ("满分", "Maximum"),
+    "in.col.kind": ("类别", "Kind"), "in.col.task": ("任务", "Task"), "in.col.report": ("述职评议（百分制）", "Report (0-100)"),
+    "in.col.report_detail": ("评议说明", "How it was computed"),
+    "in.none": ("本类别尚无已通过审查的申报。", "No approved nomination in this category yet."),
+    "in.enter": ("逐个录入或修改", "Enter or change one nominee's indicators"),
+    "in.nominee": ("对象（按名称选择）", "Nominee (by name)"),
+    "in.basic_items": ("基础指标细项", "Basic indicator items"),
+    "in.business_items": ("业务工作细项", "Business items"),
+    "in.tasks_items": ("重点任务（任务名称、得分、满分）", "Key tasks (name, points, maximum)"),
+    "in.save": ("保存指标", "Save the indicators"),
+    "in.bad_item": ("第 {n} 行：请填写名称、得分和满分，得分不超过满分。", "Row {n}: give a name, points and a maximum, "
+                    "points not above it."),
+    "in.nothing": ("请至少填写一项。", "Fill in at least one part."),
+    "in.tasks": ("重点任务清单", "Key-task list"),
+    "in.no_tasks": ("尚未录入重点任务。", "No key task entered yet."),
+    "in.draw": ("随机点验", "Spot-check draw (随机点验)"),
+    "in.draw.how": ("抽签分两步公开进行：先公布抽签输入（候选任务、抽取数量、将作为种子的公开随机数来源），此后不可更改；"
+                    "待该随机数公布后，按原样录入即完成抽签，结果不能重抽。任何人可下载记录用 ./exemplar verify 复核。",
+                    "The draw is made in two public steps: first its inputs are published (the candidate tasks, the "
+                    "sample size and the public random value that will be the seed); they cannot change. Once that "
+                    "value is out, typing it in makes the draw, which cannot be redrawn. Anyone can download the "
+                    "record and check it with ./exemplar verify."),
+    "in.sample": ("抽取数量", "Sample size"),
+    "in.source": ("种子来源（公布时间在此之后的公开随机数，写明录入格式）",
+                  "Seed source (a public value published after now, and how it is typed)"),
+    "in.source.ph": ("例：中国福利彩票3D 2026-12-05 开奖号码，数字连写", "e.g. China Welfare Lottery 3D of 2026-12-05, "
+                     "digits without spaces"),
+    "in.commit": ("公布抽签输入", "Publish the draw's inputs"),
+    "in.commit_q": ("公布后抽签输入（{n} 个候选任务、抽取 {k} 个、种子来源）不能再修改。确定公布吗？",
+                    "Once published, the inputs ({n} candidate tasks, {k} to draw, the seed source) cannot change. "
+                    "Publish them?"),
+    "in.committed": ("抽签输入已公布（{at}），不可更改", "The inputs are published ({at}) and cannot change"),
+    "in.inputs_sha": ("输入摘要 inputs_sha256", "inputs_sha256"),
+    "in.candidates": ("候选任务（{n}）", "Candidates ({n})"),
+    "in.seed": ("种子（按公布的原样录入）", "Seed (typed exactly as published)"),
+    "in.draw_go": ("抽签", "Make the draw"),
+    "in.draw_q": ("以“{seed}”为种子抽签，结果公布后不能重抽。确定吗？",
+                  "Draw with the seed “{seed}”? Once made the draw cannot be redrawn."),
+    "in.drawn": ("已抽签（{at}），种子 {seed}；不能重抽", "Drawn ({at}) with the seed {seed}; it cannot be redrawn"),
+    "in.picks": ("抽中的任务", "Drawn tasks"),
+    "in.record": ("下载抽签记录（供 ./exemplar verify 复核）", "Download the draw's record (for ./exemplar verify)"),
+    "in.result_for": ("点验结果", "Result of the check"),
+    "in.pick": ("抽中的任务", "Drawn task"),
+    "in.passed": ("点验通过", "Passed"),
+    "in.verified": ("核实得分（未通过时必填）", "Verified points (required when failed)"),
+    "in.note": ("说明", "Note"),
+    "in.record_go": ("记录点验结果", "Record the result"),
+    "in.results": ("点验结果", "Results"),
+    "in.col.passed": ("结果", "Result"), "in.yes": ("通过", "passed"), "in.no": ("未通过", "failed"),
+    "in.col.verified": ("核实得分", "Verified"), "in.col.ticket": ("签号", "Ticket"),
+    "in.report": ("述职评议", "Report appraisal (述职评议)"),
+    "in.report.how": ("述职评议由评委按评分细则打分（评委工作台），此处显示各对象的评议结果；述职报告本身由申报单位在申报时作为附件上传"
+                      "（资格审查中可查看），评审服务不保存报告文件。",
+                      "The report is appraised by the judges' score sheets (the judges' portal); here is each "
+                      "nominee's result. The report itself is uploaded by the unit as a nomination attachment (see "
+                      "Review); the scoring service keeps no report file."),
+    "in.no_standings": ("尚未计算排名，暂无述职评议结果。", "No standings computed yet, so no report result."),
+})
