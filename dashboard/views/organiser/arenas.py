@@ -176,8 +176,7 @@ def _links(pid: str, board: dict, judges: dict[str, str], token: str) -> None:
     st.markdown(f"{t('ar.screen')}：[{screen_url(aid)}]({screen_url(aid)})")
     st.markdown(f"{t('ar.judge_page')}：[{judge_page_url(aid)}]({judge_page_url(aid)})")
     st.caption(t("ar.judge_how"))
-    st.dataframe(pd.DataFrame([{t("ar.col.judge"): judges.get(j, j), t("ar.col.link"): judge_page_url(aid)}
-                               for j in board.get("judge_ids") or []]), hide_index=True, use_container_width=True)
+    st.markdown(t("ar.judges_of", names="、".join(judges.get(j, j) for j in board.get("judge_ids") or [])))
     if st.button(t("ar.signin"), key=f"org_arena_signin_{aid}"):
         wanted = [{"role": "judge", "judge_id": j, "name": judges.get(j, j)} for j in board.get("judge_ids") or []]
         ok, body, problems = request("nominations", "POST", f"/programmes/{pid}/signin-links", token,
@@ -192,8 +191,9 @@ def _links(pid: str, board: dict, judges: dict[str, str], token: str) -> None:
         from shared.signin_links import link_url
 
         st.success(t("ar.signin_done", n=len(issued)))
-        st.dataframe(pd.DataFrame([{t("ar.col.judge"): x["name"], t("ar.col.signin"): link_url(
-            signin.dashboard_url(), x["token"])} for x in issued]), hide_index=True, use_container_width=True)
+        for x in issued:
+            st.markdown(f"**{x['name']}**")
+            st.code(link_url(signin.dashboard_url(), x["token"]), language=None, wrap_lines=True)
 
 
 def judge_arena_links(prog: dict, token: str, claims: dict) -> None:

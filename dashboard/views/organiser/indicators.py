@@ -29,7 +29,7 @@ def indicators_tab(prog: dict, token: str) -> None:
     if not rows:
         st.caption(t("in.none"))
     else:
-        st.dataframe(pd.DataFrame(overview(rows)), hide_index=True, use_container_width=True)
+        st.markdown(data.markdown_table(overview(rows)))
         _entry(pid, rows, token)
         _tasks(rows)
     _draw(pid, cid, token, sum(len(r.get("key_tasks") or []) for r in rows))
@@ -80,8 +80,8 @@ def _import_result(r: dict) -> None:
         st.success(t("in.result", imported=r.get("imported", 0), unchanged=r.get("unchanged", 0),
                      bad=len(r.get("bad_rows", []))))
     if r.get("bad_rows"):
-        st.dataframe(pd.DataFrame([{t("im.line"): b["line"], t("im.reason"): b["reason"]} for b in r["bad_rows"]]),
-                     hide_index=True)
+        st.markdown(data.markdown_table([{t("im.line"): b["line"], t("im.reason"): b["reason"]}
+                                         for b in r["bad_rows"]]))
     if r.get("left_out"):
         st.warning(t("in.left_out", names="、".join(x["nominee_name"] or x["nomination_id"] for x in r["left_out"])))
 
@@ -174,7 +174,7 @@ def _tasks(rows: list[dict]) -> None:
     if not tasks:
         st.caption(t("in.no_tasks"))
         return
-    st.dataframe(pd.DataFrame(tasks), hide_index=True, use_container_width=True)
+    st.markdown(data.markdown_table(tasks))
 
 
 # ---- 随机点验 ---------------------------------------------------------------------------------------------------------
@@ -196,16 +196,15 @@ def _draw(pid: str, cid: str, token: str, n_tasks: int) -> None:
     st.markdown(f"- {t('in.sample')}：**{inputs['sample_size']}**\n- {t('in.source')}：{inputs['seed_source']}\n"
                 f"- {t('in.inputs_sha')}：`{rec['inputs_sha256']}`")
     with st.expander(t("in.candidates", n=len(inputs["candidates"])), expanded=rec["state"] == "committed"):
-        st.dataframe(pd.DataFrame([{t("in.col.nominee"): c["nominee_name"], t("in.col.task"): c["task_name"]}
-                                   for c in inputs["candidates"]]), hide_index=True, use_container_width=True)
+        st.markdown(data.markdown_table([{t("in.col.nominee"): c["nominee_name"], t("in.col.task"): c["task_name"]}
+                                         for c in inputs["candidates"]]))
     if rec["state"] == "committed":
         _draw_form(pid, cid, token)
         return
     st.success(t("in.drawn", at=_when(rec.get("drawn_at")), seed=rec["seed"]))
     st.markdown(f"**{t('in.picks')}**")
-    st.dataframe(pd.DataFrame([{t("in.col.nominee"): p["nominee_name"], t("in.col.task"): p["task_name"],
-                                t("in.col.ticket"): p["ticket"][:16]} for p in rec["picks"]]),
-                 hide_index=True, use_container_width=True)
+    st.markdown(data.markdown_table([{t("in.col.nominee"): p["nominee_name"], t("in.col.task"): p["task_name"],
+                                      t("in.col.ticket"): p["ticket"][:16]} for p in rec["picks"]]))
     st.download_button(t("in.record"), json.dumps(rec, ensure_ascii=False, indent=1).encode("utf-8"),
                        f"spot-check-draw-{pid}-{cid}.json", "application/json", key=f"org_spot_record_{cid}")
     _results(pid, cid, rec["picks"], token)
@@ -257,10 +256,10 @@ def _results(pid: str, cid: str, picks: list[dict], token: str) -> None:
     names = {(p["nomination_id"], p["task_id"]): f"{p['nominee_name']} · {p['task_name']}" for p in picks}
     done = (doc.get("results") or {}).values()
     if done:
-        st.dataframe(pd.DataFrame([{t("in.col.task"): names.get((r["nomination_id"], r["task_id"]), r["task_id"]),
-                                    t("in.col.passed"): t("in.yes") if r["passed"] else t("in.no"),
-                                    t("in.col.verified"): r.get("verified_points"), t("in.note"): r.get("note", "")}
-                                   for r in done]), hide_index=True, use_container_width=True)
+        st.markdown(data.markdown_table([{
+            t("in.col.task"): names.get((r["nomination_id"], r["task_id"]), r["task_id"]),
+            t("in.col.passed"): t("in.yes") if r["passed"] else t("in.no"),
+            t("in.col.verified"): r.get("verified_points"), t("in.note"): r.get("note", "")} for r in done]))
     with st.form(f"org_spot_result_{cid}"):
         key = st.selectbox(t("in.pick"), list(names), format_func=names.get, key="org_spot_pick")
         passed = st.checkbox(t("in.passed"), value=True, key="org_spot_passed")
@@ -290,4 +289,4 @@ def _report(pid: str, cid: str, token: str) -> None:
     if not lines:
         st.caption(t("in.no_standings"))
         return
-    st.dataframe(pd.DataFrame(lines), hide_index=True, use_container_width=True)
+    st.markdown(data.markdown_table(lines))

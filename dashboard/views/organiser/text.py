@@ -223,11 +223,10 @@ TEXT.update({
                      "也可直接打开此页并粘贴评委令牌。",
                      "A judge signs in with their own sign-in link and opens this page from the portal's "
                      "“arena scoring”, which carries who they are; or opens it and pastes a judge token."),
-    "ar.col.judge": ("评委", "Judge"), "ar.col.link": ("打分页链接", "Scoring page"),
+    "ar.judges_of": ("本场评委：{names}", "This contest's judges: {names}"),
     "ar.signin": ("为本场评委生成登录链接", "Issue sign-in links for this contest's judges"),
     "ar.signin_done": ("已生成 {n} 个登录链接（每个只能使用一次，请现在发给评委）：",
                        "{n} sign-in links issued (each works once; hand them over now):"),
-    "ar.col.signin": ("登录链接", "Sign-in link"),
     "ar.screen": ("大屏实时榜单链接（会场大屏打开此地址）", "The hall's screen: open this live board"),
     "ar.col.rank": ("名次", "Rank"), "ar.col.contestant": ("选手", "Contestant"),
     "ar.col.live": ("现场总分", "Live total"), "ar.col.prior": ("前期考核", "Prior"), "ar.col.final": ("最终得分", "Final"),
@@ -248,7 +247,7 @@ TEXT.update({
                        "One row per item. Columns: nominee (or nomination_id), kind (basic / business / key task), "
                        "item, task_id (optional), points, max_points; or the Chinese headers. A nominee's items of "
                        "one kind add up to that kind's points."),
-    "in.file": ("CSV 或 XLSX 文件", "CSV or XLSX file"),
+    "in.file": ("指标文件（CSV 或 XLSX）", "Indicators file (CSV or XLSX)"),
     "in.go": ("导入指标", "Import the indicators"),
     "in.result": ("已导入 {imported} 个对象，{unchanged} 个无变化，{bad} 行有误",
                   "{imported} nominees imported, {unchanged} unchanged, {bad} bad rows"),
