@@ -112,9 +112,16 @@ def choose(page, label: str, option: str) -> None:
     page.wait_for_timeout(300)
 
 
-def save(page, name: str) -> None:
+def save(page, name: str, height: int = 3400) -> None:
+    """The whole tab: Streamlit scrolls inside the page, so the viewport is made tall enough for the shot."""
     settle(page)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": height})
+    page.wait_for_timeout(600)
+    page.evaluate("document.querySelectorAll('section, [data-testid=\"stMain\"]').forEach(e => e.scrollTo(0, 0))")
+    page.wait_for_timeout(200)
     publish_screenshot(shot(page, name), name)
+    page.set_viewport_size(size)
 
 
 def test_an_arena_contest_from_creation_to_the_result_on_the_public_board(stack, app_settings, prog, browser):
@@ -150,7 +157,7 @@ def test_an_arena_contest_from_creation_to_the_result_on_the_public_board(stack,
         # the organiser sees the score, freezes the board from the round: the hall's screen hides it
         page.get_by_role("button", name="刷新数据").click()
         settle(page)
-        page.locator("tr", has_text="市档案馆").filter(has_text="9.5").first.wait_for()
+        page.locator("tr:visible", has_text="市档案馆").filter(has_text="9.5").first.wait_for()
         page.get_by_role("button", name="封榜").click()
         page.get_by_text(re.compile("封榜中（自“现场陈述”起）")).first.wait_for()
         hall = ctx.new_page()
@@ -166,7 +173,7 @@ def test_an_arena_contest_from_creation_to_the_result_on_the_public_board(stack,
         page.get_by_text("比赛已结束，成绩已锁定。").first.wait_for()
         # the public board (the screen's link) shows the result: the judged contestant first, with the score
         hall.reload()
-        hall.locator("tr", has_text="市档案馆").filter(has_text="9.5").first.wait_for(timeout=60_000)
+        hall.locator("tr:visible", has_text="市档案馆").filter(has_text="9.5").first.wait_for(timeout=60_000)
         first = hall.locator("tbody tr").first.inner_text()
         assert "市档案馆" in first and "1" in first
         publish_screenshot(shot(hall, "arena-board-result"), "arena-board-result")
@@ -233,10 +240,10 @@ def test_indicators_imported_and_the_spot_check_draw(stack, app_settings, prog, 
         page.get_by_text("共 7 行").first.wait_for()
         page.get_by_role("button", name="导入指标").click()
         page.get_by_text("已导入 1 个对象，0 个无变化，1 行有误").first.wait_for()
-        page.locator("tr", has_text="7").filter(has_text="between 0 and max_points 5").first.wait_for()
+        page.locator("tr:visible", has_text="7").filter(has_text="between 0 and max_points 5").first.wait_for()
         page.get_by_text(re.compile("因有错误行未导入：市档案馆")).first.wait_for()
-        page.locator("tr", has_text="市审计局").filter(has_text="8.5 / 10").first.wait_for()
-        page.locator("tr", has_text="经济责任审计全覆盖").first.wait_for()  # the key-task list
+        page.locator("tr:visible", has_text="市审计局").filter(has_text="8.5 / 10").first.wait_for()
+        page.locator("tr:visible", has_text="经济责任审计全覆盖").first.wait_for()  # the key-task list
         # the draw's inputs are published first (confirmed), then it is made with the announced value
         page.get_by_label(re.compile("种子来源"), exact=False).fill("中国福利彩票3D 2026-12-05 开奖号码，数字连写")
         page.get_by_label("抽取数量", exact=True).fill("1")
@@ -254,7 +261,7 @@ def test_indicators_imported_and_the_spot_check_draw(stack, app_settings, prog, 
                            timeout=10).json()  # the public record, to check what the page says
         assert record["state"] == "drawn" and len(record["picks"]) == 1
         pick = record["picks"][0]["task_name"]
-        page.locator("tr", has_text=pick).filter(has_text=record["picks"][0]["ticket"][:16]).first.wait_for()
+        page.locator("tr:visible", has_text=pick).filter(has_text=record["picks"][0]["ticket"][:16]).first.wait_for()
         assert page.get_by_text(record["inputs_sha256"]).count() == 1
         assert page.get_by_role("button", name="公布抽签输入").count() == 0  # nothing to redo
         save(page, "console-indicators")

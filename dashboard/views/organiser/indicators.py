@@ -169,7 +169,7 @@ def entry_body(edited: dict[str, list[dict]], old_tasks: list[dict]) -> dict | t
 def _tasks(rows: list[dict]) -> None:
     st.markdown(f"#### {t('in.tasks')}")
     tasks = [{t("in.col.nominee"): r["nominee_name"], t("in.col.task"): x["name"],
-              t("in.col.points"): x["points"], t("in.col.max"): x["max_points"]}
+              t("in.col.points"): f"{x['points']:g}", t("in.col.max"): f"{x['max_points']:g}"}
              for r in rows for x in r.get("key_tasks") or []]
     if not tasks:
         st.caption(t("in.no_tasks"))
@@ -285,7 +285,8 @@ def _report(pid: str, cid: str, token: str) -> None:
         rep = next((c for c in s.get("components") or [] if c.get("component") == "report"), None)
         if rep is not None:
             lines.append({t("in.col.nominee"): s.get("nominee_name") or s["nomination_id"],
-                          t("in.col.report"): rep.get("normalised"), t("in.col.report_detail"): rep.get("detail", "")})
+                          t("in.col.report"): "—" if rep.get("raw") is None else f"{rep['normalised']:.2f}",
+                          t("in.col.report_detail"): rep.get("detail", "")})
     if not lines:
         st.caption(t("in.no_standings"))
         return
