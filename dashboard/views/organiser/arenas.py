@@ -13,6 +13,8 @@ from .common import ask, confirmed, field_error, flash, get, local_error, reques
 from .text import t
 
 FIELDS = ("name", "category_id", "contestants", "rounds", "judge_ids", "live_weight")
+FORM_KEYS = ("org_arena_name", "org_arena_cat", "org_arena_noms", "org_arena_others", "org_arena_rounds",
+             "org_arena_judges", "org_arena_weight")
 
 
 def scoring_public_url() -> str:
@@ -83,7 +85,10 @@ def _create_form(prog: dict, token: str, judges: dict[str, str]) -> None:
         if isinstance(body, tuple):
             local_error("arena", *body)
         else:
-            submit("arena", "scoring", "POST", f"/programmes/{pid}/arenas", token, json=body)
+            if submit("arena", "scoring", "POST", f"/programmes/{pid}/arenas", token, json=body):
+                for key in FORM_KEYS:  # an empty form again: a second press would create a second contest
+                    st.session_state.pop(key, None)
+                st.session_state["org_arena_pick"] = st.session_state["_ok_arena"]["arena_id"]
         st.rerun()
 
 

@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from ... import data
+from ... import data, i18n
+from ...ui import lang
 from .common import ask, confirmed, field_error, flash, get, local_error, request, submit
 from .imports import preview
 from .text import t
@@ -180,7 +181,7 @@ def _tasks(rows: list[dict]) -> None:
 # ---- 随机点验 ---------------------------------------------------------------------------------------------------------
 
 def _when(value: str | None) -> str:
-    return (value or "")[:19].replace("T", " ")
+    return i18n.fmt_dt(value, lang(), seconds=True)
 
 
 def _draw(pid: str, cid: str, token: str, n_tasks: int) -> None:
