@@ -13,8 +13,6 @@ from .common import ask, confirmed, field_error, flash, get, local_error, reques
 from .text import t
 
 FIELDS = ("name", "category_id", "contestants", "rounds", "judge_ids", "live_weight")
-FORM_KEYS = ("org_arena_name", "org_arena_cat", "org_arena_noms", "org_arena_others", "org_arena_rounds",
-             "org_arena_judges", "org_arena_weight")
 
 
 def scoring_public_url() -> str:
@@ -61,23 +59,24 @@ def _create_form(prog: dict, token: str, judges: dict[str, str]) -> None:
     cats = {"": t("ar.no_category"), **{c["category_id"]: c["name"] for c in data.ordered_categories(prog)}}
     if not judges:
         st.info(t("ar.no_judges"))
+    gen = st.session_state.get("_arena_form_gen", 0)  # a new generation of keys: an empty form again
     with st.form("org_arena_create"):
-        name = st.text_input(t("ar.name"), key="org_arena_name")
+        name = st.text_input(t("ar.name"), key=f"org_arena_name_{gen}")
         field_error("arena", "name")
-        cat = st.selectbox(t("ar.category"), list(cats), format_func=cats.get, key="org_arena_cat")
+        cat = st.selectbox(t("ar.category"), list(cats), format_func=cats.get, key=f"org_arena_cat_{gen}")
         field_error("arena", "category_id")
-        picked = st.multiselect(t("ar.contestants"), list(noms), format_func=noms.get, key="org_arena_noms",
+        picked = st.multiselect(t("ar.contestants"), list(noms), format_func=noms.get, key=f"org_arena_noms_{gen}",
                                 placeholder=t("ar.contestants"))
-        others = st.text_area(t("ar.others"), key="org_arena_others", height=80)
+        others = st.text_area(t("ar.others"), key=f"org_arena_others_{gen}", height=80)
         field_error("arena", "contestants", prefix=True)
         rounds = st.data_editor(pd.DataFrame([{t("ar.round.name"): t("ar.round.default"), t("ar.round.max"): 10.0,
                                                t("ar.round.step"): 0.5}]),
-                                num_rows="dynamic", key="org_arena_rounds", use_container_width=True)
+                                num_rows="dynamic", key=f"org_arena_rounds_{gen}", use_container_width=True)
         field_error("arena", "rounds", prefix=True)
-        chosen = st.multiselect(t("ar.judges"), list(judges), format_func=judges.get, key="org_arena_judges",
+        chosen = st.multiselect(t("ar.judges"), list(judges), format_func=judges.get, key=f"org_arena_judges_{gen}",
                                 placeholder=t("ar.judges"))
         field_error("arena", "judge_ids", prefix=True)
-        weight = st.slider(t("ar.weight"), 0.0, 1.0, 1.0, 0.05, key="org_arena_weight")
+        weight = st.slider(t("ar.weight"), 0.0, 1.0, 1.0, 0.05, key=f"org_arena_weight_{gen}")
         field_error("arena", "live_weight")
         go = st.form_submit_button(t("ar.go"), type="primary")
     if go:
@@ -86,8 +85,7 @@ def _create_form(prog: dict, token: str, judges: dict[str, str]) -> None:
             local_error("arena", *body)
         else:
             if submit("arena", "scoring", "POST", f"/programmes/{pid}/arenas", token, json=body):
-                for key in FORM_KEYS:  # an empty form again: a second press would create a second contest
-                    st.session_state.pop(key, None)
+                st.session_state["_arena_form_gen"] = gen + 1  # a second press would create a second contest
                 st.session_state["org_arena_pick"] = st.session_state["_ok_arena"]["arena_id"]
         st.rerun()
 
