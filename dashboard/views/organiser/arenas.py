@@ -71,7 +71,7 @@ def _create_form(prog: dict, token: str, judges: dict[str, str]) -> None:
         field_error("arena", "contestants", prefix=True)
         rounds = st.data_editor(pd.DataFrame([{t("ar.round.name"): t("ar.round.default"), t("ar.round.max"): 10.0,
                                                t("ar.round.step"): 0.5}]),
-                                num_rows="dynamic", key=f"org_arena_rounds_{gen}", use_container_width=True)
+                                num_rows="dynamic", key=f"org_arena_rounds_{gen}", width="stretch")
         field_error("arena", "rounds", prefix=True)
         chosen = st.multiselect(t("ar.judges"), list(judges), format_func=judges.get, key=f"org_arena_judges_{gen}",
                                 placeholder=t("ar.judges"))
@@ -159,11 +159,11 @@ def _actions(board: dict, token: str) -> None:
     c1, c2, c3 = st.columns([3, 1, 1])
     rid = c1.selectbox(t("ar.freeze_from"), list(rounds), format_func=rounds.get, key=f"org_arena_freeze_{aid}")
     field_error("arena_act", "round_id")
-    if c2.button(t("ar.freeze"), key=f"org_arena_freeze_go_{aid}", use_container_width=True):
+    if c2.button(t("ar.freeze"), key=f"org_arena_freeze_go_{aid}", width="stretch"):
         submit("arena_act", "scoring", "POST", f"/arenas/{aid}/freeze", token, json={"round_id": rid})
         st.rerun()
     if c3.button(t("ar.reveal"), key=f"org_arena_reveal_{aid}", disabled=not board.get("frozen"),
-                 use_container_width=True):
+                 width="stretch"):
         submit("arena_act", "scoring", "POST", f"/arenas/{aid}/reveal", token)
         st.rerun()
     if st.button(t("ar.close"), key=f"org_arena_close_{aid}"):
@@ -215,4 +215,4 @@ def judge_arena_links(prog: dict, token: str, claims: dict) -> None:
     st.subheader(t("ar.my"))
     for a in mine:
         st.link_button(t("ar.my_open", name=a["name"]), f"{judge_page_url(a['arena_id'])}#token={token}",
-                       type="primary", use_container_width=True)
+                       type="primary", width="stretch")

@@ -103,7 +103,7 @@ def _entry(pid: str, rows: list[dict], token: str) -> None:
     nid = st.selectbox(t("in.nominee"), list(by), key="org_ind_nominee",
                        format_func=lambda n: by[n]["nominee_name"] or n)
     cur = by[nid]
-    cfg = {"num_rows": "dynamic", "use_container_width": True}
+    cfg = {"num_rows": "dynamic", "width": "stretch"}
     with st.form(f"org_ind_enter_{nid}"):
         edited = {}
         for part in PARTS:
