@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -41,11 +42,12 @@ def _sdk_provider() -> Any:
     return provider if isinstance(provider, TracerProvider) else None
 
 
-def _exporter(name: str) -> Any:
+def exporter(name: str, out: Any = None) -> Any:
+    """The span exporter OTEL_TRACES_EXPORTER names (console: to `out`, standard output by default)."""
     if name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter()
+        return ConsoleSpanExporter(out=out or sys.stdout)
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -71,7 +73,7 @@ def tracer_provider(service: str) -> Any:
         resource = resource.merge(Resource({"service.name": os.environ["OTEL_SERVICE_NAME"]}))
     provider = TracerProvider(resource=resource)
     for name in _exporters_asked():
-        provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
+        provider.add_span_processor(BatchSpanProcessor(exporter(name)))
     trace.set_tracer_provider(provider)
     return provider
 
