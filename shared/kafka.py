@@ -46,7 +46,8 @@ def observability_middlewares(service: str, registry: Any, tracer_provider: Any 
     if tracer_provider is not None:
         from .telemetry import BatchTrace  # inside the telemetry middleware's process span: listed after it
 
-        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider), BatchTrace]
+        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+                        BatchTrace(tracer_provider.get_tracer("exemplar.consumer"))]
     return middlewares
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from faststream import AckPolicy
 
@@ -19,10 +20,13 @@ from .loops import auto_close, tally_flush
 from .uow import MongoVotingUnitOfWork
 
 
-def create_service(settings: Settings | None = None, config: VotingConfig | None = None) -> Service:
+def create_service(settings: Settings | None = None, config: VotingConfig | None = None, *,
+                   tracer_provider: Any = None) -> Service:
+    """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's); see Service."""
     svc = Service("voting", settings, title="Voting service (民主测评)",
                   description="Voter roll, one-time ballot credentials, secret ballots with receipts, "
-                              "a public bulletin with a hash chain, live tallies and turnout.")
+                              "a public bulletin with a hash chain, live tallies and turnout.",
+                  tracer_provider=tracer_provider)
     cfg = config or VotingConfig()
     if svc.settings.env == "production" and cfg.ballot_secret == LOCAL_BALLOT_SECRET.encode():
         raise RuntimeError("EXEMPLAR_BALLOT_SECRET must be set to a random value in production")
