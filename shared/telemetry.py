@@ -91,11 +91,30 @@ def _text_attributes() -> Any:
 
     class TextAttributes(SpanProcessor):
         def on_start(self, span: Any, parent_context: Any = None) -> None:
-            for key, value in list((span.attributes or {}).items()):
+            attributes = dict(span.attributes or {})
+            for key, value in attributes.items():
                 if isinstance(value, bytes):
                     span.set_attribute(key, value.decode("utf-8", "backslashreplace"))
+            if _on_ballots_topic(attributes) and "messaging.kafka.message.key" in attributes:
+                # A ballot's key is the voter's mark: a trace (with the request's address and time) keeps none.
+                span.set_attribute("messaging.kafka.message.key", MARK_WITHHELD)
 
     return TextAttributes()
+
+
+MARK_WITHHELD = "[voter mark withheld]"
+
+
+def _on_ballots_topic(attributes: dict[str, Any]) -> bool:
+    from .contracts import topics
+
+    for key in ("messaging.destination.name", "messaging.destination", "messaging.source.name"):
+        value = attributes.get(key)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and value.endswith(topics.BALLOTS):
+            return True
+    return False
 
 
 def readable(provider: Any) -> Any:

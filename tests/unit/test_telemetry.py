@@ -118,3 +118,26 @@ def test_bytes_attributes_are_printed_as_text_by_the_console_exporter():
                                                         attributes={"messaging.kafka.message.key": b"mark-1"}):
         pass
     assert json.loads(out.getvalue())["attributes"]["messaging.kafka.message.key"] == "mark-1"
+
+
+def test_a_ballots_message_key_the_voters_mark_never_reaches_a_trace():
+    """The ballots topic is keyed by the voter's mark; spans of it keep the topic but not the mark."""
+    import io
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    out, provider = io.StringIO(), TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(telemetry.exporter("console", out=out)))
+    telemetry.readable(provider)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("exemplar.voting.ballots publish", attributes={
+            "messaging.destination.name": "exemplar.voting.ballots", "messaging.kafka.message.key": b"mark-secret"}):
+        pass
+    with tracer.start_as_current_span("exemplar.voting.events publish", attributes={
+            "messaging.destination.name": "exemplar.voting.events", "messaging.kafka.message.key": b"round-1"}):
+        pass
+    assert "mark-secret" not in out.getvalue()
+    spans = [json.loads(chunk) for chunk in out.getvalue().replace("}\n{", "}\x00{").split("\x00")]
+    keys = {s["name"]: s["attributes"]["messaging.kafka.message.key"] for s in spans}
+    assert keys == {"exemplar.voting.ballots publish": telemetry.MARK_WITHHELD, "exemplar.voting.events publish": "round-1"}

@@ -99,4 +99,13 @@ async def test_one_ballot_cast_over_http_is_one_trace_from_the_request_to_the_le
     printed = {d["context"]["span_id"] for d in voting.printed() + board.printed()}
     for span in (request, ballots, counted, tally, applied):
         assert f"0x{span.context.span_id:016x}" in printed, (span.name, listing)
+    # The ballots topic is keyed by the voter's mark: no span keeps it, printed or not.
+    from services.voting.config import VotingConfig
+    from services.voting.domain import voter_mark
+    mark = voter_mark(VotingConfig().ballot_secret, "r1", "m0-0")
+    spans_text = "".join(json.dumps(d) for d in voting.printed())
+    keys = {str(s.attributes.get("messaging.kafka.message.key")) for s in voting.memory.get_finished_spans()
+            if s.name.startswith(ballots.name.rsplit(" ", 1)[0])}
+    assert keys <= {telemetry.MARK_WITHHELD, "None"}, keys
+    assert mark not in spans_text and mark not in _listing(mine)
     print("\n" + listing + "\nleaderboard:\n" + _listing(board.spans(tid)))
