@@ -206,7 +206,8 @@ def nominate(browser, base: str, token, unit_name: str) -> None:
     page = ctx.new_page()
     page.set_default_timeout(45_000)
     sign_in(page, base, token, unit_name)
-    page.get_by_label("参评对象编号", exact=True).fill({"市审计局": "u-sj", "市档案馆": "u-da"}[unit_name])
+    tab(page, "提交新申报")
+    choose(page, "参评对象", unit_name)  # found in the unit's own subtree, by name
     page.get_by_label("事迹材料", exact=True).fill(f"{unit_name}坚持把政治建设摆在首位，全面加强机关党的建设，" * 3)
     page.get_by_role("button", name="提交申报").click()
     page.get_by_text("申报已提交").first.wait_for()
