@@ -202,10 +202,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pt.revoke_reason": ("撤销原因", "Reason for revocation"),
     "pt.no_role": ("此令牌的角色没有可用功能。", "This token's role has nothing to do here."),
     # the units' page (申报单位): nominate, attach, withdraw, resubmit after a return
-    "un.tab_list": ("本单位申报（{n}）", "Our nominations ({n})"),
+    "un.tab_list": ("本单位申报", "Our nominations"),
+    "un.count": ("共 {n} 个申报。", "{n} nominations. "),
     "un.tab_new": ("提交新申报", "New nomination"),
     "un.list_help": ("列出本单位及下属单位的全部申报和当前状态；每次操作后自动更新。",
                      "Every nomination of this unit and its sub-units, with its status; refreshed after each action."),
+    "un.refresh": ("刷新", "Refresh"),
     "un.none": ("本单位还没有申报。请在“提交新申报”中申报。", "No nomination yet. Use “New nomination”."),
     "un.col.nominee": ("参评对象", "Nominee"),
     "un.col.category": ("评选类别", "Category"),

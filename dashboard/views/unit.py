@@ -50,28 +50,38 @@ def unit_page(token: str, claims: dict, prog: dict) -> None:
         st.success(ok)
     if not nomination_stage_open(pid):
         st.warning(tr("un.stage_closed"))
-    items = my_nominations(pid, token)
-    errors_for("list")
-    listed, new = st.tabs([tr("un.tab_list", n=len(items or [])), tr("un.tab_new")])
-    with listed:
-        nomination_list(pid, token, items or [], criteria)
-    with new:
-        new_nomination(pid, token, unit_id, detail, criteria)
+    labels = [tr("un.tab_list"), tr("un.tab_new")]
+    if st.session_state.pop("_un_to_list", False) or st.session_state.get("un_tabs") not in labels:
+        st.session_state["un_tabs"] = labels[0]  # after an action, its effect in the list; or a language switch
+    # Keyed, stateful tabs keep the unit's tab across reruns (a message above them comes and goes).
+    listed, new = st.tabs(labels, key="un_tabs", on_change="rerun")
+    if listed.open:
+        with listed:
+            items = my_nominations(pid, token)
+            errors_for("list")
+            nomination_list(pid, token, items or [], criteria)
+    if new.open:
+        with new:
+            new_nomination(pid, token, unit_id, detail, criteria)
 
 
 # ---- the list and one nomination ----------------------------------------------------------------------------------
 
 def nomination_list(pid: str, token: str, items: list[dict], criteria: dict[str, str]) -> None:
-    st.caption(tr("un.list_help"))
+    top = st.columns([5, 1])
+    top[0].caption(tr("un.count", n=len(items)) + tr("un.list_help"))
+    if top[1].button(tr("un.refresh"), key="un_refresh", use_container_width=True):
+        st.rerun()  # the organiser's review shows at once: the list is read from the service on every run
     if not items:
         st.info(tr("un.none"))
         return
-    st.dataframe(pd.DataFrame([{
+    # A plain table (not a canvas grid): every status and comment is text the unit can read, copy and print.
+    st.table(pd.DataFrame([{
         tr("un.col.nominee"): n.get("nominee_name", ""), tr("un.col.category"): n.get("category_name", ""),
         tr("un.col.unit"): n.get("unit_name", ""), tr("un.col.status"): status_words(n),
         tr("un.col.comment"): reviewer_note(n), tr("un.col.files"): len(n.get("attachments") or []),
-        tr("un.col.updated"): i18n.fmt_dt(n.get("updated_at"), lang())} for n in items]),
-        hide_index=True, use_container_width=True)
+        tr("un.col.updated"): i18n.fmt_dt(n.get("updated_at"), lang())} for n in items]).set_index(
+        tr("un.col.nominee")))
     by = {n["nomination_id"]: n for n in items}
     nid = st.selectbox(tr("un.pick"), list(by), key="un_pick",
                        format_func=lambda i: f"{by[i].get('nominee_name', '')} · {by[i].get('category_name', '')}"
@@ -303,4 +313,5 @@ def submit_new(pid: str, token: str, cat: dict, nominee_id: str | None, material
     st.session_state["_un_ok"] = tr("un.submitted", nominee=body.get("nominee_name", ""),
                                     category=category_name(cat), files=uploaded)
     st.session_state["_un_gen"] += 1
+    st.session_state["_un_to_list"] = True
     st.rerun()

@@ -27,7 +27,8 @@ def request(method: str, path: str, token: str, **kw: Any) -> tuple[int, Any]:
     """(HTTP status, JSON body) of a call to the nominations service; status 0 when it cannot be reached."""
     url = config().urls["nominations"].rstrip("/") + path
     try:
-        r = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, **kw)
+        r = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"} if token else {}, timeout=TIMEOUT,
+                          **kw)
     except httpx.HTTPError as exc:
         return 0, {"error": {"code": "unreachable", "message": type(exc).__name__}}
     try:
@@ -36,13 +37,15 @@ def request(method: str, path: str, token: str, **kw: Any) -> tuple[int, Any]:
         return r.status_code, r.text
 
 
+def explain_any(status: int, body: Any, criteria: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    if status == 0:
+        return [("", tr("pt.unreachable", service="nominations", error=body["error"]["message"]))]
+    return unit_refusals.explain(status, body, lang(), criteria)
+
+
 def refused(form: str, status: int, body: Any, criteria: dict[str, str] | None = None) -> None:
     """Keep a refusal's lines for the form to show beside its fields on the next run."""
-    if status == 0:
-        lines = [("", tr("pt.unreachable", service="nominations", error=body["error"]["message"]))]
-    else:
-        lines = unit_refusals.explain(status, body, lang(), criteria)
-    st.session_state[f"_un_err_{form}"] = lines
+    st.session_state[f"_un_err_{form}"] = explain_any(status, body, criteria)
 
 
 def errors_for(form: str, *fields: str) -> None:
@@ -69,7 +72,9 @@ def done(message: str) -> None:
 
 # ---- reading ------------------------------------------------------------------------------------------------------
 
+@st.cache_data(ttl=10, show_spinner=False)
 def programme(pid: str) -> dict | None:
+    """The programme with its categories' criteria, from the nominations service (public)."""
     status, body = request("GET", f"/programmes/{pid}", "")
     return body if status == 200 else None
 
@@ -82,10 +87,30 @@ def my_nominations(pid: str, token: str) -> list[dict] | None:
     return sorted(body.get("items", []), key=lambda n: str(n.get("updated_at") or ""), reverse=True)
 
 
+class Unread(Exception):
+    """A read the page cannot do without; carries the service's answer (never cached)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _units(pid: str) -> list[dict]:
+    """The programme's organisation tree, flat (public; read again after a few seconds: imports are rare)."""
+    status, body = request("GET", f"/programmes/{pid}/units", "", params={"flat": "true"})
+    if status != 200 or not isinstance(body, list):
+        raise Unread(status, body)
+    return body
+
+
 def subtree_units(pid: str, unit_id: str) -> list[dict]:
-    """The unit and every unit below it in the organisation tree."""
-    status, units = request("GET", f"/programmes/{pid}/units", "", params={"flat": "true"})
-    if status != 200:
+    """The unit and every unit below it in the organisation tree; a failure to read it is said where it is needed."""
+    try:
+        units = _units(pid)
+    except Unread as exc:
+        for _, line in explain_any(exc.status, exc.body):
+            st.error(line)
         return []
     children: dict[str, list[dict]] = {}
     for u in units:
