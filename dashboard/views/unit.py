@@ -45,6 +45,8 @@ def unit_page(token: str, claims: dict, prog: dict) -> None:
     detail = programme(pid) or prog
     criteria = {c["criterion_id"]: c["name"] for cat in detail.get("categories") or []
                 for c in cat.get("criteria") or []}
+    # Streamlit's own English hints ("Press Enter to submit form") would be the only English on a Chinese page.
+    st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
     ok = st.session_state.pop("_un_ok", None)
     if ok:
         st.success(ok)
@@ -84,8 +86,7 @@ def nomination_list(pid: str, token: str, items: list[dict], criteria: dict[str,
         tr("un.col.nominee")))
     by = {n["nomination_id"]: n for n in items}
     nid = st.selectbox(tr("un.pick"), list(by), key="un_pick",
-                       format_func=lambda i: f"{by[i].get('nominee_name', '')} · {by[i].get('category_name', '')}"
-                                             f" · {status_words(by[i])}")
+                       format_func=lambda i: f"{by[i].get('nominee_name', '')} · {by[i].get('category_name', '')}")
     status, n = request("GET", f"/programmes/{pid}/nominations/{nid}", token)
     if status != 200:
         refused("list", status, n)
@@ -109,13 +110,15 @@ def nomination_detail(pid: str, token: str, n: dict, criteria: dict[str, str]) -
     st.write(n.get("materials") or tr("un.no_materials"))
     if n.get("self_assessment"):
         st.markdown(f"**{tr('un.self')}**")
-        st.dataframe(pd.DataFrame([{tr("un.self"): criteria.get(k, k), "": i18n.fmt_num(float(v), 1)}
-                                   for k, v in n["self_assessment"].items()]), hide_index=True)
+        rows = [{tr("un.criterion_col"): criteria.get(k, k), tr("un.self"): f"{float(v):g}"}
+                for k, v in n["self_assessment"].items()]
+        total = sum(float(v) for v in n["self_assessment"].values())
+        rows.append({tr("un.criterion_col"): tr("un.total"), tr("un.self"): f"{total:g}"})
+        st.table(pd.DataFrame(rows).set_index(tr("un.criterion_col")))
     st.markdown(f"**{tr('un.files')}**")
-    for a in n.get("attachments") or []:
-        st.caption(tr("un.file_line", name=a.get("filename", ""), size=size_words(int(a.get("size") or 0))))
-    if not n.get("attachments"):
-        st.caption(tr("un.no_files"))
+    files = [f"- {tr('un.file_line', name=a.get('filename', ''), size=size_words(int(a.get('size') or 0)))}"
+             for a in n.get("attachments") or []]
+    st.markdown("\n".join(files) if files else tr("un.no_files"))
     history(n)
     if n["status"] == "returned":
         resubmit_form(pid, token, n, criteria)
@@ -124,13 +127,15 @@ def nomination_detail(pid: str, token: str, n: dict, criteria: dict[str, str]) -
 
 
 def history(n: dict) -> None:
-    with st.expander(tr("un.history")):
-        for h in n.get("history") or []:
-            key = f"un.act.{h.get('action')}"
-            what = tr(key) if key in i18n.STRINGS else str(h.get("action", ""))
-            comment = f"：{h['comment']}" if lang() == "zh" and h.get("comment") else \
-                (f": {h['comment']}" if h.get("comment") else "")
-            st.caption(f"{i18n.fmt_dt(h.get('at'), lang())} · {what}{comment}")
+    """Each step of the nomination, oldest first: when, what, and the reviewer's words."""
+    st.markdown(f"**{tr('un.history')}**")
+    lines = []
+    for h in n.get("history") or []:
+        key = f"un.act.{h.get('action')}"
+        what = tr(key) if key in i18n.STRINGS else str(h.get("action", ""))
+        comment = ("：" if lang() == "zh" else ": ") + h["comment"] if h.get("comment") else ""
+        lines.append(f"- {i18n.fmt_dt(h.get('at'), lang())} · {what}{comment}")
+    st.markdown("\n".join(lines))
 
 
 def withdraw_button(pid: str, token: str, n: dict) -> None:
@@ -207,8 +212,6 @@ def self_assessment_inputs(cat: dict, key: str, current: dict, form: str) -> dic
                                 key=f"{key}_sa_{c['criterion_id']}", placeholder=f"0–{top:g}")
         if v is not None:
             values[c["criterion_id"]] = float(v)
-    st.caption(tr("un.self_total", got=f"{sum(values.values()):g}",
-                  top=f"{sum(float(c['max_points']) for c in crits):g}"))
     errors_for(form, "self_assessment")
     return values
 

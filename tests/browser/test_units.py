@@ -75,6 +75,12 @@ def row_status(page, nominee: str) -> str:
     return row.inner_text()
 
 
+def top(page) -> None:
+    """Scroll Streamlit's main area to the top (a screenshot shows the window's height of it)."""
+    page.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
+    page.wait_for_timeout(200)
+
+
 def nominate(page, category: str, search: str, nominee: str, materials: str) -> None:
     tab(page, "提交新申报")
     choose(page, "评选类别", category)
@@ -94,7 +100,7 @@ def nominate(page, category: str, search: str, nominee: str, materials: str) -> 
 
 def test_a_unit_nominates_withdraws_and_resubmits(stack, app_settings, unit_programme, browser, tmp_path):
     base, pid = stack.urls["dashboard"], unit_programme
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1500}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(45_000)
     try:
@@ -123,7 +129,8 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
         'input[type="file"]').set_input_files(str(pdf))
     page.get_by_text("王伟事迹材料.pdf").first.wait_for()
     settle(page)
-    shot(page, "unit-new")
+    path = shot(page, "unit-new")
+    publish_screenshot(path, "unit-new")
     page.get_by_role("button", name="提交申报").click()
     page.get_by_text("申报已提交：王伟（四好优秀党员），附件 1 个。").wait_for()
     settle(page)
@@ -170,6 +177,7 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     page.get_by_label("事迹材料", exact=True).filter(visible=True).last.fill(
         "王伟同志政治坚定，履职尽责，群众评价好。已补充2023—2025年度考核结果（均为优秀）。")
     settle(page)
+    page.get_by_text(f"审查意见（退回修改）：{COMMENT}").scroll_into_view_if_needed()
     path = shot(page, "unit-returned")
     publish_screenshot(path, "unit-returned")
     page.get_by_role("button", name="重新提交").click()
@@ -177,10 +185,18 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     settle(page)
     tab(page, r"本单位申报")
     assert "已申报，待审查" in row_status(page, "王伟") and "已撤回" in row_status(page, "第二党支部")
-    page.get_by_text("办理记录").first.click()
+    page.get_by_text(re.compile(f"退回修改：{COMMENT}")).first.wait_for()  # the history keeps the comment
     page.get_by_text(re.compile("重新提交$")).first.wait_for()
+    top(page)
     path = shot(page, "unit")
     publish_screenshot(path, "unit")
+
+    # 7. the same page in English, every status in words
+    page.get_by_text("English", exact=True).first.click()
+    settle(page)
+    page.get_by_role("tab", name="Our nominations").first.wait_for()
+    assert "submitted, awaiting review" in row_status(page, "王伟") and "withdrawn" in row_status(page, "第二党支部")
+    page.get_by_text("Status: submitted, awaiting review").first.wait_for()
 
 
 def organiser_returns(browser, base: str, settings, pid: str, nominee: str) -> None:
