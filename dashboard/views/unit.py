@@ -46,7 +46,9 @@ def unit_page(token: str, claims: dict, prog: dict) -> None:
     criteria = {c["criterion_id"]: c["name"] for cat in detail.get("categories") or []
                 for c in cat.get("criteria") or []}
     # Streamlit's own English hints ("Press Enter to submit form") would be the only English on a Chinese page.
-    st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
+    hidden = "[data-testid='InputInstructions']" + (
+        ",[data-testid='stFileUploaderDropzoneInstructions']" if lang() == "zh" else "")
+    st.html(f"<style>{hidden}{{display:none}}</style>")
     ok = st.session_state.pop("_un_ok", None)
     if ok:
         st.success(ok)
@@ -122,8 +124,29 @@ def nomination_detail(pid: str, token: str, n: dict, criteria: dict[str, str]) -
     history(n)
     if n["status"] == "returned":
         resubmit_form(pid, token, n, criteria)
+    elif n["status"] == "submitted":
+        more_files(pid, token, n)
     if n["status"] in ("submitted", "returned"):
         withdraw_button(pid, token, n)
+
+
+def more_files(pid: str, token: str, n: dict) -> None:
+    """Attach more files to a submitted nomination (or one refused at submission, again)."""
+    nid = n["nomination_id"]
+    gen = st.session_state.get("_un_gen", 0)
+    with st.form(f"un_more_{nid}_{gen}"):
+        st.markdown(f"**{tr('un.more_files')}**")
+        files = files_input(f"un_more_files_{nid}_{gen}", "more")
+        go = st.form_submit_button(tr("un.upload"))
+    if not go or not files:
+        return
+    st.session_state.pop("_un_err_more", None)
+    if files_ok("more", files, len(n.get("attachments") or [])):
+        uploaded = upload_all(pid, token, nid, files, "more")
+        if uploaded == len(files):
+            done(tr("un.attached", n=uploaded))
+            st.session_state["_un_gen"] = gen + 1
+    st.rerun()
 
 
 def history(n: dict) -> None:

@@ -60,7 +60,7 @@ def errors_for(form: str, *fields: str) -> None:
 
 
 FORM_FIELDS = {"new": ("nominee_id", "materials", "self_assessment", "file", "category_id"),
-               "resubmit": ("materials", "self_assessment", "file")}
+               "resubmit": ("materials", "self_assessment", "file"), "more": ("file",)}
 
 
 def done(message: str) -> None:

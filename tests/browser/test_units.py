@@ -28,6 +28,7 @@ from .test_flows import wait_until
 pytestmark = pytest.mark.browser
 
 COMMENT = "请补充近三年的年度考核结果和佐证材料。"
+COLUMNS = ("参评对象", "评选类别", "申报单位", "状态", "审查意见", "附件", "更新时间")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -70,9 +71,18 @@ def tab(page, name: str) -> None:
 
 
 def row_status(page, nominee: str) -> str:
-    """The status cell of a nominee's row in the unit's list (a plain HTML table)."""
+    """The text of a nominee's row in the unit's list (a plain HTML table)."""
     row = page.locator('[data-testid="stTable"] tr').filter(has_text=nominee).first
     return row.inner_text()
+
+
+def row_cells(page, nominee: str) -> dict[str, str]:
+    """A nominee's row in the unit's list, by column heading (the headings checked as the page shows them)."""
+    table = page.locator('[data-testid="stTable"]').first
+    heads = table.locator("thead").inner_text()
+    assert all(h in heads for h in COLUMNS[1:]), heads
+    row = table.locator("tbody tr").filter(has_text=nominee).first
+    return dict(zip(COLUMNS, [c.strip() for c in row.locator("th, td").all_inner_texts()]))
 
 
 def top(page) -> None:
@@ -150,7 +160,8 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     # 3. the list shows both, at once, with their status in words
     tab(page, r"本单位申报")
     page.get_by_text("共 2 个申报。").first.wait_for()
-    assert "已申报，待审查" in row_status(page, "王伟") and "1" in row_status(page, "王伟")
+    wang = row_cells(page, "王伟")
+    assert (wang["状态"], wang["附件"], wang["评选类别"]) == ("已申报，待审查", "1", "四好优秀党员"), wang
     assert "已申报，待审查" in row_status(page, "第二党支部")
 
     # 4. withdraw the branch's nomination, after a confirmation
@@ -191,11 +202,26 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     path = shot(page, "unit")
     publish_screenshot(path, "unit")
 
-    # 7. the same page in English, every status in words
+    # 7. one more file on the submitted nomination
+    png = tmp_path / "考核结果.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    page.locator('[data-testid="stFileUploader"]').filter(visible=True).last.locator(
+        'input[type="file"]').set_input_files(str(png))
+    page.get_by_text("考核结果.png").first.wait_for()
+    settle(page)
+    page.get_by_role("button", name="上传附件").click()
+    page.get_by_text("已上传附件 1 个。").wait_for()
+    settle(page)
+    page.get_by_text(re.compile("^考核结果.png（1 KB）$")).first.wait_for()
+    wang = row_cells(page, "王伟")
+    assert (wang["状态"], wang["附件"]) == ("已申报，待审查", "2"), wang
+
+    # 8. the same page in English, every status in words
     page.get_by_text("English", exact=True).first.click()
     settle(page)
     page.get_by_role("tab", name="Our nominations").first.wait_for()
-    assert "submitted, awaiting review" in row_status(page, "王伟") and "withdrawn" in row_status(page, "第二党支部")
+    wait_until(lambda: "submitted, awaiting review" in row_status(page, "王伟"), timeout=30, interval=0.5)
+    assert "withdrawn" in row_status(page, "第二党支部")
     page.get_by_text("Status: submitted, awaiting review").first.wait_for()
 
 
