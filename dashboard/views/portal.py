@@ -7,7 +7,6 @@ signed in.
 from __future__ import annotations
 
 
-import pandas as pd
 import streamlit as st
 
 from .. import data, i18n, signin
@@ -16,6 +15,7 @@ from ..ui import call, call_coded, guarded, lang, show_result, tr
 from .ballot import ballot_form, receipt_block
 from .organiser import console
 from .organiser.arenas import judge_arena_links
+from .unit import unit_page
 
 
 def portal_page() -> None:
@@ -50,33 +50,9 @@ def _category_picker(prog: dict, key: str) -> dict | None:
 # ---- unit -----------------------------------------------------------------------------------------------------------
 
 def _unit(token: str, claims: dict) -> None:
-    st.subheader(tr("pt.submit_nom"))
     prog = ui.programme_picker("unit_programme")
     if prog is not None:
-        cat = _category_picker(prog, "unit_category")
-        if cat is not None:
-            with st.form("nominate"):
-                nominee_id = st.text_input(tr("pt.nominee_id"), key="nom_id", help=tr("pt.nominee_id_help"))
-                materials = st.text_area(tr("pt.materials"), key="nom_materials", height=150)
-                go = st.form_submit_button(tr("pt.submit_nom"), type="primary")
-            if go:
-                # The nominee's name and unit come from the organisation tree and roll in the nominations service.
-                ok, body = call("nominations", "POST", f"/programmes/{prog['_id']}/nominations", token=token,
-                                json={"category_id": cat["category_id"], "nominee_id": nominee_id.strip(),
-                                      "materials": materials.strip()})
-                if show_result(ok, body, tr("pt.submitted", id=body.get("nomination_id", "") if ok else "")):
-                    st.cache_data.clear()
-    st.subheader(tr("pt.my_noms"))
-    unit_id = claims.get("unit_id")
-    rows = guarded(ui.unit_entries, unit_id) if unit_id else []
-    if rows:
-        st.dataframe(pd.DataFrame([{
-            tr("pt.nomination"): e["_id"], tr("lb.nominee"): e.get("nominee_name", ""),
-            tr("lb.category"): e.get("category_name", e.get("category_id", "")),
-            tr("lb.status"): i18n.status(e.get("status"), lang()), tr("lb.rank"): e.get("rank"),
-            tr("lb.composite"): e.get("composite")} for e in rows]), hide_index=True, use_container_width=True)
-    else:
-        st.caption(tr("app.no_data"))
+        unit_page(token, claims, prog)
 
 
 # ---- member ---------------------------------------------------------------------------------------------------------

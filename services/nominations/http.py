@@ -191,11 +191,12 @@ async def units_tree(programme_id: IdPath, request: Request, flat: bool = False,
     return await views.units_tree(c.store, programme_id, flat)
 
 
-@router.get("/programmes/{programme_id}/members", tags=["organisation"], summary="The roll, by page")
-async def list_members(programme_id: IdPath, unit_id: IdQuery = None, page: int = Query(1, ge=1),
-                       page_size: int = Query(100, ge=1, le=1000),
+@router.get("/programmes/{programme_id}/members", tags=["organisation"],
+            summary="The roll, by page (a unit sees its subtree); q finds members by name")
+async def list_members(programme_id: IdPath, unit_id: IdQuery = None, q: SearchQuery = None,
+                       page: int = Query(1, ge=1), page_size: int = Query(100, ge=1, le=1000),
                        who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
-    return await views.members_page(c.store, programme_id, who, unit_id, page, page_size)
+    return await views.members_page(c.store, programme_id, who, unit_id, page, page_size, q)
 
 
 # ---- veto flags (一票否决) ------------------------------------------------------------------------------

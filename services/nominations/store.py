@@ -54,7 +54,7 @@ class Store(Protocol):
     async def get_unit(self, pid: str, unit_id: str) -> dict | None: ...
     async def get_member(self, pid: str, member_id: str) -> dict | None: ...
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]: ...
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]: ...
 
     # veto flags
     async def get_veto(self, pid: str, subject_id: str) -> dict | None: ...
@@ -202,12 +202,14 @@ class MongoStore:
         return await self.db.members.find_one({"_id": f"{pid}:{member_id}"}, session=self.session)
 
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]:
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]:
         q: dict[str, Any] = in_programme(pid)
         if unit_id:
             q["unit_id"] = unit_id
         elif unit_ids is not None:
             q["unit_id"] = {"$in": sorted(unit_ids)}
+        if text:
+            q["name"] = {"$regex": re.escape(text)}
         total = await self.db.members.count_documents(q, session=self.session)
         items = await self.db.members.find(q, {"_id": 0, "programme_id": 0}, session=self.session) \
             .sort("member_id", 1).skip(skip).limit(limit).to_list()

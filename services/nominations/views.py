@@ -65,13 +65,14 @@ async def units_tree(store: Store, pid: str, flat: bool) -> list[dict]:
 
 
 async def members_page(store: Store, pid: str, who: Principal, unit_id: str | None, page: int,
-                       page_size: int) -> dict[str, Any]:
+                       page_size: int, q: str | None = None) -> dict[str, Any]:
+    """A page of the roll within the caller's subtree; q finds members whose name contains it."""
     await get_programme(store, pid)
     allowed = await scope(store, pid, who)
     if unit_id and allowed is not None and unit_id not in allowed:
         raise Forbidden(f"unit {unit_id} is outside your unit's subtree", field="unit_id")
     total, items = await store.members_page(pid, unit_id or None, None if allowed is None else frozenset(allowed),
-                                            (page - 1) * page_size, page_size)
+                                            (page - 1) * page_size, page_size, (q or "").strip() or None)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

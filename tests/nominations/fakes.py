@@ -111,9 +111,10 @@ class InMemoryStore:
         return _copy(self.members.get(f"{pid}:{member_id}"))
 
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]:
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]:
         rows = [m for m in self._rows(self.members, pid)
-                if (m["unit_id"] == unit_id if unit_id else unit_ids is None or m["unit_id"] in unit_ids)]
+                if (m["unit_id"] == unit_id if unit_id else unit_ids is None or m["unit_id"] in unit_ids)
+                and (not text or text in m["name"])]
         rows = _sorted([{k: v for k, v in m.items() if k not in ("_id", "programme_id")} for m in rows],
                        [("member_id", 1)])
         return len(rows), rows[skip:skip + limit]
