@@ -191,6 +191,8 @@ class TestDeclareConflict:
         assert out["replacement_judge_id"] not in judges_of(uow, "n2") + [jid]
         a = uow.store.assignment_docs[f"n2:{jid}"]
         assert (a["recused"], a["rule"], a["declared"]) == (True, "declared", True) and "recused_at" in a
+        # The organiser's panel view reads the suggested replacement from the assignment itself.
+        assert out["replacement_judge_id"] and a["replacement_judge_id"] == out["replacement_judge_id"]
         [event] = uow.of_type(JudgeRecused)
         assert (event.nomination_id, event.judge_id, event.rule, event.declared) == ("n2", jid, "declared", True)
         assert event.replacement_judge_id == out["replacement_judge_id"] and dirty(uow) == {(P, CAT)}
