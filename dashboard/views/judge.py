@@ -115,6 +115,12 @@ def rows(items: list[dict], language: str) -> list[dict]:
             for a in items]
 
 
+def file_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
 def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:g}"
 
@@ -231,12 +237,12 @@ def judge_page(token: str, claims: dict) -> None:
         return
     _progress(items)
     st.markdown(f"##### {t('jd.list')}")
-    st.dataframe(pd.DataFrame(rows(items, lang())), hide_index=True, use_container_width=True)
+    st.table(pd.DataFrame(rows(items, lang())), hide_index=True)
     by_id = {a["nomination_id"]: a for a in items}
     first = next((a["nomination_id"] for a in items if state_of(a) == "to_score"), items[0]["nomination_id"])
     ids = list(by_id)
     chosen = st.selectbox(t("jd.pick"), ids, index=ids.index(first), key="jd_pick",
-                          format_func=lambda n: f"{by_id[n].get('nominee_name') or n} · {t('jd.' + state_of(by_id[n]))}")
+                          format_func=lambda n: by_id[n].get("nominee_name") or n)
     _nominee(token, pid, by_id[chosen])
 
 
@@ -260,9 +266,10 @@ def _nominee(token: str, pid: str, a: dict) -> None:
     nid = a["nomination_id"]
     name = a.get("nominee_name") or nid
     st.markdown(f"### {name}")
-    st.caption(" · ".join(x for x in (a.get("unit_name"), a.get("category_name")) if x))
-    _flash(nid)
+    unit = a.get("unit_name") if a.get("unit_name") != name else None  # a unit nominating itself: shown once
+    st.caption(" · ".join(x for x in (unit, a.get("category_name"), t(f"jd.{state_of(a)}")) if x))
     if a.get("recused"):
+        _flash(nid)
         st.warning(t("jd.recused_note", reason=a.get("reason") or ""))
         return
     ok, nom = request("nominations", "GET", f"/programmes/{pid}/nominations/{nid}", token)
@@ -290,19 +297,19 @@ def _materials(token: str, pid: str, a: dict, nom: dict) -> None:
     if not files:
         st.caption(t("jd.no_attachments"))
     for f in files:
-        size = f"{f.get('size', 0) / 1024:.0f} KB"
-        st.download_button(f"📎 {f['filename']}（{size}）" if lang() == "zh" else f"📎 {f['filename']} ({size})",
+        size = file_size(f.get("size") or 0)
+        st.download_button(f"{f['filename']}（{size}）" if lang() == "zh" else f"{f['filename']} ({size})",
                            attachment_bytes(token, pid, a["nomination_id"], f["file_id"]), file_name=f["filename"],
                            mime=f.get("content_type"), key=f"jd_file_{a['nomination_id']}_{f['file_id']}",
-                           on_click="ignore")
+                           on_click="ignore", icon=":material/attach_file:")
     selfs = nom.get("self_assessment") or {}
     st.markdown(f"#### {t('jd.self')}")
     mine = a.get("scores") or {}
-    st.dataframe(pd.DataFrame([{
+    st.table(pd.DataFrame([{
         t("jd.criterion"): c["name"], t("jd.max"): _num(c["max_points"]),
         t("jd.self_points"): _num(selfs.get(c["criterion_id"])),
         t("jd.mine"): _num((mine.get(c["criterion_id"]) or {}).get("score"))} for c in a.get("criteria") or []]),
-        hide_index=True, use_container_width=True)
+        hide_index=True)
 
 
 def _sheet(token: str, pid: str, a: dict, selfs: dict) -> None:
@@ -324,6 +331,7 @@ def _sheet(token: str, pid: str, a: dict, selfs: dict) -> None:
                 placeholder=t("jd.score_help", max=_num(top), step=_num(step), self=_num(selfs.get(cid))))
         go = st.form_submit_button(t("jd.save"), type="primary", disabled=bool(a.get("locked")),
                                    use_container_width=True)
+    _flash(nid)  # where the judge pressed save, on a phone too
     if not go:
         return
     filled = {cid: v for cid, v in values.items() if v is not None}

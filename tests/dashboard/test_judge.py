@@ -68,3 +68,7 @@ def test_the_arena_link_carries_the_session_in_the_fragment_only():
 def test_every_text_has_both_languages():
     for key, (zh, en) in judge.TEXT.items():
         assert zh and en and zh != en or key.startswith("jd.col"), key
+
+
+def test_file_sizes_read_as_people_say_them():
+    assert [judge.file_size(n) for n in (24, 2048, 5 * 1024 * 1024)] == ["24 B", "2 KB", "5.0 MB"]
