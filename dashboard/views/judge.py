@@ -107,12 +107,22 @@ def my_total(a: dict) -> float | None:
 
 
 def rows(items: list[dict], language: str) -> list[dict]:
-    return [{t("jd.col.nominee", language): a.get("nominee_name") or a["nomination_id"],
-             t("jd.col.unit", language): a.get("unit_name", ""),
-             t("jd.col.category", language): a.get("category_name", ""),
-             t("jd.col.state", language): t(f"jd.{state_of(a)}", language),
-             t("jd.col.total", language): i18n.fmt_num(my_total(a), 1) if my_total(a) is not None else "—"}
-            for a in items]
+    """The assignment list; the unit column only when some nominee is not its own unit, the category column only
+    when the judge scores more than one (a narrow phone keeps the columns that tell nominees apart)."""
+    own = all(a.get("unit_name") in ("", None, a.get("nominee_name")) for a in items)
+    one_category = len({a.get("category_name") for a in items}) <= 1
+    out = []
+    for a in items:
+        row = {t("jd.col.nominee", language): a.get("nominee_name") or a["nomination_id"]}
+        if not own:
+            row[t("jd.col.unit", language)] = a.get("unit_name", "")
+        if not one_category:
+            row[t("jd.col.category", language)] = a.get("category_name", "")
+        total = my_total(a)
+        row[t("jd.col.state", language)] = t(f"jd.{state_of(a)}", language)
+        row[t("jd.col.total", language)] = i18n.fmt_num(total, 1) if total is not None else "—"
+        out.append(row)
+    return out
 
 
 def file_size(n: int) -> str:
@@ -231,9 +241,9 @@ def judge_page(token: str, claims: dict) -> None:
     if not ok:
         st.error(refusal(items, {}, lang()))
         return
-    _arena_links(token, pid)
     if not items:
         st.info(t("jd.none"))
+        _arena_links(token, pid)
         return
     _progress(items)
     st.markdown(f"##### {t('jd.list')}")
@@ -244,13 +254,14 @@ def judge_page(token: str, claims: dict) -> None:
     chosen = st.selectbox(t("jd.pick"), ids, index=ids.index(first), key="jd_pick",
                           format_func=lambda n: by_id[n].get("nominee_name") or n)
     _nominee(token, pid, by_id[chosen])
+    _arena_links(token, pid)
 
 
 def _progress(items: list[dict]) -> None:
     counts = progress(items)
-    cols = st.columns(3)
-    for col, key in zip(cols, ("scored", "to_score", "recused")):
-        col.metric(t(f"jd.{key}"), counts[key])
+    with st.container(horizontal=True, wrap=False):  # one row on a phone too, not three stacked
+        for key in ("scored", "to_score", "recused"):
+            st.metric(t(f"jd.{key}"), counts[key], border=True)
     total = counts["scored"] + counts["to_score"]
     st.progress(counts["scored"] / total if total else 1.0,
                 text=t("jd.progress", scored=counts["scored"], total=total, recused=counts["recused"]))

@@ -22,10 +22,16 @@ def test_progress_counts_scored_to_score_and_recused():
     assert [judge.state_of(a) for a in items] == ["scored", "to_score", "to_score", "recused"]
     assert judge.progress(items) == {"scored": 1, "to_score": 2, "recused": 1}
     rows = judge.rows(items, "zh")
-    assert rows[0] == {"参评对象": "单位n1", "所在单位": "市财政局", "评选类别": "模范机关", "状态": "已评分",
-                       "我的总分": "27.0"}
+    assert rows[0] == {"参评对象": "单位n1", "所在单位": "市财政局", "状态": "已评分", "我的总分": "27.0"}
     assert rows[2]["我的总分"] == "—" and rows[3]["状态"] == "已回避"
     assert judge.rows(items, "en")[1]["State"] == "To score"
+
+
+def test_the_list_drops_columns_that_tell_nothing_apart():
+    own = [assignment("n1") | {"nominee_name": "市财政局"}, assignment("n2") | {"nominee_name": "市财政局"}]
+    assert list(judge.rows(own, "zh")[0]) == ["参评对象", "状态", "我的总分"]
+    two = [assignment("n1"), assignment("n2") | {"category_name": "先锋红旗党支部"}]
+    assert list(judge.rows(two, "en")[1]) == ["Nominee", "Unit", "Category", "State", "My total"]
 
 
 @pytest.mark.parametrize("err, zh, en", [
