@@ -22,8 +22,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "jd.scored": ("已评分", "Scored"),
     "jd.to_score": ("待评分", "To score"),
     "jd.recused": ("已回避", "Recused"),
-    "jd.progress": ("评分进度：已评 {scored} / 应评 {total}（另有 {recused} 个已回避）",
-                    "Progress: {scored} of {total} scored ({recused} recused besides)"),
+    "jd.progress": ("评分进度：已评 {scored} / 应评 {total}", "Progress: {scored} of {total} scored"),
+    "jd.progress_recused": ("评分进度：已评 {scored} / 应评 {total}（另有 {recused} 个已回避）",
+                            "Progress: {scored} of {total} scored ({recused} recused besides)"),
     "jd.none": ("暂无分配给您的参评对象。", "No nominee is assigned to you."),
     "jd.list": ("我的评分任务", "My assignments"),
     "jd.col.nominee": ("参评对象", "Nominee"), "jd.col.unit": ("所在单位", "Unit"),
@@ -264,7 +265,8 @@ def _progress(items: list[dict]) -> None:
             st.metric(t(f"jd.{key}"), counts[key], border=True)
     total = counts["scored"] + counts["to_score"]
     st.progress(counts["scored"] / total if total else 1.0,
-                text=t("jd.progress", scored=counts["scored"], total=total, recused=counts["recused"]))
+                text=t("jd.progress_recused" if counts["recused"] else "jd.progress", scored=counts["scored"],
+                       total=total, recused=counts["recused"]))
 
 
 def _flash(nid: str) -> None:

@@ -283,3 +283,8 @@ def test_a_judge_scores_declares_a_conflict_and_works_on_a_phone(stack, app_sett
     jp.wait_for_timeout(300)
     path = shot(jp, "judge-phone")
     publish_screenshot(path, "judge-phone")
+
+    # The same page in English, when English is chosen.
+    jp.goto(f"{base}/portal?lang=en&programme={pid}")
+    jp.get_by_text("Judging: 李明").wait_for()
+    jp.get_by_text("Progress: 2 of 2 scored (1 recused besides)").wait_for()
