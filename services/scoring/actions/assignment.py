@@ -17,10 +17,10 @@ async def announce_assigned(tx: Tx, programme_id: str, panel: Doc, pairs: list[t
     by_nominee: dict[str, list[str]] = {}
     for nom, judge in pairs:
         by_nominee.setdefault(nom, []).append(judge)
-    for nom, judge_ids in by_nominee.items():
-        event = JudgesAssigned(nomination_id=nom, category_id=panel["category_id"], panel_id=panel["panel_id"],
-                               judge_ids=sorted(judge_ids))
-        await tx.emit(event, programme_id=programme_id, key=nom)
+    # One outbox write for them all: an auto-assignment of a large category announces thousands of nominees.
+    await tx.emit_many([(JudgesAssigned(nomination_id=nom, category_id=panel["category_id"],
+                                        panel_id=panel["panel_id"], judge_ids=sorted(judge_ids)), programme_id, nom)
+                        for nom, judge_ids in by_nominee.items()])
 
 
 @allowed("organiser")
