@@ -254,10 +254,13 @@ def test_a_judge_scores_declares_a_conflict_and_works_on_a_phone(stack, app_sett
     arena = phone_ctx.new_page()
     arena.goto(href)
     assert arena.locator("#token").input_value() != ""
+    arena.get_by_text("已用工作人员入口的登录身份签入").wait_for()  # no token box to paste into
+    assert not arena.locator("#token").is_visible()
     assert "#token" not in arena.url  # the page keeps the session, not the address
     arena.locator("#score").fill("9.5")
     arena.get_by_role("button", name="提交 Submit").click()
     arena.get_by_text("已提交 submitted").wait_for()
+    shot(arena, "judge-arena-phone")
     phone_ctx.close()
 
     # At 390 x 844 the same page works: nothing wider than the screen, the sheet reachable, a score saved.
