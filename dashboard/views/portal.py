@@ -13,8 +13,8 @@ from .. import data, i18n, signin
 from .. import ui
 from ..ui import call, call_coded, guarded, lang, show_result, tr
 from .ballot import ballot_form, receipt_block
+from .judge import judge_page
 from .organiser import console
-from .organiser.arenas import judge_arena_links
 from .unit import unit_page
 
 
@@ -96,45 +96,10 @@ def _category_names(programme_id: str | None) -> dict[str, str]:
             for c in (prog or {}).get("categories") or []}
 
 
-# ---- judge (phone-sized) --------------------------------------------------------------------------------------------
+# ---- judge ----------------------------------------------------------------------------------------------------------
 
 def _judge(token: str, claims: dict) -> None:
-    st.subheader(tr("pt.assignments"))
-    prog = ui.programme_picker("judge_programme")
-    if prog is None:
-        return
-    judge_arena_links(prog, token, claims)
-    ok, items = call("scoring", "GET", f"/programmes/{prog['_id']}/my/assignments", token=token)
-    if not ok:
-        st.error(tr("pt.error", message=items))
-        return
-    if not items:
-        st.info(tr("pt.no_assignments"))
-        return
-    for a in items:
-        with st.expander(f"{a.get('nominee_name') or a['nomination_id']} · {a.get('category_name', '')}",
-                         expanded=len(items) == 1):
-            st.caption(a.get("unit_name", ""))
-            if a.get("recused"):
-                st.warning(tr("pt.recused", reason=a.get("reason") or ""))
-                continue
-            if a.get("locked"):
-                st.info(tr("pt.locked"))
-            with st.form(f"score_{a['nomination_id']}"):
-                values = {}
-                for c in a.get("criteria", []):
-                    current = (a.get("scores") or {}).get(c["criterion_id"], {}).get("score")
-                    values[c["criterion_id"]] = st.number_input(
-                        f"{c['name']}（0–{i18n.fmt_num(c['max_points'], 1)}）" if lang() == "zh"
-                        else f"{c['name']} (0–{i18n.fmt_num(c['max_points'], 1)})",
-                        min_value=0.0, max_value=float(c["max_points"]), step=float(c.get("step", 0.5)),
-                        value=float(current) if current is not None else 0.0, key=f"v_{a['nomination_id']}_{c['criterion_id']}")
-                go = st.form_submit_button(tr("pt.save_scores"), type="primary", disabled=bool(a.get("locked")),
-                                           use_container_width=True)
-            if go:
-                ok, body = call("scoring", "POST", f"/programmes/{prog['_id']}/scores", token=token,
-                                json={"nomination_id": a["nomination_id"], "scores": values})
-                show_result(ok, body)
+    judge_page(token, claims)  # dashboard/views/judge.py
 
 
 # ---- organiser ------------------------------------------------------------------------------------------------------

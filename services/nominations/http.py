@@ -306,9 +306,11 @@ async def export(programme_id: IdPath, category_id: IdQuery = None, status: d.St
 
 
 @router.get("/programmes/{programme_id}/nominations/{nomination_id}", tags=["nominations"],
-            summary="Nomination detail with materials, self-assessment, attachments and review history")
+            summary="Nomination detail with materials, self-assessment, attachments and review history "
+                    "(a judge: an assigned nominee's materials, self-assessment and attachments)")
 async def nomination_detail(programme_id: IdPath, nomination_id: IdPath,
-                            who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
+                            who: Principal = Depends(require("organiser", "unit", "judge")),
+                            c: Context = Depends(ctx)):
     return await views.nomination_detail(c.store, programme_id, nomination_id, who)
 
 

@@ -88,6 +88,10 @@ class Store(Protocol):
     async def delete_attachment(self, file_id: str) -> None: ...
     async def read_attachment(self, file_id: str) -> bytes | None: ...
 
+    # judges who may read a nominee's materials (learned from the scoring service's events)
+    async def set_judge_access(self, pid: str, nid: str, judge_ids: list[str], active: bool) -> None: ...
+    async def judge_may_read(self, pid: str, nid: str, judge_id: str) -> bool: ...
+
 
 def in_programme(pid: str) -> dict:
     """The rows of one programme in the units and members collections: a range of the _id index."""
@@ -326,3 +330,15 @@ class MongoStore:
         except NoFile:
             return None
         return await stream.read()
+
+    # ---- judges' access (learned from JudgesAssigned / JudgeRecused) -------------------------------------------
+    async def set_judge_access(self, pid: str, nid: str, judge_ids: list[str], active: bool) -> None:
+        for jid in judge_ids:
+            await self.db.judge_access.update_one(
+                {"_id": f"{nid}:{jid}"}, {"$set": {"programme_id": pid, "nomination_id": nid, "judge_id": jid,
+                                                  "active": active}}, upsert=True, session=self.session)
+
+    async def judge_may_read(self, pid: str, nid: str, judge_id: str) -> bool:
+        doc = await self.db.judge_access.find_one({"_id": f"{nid}:{judge_id}", "programme_id": pid},
+                                                  session=self.session)
+        return bool(doc and doc.get("active"))

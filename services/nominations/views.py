@@ -88,8 +88,18 @@ async def list_nominations(store: Store, pid: str, who: Principal, category_id: 
     return {"items": [public_nomination(x) for x in docs], "total": total, "page": page, "page_size": page_size}
 
 
+JUDGE_FIELDS = ("programme_id", "category_id", "category_name", "nominee_id", "nominee_name", "nominee_kind",
+                "unit_id", "unit_name", "status", "materials", "self_assessment", "attachments")
+
+
+def judging_nomination(doc: dict) -> dict:
+    """What a judge reads of a nominee: its materials, self-assessment and attachments, not its review history."""
+    return {"nomination_id": doc["_id"]} | {k: doc.get(k) for k in JUDGE_FIELDS}
+
+
 async def nomination_detail(store: Store, pid: str, nid: str, who: Principal) -> dict:
-    return public_nomination(await get_nomination(store, pid, nid, who))
+    doc = await get_nomination(store, pid, nid, who)
+    return judging_nomination(doc) if who.role == "judge" else public_nomination(doc)
 
 
 async def unit_nominations(store: Store, pid: str, unit_id: str) -> list[dict]:

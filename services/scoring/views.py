@@ -53,7 +53,8 @@ async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str)
         if not a["recused"]:
             loads[a["judge_id"]] = loads.get(a["judge_id"], 0) + 1
         by_nom.setdefault(a["nomination_id"], []).append(
-            {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason")})
+            {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason"),
+             "declared": bool(a.get("declared")), "replacement_judge_id": a.get("replacement_judge_id")})
     return {"panel_id": panel_id, **clean(panel), "loads": loads, "assignments": by_nom}
 
 

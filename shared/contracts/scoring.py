@@ -26,6 +26,14 @@ class ScoreRevised(Event, topic=SCORING):
     revision: int
 
 
+class JudgesAssigned(Event, topic=SCORING):
+    """Judges of a panel were assigned to a nominee: the nominations service lets them read its materials."""
+    nomination_id: str
+    category_id: str
+    panel_id: str
+    judge_ids: list[str]
+
+
 class JudgeRecused(Event, topic=SCORING):
     nomination_id: str
     judge_id: str

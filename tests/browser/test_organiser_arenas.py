@@ -196,7 +196,7 @@ def judge_scores(browser, link: str, judge_page: str, contestant: str, score: st
     page.set_default_timeout(90_000)  # generous: the machine is shared
     try:
         sign_in(page, link, "当前用户：李建国（评委）")
-        button = page.get_by_role("link", name="打开“机关党建擂台赛”打分页")
+        button = page.get_by_role("link", name="打开“机关党建擂台赛”评委打分页")
         href = button.get_attribute("href")
         assert href.startswith(judge_page + "#token=")
         page.goto(href)

@@ -585,7 +585,7 @@ class TestDownload:
                       "missing from storage")
 
     def test_the_roles(self):
-        assert attachments.attach.roles == ("unit",) and attachments.download.roles == ("organiser", "unit")
+        assert attachments.attach.roles == ("unit",) and attachments.download.roles == ("organiser", "unit", "judge")
 
 
 # ---- reading and exports ---------------------------------------------------------------------------------------

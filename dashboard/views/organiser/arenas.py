@@ -197,22 +197,3 @@ def _links(pid: str, board: dict, judges: dict[str, str], token: str) -> None:
         for x in issued:
             st.markdown(f"**{x['name']}**")
             st.code(link_url(signin.dashboard_url(), x["token"]), language=None, wrap_lines=True)
-
-
-def judge_arena_links(prog: dict, token: str, claims: dict) -> None:
-    """On a judge's portal: the contests they judge, each a link to the scoring page that carries their token (in
-    the fragment, which the page keeps in its session and removes from the address bar)."""
-    mine = []
-    ok, arenas, _ = request("scoring", "GET", f"/programmes/{prog['_id']}/arenas", token)
-    for a in arenas if ok else []:
-        if a["status"] != "open":
-            continue
-        ok, board, _ = request("scoring", "GET", f"/arenas/{a['arena_id']}", token)
-        if ok and claims.get("judge_id") in (board.get("judge_ids") or []):
-            mine.append(a)
-    if not mine:
-        return
-    st.subheader(t("ar.my"))
-    for a in mine:
-        st.link_button(t("ar.my_open", name=a["name"]), f"{judge_page_url(a['arena_id'])}#token={token}",
-                       type="primary", width="stretch")

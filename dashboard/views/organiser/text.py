@@ -231,8 +231,6 @@ TEXT.update({
     "ar.col.rank": ("名次", "Rank"), "ar.col.contestant": ("选手", "Contestant"),
     "ar.col.live": ("现场总分", "Live total"), "ar.col.prior": ("前期考核", "Prior"), "ar.col.final": ("最终得分", "Final"),
     "ar.none": ("尚无擂台赛。", "No arena contest yet."),
-    "ar.my": ("擂台赛现场打分", "Arena scoring"),
-    "ar.my_open": ("打开“{name}”打分页", "Open the scoring page of {name}"),
 })
 
 
