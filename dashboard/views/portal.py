@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import data, i18n, signin
+from .. import data, signin
 from .. import ui
-from ..ui import call, call_coded, guarded, lang, show_result, tr
+from ..ui import call, call_coded, guarded, lang, tr
 from .ballot import ballot_form, receipt_block
 from .judge import judge_page
 from .organiser import console
