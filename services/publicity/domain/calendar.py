@@ -251,7 +251,7 @@ def given_time(t: datetime) -> datetime:
     return t.replace(tzinfo=SHANGHAI).astimezone(UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def overrides_of(docs: list[dict]) -> dict[int, YearCalendar]:
+def overrides_of(docs: list[dict[str, Any]]) -> dict[int, YearCalendar]:
     """The uploaded calendars as stored (year as _id, ISO date strings) -> the overrides the rules take."""
     return {doc["_id"]: YearCalendar(
         year=doc["_id"], holidays=frozenset(date.fromisoformat(d) for d in doc["holidays"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .scores import EPS, fmt
 
@@ -80,10 +81,12 @@ def report_component(sheets: Mapping[str, Mapping[str, float]], max_total: float
         if not values:
             out[nom] = ComponentValue(None, 0.0, "暂无评委完整评分 no complete judge score yet")
             continue
+        dropped: list[float]
         if rule.method == "mean":
             value, dropped = mean(values), []
         else:
             value, dropped = trimmed_mean(values, rule.min_judges_to_trim)
+        assert value is not None  # both give a value for a non-empty list
         how = "去掉一个最高分和一个最低分 trimmed mean" if dropped else "平均分 mean"
         detail = f"{how} of {len(values)} judges"
         if dropped:
@@ -233,7 +236,7 @@ def rank_rows(rows: list[Row], tie_breaks: Sequence[str]) -> list[Row]:
     for r in rows:
         r.by_component = {e.component: e.normalised for e in r.components}
 
-    def key(r: Row) -> tuple:
+    def key(r: Row) -> tuple[Any, ...]:
         return (-round(r.composite, 4), *[-round(r.by_component.get(c, 0.0), 4) for c in tie_breaks])
 
     ordered = sorted(rows, key=lambda r: (key(r), r.name, r.nomination_id))
