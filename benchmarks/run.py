@@ -55,7 +55,7 @@ from benchmarks.raw_limits import RawLimits, measure
 from benchmarks.resources import ResourceSampler
 from devtools.demo.nominations import generate_organisation, to_csv
 from deploy.ops import group_lag
-from devtools.servers import ManagedProcess, free_port
+from devtools.servers import ManagedProcess
 from devtools.stack import REPO, Stack
 from services.leaderboard.app import create_service as create_leaderboard
 from services.scoring.app import create_service as create_scoring
@@ -717,7 +717,7 @@ class Bench:
 def summarise(result: dict, args: argparse.Namespace) -> dict:
     raw = result["raw_limits"]
     smaller = raw["smaller"]
-    burst, steady, http, scores = result["burst"], result["steady"], result["http"], result["scores"]
+    burst, steady, http = result["burst"], result["steady"], result["http"]
     summary = {
         "processed_ballots_per_s": burst["processed_per_s"],
         "into_leaderboard_ballots_per_s": burst["into_leaderboard_per_s"],

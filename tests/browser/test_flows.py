@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUp
 from shared.signin_links import link_url, mint_link_token
 from tests.support import publish_envelopes
 
-from .conftest import REPO, publish_screenshot, shot
+from .conftest import publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 

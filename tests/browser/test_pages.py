@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 
 import pytest
 
-from .conftest import REPO, publish_screenshot, shot
+from .conftest import publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 

@@ -241,7 +241,7 @@ async def test_nominations_eligibility_attachments_review_and_reads(settings):
         assert rows[0][:4] == ("序号", "申报编号", "类别", "被推荐对象") and len(rows) == 1 + 7
         public = (await http.get(f"/programmes/{PID}/units/u-czj/nominations")).json()
         assert len(public) == 3 and "materials" not in public[0]  # the member was nominated by a branch
-        assert (await http.get("/openapi.json")).json()["paths"][f"/programmes/{{programme_id}}/nominations"]
+        assert (await http.get("/openapi.json")).json()["paths"]["/programmes/{programme_id}/nominations"]
 
         evs = await events(settings, min_count=20)
         kinds = [e["type"] for e in evs]

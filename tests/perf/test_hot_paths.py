@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import pytest
 
 from services.voting import domain
 from services.voting.views import tally_event
@@ -111,7 +110,6 @@ async def test_counting_throughput_smoke(settings):
     """2,000 ballots (+2% redelivered, +2% second ballots) through Kafka into the in-process voting service: the
     tally is exact and at least 500 ballots/s are counted. Bounded: the whole test takes well under 40 s."""
     from aiokafka import AIOKafkaProducer
-    from pymongo import AsyncMongoClient
 
     from benchmarks.voting_throughput import PID, world
     from services.voting.app import create_service
