@@ -61,7 +61,8 @@ def connection_problem(exc: BaseException, settings: Settings) -> str | None:
     from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
     if isinstance(exc, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)):
-        return (f"cannot reach Kafka at {settings.kafka_bootstrap} ({type(exc).__name__}); set EXEMPLAR_KAFKA_BOOTSTRAP "
+        return (f"cannot reach Kafka at {settings.kafka_bootstrap} ({type(exc).__name__}); set "
+                f"EXEMPLAR_KAFKA_BOOTSTRAP "
                 f"to your brokers (`./exemplar status` shows what runs where)")
     if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
         return (f"cannot reach MongoDB at {settings.mongo_url} ({type(exc).__name__}); set EXEMPLAR_MONGO_URL "

@@ -7,7 +7,8 @@ from typing import Any
 from .contracts import EVENT_TYPES, Envelope, topics
 
 
-def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, title: str = "Exemplar events") -> dict[str, Any]:
+def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None,
+                      title: str = "Exemplar events") -> dict[str, Any]:
     channels: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Envelope": Envelope.model_json_schema()}
@@ -60,7 +61,8 @@ def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, t
     return {
         "asyncapi": "3.0.0",
         "info": {"title": title + (f" — {service}" if service else ""), "version": "1.0.0",
-                 "description": "Events are keyed by aggregate id; delivery is at least once; consumers are idempotent by event_id."},
+                 "description": "Events are keyed by aggregate id; delivery is at least once; consumers are idempotent "
+                                "by event_id."},
         "defaultContentType": "application/json",
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},

@@ -71,7 +71,8 @@ class JwksVerifier:
     def verify(self, token: str) -> Principal:
         try:
             key = self._client.get_signing_key_from_jwt(token)
-            claims = jwt.decode(token, key.key, algorithms=["RS256", "ES256"], issuer=self._issuer, audience=self._audience)
+            claims = jwt.decode(token, key.key, algorithms=["RS256", "ES256"], issuer=self._issuer,
+                                audience=self._audience)
         except jwt.PyJWTError:
             raise Unauthorized("token is invalid") from None
         return _principal(claims)

@@ -60,7 +60,8 @@ class Outbox:
 
     async def set_aside(self, env: Envelope, reason: str) -> None:
         """Keep an event Kafka can never take (too large) readable in outbox_failed, out of the relay's way."""
-        await self.failed.replace_one({"_id": env.event_id}, {"envelope": env.model_dump(mode="json"), "reason": reason},
+        await self.failed.replace_one({"_id": env.event_id},
+                                      {"envelope": env.model_dump(mode="json"), "reason": reason},
                                       upsert=True)
 
     async def pending(self) -> int:
@@ -160,7 +161,8 @@ def mongo_transact(client: AsyncMongoClient[Any]) -> Transact[Any]:
     return functools.partial(in_transaction, client)
 
 
-async def apply_once(transact: Transact[bool], inbox: InboxStore, env: Envelope, event: Event, handler: Handler) -> bool:
+async def apply_once(transact: Transact[bool], inbox: InboxStore, env: Envelope, event: Event,
+                     handler: Handler) -> bool:
     """Apply handler's effect and the inbox mark atomically; False when this event was applied before."""
 
     async def txn(session: AsyncClientSession) -> bool:

@@ -60,7 +60,8 @@ async def in_transaction(client: AsyncMongoClient[Any], fn: Callable[[AsyncClien
     return result
 
 
-async def upsert_all(coll: AsyncCollection[Any], docs: list[dict[str, Any]], session: AsyncClientSession | None) -> None:
+async def upsert_all(coll: AsyncCollection[Any], docs: list[dict[str, Any]],
+                     session: AsyncClientSession | None) -> None:
     """Insert the new documents (by _id) in bulk and update only those that changed.
 
     Upserts one by one cost a round of index work each (about 1,700/s on the local server); a roll of 100,000

@@ -87,8 +87,8 @@ class Service:
     def on(self, *event_classes: type[Event], supersede: Supersede | None = None) -> Callable[[Handler], Handler]:
         """Register an idempotent handler(envelope, event, session) for the given event types.
 
-        `supersede(envelope, event) -> (key, order)` declares that the handler's effect is "the newest by order wins" for
-        each key (a snapshot such as a tally with its sequence). Within one batch transaction an event followed
+        `supersede(envelope, event) -> (key, order)` declares that the handler's effect is "the newest by order wins"
+        for each key (a snapshot such as a tally with its sequence). Within one batch transaction an event followed
         by a higher order of the same key is then marked applied without running the handler: the newer one,
         applied in the same transaction, leaves the same state. A consumer that fell behind catches up in one
         write per key instead of one per event; one that keeps up applies every event.
@@ -132,7 +132,8 @@ class Service:
         return await publisher.emit(self.outbox, session, event, programme_id=programme_id, key=key,
                                     correlation_id=correlation_id)
 
-    async def emit_many(self, session: AsyncClientSession | None, events: list[tuple[Event, str, str]]) -> list[Envelope]:
+    async def emit_many(self, session: AsyncClientSession | None,
+                        events: list[tuple[Event, str, str]]) -> list[Envelope]:
         """events: (event, programme_id, key) triples, written to the outbox in order."""
         assert self.outbox is not None, "emitting needs the started service's outbox"
         return await publisher.emit_many(self.outbox, session, events)

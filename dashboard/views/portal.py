@@ -150,7 +150,8 @@ def _judge(token: str, claims: dict) -> None:
                         f"{c['name']}（0–{i18n.fmt_num(c['max_points'], 1)}）" if lang() == "zh"
                         else f"{c['name']} (0–{i18n.fmt_num(c['max_points'], 1)})",
                         min_value=0.0, max_value=float(c["max_points"]), step=float(c.get("step", 0.5)),
-                        value=float(current) if current is not None else 0.0, key=f"v_{a['nomination_id']}_{c['criterion_id']}")
+                        value=float(current) if current is not None else 0.0,
+                        key=f"v_{a['nomination_id']}_{c['criterion_id']}")
                 go = st.form_submit_button(tr("pt.save_scores"), type="primary", disabled=bool(a.get("locked")),
                                            use_container_width=True)
             if go:

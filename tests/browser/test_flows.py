@@ -85,7 +85,8 @@ def programme(stack, app_settings):
 
     envs = [wrap(ProgrammeDefined(programme_id=pid, version=1, name="流程测试评选", year=2026, categories=[cat],
                                   stages=[]), pid),
-            wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"), UnitInfo(unit_id="u2", name="市档案馆")]),
+            wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"),
+                                      UnitInfo(unit_id="u2", name="市档案馆")]),
                  pid),
             wrap(MembersImported(members=[MemberInfo(member_id=f"m{i}", name=f"党员{i}", unit_id="u1")
                                           for i in range(1, 4)]), pid),

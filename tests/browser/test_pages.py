@@ -1,4 +1,5 @@
-"""Every dashboard page loads in headless Chromium without a Streamlit exception; the 500-nominee leaderboard is fast."""
+"""Every dashboard page loads in headless Chromium without a Streamlit exception; the 500-nominee leaderboard is
+fast."""
 from __future__ import annotations
 
 

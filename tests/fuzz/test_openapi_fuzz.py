@@ -96,6 +96,7 @@ def test_no_server_errors_and_declared_schemas_hold(service, settings):
 
             run()
     REQUESTS[service] = count
-    print(f"FUZZ {service}: {len(ops)} operations, {count} requests, {len(failures)} failures, known: {sorted(set(known))}")
+    print(f"FUZZ {service}: {len(ops)} operations, {count} requests, {len(failures)} failures, known: "
+          f"{sorted(set(known))}")
     unique = sorted(set(failures))
     assert not unique, "\n".join(unique[:20])

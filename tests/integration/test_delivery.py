@@ -68,7 +68,8 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_reason(settings)
         if nid == "n6":
             raise PermanentFailure("nomination n6 is unknown")
 
-    async with running(probe_service(settings, always_fails), settings.model_copy(update={"max_delivery_attempts": 3})) \
+    async with running(probe_service(settings, always_fails),
+                       settings.model_copy(update={"max_delivery_attempts": 3})) \
             as (svc, _):
         await publish_raw(settings, topics.NOMINATIONS, [b"{not json"])
         await publish_envelopes(settings, [withdrawn(5), withdrawn(6), withdrawn(9)])

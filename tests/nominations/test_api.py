@@ -197,7 +197,8 @@ async def test_nominations_eligibility_attachments_review_and_reads(settings):
 
         # review
         assert (await http.post(f"{base}/{organ['nomination_id']}/approve", headers=czj)).status_code == 403
-        r = await http.post(f"{base}/{organ['nomination_id']}/return", json={"comments": "请补充重点任务材料"}, headers=org)
+        r = await http.post(f"{base}/{organ['nomination_id']}/return", json={"comments": "请补充重点任务材料"},
+                            headers=org)
         assert r.status_code == 200 and r.json()["status"] == "returned"
         await refused(await http.post(f"{base}/{organ['nomination_id']}/approve", json={}, headers=org), 409, "status",
                       "returned")
@@ -261,7 +262,8 @@ async def test_concurrent_submissions_respect_the_unit_limit(settings):
         base = f"/programmes/{PID}/nominations"
         # red-flag-branch allows 2 per unit; three different branches at once: exactly two pass
         await http.post("/programmes/%s/units/import" % PID, headers=auth(settings, "organiser"), files={
-            "file": ("u.csv", b"unit_id,name,parent_id,kind\nu-czj-b3,\xe7\xac\xac\xe4\xb8\x89\xe6\x94\xaf\xe9\x83\xa8,u-czj,branch\n")})
+            "file": ("u.csv",
+                     b"unit_id,name,parent_id,kind\nu-czj-b3,\xe7\xac\xac\xe4\xb8\x89\xe6\x94\xaf\xe9\x83\xa8,u-czj,branch\n")})
         results = await asyncio.gather(*[http.post(base, json={"category_id": "red-flag-branch", "nominee_id": b},
                                                    headers=czj) for b in ("u-czj-b1", "u-czj-b2", "u-czj-b3")])
         assert sorted(r.status_code for r in results) == [201, 201, 409], [r.text for r in results]

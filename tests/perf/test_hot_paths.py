@@ -25,8 +25,10 @@ RULES = domain.BallotRules(ballot_type="approval",
                            max_per_category={"organ": 10})
 ROUND_DOC = {"_id": "r1", "programme_id": "p1", "category_ids": ["organ"], "ballot_type": "approval",
              "eligible": 100_000, "counts_hidden": False,
-             "candidates": [{"nomination_id": c, "category_id": "organ", "key": f"c{i}"} for i, c in enumerate(CANDIDATES)],
-             "units": [{"unit_id": f"u{i:03d}", "name": f"单位{i}", "eligible": 250, "key": f"u{i}"} for i in range(400)]}
+             "candidates": [{"nomination_id": c, "category_id": "organ", "key": f"c{i}"} for i,
+                            c in enumerate(CANDIDATES)],
+             "units": [{"unit_id": f"u{i:03d}", "name": f"单位{i}", "eligible": 250,
+                        "key": f"u{i}"} for i in range(400)]}
 TALLY_DOC = {"sequence": 42, "ballots_cast": 60_000, "invalid": 3,
              "approvals": {f"c{i}": 1000 + i for i in range(100)}, "voted": {f"u{i}": 150 for i in range(400)}}
 

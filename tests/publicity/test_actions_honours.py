@@ -191,9 +191,12 @@ class TestRecordReviewOutcome:
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", rid, ReviewOutcomeIn(outcome="revoke")),
                       Invalid, "note")
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", "nope",
-                                                           ReviewOutcomeIn(outcome="maintained")), NotFound, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), NotFound,
+                                                           "review_id")
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-c", rid,
-                                                           ReviewOutcomeIn(outcome="maintained")), NotFound, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), NotFound,
+                                                           "review_id")
         await honours.record_review_outcome(ctx, ORG, "h-nom-a", rid, ReviewOutcomeIn(outcome="rectification"))
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", rid,
-                                                           ReviewOutcomeIn(outcome="maintained")), Conflict, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), Conflict,
+                                                           "review_id")

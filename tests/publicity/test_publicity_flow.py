@@ -129,7 +129,8 @@ async def test_notice_objections_closing_and_honours(settings):
         oc = by_nom["nom-c"]["objection_id"]
         r = await http.post(f"/objections/{oc}/findings", json={"findings": "尚未分派就记录核查情况"}, headers=org)
         assert r.status_code == 409
-        assert (await http.post(f"/objections/{oc}/assign", json={"investigator": "王核查"}, headers=org)).status_code == 200
+        assert (await http.post(f"/objections/{oc}/assign", json={"investigator": "王核查"},
+                                headers=org)).status_code == 200
         r = await http.post(f"/objections/{oc}/findings", json={"findings": "经调阅材料，反映情况属实。"}, headers=org)
         assert r.json()["state"] == "investigating"
         r = await http.post(f"/objections/{oc}/resolve", json={"outcome": "sustained", "reason": "材料存在不实情况"},

@@ -122,7 +122,8 @@ async def test_uploaded_calendar_unknown_years_and_rate_limits(settings):
         statuses = []
         for i in range(4):
             r = await http.post(f"/notices/{fallback['notice_id']}/objections",
-                                data=objection_form("nom-a", phone="13700137000", reason=f"第{i + 1}次反映：材料与事实不符"))
+                                data=objection_form("nom-a", phone="13700137000",
+                                                    reason=f"第{i + 1}次反映：材料与事实不符"))
             statuses.append(r.status_code)
         assert statuses == [201, 201, 201, 429]
         assert await svc.store.count_objections() == 3

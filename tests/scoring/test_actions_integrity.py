@@ -100,7 +100,8 @@ class TestProgrammeScope:
         for pid in (P, P2):
             await uow.run(lambda tx, pid=pid: judges.register_judge(tx, pid, JudgeIn(
                 judge_id="j-wjw", name="刘芳", unit_id="wjw", member_id="m-wjw-1" if pid == P else "next-m-wjw-1")))
-        await deliver(uow, MembersImported(members=[{"member_id": "next-m-wjw-1", "name": "王丽", "unit_id": "jyj-b1"}]),
+        await deliver(uow,
+                      MembersImported(members=[{"member_id": "next-m-wjw-1", "name": "王丽", "unit_id": "jyj-b1"}]),
                       programme_id=P2)
         assert uow.store.judge_docs[f"{P2}/j-wjw"]["branch_id"] == "jyj-b1"
         assert uow.store.judge_docs[f"{P}/j-wjw"]["branch_id"] == "wjw-b1"

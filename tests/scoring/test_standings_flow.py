@@ -106,7 +106,8 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         bad = [({"c1": 20.5}, "scores.c1", "between 0 and 20"), ({"c1": 10.25}, "scores.c1", "multiple of 0.5"),
                ({"zz": 1}, "scores.zz", "not a criterion")]
         for scores, field, words in bad:
-            r = await http.post(f"/programmes/{P}/scores", headers=as_first, json={"nomination_id": "n1", "scores": scores})
+            r = await http.post(f"/programmes/{P}/scores", headers=as_first,
+                                json={"nomination_id": "n1", "scores": scores})
             assert r.status_code == 422 and r.json()["error"]["field"] == field and words in r.json()["error"]["message"]
         r = await http.post(f"/programmes/{P}/scores", headers=auth(settings, "judge", judge_id="j-fgw"),
                             json={"nomination_id": "n1", "scores": sheet(100)})
@@ -209,7 +210,8 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
 
         # ---- a locked panel refuses changes with a clear error and no state change ----------------------------
         assert (await http.post(f"/programmes/{P}/panels/panel-rf/lock", headers=org)).status_code == 200
-        r = await http.post(f"/programmes/{P}/scores", headers=as_first, json={"nomination_id": "n1", "scores": {"c1": 1}})
+        r = await http.post(f"/programmes/{P}/scores", headers=as_first,
+                            json={"nomination_id": "n1", "scores": {"c1": 1}})
         assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
         assert (await svc.store.score(f"n1:{first}:c1"))["revision"] == 3
         r = await http.post(f"/programmes/{P}/panels/panel-rf/judges", headers=org, json={"judge_ids": ["j-fgw"]})

@@ -191,7 +191,8 @@ def ensure_visible(doc: dict[str, Any], allowed: set[str] | None) -> None:
         raise Forbidden("this nomination belongs to a unit outside your subtree", field="nomination_id")
 
 
-def new_nomination(nid: str, pid: str, category: dict[str, Any], nominee: tuple[str, str], unit: dict[str, Any], materials: str,
+def new_nomination(nid: str, pid: str, category: dict[str, Any], nominee: tuple[str, str], unit: dict[str, Any],
+                   materials: str,
                    self_assessment: dict[str, Any], by: str, at: datetime) -> dict[str, Any]:
     """The stored document of a submitted nomination; nominee is (id, name) and kind comes from the category."""
     nominee_id, nominee_name = nominee
@@ -216,7 +217,8 @@ def moved(current: dict[str, Any], action: str, by: str, comment: str, at: datet
     return update, {"at": at, "action": action, "by": by, "comment": comment}
 
 
-def veto_rejection(current: dict[str, Any], reason: str, by: str, at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+def veto_rejection(current: dict[str, Any], reason: str, by: str,
+                   at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The rejection of a nomination by a veto on its nominee: its reject_reason is "一票否决: <reason>"."""
     why = f"一票否决: {reason}"
     return moved(current, "veto", by, why, at, {"reject_reason": why})

@@ -9,7 +9,8 @@ from .refusals import Problem
 UNIT_HEADERS = {"unit_id": ("unit_id", "单位编号", "编号"), "name": ("name", "单位名称", "名称"),
                 "parent_id": ("parent_id", "上级单位编号", "上级编号"), "kind": ("kind", "单位类型", "类型")}
 # A roll exported by hand names the member's unit in many ways ("所在单位", "所属党支部"...): each is accepted, and
-# the cell may hold the unit's id or its name in the tree (issue 18: "所在单位" failed with "missing column(s) unit_id").
+# the cell may hold the unit's id or its name in the tree (issue 18: "所在单位" failed with "missing column(s)
+# unit_id").
 MEMBER_HEADERS = {"member_id": ("member_id", "党员编号", "编号", "人员编号"), "name": ("name", "姓名", "党员姓名"),
                   "unit_id": ("unit_id", "所在单位编号", "单位编号", "所属单位编号", "支部编号", "党支部编号",
                               "所在单位", "所属单位", "所在支部", "所在党支部", "所属支部", "所属党支部", "单位",
@@ -116,7 +117,8 @@ def unit_names_to_ids(units: Any) -> dict[str, str]:
 
 
 def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str],
-                  first_line: int = 2, unit_by_name: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                  first_line: int = 2,
+                  unit_by_name: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows to members; a unit cell may hold the unit's id or its name in the tree."""
     unit_by_name = unit_by_name or {}
     good: dict[str, dict[str, Any]] = {}
@@ -182,6 +184,7 @@ def build_tree(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 
-def split_new(rows: list[dict[str, Any]], known: dict[str, dict[str, Any]], key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def split_new(rows: list[dict[str, Any]], known: dict[str, dict[str, Any]],
+              key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows to insert (not stored yet) and the rows to replace (stored, changed)."""
     return [r for r in rows if r[key] not in known], [r for r in rows if r[key] in known]

@@ -170,7 +170,8 @@ def baseline_problems(programme: dict[str, Any], pid: str, known: dict[str, dict
     return problems
 
 
-def _criteria(cat: dict[str, Any], at: str, templates: dict[str, dict[str, Any]], p: list[Problem]) -> list[dict[str, Any]]:
+def _criteria(cat: dict[str, Any], at: str, templates: dict[str, dict[str, Any]],
+              p: list[Problem]) -> list[dict[str, Any]]:
     """The category's criteria, given or from its template; problems are appended to p."""
     criteria = cat.get("criteria")
     template = cat.get("criteria_template")
@@ -330,7 +331,8 @@ def programme_event(doc: dict[str, Any]) -> ProgrammeDefined:
                         | {"peer_vote_round": c.get("peer_vote_round", "latest"),
                            "business_baseline_programme_id": c.get("business_baseline_programme_id")})
                     for c in doc["categories"]],
-        stages=[StageWindow.model_validate({"stage": s["stage"], "opens_at": s["opens_at"], "closes_at": s["closes_at"]})
+        stages=[StageWindow.model_validate({"stage": s["stage"], "opens_at": s["opens_at"],
+                                            "closes_at": s["closes_at"]})
                 for s in doc["stages"]],
         stage_control=doc.get("stage_control", "organiser"))
 
@@ -349,7 +351,8 @@ def first_version(prog: dict[str, Any], pid: str, at: datetime) -> tuple[dict[st
     return doc, record
 
 
-def next_version(old: dict[str, Any], new: dict[str, Any], by: str, at: datetime) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def next_version(old: dict[str, Any], new: dict[str, Any], by: str,
+                 at: datetime) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The changed programme, its version record and the change record (with its outcome)."""
     pid, version = old["_id"], old["version"] + 1
     doc = old | definition_of(new) | {"version": version, "updated_at": at}
@@ -375,7 +378,8 @@ def stage_state(action: str, stage: str) -> Literal["open", "closed"]:
     return "open" if action == "open" else "closed"
 
 
-def stage_change(prog: dict[str, Any], stage: str, state: Literal["open", "closed"], at: datetime) -> tuple[dict[str, Any], StageChanged]:
+def stage_change(prog: dict[str, Any], stage: str, state: Literal["open", "closed"],
+                 at: datetime) -> tuple[dict[str, Any], StageChanged]:
     """The programme update and the event of opening or closing a stage; a stage already so is a conflict.
     Opening voting marks the programme: its criteria and weights are fixed from then on. A programme whose stages
     open and close by their dates refuses the organiser's open and close."""

@@ -18,7 +18,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found, gone)."""
+    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found,
+    gone)."""
 
     kind: str
     field: str

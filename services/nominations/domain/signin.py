@@ -14,11 +14,14 @@ MAX_NAME_CHARS = 100
 
 EXPIRED = Refusal("gone", "signin", "此登录链接已过期，请联系组织者重新发放 (this sign-in link has expired: ask the "
                   "organiser for a new one)", code="signin_link_expired")
-USED = Refusal("conflict", "signin", "此登录链接已使用过，请联系组织者重新发放 (this sign-in link has already been used: "
+USED = Refusal("conflict", "signin",
+               "此登录链接已使用过，请联系组织者重新发放 (this sign-in link has already been used: "
                "ask the organiser for a new one)", code="signin_link_used")
-REVOKED = Refusal("gone", "signin", "此登录链接已被撤销，请联系组织者 (this sign-in link was revoked: ask the organiser)",
+REVOKED = Refusal("gone", "signin",
+                  "此登录链接已被撤销，请联系组织者 (this sign-in link was revoked: ask the organiser)",
                   code="signin_link_revoked")
-INVALID = Refusal("invalid", "signin", "无效的登录链接，请完整复制或重新扫码 (this is not a valid sign-in link: copy it "
+INVALID = Refusal("invalid", "signin",
+                  "无效的登录链接，请完整复制或重新扫码 (this is not a valid sign-in link: copy it "
                   "whole or scan it again)", code="signin_link_invalid")
 
 

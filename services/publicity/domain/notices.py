@@ -164,7 +164,8 @@ def category_of(programme: dict[str, Any] | None, programme_id: str, category_id
     return category
 
 
-def pick(category: dict[str, Any], board: dict[str, Any] | None, listed_before: set[str], nomination_ids: list[str] | None,
+def pick(category: dict[str, Any], board: dict[str, Any] | None, listed_before: set[str],
+         nomination_ids: list[str] | None,
          vetoed: Iterable[str] = ()) -> list[Ranked]:
     """The nominations a new notice lists: the organiser's, or the top of the ranking not already in a notice and not
     under a veto (一票否决)."""
@@ -216,7 +217,8 @@ def check_start(start: datetime, current: datetime) -> datetime:
     return max(start, current)
 
 
-def listing(picked: list[Ranked], board: dict[str, Any] | None, docs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def listing(picked: list[Ranked], board: dict[str, Any] | None,
+            docs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The frozen lines of a notice (shared.contracts.publicity.ListedEntry): rank, composite and the explanation
     (components) as the board had them, with the nominee's name and unit."""
     rows = {x["nomination_id"]: x for x in (board or {}).get("standings", [])}
@@ -237,7 +239,8 @@ def removable(n: dict[str, Any], nomination_id: str) -> dict[str, Any] | None:
     return entry if entry is not None and entry["status"] in ("in_publicity", "blocked") else None
 
 
-def check_correction(n: dict[str, Any], starts_at: datetime | None, working_days: int | None, now: datetime) -> datetime:
+def check_correction(n: dict[str, Any], starts_at: datetime | None, working_days: int | None,
+                     now: datetime) -> datetime:
     """The start of a corrected period, or the refusal: only an open notice's dates are corrected, a start that has
     passed no longer moves, and a new start is not in the past."""
     if n["state"] != "open":

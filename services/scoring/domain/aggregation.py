@@ -109,7 +109,8 @@ def points_component(points: float | None, max_points: float | None, label: str 
     """基础 / 业务: indicator points entered by the organiser against their maximum."""
     if points is None or not max_points:
         return ComponentValue(None, 0.0, "暂无数据 no data yet")
-    return ComponentValue(points, clamp(percent(points, max_points)), f"{fmt(points)} / {fmt(max_points)} {label}".strip())
+    return ComponentValue(points, clamp(percent(points, max_points)),
+                          f"{fmt(points)} / {fmt(max_points)} {label}".strip())
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ class SpotResult:
 
 
 def key_tasks_component(tasks: Sequence[KeyTask], spot: Mapping[str, SpotResult]) -> ComponentValue:
-    """重点任务: claimed points, except that a failed 随机点验 spot check replaces a task's points by the verified ones."""
+    """重点任务: claimed points, except that a failed 随机点验 spot check replaces a task's points by the verified
+    ones."""
     if not tasks:
         return ComponentValue(None, 0.0, "暂无数据 no data yet")
     total = maximum = 0.0

@@ -65,7 +65,8 @@ def arena_board(rounds: Sequence[ArenaRound], contestants: Sequence[Contestant],
         rows.append({"contestant_id": c.contestant_id, "name": c.name, "order": c.order, "rounds": cells,
                      "live_total": round(total, 4) if scored else None, "live_normalised": live, "prior": c.prior,
                      "final": blend(live, c.prior, live_weight)})
-    ranked = sorted(rows, key=lambda r: (r["final"] is None, -(r["final"] or 0.0), -(r["live_total"] or 0.0), r["order"]))
+    ranked = sorted(rows,
+                    key=lambda r: (r["final"] is None, -(r["final"] or 0.0), -(r["live_total"] or 0.0), r["order"]))
     prev: dict[str, Any] | None = None
     for i, row in enumerate(ranked):
         if row["final"] is None:

@@ -184,7 +184,8 @@ def turnout(voted_by_unit: dict[str, int], eligible_by_unit: dict[str, int]) -> 
     return {unit: share(int(voted_by_unit.get(unit, 0)), n) for unit, n in sorted(eligible_by_unit.items())}
 
 
-def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterable[dict[str, Any]], eligible: int) -> dict[str, Any]:
+def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterable[dict[str, Any]],
+                    eligible: int) -> dict[str, Any]:
     """The whole tally from bulletin entries alone (what any observer can do with the published bulletin)."""
     approvals: dict[str, int] = {}
     grades: dict[str, dict[str, int]] = {}

@@ -65,7 +65,8 @@ def feeds_peer_vote(categories: dict[str, dict[str, Any]], category_ids: list[st
     return all(feeds.values())
 
 
-def ensure_replace_confirmed(category_ids: list[str], feeding: list[dict[str, Any]], confirm_replace: bool) -> list[str]:
+def ensure_replace_confirmed(category_ids: list[str], feeding: list[dict[str, Any]],
+                             confirm_replace: bool) -> list[str]:
     """A feeding round replaces the peer-vote component that earlier feeding rounds of its categories gave: refused
     (409 replaces_peer_vote, naming the latest of them) unless the organiser confirms. The replaced rounds' ids."""
     if feeding and not confirm_replace:
