@@ -80,7 +80,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ntc.nominees": ("公示对象", "Nominees in publicity"),
     "ntc.form": ("实名提出异议", "File an objection under your real name"),
     "ntc.form_help": ("异议须实名，并留下电话或电子邮箱；联系方式仅供核实，不公开。",
-                      "Objections are filed under real name with a phone or email; contact details are never published."),
+                      "Objections are filed under real name with a phone or email; "
+                      "contact details are never published."),
     "ntc.notice": ("公示", "Notice"),
     "ntc.nominee": ("异议对象", "Nominee"),
     "ntc.name": ("真实姓名", "Real name"),

@@ -434,7 +434,8 @@ def _print_demo_env(stack, run_dir: Path) -> None:
 
 @app.command()
 def verify(file: Path = typer.Argument(..., help="A downloaded public file: a round's bulletin "
-                                                 "(GET /rounds/{id}/bulletin/file), or another kind it knows.")) -> None:
+                                                 "(GET /rounds/{id}/bulletin/file), or another kind it knows.")
+           ) -> None:
     """Check a public file by its own contents (commitments, recomputed tally), without asking any server."""
     from shared.verify import load_and_verify
 

@@ -99,7 +99,8 @@ def admin_kwargs(settings: Settings) -> dict[str, Any]:
             security_protocol=settings.kafka_security_protocol,
             sasl_mechanism=settings.kafka_sasl_mechanism,
             sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None,
+            sasl_plain_password=(settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password
+                                 else None),
         )
     return kw
 

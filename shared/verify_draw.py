@@ -42,7 +42,7 @@ class _Checks:
         self.lines.append(what)
 
 
-# ---- 随机点验 spot-check draws ----------------------------------------------------------------------------------------
+# ---- 随机点验 spot-check draws ------------------------------------------------------------------------------------
 
 def candidates_digest(ids: Iterable[str]) -> str:
     return sha256("\n".join(sorted(set(ids))).encode())

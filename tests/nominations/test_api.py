@@ -84,7 +84,8 @@ async def test_imports_report_bad_rows_and_are_idempotent(settings):
     async with running(create_service, settings) as (_, http):
         org = auth(settings, "organiser")
         assert (await http.post("/programmes", json=PROGRAMME, headers=org)).status_code == 201
-        units = ("单位编号,单位名称,上级单位编号,单位类型\nu-a,市审计局,,机关\nu-a-b1,市审计局机关第一党支部,u-a,党支部\n"
+        units = ("单位编号,单位名称,上级单位编号,单位类型\nu-a,市审计局,,机关\n"
+                 "u-a-b1,市审计局机关第一党支部,u-a,党支部\n"
                  "u-x,孤儿支部,u-none,branch\n,无编号,,organ\n")
         r = await http.post(f"/programmes/{PID}/units/import", files={"file": ("u.csv", units.encode())}, headers=org)
         body = r.json()
@@ -107,7 +108,8 @@ async def test_imports_report_bad_rows_and_are_idempotent(settings):
         for name, data, words in [("m.txt", b"x", ".csv or .xlsx"), ("m.xlsx", b"not a zip", "XLSX"),
                                   ("m.csv", b"name,unit_id\nx,y\n", "missing column")]:
             r = await http.post(f"/programmes/{PID}/members/import", files={"file": (name, data)}, headers=org)
-            assert r.status_code == 422 and words in r.json()["error"]["message"] and r.json()["error"]["field"] == "file"
+            assert r.status_code == 422 and words in r.json()["error"]["message"]
+            assert r.json()["error"]["field"] == "file"
         page = (await http.get(f"/programmes/{PID}/members?page_size=1", headers=org)).json()
         assert page["total"] == 2 and len(page["items"]) == 1
         tree = (await http.get(f"/programmes/{PID}/units")).json()

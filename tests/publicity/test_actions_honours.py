@@ -68,7 +68,8 @@ class TestCloseDue:
         assert c.confirmed == ["nom-a", "nom-c"] and c.blocked == ["nom-b"] and c.removed == []
         assert {e.key for e in uow.events} == {n["_id"]}
         h = store.honour_docs["h-nom-a"]
-        assert h["title"] == "2025年度模范机关" and h["status"] == "confirmed" and h["history"][0]["status"] == "confirmed"
+        assert h["title"] == "2025年度模范机关" and h["status"] == "confirmed"
+        assert h["history"][0]["status"] == "confirmed"
 
     async def test_a_second_run_or_another_replica_closes_nothing_again(self, world):
         ctx, store, uow, _ = world

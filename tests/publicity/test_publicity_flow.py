@@ -76,7 +76,8 @@ async def test_notice_objections_closing_and_honours(settings):
         form = objection_form("nom-b")
         r = await http.post(f"/notices/{nid}/objections", data=form)
         assert r.status_code == 409
-        assert "has not started" in r.json()["error"]["message"] and "2025年10月9日17:30" in r.json()["error"]["message"]
+        assert "has not started" in r.json()["error"]["message"]
+        assert "2025年10月9日17:30" in r.json()["error"]["message"]
 
         clock.t = sh(2025, 9, 29, 10)
         # invalid contact details: named field, no state change

@@ -51,7 +51,8 @@ async def test_a_restart_mid_period_still_closes_the_notice_once(settings):
                 "nom-a": "confirmed", "nom-c": "revoked"} and docs
         docs = {d["nomination_id"]: d for d in await eventually(wall, timeout=20)}
         assert docs["nom-c"]["revoked_reason"] == "复查发现弄虚作假"
-        assert docs["nom-a"]["nominee_name"] == "市发展和改革委员会机关" and docs["nom-a"]["title"] == "2025年度模范机关"
+        assert docs["nom-a"]["nominee_name"] == "市发展和改革委员会机关"
+        assert docs["nom-a"]["title"] == "2025年度模范机关"
         assert [h["status"] for h in docs["nom-c"]["history"]] == ["confirmed", "revoked"]
         shown = await eventually(lambda: board.db.notices.find_one({"_id": notice["notice_id"], "state": "closed"}))
         assert shown["blocked"] == ["nom-b"] and sorted(shown["confirmed"]) == ["nom-a", "nom-c"]

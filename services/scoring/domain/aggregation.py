@@ -156,7 +156,8 @@ def vote_component(share: float | None, basis: str, round_name: str | None = Non
     where = f"; 测评轮次 round: {round_name}" if round_name else ""
     if share is None:
         return ComponentValue(None, 0.0, f"暂无计票 no tally yet{where}")
-    label = "得票率（占实到） share of ballots cast" if basis == "share_of_cast" else "得票率（占应到） share of eligible"
+    label = ("得票率（占实到） share of ballots cast" if basis == "share_of_cast"
+             else "得票率（占应到） share of eligible")
     return ComponentValue(round(share, 6), clamp(share * 100.0), f"{label}{where}")
 
 
