@@ -173,11 +173,12 @@ def continued(carrier: Mapping[str, str] | None) -> Iterator[None]:
 def single_trace(batch_headers: list[dict[str, Any]]) -> dict[str, str] | None:
     """The trace context of a delivered batch whose every record comes from one and the same trace, else None."""
     parents = [h.get("traceparent") for h in batch_headers or ()]
-    if not parents or not all(isinstance(p, str) and p.count("-") == 3 for p in parents):
+    traceparents = [p for p in parents if isinstance(p, str) and p.count("-") == 3]
+    if not parents or len(traceparents) != len(parents):
         return None
-    if len({p.split("-")[1] for p in parents}) != 1:
+    if len({p.split("-")[1] for p in traceparents}) != 1:
         return None
-    carrier = {"traceparent": parents[0]}
+    carrier = {"traceparent": traceparents[0]}
     if isinstance(batch_headers[0].get("tracestate"), str):
         carrier["tracestate"] = batch_headers[0]["tracestate"]
     return carrier

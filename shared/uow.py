@@ -37,8 +37,8 @@ class Transaction(Protocol[S_co]):
         ...
 
 
-class UnitOfWork(Protocol[S]):
-    async def run(self, fn: Callable[[Transaction[S]], Awaitable[T]]) -> T: ...
+class UnitOfWork(Protocol[S_co]):
+    async def run(self, fn: Callable[[Transaction[S_co]], Awaitable[T]]) -> T: ...
 
 
 @dataclass(slots=True)
@@ -75,7 +75,8 @@ class MongoUnitOfWork(Generic[S]):
 
         return await self.service.transact(txn)
 
-    def handler(self, fn: Callable[[Transaction[S], Envelope, Any], Awaitable[None]]):
+    def handler(self, fn: Callable[[Transaction[S], Envelope, Any], Awaitable[None]]
+                ) -> Callable[[Envelope, Any, AsyncClientSession], Awaitable[None]]:
         """An event handler of the consumer (envelope, event, session) that runs `fn(tx, envelope, event)`."""
 
         async def on_event(env: Envelope, event: Any, session: AsyncClientSession) -> None:

@@ -115,7 +115,8 @@ async def add_panel_judges(programme_id: IdPath, panel_id: IdPath, body: PanelJu
 
 
 @router.get("/programmes/{programme_id}/panels/{panel_id}", tags=["panels"], summary="A panel, its assignments, loads")
-async def read_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def read_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(ORGANISER),
+                     c: Context = Depends(ctx)):
     return await views.panel_view(c.store, programme_id, panel_id)
 
 
@@ -297,7 +298,8 @@ async def arena_score(arena_id: IdPath, body: ArenaScoreIn, who: Principal = Dep
 
 @router.post("/arenas/{arena_id}/freeze", tags=["arenas"],
              summary="Freeze the board from a round on: it and later rounds are hidden until revealed")
-async def freeze(arena_id: IdPath, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)), c: Context = Depends(ctx)):
+async def freeze(arena_id: IdPath, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)),
+                 c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.freeze(tx, arena_id, body))
 
 

@@ -1,4 +1,5 @@
-"""Composition root of the voting service (民主测评): rounds, roll, credentials, casting, counting, bulletin, tallies."""
+"""Composition root of the voting service (民主测评): rounds, roll, credentials, casting, counting, bulletin,
+tallies."""
 from __future__ import annotations
 
 from functools import partial
@@ -45,7 +46,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     # consumer's group every join of either consumer rebalanced both (3 s more on every start, and a stop during that
     # rebalance could wait for it; finding 8 in docs/reliability.md).
     edge.subscriber = svc.broker.subscriber(
-        svc.topic(topics.BALLOTS), group_id=f"{svc.group_id}.ballots", batch=True, group_instance_id=svc.instance_id("ballots"),
+        svc.topic(topics.BALLOTS), group_id=f"{svc.group_id}.ballots", batch=True,
+        group_instance_id=svc.instance_id("ballots"),
         max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms, ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest", title="voting:ballots")
     edge.subscriber(counter.consume)

@@ -1,6 +1,8 @@
 """Events of the scoring service: judges' scores, recusals, composite standings, arena boards."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from .base import Event
@@ -85,7 +87,7 @@ class ArenaBoardUpdated(Event, topic=SCORING):
     sequence: int
     frozen: bool
     rounds: list[str]
-    rows: list[dict]
+    rows: list[dict[str, Any]]
     # Added compatibly: the round the board is frozen from (its and later rounds are hidden) and the live/prior blend.
     frozen_from: str | None = None
     live_weight: float = 1.0

@@ -23,7 +23,8 @@ from .test_flows import wait_until
 pytestmark = pytest.mark.browser
 
 SERVICES = ("nominations", "voting", "publicity", "leaderboard")
-UNITS = "单位编号,单位名称,上级单位编号,单位类型\nu-sj,市审计局,,机关\nu-da,市档案馆,,机关\nu-sj-b1,市审计局机关第一党支部,u-sj,支部\n"
+UNITS = ("单位编号,单位名称,上级单位编号,单位类型\nu-sj,市审计局,,机关\nu-da,市档案馆,,机关\n"
+         "u-sj-b1,市审计局机关第一党支部,u-sj,支部\n")
 ROLL = "党员编号,姓名,所在单位\nm1,王伟,市审计局机关第一党支部\nm2,李娜,市审计局\nm3,张强,市档案馆\n"
 
 

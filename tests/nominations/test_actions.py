@@ -388,9 +388,11 @@ class TestSubmit:
         first = await nominate(uow)
         uow.events.clear()
         late = first | {"_id": "n-late", "active_key": "another-key"}
-        await refused(uow, uow.run(lambda tx: submission._submit(tx, late, {"unit_limit": 1})), Conflict, "unit_id", "limit of 1")
+        await refused(uow, uow.run(lambda tx: submission._submit(tx, late, {"unit_limit": 1})), Conflict, "unit_id",
+                      "limit of 1")
         twin = first | {"_id": "n-twin"}
-        await refused(uow, uow.run(lambda tx: submission._submit(tx, twin, {"unit_limit": None})), Conflict, "nominee_id",
+        await refused(uow, uow.run(lambda tx: submission._submit(tx, twin, {"unit_limit": None})), Conflict,
+                      "nominee_id",
                       "already nominated")
 
     def test_the_roles(self):

@@ -52,6 +52,7 @@ async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, 
         else:
             cred = domain.new_credential()
             issued.append((r["_id"], domain.credential_hash(round_id, cred), now()))
-            lines.append(SheetLine(name, r["member_id"], cred, "新发放 new" if not r.get("cred") else "重新发放 reissued"))
+            lines.append(SheetLine(name, r["member_id"], cred,
+                                   "新发放 new" if not r.get("cred") else "重新发放 reissued"))
     await store.set_credentials(issued)
     return CredentialSheet(round_id, rnd["name"], unit_id, unit.get("name", ""), lines)
