@@ -83,7 +83,8 @@ async def mongo_limit(url: str, docs: int = 100_000, batch: int = 1000) -> float
         await client.close()
 
 
-async def measure(bootstrap: str, mongo_url: str, *, kafka_messages: int = 100_000, mongo_docs: int = 50_000) -> RawLimits:
+async def measure(bootstrap: str, mongo_url: str, *, kafka_messages: int = 100_000,
+                  mongo_docs: int = 50_000) -> RawLimits:
     produce, consume = await kafka_limits(bootstrap, kafka_messages)
     insert = await mongo_limit(mongo_url, mongo_docs)
     return RawLimits(produce, consume, insert)

@@ -55,7 +55,7 @@ from benchmarks.raw_limits import RawLimits, measure
 from benchmarks.resources import ResourceSampler
 from devtools.demo.nominations import generate_organisation, to_csv
 from deploy.ops import group_lag
-from devtools.servers import ManagedProcess, free_port
+from devtools.servers import ManagedProcess
 from devtools.stack import REPO, Stack
 from services.leaderboard.app import create_service as create_leaderboard
 from services.scoring.app import create_service as create_scoring
@@ -190,7 +190,8 @@ def programme_body(categories: int) -> dict:
 def category_sizes(nominees: int, round_candidates: int, score_nominees: int, categories: int) -> list[int]:
     rest = max(0, nominees - round_candidates - score_nominees)
     others = categories - 2
-    return [round_candidates, score_nominees] + [rest // others + (1 if i < rest % others else 0) for i in range(others)]
+    return [round_candidates, score_nominees] + [rest // others + (1 if i < rest % others else 0)
+                                                 for i in range(others)]
 
 
 def nomination_envelopes(sizes: list[int], units: list[dict], kinds: list[str]) -> list[Envelope]:
@@ -717,7 +718,7 @@ class Bench:
 def summarise(result: dict, args: argparse.Namespace) -> dict:
     raw = result["raw_limits"]
     smaller = raw["smaller"]
-    burst, steady, http, scores = result["burst"], result["steady"], result["http"], result["scores"]
+    burst, steady, http = result["burst"], result["steady"], result["http"]
     summary = {
         "processed_ballots_per_s": burst["processed_per_s"],
         "into_leaderboard_ballots_per_s": burst["into_leaderboard_per_s"],
@@ -747,20 +748,29 @@ def table(result: dict) -> str:
     rows = [
         ("run", f"{result['started_at']}  replicas={result['args']['replicas']}  quick={result['args']['quick']}"),
         ("raw Kafka produce / consume", f"{raw['kafka_produce_per_s']:,} / {raw['kafka_consume_per_s']:,} msg/s"),
-        ("raw MongoDB insert_many", f"{raw['mongo_insert_many_per_s']:,} docs/s  (smaller raw limit {raw['smaller']:,}/s)"),
+        ("raw MongoDB insert_many",
+         f"{raw['mongo_insert_many_per_s']:,} docs/s  (smaller raw limit {raw['smaller']:,}/s)"),
         ("world", f"{result['world']['members']:,} members, {result['world']['nominees']:,} nominees, "
                   f"round of {result['world']['round_candidates']} candidates; learned in "
                   f"{result['world']['learned_by_all_services_s']} s"),
         ("Kafka path: accepted", f"{b['accepted_per_s']:,} commands/s ({b['commands']:,} commands)"),
-        ("Kafka path: processed (tally)", f"{b['processed_per_s']:,} ballots/s  = {su['ratio_processed_to_smaller_raw_limit']:.0%} of the smaller raw limit"),
-        ("Kafka path: into leaderboard", f"{b['into_leaderboard_per_s']:,} ballots/s = {su['ratio_leaderboard_to_smaller_raw_limit']:.0%} of the smaller raw limit"),
-        ("burst: acceptance -> leaderboard", f"p50 {b['latency_to_leaderboard_p50_ms']} ms, p99 {b['latency_to_leaderboard_p99_ms']} ms (queueing included)"),
+        ("Kafka path: processed (tally)", f"{b['processed_per_s']:,} ballots/s  = "
+                                          f"{su['ratio_processed_to_smaller_raw_limit']:.0%} of the smaller raw limit"),
+        ("Kafka path: into leaderboard", f"{b['into_leaderboard_per_s']:,} ballots/s = "
+                                         f"{su['ratio_leaderboard_to_smaller_raw_limit']:.0%} "
+                                         "of the smaller raw limit"),
+        ("burst: acceptance -> leaderboard", f"p50 {b['latency_to_leaderboard_p50_ms']} ms, "
+                                             f"p99 {b['latency_to_leaderboard_p99_ms']} ms (queueing included)"),
         (f"steady {s['rate_asked']}/s: -> tally", f"p50 {s['to_tally_p50_ms']} ms, p99 {s['to_tally_p99_ms']} ms"),
-        (f"steady {s['rate_asked']}/s: freshness", f"p50 {s['freshness_p50_ms']} ms, p99 {s['freshness_p99_ms']} ms, max {s['freshness_max_ms']} ms (sent at {s['rate_sent']}/s)"),
-        ("HTTP casting", f"{h['accepted_per_s']:,} ballots/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, statuses {h['statuses']}"),
+        (f"steady {s['rate_asked']}/s: freshness", f"p50 {s['freshness_p50_ms']} ms, p99 {s['freshness_p99_ms']} ms, "
+                                                   f"max {s['freshness_max_ms']} ms (sent at {s['rate_sent']}/s)"),
+        ("HTTP casting", f"{h['accepted_per_s']:,} ballots/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, "
+                         f"statuses {h['statuses']}"),
         ("HTTP: 201 -> leaderboard", f"p50 {h['to_leaderboard_p50_ms']} ms, p99 {h['to_leaderboard_p99_ms']} ms"),
-        ("judge scores", f"{sc['sheets_per_s']} sheets/s = {sc['scores_per_s']} scores/s, p50 {sc['p50_ms']} ms, p99 {sc['p99_ms']} ms, statuses {sc['statuses']}"),
-        ("exact", f"voting tally {ex['voting_tally_exact']}, leaderboard {ex['leaderboard_exact']} ({ex['ballots_cast']:,} ballots, refused {ex['refused']})"),
+        ("judge scores", f"{sc['sheets_per_s']} sheets/s = {sc['scores_per_s']} scores/s, p50 {sc['p50_ms']} ms, "
+                         f"p99 {sc['p99_ms']} ms, statuses {sc['statuses']}"),
+        ("exact", f"voting tally {ex['voting_tally_exact']}, leaderboard {ex['leaderboard_exact']} "
+                  f"({ex['ballots_cast']:,} ballots, refused {ex['refused']})"),
     ]
     if "million" in result:
         m = result["million"]

@@ -74,8 +74,10 @@ def world(members: int, candidates: int, quota: int, units: int) -> list[Envelop
         nid = f"n{i:03d}"
         envs.append(Envelope.wrap(NominationSubmitted(
             nomination_id=nid, category_id="organ", nominee_id=f"org{i}", nominee_name=f"机关{i}",
-            nominee_kind="organ", unit_id=f"u{i % units:03d}", unit_name=f"单位{i % units}"), programme_id=PID, key=nid))
-        envs.append(Envelope.wrap(NominationApproved(nomination_id=nid, category_id="organ"), programme_id=PID, key=nid))
+            nominee_kind="organ", unit_id=f"u{i % units:03d}", unit_name=f"单位{i % units}"), programme_id=PID,
+            key=nid))
+        envs.append(Envelope.wrap(NominationApproved(nomination_id=nid, category_id="organ"), programme_id=PID,
+                                  key=nid))
     return envs
 
 

@@ -1,4 +1,5 @@
-"""The rules a ballot page enforces before casting, as pure functions: no default, every candidate answered, the caps."""
+"""The rules a ballot page enforces before casting, as pure functions: no default, every candidate answered, the
+caps."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -47,7 +47,7 @@ def db():
     return _client(cfg.mongo_url)[cfg.database]
 
 
-# ---- cached queries (short TTLs: the read model changes live) ---------------------------------------------------------
+# ---- cached queries (short TTLs: the read model changes live) -------------------------------------------------------
 
 @st.cache_data(ttl=5, show_spinner=False)
 def programmes() -> list[dict]:

@@ -61,7 +61,8 @@ def connection_problem(exc: BaseException, settings: Settings) -> str | None:
     from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 
     if isinstance(exc, (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)):
-        return (f"cannot reach Kafka at {settings.kafka_bootstrap} ({type(exc).__name__}); set EXEMPLAR_KAFKA_BOOTSTRAP "
+        return (f"cannot reach Kafka at {settings.kafka_bootstrap} ({type(exc).__name__}); set "
+                f"EXEMPLAR_KAFKA_BOOTSTRAP "
                 f"to your brokers (`./exemplar status` shows what runs where)")
     if isinstance(exc, (ServerSelectionTimeoutError, ConnectionFailure)):
         return (f"cannot reach MongoDB at {settings.mongo_url} ({type(exc).__name__}); set EXEMPLAR_MONGO_URL "
@@ -461,7 +462,8 @@ def _print_demo_env(stack, run_dir: Path) -> None:
 
 @app.command()
 def verify(file: Path = typer.Argument(..., help="A downloaded public file: a round's bulletin "
-                                                 "(GET /rounds/{id}/bulletin/file), or another kind it knows.")) -> None:
+                                                 "(GET /rounds/{id}/bulletin/file), or another kind it knows.")
+           ) -> None:
     """Check a public file by its own contents (commitments, recomputed tally), without asking any server."""
     from shared.verify import load_and_verify
 

@@ -109,12 +109,14 @@ async def _snapshot(db, collections) -> dict[str, dict]:
 
 
 async def replay_leaderboard(settings: Settings, *, timeout: float = 300.0) -> ReplayReport:
-    """Rebuild the leaderboard read model from the Kafka topics into a fresh database and compare it with the live one."""
+    """Rebuild the leaderboard read model from the Kafka topics into a fresh database and compare it with the live
+    one."""
     from services.leaderboard.app import create_service
     from services.leaderboard.store import COLLECTIONS
 
     tag = f"replay{int(time.time())}"
-    replay_settings = settings.model_copy(update={"db_prefix": f"{settings.db_prefix}_{tag}", "group_suffix": f".{tag}"})
+    replay_settings = settings.model_copy(update={"db_prefix": f"{settings.db_prefix}_{tag}",
+                                                  "group_suffix": f".{tag}"})
     svc = create_service(replay_settings)
     started = time.monotonic()
     client = connect(settings.mongo_url)

@@ -1,4 +1,5 @@
-"""What runs where: the Kafka, MongoDB, services and dashboard the EXEMPLAR_* settings point at, and whether each answers."""
+"""What runs where: the Kafka, MongoDB, services and dashboard the EXEMPLAR_* settings point at, and whether each
+answers."""
 from __future__ import annotations
 
 import json

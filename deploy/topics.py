@@ -13,7 +13,7 @@ Job deploy/k8s/topics-job.yaml) creates them beforehand, or brings existing ones
 Settings (environment): EXEMPLAR_KAFKA_PARTITIONS and EXEMPLAR_KAFKA_REPLICATION_FACTOR (as the services read
 them), EXEMPLAR_KAFKA_MIN_INSYNC_REPLICAS, EXEMPLAR_KAFKA_EVENT_RETENTION_MS, EXEMPLAR_KAFKA_COMMAND_RETENTION_MS and
 EXEMPLAR_KAFKA_DEADLETTER_RETENTION_MS (milliseconds, -1 for ever).
-"""
+"""  # noqa: E501 -- the rows of a Markdown table cannot wrap
 from __future__ import annotations
 
 import asyncio

@@ -87,7 +87,8 @@ def main() -> None:
     patched = _patch()
     lifetime = _shorten_transaction_lifetime()
     print(f"{time.strftime('%H:%M:%S')} retryable-write records pruned in constant time: {patched}; "
-          f"idle transactions aborted after {TRANSACTION_LIFETIME_SECONDS:g} s: {lifetime}", file=sys.stderr, flush=True)
+          f"idle transactions aborted after {TRANSACTION_LIFETIME_SECONDS:g} s: {lifetime}", file=sys.stderr,
+          flush=True)
     from secantus.cli import main as serve
 
     sys.argv[0] = "secantusd-py"

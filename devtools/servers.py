@@ -221,7 +221,8 @@ def wait_mongo(port: int, proc: ManagedProcess | None = None, timeout: float = 6
             raise RuntimeError(f"{proc.name} exited during start:\n{proc.tail()}")
         if _port_open(port):
             try:
-                with MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true", serverSelectionTimeoutMS=2000) as c:
+                with MongoClient(f"mongodb://127.0.0.1:{port}/?directConnection=true",
+                                 serverSelectionTimeoutMS=2000) as c:
                     c.admin.command("ping")
                 return
             except Exception as exc:
@@ -326,7 +327,8 @@ class LocalServers:
             return
         mp = ManagedProcess(
             "kafka",
-            [_noida_binary(), "start", "--only", "kafka", "--kafka-port", str(self.kafka_port), "--data-dir", str(data)],
+            [_noida_binary(), "start", "--only", "kafka", "--kafka-port", str(self.kafka_port), "--data-dir",
+             str(data)],
             self.root / "kafka.log",
         )
         mp.start()
@@ -395,7 +397,8 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, _sig)
     with servers:
-        print(f"kafka   {servers.kafka_bootstrap}  ({kafka_label(servers.kafka_impl)}, pid {servers.kafka_process().pid})")
+        print(f"kafka   {servers.kafka_bootstrap}  ({kafka_label(servers.kafka_impl)}, pid "
+              f"{servers.kafka_process().pid})")
         print(f"mongodb {servers.mongo_url}  (pid {servers.mongo_process().pid})")
         for key, value in servers.env().items():
             print(f"export {key}='{value}'")

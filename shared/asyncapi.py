@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from .contracts import EVENT_TYPES, Envelope, topics
 
 
-def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, title: str = "Exemplar events") -> dict:
-    channels: dict = {}
-    messages: dict = {}
+def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None,
+                      title: str = "Exemplar events") -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
     envelope = Envelope.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas: dict = {**envelope.pop("$defs", {}), "Envelope": envelope}  # its Actor beside it, as events' parts are
+    # the envelope's parts (its Actor) beside it, as the events' parts are
+    schemas: dict[str, Any] = {**envelope.pop("$defs", {}), "Envelope": envelope}
     for name, cls in sorted(EVENT_TYPES.items()):
         schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
         for sub, sub_schema in schema.pop("$defs", {}).items():
@@ -60,14 +63,15 @@ def asyncapi_document(prefix: str = "exemplar", *, service: str | None = None, t
     return {
         "asyncapi": "3.0.0",
         "info": {"title": title + (f" — {service}" if service else ""), "version": "1.0.0",
-                 "description": "Events are keyed by aggregate id; delivery is at least once; consumers are idempotent by event_id."},
+                 "description": "Events are keyed by aggregate id; delivery is at least once; consumers are idempotent "
+                                "by event_id."},
         "defaultContentType": "application/json",
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
     }
 
 
-def asyncapi_html(doc: dict) -> str:
+def asyncapi_html(doc: dict[str, Any]) -> str:
     rows = []
     for ch in doc["channels"].values():
         for name in ch["messages"]:

@@ -48,6 +48,12 @@ class Item:
     reject: str | None = None  # why it goes to the dead-letter topic without being applied
 
 
+def ready(item: Item) -> tuple[Envelope, Event, Handler]:
+    """The envelope, event and handler of an item to apply (`parse` sets all three, or no handler)."""
+    assert item.env is not None and item.event is not None and item.handler is not None
+    return item.env, item.event, item.handler
+
+
 class Membership:
     """Whether the events consumer is in its group: assigned (possibly no partitions) since its last rebalance."""
 
@@ -73,20 +79,20 @@ class Membership:
             self.metrics.assigned.set(len(self.partitions))
 
 
-class ForgetRevoked(ConsumerRebalanceListener):
+class ForgetRevoked(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type information
     """Partitions this process loses are read again from their committed offsets, by whoever gets them."""
 
     def __init__(self, settled: dict[tuple[str, int], int], membership: Membership | None = None) -> None:
         self.settled = settled
         self.membership = membership
 
-    async def on_partitions_revoked(self, revoked) -> None:
+    async def on_partitions_revoked(self, revoked: Any) -> None:
         for tp in revoked:
             self.settled.pop((tp.topic, tp.partition), None)
         if self.membership is not None:
             self.membership.revoked(revoked)
 
-    async def on_partitions_assigned(self, assigned) -> None:
+    async def on_partitions_assigned(self, assigned: Any) -> None:
         if self.membership is not None:
             self.membership.assigned(assigned)
 
@@ -146,11 +152,12 @@ def replaced(rules: dict[tuple[str, str], Supersede], events: list[Item]) -> set
     newest: dict[tuple[str, Any], int] = {}
     keyed: list[tuple[int, tuple[str, Any], int]] = []
     for i, item in enumerate(events):
-        fn = rules.get((item.topic, item.env.type))
+        env, event, _ = ready(item)
+        fn = rules.get((item.topic, env.type))
         if fn is None:
             continue
-        key, order = fn(item.env, item.event)
-        key = (item.env.type, key)
+        key, order = fn(env, event)
+        key = (env.type, key)
         keyed.append((i, key, order))
         newest[key] = max(order, newest.get(key, order))
     return {i for i, key, order in keyed if order < newest[key]}
@@ -189,10 +196,10 @@ class EventsConsumer:
         # (topic, partition) -> the offset up to which this process has applied or dead-lettered the records
         self.settled: dict[tuple[str, int], int] = {}
         self.inbox: InboxStore | None = None
-        self.transact: Transact | None = None
+        self.transact: Transact[Any] | None = None
         self.applied: Callable[[], None] = lambda: None
 
-    def attach(self, *, inbox: InboxStore, transact: Transact, applied: Callable[[], None]) -> None:
+    def attach(self, *, inbox: InboxStore, transact: Transact[Any], applied: Callable[[], None]) -> None:
         self.inbox, self.transact, self.applied = inbox, transact, applied
 
     def route(self, event_classes: tuple[type[Event], ...], fn: Handler, supersede: Supersede | None) -> None:
@@ -223,10 +230,11 @@ class EventsConsumer:
             listener=ForgetRevoked(self.settled, self.membership),
         )
 
-        @self.subscriber
         async def consume(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
             await self.consume(self.unsettled(by_full_name, records))
+
+        self.subscriber(consume)  # faststream's subscriber is untyped here (broker: Any): called, not a decorator
 
     def kafka_consumer(self) -> Any:
         """The running aiokafka consumer (faststream's public `consumer` attribute), or None."""
@@ -291,7 +299,7 @@ class EventsConsumer:
                     self._settle(item)
                 return
             for item in events:
-                self.attempts.pop(item.env.event_id, None)
+                self.attempts.pop(ready(item)[0].event_id, None)
             for labels, n in Counter(self._labels(item) for item in events).items():
                 self.metrics.processed.labels(*labels).inc(n)
             self.processed += len(events)
@@ -302,36 +310,39 @@ class EventsConsumer:
 
     async def _apply_batch(self, events: list[Item]) -> int:
         """One transaction: one inbox read for the whole batch, the handlers in order, the inbox marks."""
-        ids = list(dict.fromkeys(i.env.event_id for i in events))
+        ids = list(dict.fromkeys(ready(i)[0].event_id for i in events))
         skip = replaced(self.supersede, events)
-        inbox = self.inbox
+        inbox, transact = self.inbox, self.transact
+        assert inbox is not None and transact is not None, "attach() comes before the first batch"
 
         async def txn(session: Any) -> int:
             seen = await inbox.seen_many(ids, session)
             done: list[str] = []
             for i, item in enumerate(events):
-                if item.env.event_id in seen:
+                env, event, handler = ready(item)
+                if env.event_id in seen:
                     continue  # applied before, or earlier in this batch (a duplicate delivery)
-                seen.add(item.env.event_id)
+                seen.add(env.event_id)
                 if i not in skip:
-                    with event_context(item.env), event_span(self.tracer, item):
-                        await item.handler(item.env, item.event, session)
-                done.append(item.env.event_id)
+                    with event_context(env), event_span(self.tracer, item):
+                        await handler(env, event, session)
+                done.append(env.event_id)
             await inbox.mark_many(done, session)
             return len(done)
 
-        applied = await self.transact(txn)
+        applied: int = await transact(txn)
         self.superseded += len(skip)
         for i in skip:
-            self.metrics.superseded.labels(events[i].topic, events[i].env.type).inc()
+            self.metrics.superseded.labels(events[i].topic, ready(events[i])[0].type).inc()
         return applied
 
     async def _apply_one(self, item: Item) -> None:
         """One event in its own transaction, with attempt counting; raises to have it delivered again."""
-        env, topic, record, raw = item.env, item.topic, item.record, item.raw
+        (env, event, handler), topic, record, raw = ready(item), item.topic, item.record, item.raw
+        assert self.inbox is not None and self.transact is not None, "attach() comes before the first event"
         with event_context(env), event_span(self.tracer, item):
             try:
-                applied = await apply_once(self.transact, self.inbox, env, item.event, item.handler)
+                applied = await apply_once(self.transact, self.inbox, env, event, handler)
             except (PermanentFailure, DomainError) as exc:
                 self._count(self.metrics.failed, item)
                 await self._dead_letter(topic, record, raw, f"{type(exc).__name__}: {exc}", 1, item=item,

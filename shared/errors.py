@@ -1,6 +1,8 @@
 """Errors a user can cause, each with a clear message and the right HTTP status."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,7 +20,7 @@ class DomainError(Exception):
         if code:
             self.code = code
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         err = {"code": self.code, "message": self.message}
         if self.field:
             err["field"] = self.field
@@ -57,12 +59,12 @@ class Closed(DomainError):
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError):
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Framework-raised errors (undecodable body, unknown path, wrong method) in the same shape as ours.
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
                  415: "unsupported_media_type"}
@@ -71,7 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for e in exc.errors():
             parts = list(e.get("loc", ()))

@@ -19,15 +19,15 @@ def _service(request: Request) -> Any:
     return request.app.state.service
 
 
-@router.get("/healthz", tags=["health"], summary="The process is alive")
-async def healthz(request: Request):
+@router.get("/healthz", tags=["health"], summary="The process is alive", response_model=None)
+async def healthz(request: Request) -> dict[str, Any]:
     return {"status": "ok", "service": _service(request).name}
 
 
 @router.get("/readyz", tags=["health"], summary="Kafka and MongoDB are reachable and the events consumer works")
-async def readyz(request: Request):
+async def readyz(request: Request) -> JSONResponse:
     svc = _service(request)
-    checks = {}
+    checks: dict[str, str] = {}
     if svc.consumer.routes:
         checks["consumer"] = svc.consumer.health(svc.settings.readiness_grace_seconds)
     # A service's other subscribers (the voting counter's ballots consumer): running, their fetch task alive.
@@ -49,19 +49,20 @@ async def readyz(request: Request):
 
 
 @router.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)")
-async def metrics(request: Request):
+async def metrics(request: Request) -> Response:
     body, content_type = _service(request).metrics.render()
     return Response(body, media_type=content_type)
 
 
-@router.get("/asyncapi.json", tags=["docs"], summary="The event API (AsyncAPI 3.0)")
-async def asyncapi_json(request: Request):
+@router.get("/asyncapi.json", tags=["docs"], summary="The event API (AsyncAPI 3.0)", response_model=None)
+async def asyncapi_json(request: Request) -> dict[str, Any]:
     svc = _service(request)
     return asyncapi_document(svc.settings.topic_prefix, service=svc.name)
 
 
-@router.get("/asyncapi", tags=["docs"], response_class=HTMLResponse, summary="The event API, readable")
-async def asyncapi_page(request: Request):
+@router.get("/asyncapi", tags=["docs"], response_class=HTMLResponse, summary="The event API, readable",
+            response_model=None)
+async def asyncapi_page(request: Request) -> str:
     svc = _service(request)
     return asyncapi_html(asyncapi_document(svc.settings.topic_prefix, service=svc.name))
 

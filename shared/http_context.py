@@ -12,6 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 import structlog
+from starlette.types import Message, Receive, Scope, Send
 
 from .context import actor as actor_var
 from .context import correlation_id as correlation_var
@@ -27,7 +28,7 @@ class RequestContext:
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics  # a ServiceMetrics: requests, status and latency by route template
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -48,7 +49,7 @@ class RequestContext:
         status = 500
         header = (b"x-correlation-id", cid.encode("latin-1"))
 
-        async def send_with_id(message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -19,13 +19,13 @@ from aiokafka.errors import (
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLPlaintext
+from faststream.security import BaseSecurity, SASLPlaintext
 
 from .contracts import topics
 from .settings import Settings
 
 
-def _security(settings: Settings):
+def _security(settings: Settings) -> BaseSecurity | None:
     if settings.kafka_sasl_mechanism and settings.kafka_sasl_username:
         password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
         use_ssl = settings.kafka_security_protocol.upper() == "SASL_SSL"
@@ -46,7 +46,8 @@ def observability_middlewares(service: str, registry: Any, tracer_provider: Any 
     if tracer_provider is not None:
         from .telemetry import BatchTrace  # inside the telemetry middleware's process span: listed after it
 
-        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider), BatchTrace]
+        middlewares += [KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+                        BatchTrace(tracer_provider.get_tracer("exemplar.consumer"))]
     return middlewares
 
 
@@ -79,7 +80,7 @@ async def renew_producer(broker: KafkaBroker, stop_timeout: float = 5.0) -> None
     """Replace the broker's producer with a new one (a new producer id and fresh sequence numbers).
 
     The new producer is started first: when Kafka cannot be reached it raises, and the old producer stays."""
-    fast = broker.config.producer
+    fast: Any = broker.config.producer  # faststream's AioKafkaFastProducer: its private attributes are untyped
     old = fast._producer
     new = AIOKafkaProducer(**broker._connection_kwargs)
     try:
@@ -92,14 +93,15 @@ async def renew_producer(broker: KafkaBroker, stop_timeout: float = 5.0) -> None
         await asyncio.wait_for(old.stop(), stop_timeout)
 
 
-def admin_kwargs(settings: Settings) -> dict:
-    kw: dict = {"bootstrap_servers": settings.kafka_bootstrap}
+def admin_kwargs(settings: Settings) -> dict[str, Any]:
+    kw: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap}
     if settings.kafka_sasl_mechanism:
         kw.update(
             security_protocol=settings.kafka_security_protocol,
             sasl_mechanism=settings.kafka_sasl_mechanism,
             sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None,
+            sasl_plain_password=(settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password
+                                 else None),
         )
     return kw
 

@@ -14,7 +14,7 @@ class MongoLearnedStore:
 
     The store that mixes it in sets `db` and `session` (the transaction's session, or None)."""
 
-    db: AsyncDatabase
+    db: AsyncDatabase[Any]
     session: AsyncClientSession | None
 
     async def programme_version(self, programme_id: str) -> int | None:

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
 _SECRET_KEYS = {"password", "secret", "token", "credential", "contact", "phone", "email", "id_card"}
 
 
-def _redact(_, __, event_dict):
+def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event_dict[key] = "***"
@@ -21,18 +23,18 @@ def _redact(_, __, event_dict):
 LIBRARY_LOGGERS = ("faststream", "aiokafka", "uvicorn", "uvicorn.error", "uvicorn.access", "pymongo", "httpx")
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is when a record comes (a test's capture, a redirected stream)."""
 
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
-    def stream(self):
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -89,5 +91,5 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         lib.propagate = True
 
 
-def get_logger(name: str | None = None):
+def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name)

@@ -31,7 +31,7 @@ class Publish(Protocol):
 class Outbox:
     """Events are written in the same transaction as the state they describe, then relayed to Kafka."""
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.coll = db["outbox"]
         self.leases = db["leases"]
         self.failed = db["outbox_failed"]
@@ -60,7 +60,8 @@ class Outbox:
 
     async def set_aside(self, env: Envelope, reason: str) -> None:
         """Keep an event Kafka can never take (too large) readable in outbox_failed, out of the relay's way."""
-        await self.failed.replace_one({"_id": env.event_id}, {"envelope": env.model_dump(mode="json"), "reason": reason},
+        await self.failed.replace_one({"_id": env.event_id},
+                                      {"envelope": env.model_dump(mode="json"), "reason": reason},
                                       upsert=True)
 
     async def pending(self) -> int:
@@ -109,7 +110,7 @@ class Outbox:
 class Inbox:
     """Remembers which events a consumer has applied; the mark is written in the effect's transaction."""
 
-    def __init__(self, db: AsyncDatabase, consumer: str) -> None:
+    def __init__(self, db: AsyncDatabase[Any], consumer: str) -> None:
         self.coll = db["inbox"]
         self.consumer = consumer
 
@@ -155,12 +156,13 @@ class InboxStore(Protocol):
     async def mark_many(self, event_ids: list[str], session: Any = None) -> None: ...
 
 
-def mongo_transact(client: AsyncMongoClient) -> Transact:
+def mongo_transact(client: AsyncMongoClient[Any]) -> Transact[Any]:
     """The Transact of a MongoDB client: in_transaction (driver retries, after-commit callbacks)."""
     return functools.partial(in_transaction, client)
 
 
-async def apply_once(transact: Transact, inbox: InboxStore, env: Envelope, event: Event, handler: Handler) -> bool:
+async def apply_once(transact: Transact[bool], inbox: InboxStore, env: Envelope, event: Event,
+                     handler: Handler) -> bool:
     """Apply handler's effect and the inbox mark atomically; False when this event was applied before."""
 
     async def txn(session: AsyncClientSession) -> bool:

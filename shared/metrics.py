@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from prometheus_client import (
 )
 
 # No "_created" series beside every counter: twice the series for a timestamp no dashboard reads.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 # Seconds; the casting edge answers in about a millisecond, an import of a roll in seconds.
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -88,7 +89,7 @@ class ServiceMetrics:
                 self.lag.labels(*labels).set(max(0, high - (committed or 0)))
 
 
-def route_template(scope: dict[str, Any]) -> str:
+def route_template(scope: Mapping[str, Any]) -> str:
     """The path template of the route that answered ("/rounds/{round_id}"), not the raw path: bounded labels."""
     route = scope.get("route")
     path = getattr(route, "path", None)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 
 from .logging import get_logger
 
@@ -14,7 +15,7 @@ T = TypeVar("T")
 log = get_logger("mongo")
 
 
-def connect(url: str, **kw: Any) -> AsyncMongoClient:
+def connect(url: str, **kw: Any) -> AsyncMongoClient[Any]:
     kw.setdefault("serverSelectionTimeoutMS", 5000)
     kw.setdefault("tz_aware", True)
     return AsyncMongoClient(url, **kw)
@@ -37,7 +38,7 @@ def after_commit(fn: Callable[[], Any]) -> None:
         pending.append(fn)
 
 
-async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+async def in_transaction(client: AsyncMongoClient[Any], fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
     """Run fn in a transaction; transient conflicts are retried by the driver; after_commit callbacks run last."""
     pending: list[Callable[[], Any]] = []
 
@@ -59,7 +60,8 @@ async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSess
     return result
 
 
-async def upsert_all(coll, docs: list[dict], session: AsyncClientSession | None) -> None:
+async def upsert_all(coll: AsyncCollection[Any], docs: list[dict[str, Any]],
+                     session: AsyncClientSession | None) -> None:
     """Insert the new documents (by _id) in bulk and update only those that changed.
 
     Upserts one by one cost a round of index work each (about 1,700/s on the local server); a roll of 100,000

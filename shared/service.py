@@ -4,14 +4,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import uvicorn
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 
 from . import metrics, publisher, telemetry
 from .auth import verifier_from_settings
@@ -30,6 +32,7 @@ from .settings import Settings
 
 __all__ = ["PermanentFailure", "Service"]
 
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 T = TypeVar("T")
 STOP_KAFKA_SECONDS = 30.0
 
@@ -56,11 +59,11 @@ class Service:
                                        tracer=tracer)
         self._subscribed = False
         self._startup: list[Callable[[], Awaitable[None]]] = []
-        self._background: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+        self._background: list[Background] = []
         self.public_limiter = RateLimiter(self.settings.public_rate_per_minute)
         # Set when the service starts (or by a test that runs it without its lifespan).
-        self.mongo = None
-        self.db = None
+        self.mongo: AsyncMongoClient[Any] | None = None
+        self.db: AsyncDatabase[Any] | None = None
         self.outbox: Outbox | None = None
         self.inbox: Inbox | None = None
         self.api = FastAPI(title=title, description=description, version=version, lifespan=self._lifespan)
@@ -76,16 +79,16 @@ class Service:
         self._startup.append(fn)
         return fn
 
-    def background(self, fn: Callable[[asyncio.Event], Awaitable[None]]):
+    def background(self, fn: Background) -> Background:
         """Register a long-running task; it gets an event that is set when the service stops."""
         self._background.append(fn)
         return fn
 
-    def on(self, *event_classes: type[Event], supersede: Supersede | None = None):
+    def on(self, *event_classes: type[Event], supersede: Supersede | None = None) -> Callable[[Handler], Handler]:
         """Register an idempotent handler(envelope, event, session) for the given event types.
 
-        `supersede(envelope, event) -> (key, order)` declares that the handler's effect is "the newest by order wins" for
-        each key (a snapshot such as a tally with its sequence). Within one batch transaction an event followed
+        `supersede(envelope, event) -> (key, order)` declares that the handler's effect is "the newest by order wins"
+        for each key (a snapshot such as a tally with its sequence). Within one batch transaction an event followed
         by a higher order of the same key is then marked applied without running the handler: the newer one,
         applied in the same transaction, leaves the same state. A consumer that fell behind catches up in one
         write per key instead of one per event; one that keeps up applies every event.
@@ -125,15 +128,19 @@ class Service:
     # ---- emitting and sending -------------------------------------------------------------------
     async def emit(self, session: AsyncClientSession | None, event: Event, *, programme_id: str, key: str,
                    correlation_id: str | None = None) -> Envelope:
+        assert self.outbox is not None, "emitting needs the started service's outbox"
         return await publisher.emit(self.outbox, session, event, programme_id=programme_id, key=key,
                                     correlation_id=correlation_id)
 
-    async def emit_many(self, session: AsyncClientSession | None, events: list[tuple[Event, str, str]]) -> list[Envelope]:
+    async def emit_many(self, session: AsyncClientSession | None,
+                        events: list[tuple[Event, str, str]]) -> list[Envelope]:
         """events: (event, programme_id, key) triples, written to the outbox in order."""
+        assert self.outbox is not None, "emitting needs the started service's outbox"
         return await publisher.emit_many(self.outbox, session, events)
 
     async def transact(self, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
         """Run a state change and its outbox events atomically, then wake the relay."""
+        assert self.mongo is not None and self.outbox is not None, "a transaction needs the started service"
         result = await in_transaction(self.mongo, fn)
         self.outbox.notify()
         return result
@@ -174,12 +181,12 @@ class Service:
 
     async def _connect(self) -> None:
         """MongoDB, the outbox and the inbox, then the service's own start-up steps, the topics and Kafka."""
-        self.mongo = connect(self.settings.mongo_url)
-        self.db = self.mongo[self.settings.database_name(self.name)]
-        self.outbox = Outbox(self.db)
-        self.inbox = Inbox(self.db, self.name)
-        self.consumer.attach(inbox=self.inbox, transact=mongo_transact(self.mongo), applied=self.outbox.notify)
-        await self.outbox.ensure_indexes()
+        self.mongo = mongo = connect(self.settings.mongo_url)
+        self.db = db = mongo[self.settings.database_name(self.name)]
+        self.outbox = outbox = Outbox(db)
+        self.inbox = inbox = Inbox(db, self.name)
+        self.consumer.attach(inbox=inbox, transact=mongo_transact(mongo), applied=outbox.notify)
+        await outbox.ensure_indexes()
         for fn in self._startup:
             await fn()
         await ensure_topics(self.settings)
@@ -189,20 +196,22 @@ class Service:
         await self._start_broker()
 
     @asynccontextmanager
-    async def _lifespan(self, _app: FastAPI):
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         await self._connect()
+        outbox, mongo, db = self.outbox, self.mongo, self.db
+        assert outbox is not None and mongo is not None and db is not None  # set by _connect()
         stop = asyncio.Event()
-        relay = functools.partial(self.publisher.publish, outbox=self.outbox)
+        relay = functools.partial(self.publisher.publish, outbox=outbox)
         with telemetry.untraced():  # polling; the relay's publish spans continue each event's own trace
-            tasks = [asyncio.create_task(self.outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)),
+            tasks = [asyncio.create_task(outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)),
                      asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop))]
         tasks += [asyncio.create_task(fn(stop)) for fn in self._background]
-        self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=self.db.name)
+        self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=db.name)
         try:
             yield
         finally:
             stop.set()
-            self.outbox.notify()
+            outbox.notify()
             for t in tasks:
                 t.cancel()
             for t in tasks:
@@ -213,7 +222,7 @@ class Service:
                 await asyncio.wait_for(self.broker.stop(), timeout=STOP_KAFKA_SECONDS)
             except TimeoutError:
                 self.log.error("Kafka consumers did not stop in time; leaving them", seconds=STOP_KAFKA_SECONDS)
-            await self.mongo.close()
+            await mongo.close()
             self.log.info("service stopped")
 
     def run(self) -> None:

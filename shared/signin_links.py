@@ -71,7 +71,7 @@ def mint_link_token(settings: Settings, *, role: Role, subject_id: str | None = 
 def read_link_token(settings: Settings, token: str, now: float | None = None) -> LinkClaims:
     """The claims of a link this installation signed; LinkExpired once its time is up, LinkInvalid otherwise."""
     # Expiry is checked here rather than by PyJWT so that tests can pass the time.
-    options = {"require": ["exp", "jti"], "verify_exp": False}
+    options: jwt.types.Options = {"require": ["exp", "jti"], "verify_exp": False}
     try:
         body = jwt.decode(token.strip(), settings.auth_secret.get_secret_value(), algorithms=["HS256"],
                           issuer=settings.auth_issuer, audience=link_audience(settings), options=options)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import weakref
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -22,7 +24,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 _instrumented_pymongo = False
-# The process span of the batch being handled, while BatchTrace has made its messages' trace the current one.
+_readable: weakref.WeakSet[Any] = weakref.WeakSet()  # the tracer providers that turn bytes into text
+# faststream's process span of the batch being handled, while BatchTrace handles it in its messages' trace.
 _batch_span: ContextVar[Any] = ContextVar("exemplar_batch_span", default=None)
 
 
@@ -41,11 +44,12 @@ def _sdk_provider() -> Any:
     return provider if isinstance(provider, TracerProvider) else None
 
 
-def _exporter(name: str) -> Any:
+def exporter(name: str, out: Any = None) -> Any:
+    """The span exporter OTEL_TRACES_EXPORTER names (console: to `out`, standard output by default)."""
     if name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-        return ConsoleSpanExporter()
+        return ConsoleSpanExporter(out=out or sys.stdout)
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -71,8 +75,53 @@ def tracer_provider(service: str) -> Any:
         resource = resource.merge(Resource({"service.name": os.environ["OTEL_SERVICE_NAME"]}))
     provider = TracerProvider(resource=resource)
     for name in _exporters_asked():
-        provider.add_span_processor(BatchSpanProcessor(_exporter(name)))
+        provider.add_span_processor(BatchSpanProcessor(exporter(name)))
     trace.set_tracer_provider(provider)
+    return provider
+
+
+def _text_attributes() -> Any:
+    """A span processor that turns bytes attribute values into text as each span starts.
+
+    faststream records a Kafka message's key as bytes (messaging.kafka.message.key, a string in the semantic
+    conventions). The SDK's console exporter cannot write a span holding bytes (its to_json raises TypeError), and
+    the batch processor then drops every span after it in that export: with OTEL_TRACES_EXPORTER=console a ballot's
+    request span, its publish and the counting were lost, while the HTTP receive span before them was printed."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class TextAttributes(SpanProcessor):
+        def on_start(self, span: Any, parent_context: Any = None) -> None:
+            attributes = dict(span.attributes or {})
+            for key, value in attributes.items():
+                if isinstance(value, bytes):
+                    span.set_attribute(key, value.decode("utf-8", "backslashreplace"))
+            if _on_ballots_topic(attributes) and "messaging.kafka.message.key" in attributes:
+                # A ballot's key is the voter's mark: a trace (with the request's address and time) keeps none.
+                span.set_attribute("messaging.kafka.message.key", MARK_WITHHELD)
+
+    return TextAttributes()
+
+
+MARK_WITHHELD = "[voter mark withheld]"
+
+
+def _on_ballots_topic(attributes: dict[str, Any]) -> bool:
+    from .contracts import topics
+
+    for key in ("messaging.destination.name", "messaging.destination", "messaging.source.name"):
+        value = attributes.get(key)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if isinstance(value, str) and value.endswith(topics.BALLOTS):
+            return True
+    return False
+
+
+def readable(provider: Any) -> Any:
+    """The provider, with _text_attributes' processor among its span processors (once)."""
+    if provider not in _readable:
+        provider.add_span_processor(_text_attributes())
+        _readable.add(provider)
     return provider
 
 
@@ -80,6 +129,7 @@ def instrument(api: Any, provider: Any, *, pymongo: bool = True) -> None:
     """FastAPI's request spans on this app; PyMongo's command spans on every client of the process (with the
     process's provider: the instrumentation is process-wide)."""
     global _instrumented_pymongo
+    readable(provider)
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(api, tracer_provider=provider, excluded_urls="healthz,readyz,metrics")
@@ -123,31 +173,55 @@ def continued(carrier: Mapping[str, str] | None) -> Iterator[None]:
 def single_trace(batch_headers: list[dict[str, Any]]) -> dict[str, str] | None:
     """The trace context of a delivered batch whose every record comes from one and the same trace, else None."""
     parents = [h.get("traceparent") for h in batch_headers or ()]
-    if not parents or not all(isinstance(p, str) and p.count("-") == 3 for p in parents):
+    traceparents = [p for p in parents if isinstance(p, str) and p.count("-") == 3]
+    if not parents or len(traceparents) != len(parents):
         return None
-    if len({p.split("-")[1] for p in parents}) != 1:
+    if len({p.split("-")[1] for p in traceparents}) != 1:
         return None
-    carrier = {"traceparent": parents[0]}
+    carrier = {"traceparent": traceparents[0]}
     if isinstance(batch_headers[0].get("tracestate"), str):
         carrier["tracestate"] = batch_headers[0]["tracestate"]
     return carrier
 
 
-class BatchTrace(BaseMiddleware):
+class BatchTrace:
     """A batch handler's work joins its messages' trace when they all come from one (one ballot, say).
 
     faststream's telemetry middleware gives a delivered batch a process span in a trace of its own, linked to each
-    message's; so a tally emitted for one ballot would leave the ballot's trace. Inside that span, this middleware
-    makes the producer's context the current one when the whole batch has one trace, so what the handler does and
-    emits (the outbox keeps the current trace) continues it. A batch of several traces keeps the links only."""
+    message's; so the counting of one ballot, and the tally it emits, would leave the ballot's trace. Inside that
+    span, this middleware handles a batch whose records all come from one trace in a span "<topic> batch" of that
+    trace (a child of the producer's span, linked to faststream's batch span), so what the handler does and emits
+    (the outbox keeps the current trace) continues it. A batch of several traces keeps the links only.
+
+    A middleware factory for the broker: called with each message, as faststream calls its middlewares."""
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+
+    def __call__(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
+        return _BatchScope(msg, context=context, tracer=self.tracer)
+
+
+class _BatchScope(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, tracer: Any) -> None:
+        super().__init__(msg, context=context)
+        self.tracer = tracer
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        carrier = single_trace(getattr(msg, "batch_headers", None) or [])
+        headers = getattr(msg, "batch_headers", None) or []
+        carrier = single_trace(headers)
         if carrier is None:
             return await call_next(msg)
-        token = _batch_span.set(trace.get_current_span().get_span_context())
+        batch = trace.get_current_span().get_span_context()  # faststream's process span of the batch
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else ()
+        topic = getattr(records[0], "topic", "") if records else ""
+        attributes = {"messaging.system": "kafka", "messaging.operation": "process",
+                      "messaging.destination.name": topic, "messaging.batch.message_count": len(headers)}
+        token = _batch_span.set(batch)
         try:
-            with continued(carrier):
+            with self.tracer.start_as_current_span(f"{topic} batch", context=propagate.extract(carrier),
+                                                   kind=trace.SpanKind.CONSUMER, attributes=attributes,
+                                                   links=[trace.Link(batch)] if batch.is_valid else None):
                 return await call_next(msg)
         finally:
             _batch_span.reset(token)

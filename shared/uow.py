@@ -32,9 +32,13 @@ class Transaction(Protocol[S_co]):
 
     async def emit(self, event: Event, *, programme_id: str, key: str) -> None: ...
 
+    async def emit_many(self, events: list[tuple[Event, str, str]]) -> None:
+        """(event, programme_id, key) triples, in order: one outbox write for many events."""
+        ...
 
-class UnitOfWork(Protocol[S]):
-    async def run(self, fn: Callable[[Transaction[S]], Awaitable[T]]) -> T: ...
+
+class UnitOfWork(Protocol[S_co]):
+    async def run(self, fn: Callable[[Transaction[S_co]], Awaitable[T]]) -> T: ...
 
 
 @dataclass(slots=True)
@@ -46,6 +50,10 @@ class MongoTransaction(Generic[S]):
 
     async def emit(self, event: Event, *, programme_id: str, key: str) -> None:
         self.emitted.append(await self.service.emit(self.session, event, programme_id=programme_id, key=key))
+
+    async def emit_many(self, events: list[tuple[Event, str, str]]) -> None:
+        if events:
+            self.emitted.extend(await self.service.emit_many(self.session, events))
 
 
 class MongoUnitOfWork(Generic[S]):
@@ -67,7 +75,8 @@ class MongoUnitOfWork(Generic[S]):
 
         return await self.service.transact(txn)
 
-    def handler(self, fn: Callable[[Transaction[S], Envelope, Any], Awaitable[None]]):
+    def handler(self, fn: Callable[[Transaction[S], Envelope, Any], Awaitable[None]]
+                ) -> Callable[[Envelope, Any, AsyncClientSession], Awaitable[None]]:
         """An event handler of the consumer (envelope, event, session) that runs `fn(tx, envelope, event)`."""
 
         async def on_event(env: Envelope, event: Any, session: AsyncClientSession) -> None:

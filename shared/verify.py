@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BULLETIN_KIND = "voting.bulletin"
 BULLETIN_VERSION = 1
@@ -35,12 +36,12 @@ def chain(label: str, round_id: str, items: Iterable[object]) -> str:
     return h
 
 
-def content(selections: Iterable[str], grades: dict[str, str]) -> dict:
+def content(selections: Iterable[str], grades: dict[str, str]) -> dict[str, Any]:
     """One ballot's contents as published: sorted selections, grades by candidate; no receipt, no time."""
     return {"selections": sorted(selections), "grades": dict(sorted(grades.items()))}
 
 
-def contents_order(contents: Iterable[dict]) -> list[dict]:
+def contents_order(contents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The published order of the contents: by their canonical bytes. It depends on the ballots alone, never on
     when or by whom they were cast, so the list links no content to a receipt, and anyone can redo it."""
     return sorted((content(c.get("selections", []), c.get("grades", {})) for c in contents), key=canonical)
@@ -50,7 +51,7 @@ def receipts_root(round_id: str, receipts: Iterable[str]) -> str:
     return chain("receipts", round_id, receipts)
 
 
-def contents_root(round_id: str, contents: Iterable[dict]) -> str:
+def contents_root(round_id: str, contents: Iterable[dict[str, Any]]) -> str:
     return chain("contents", round_id, contents)
 
 
@@ -59,7 +60,7 @@ def bulletin_root(round_id: str, receipts: str, contents: str) -> str:
     return sha256(f"bulletin|{round_id}|{receipts}|{contents}".encode())
 
 
-def recount(ballot_type: str, candidate_ids: list[str], contents: Iterable[dict]) -> dict:
+def recount(ballot_type: str, candidate_ids: list[str], contents: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The tally from the contents alone: per candidate its approvals (appraisal: 优秀 + 称职) and grade counts."""
     approvals = {c: 0 for c in candidate_ids}
     grades = {c: {g: 0 for g in GRADES} for c in candidate_ids}
@@ -110,7 +111,7 @@ class Report:
         return passed and self.failed is None
 
 
-def verify_bulletin(doc: dict) -> Report:
+def verify_bulletin(doc: dict[str, Any]) -> Report:
     rep = Report(BULLETIN_KIND)
     rid, receipts, contents = doc.get("round_id", ""), list(doc.get("receipts", [])), list(doc.get("contents", []))
     roots = doc.get("commitments", {})
@@ -143,7 +144,7 @@ def verify_bulletin(doc: dict) -> Report:
     return rep
 
 
-def verify_by_draw_module(doc: dict) -> Report:
+def verify_by_draw_module(doc: dict[str, Any]) -> Report:
     """A spot-check draw or a notice's published list, checked by shared/verify_draw.py."""
     from .verify_draw import VerificationFailed, verify_document
 
@@ -155,7 +156,7 @@ def verify_by_draw_module(doc: dict) -> Report:
     return rep
 
 
-CHECKERS: dict[str, Callable[[dict], Report]] = {BULLETIN_KIND: verify_bulletin,
+CHECKERS: dict[str, Callable[[dict[str, Any]], Report]] = {BULLETIN_KIND: verify_bulletin,
                                                  "spot_check_draw": verify_by_draw_module,
                                                  "published_list": verify_by_draw_module}
 
@@ -171,7 +172,7 @@ def load_and_verify(path: str | Path) -> Report:
     return verify(doc)
 
 
-def verify(doc: dict) -> Report:
+def verify(doc: dict[str, Any]) -> Report:
     checker = CHECKERS.get(doc.get("kind", "") if isinstance(doc, dict) else "")
     if checker is None:
         rep = Report(str(doc.get("kind") if isinstance(doc, dict) else None))

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from .verify import canonical, sha256
 
@@ -41,13 +42,13 @@ class _Checks:
         self.lines.append(what)
 
 
-# ---- 随机点验 spot-check draws ----------------------------------------------------------------------------------------
+# ---- 随机点验 spot-check draws ------------------------------------------------------------------------------------
 
 def candidates_digest(ids: Iterable[str]) -> str:
     return sha256("\n".join(sorted(set(ids))).encode())
 
 
-def inputs_digest(doc: dict) -> str:
+def inputs_digest(doc: dict[str, Any]) -> str:
     inputs = doc["inputs"]
     return sha256(canonical({
         "algorithm": doc["algorithm"]["name"], "algorithm_version": doc["algorithm"]["version"],
@@ -70,7 +71,7 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def verify_spot_check_draw(doc: dict) -> list[str]:
+def verify_spot_check_draw(doc: dict[str, Any]) -> list[str]:
     """A draw's public record (GET .../spot-checks/draw.json): its commitment, and the draw redone from its seed."""
     c = _Checks()
     c.check(doc.get("kind") == SPOT_DRAW_KIND and doc.get("version") == 1, f"{SPOT_DRAW_KIND} version 1",
@@ -112,13 +113,13 @@ def verify_spot_check_draw(doc: dict) -> list[str]:
 
 # ---- published lists -------------------------------------------------------------------------------------------------
 
-def recompute_composite(components: list[dict]) -> float:
+def recompute_composite(components: list[dict[str, Any]]) -> float:
     """The weighted mean of the normalised components, weights relative to their (positive) total."""
     total = sum(x["weight"] for x in components if x["weight"] > 0)
     return round(sum(x["normalised"] * x["weight"] for x in components) / total, 4) if total > 0 else 0.0
 
 
-def _line(c: _Checks, line: dict) -> None:
+def _line(c: _Checks, line: dict[str, Any]) -> None:
     comps, who = line.get("components") or [], line["nomination_id"]
     c.check(bool(comps), f"{who}: {len(comps)} components", f"{who}: the line has no components to recompute from")
     total = sum(x["weight"] for x in comps if x["weight"] > 0)
@@ -132,7 +133,7 @@ def _line(c: _Checks, line: dict) -> None:
             f"{who}: the composite is {line['composite']}, its components give {again}")
 
 
-def verify_published_list(doc: dict) -> list[str]:
+def verify_published_list(doc: dict[str, Any]) -> list[str]:
     """A notice's published list (GET /notices/{id}/published-list.json): each composite from its components and
     weights, then the ranks and their order."""
     c = _Checks()
@@ -162,7 +163,7 @@ def verify_published_list(doc: dict) -> list[str]:
 CHECKERS = {SPOT_DRAW_KIND: verify_spot_check_draw, PUBLISHED_LIST_KIND: verify_published_list}
 
 
-def verify_document(doc: dict) -> list[str]:
+def verify_document(doc: dict[str, Any]) -> list[str]:
     """Dispatch on the file's kind; VerificationFailed for a failure, an unknown kind or a malformed file."""
     checker = CHECKERS.get(doc.get("kind", "") if isinstance(doc, dict) else "")
     if checker is None:

@@ -22,6 +22,9 @@ class FakeTransaction(Generic[S]):
     async def emit(self, event: Event, *, programme_id: str, key: str) -> None:
         self.emitted.append(Emitted(event, programme_id, key))
 
+    async def emit_many(self, events: list[tuple[Event, str, str]]) -> None:
+        self.emitted.extend(Emitted(e, p, k) for e, p, k in events)
+
 
 class FakeUnitOfWork(Generic[S]):
     """Runs a use case on a copy of the store and keeps the copy only if it returns: like a transaction, a refused

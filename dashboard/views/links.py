@@ -105,7 +105,8 @@ def print_sheet(rows: list[dict], title: str, hint: str, language: str) -> str:
     for r in rows:
         url = r[t("col.url", language)]
         cards.append(
-            f'<div class="card"><img src="{qr_data_uri(url)}" alt="QR"><div><h2>{html.escape(r[t("col.name", language)])}'
+            f'<div class="card"><img src="{qr_data_uri(url)}" alt="QR"><div>'
+            f'<h2>{html.escape(r[t("col.name", language)])}'
             f'</h2><p>{html.escape(r[t("col.role", language)])} · {html.escape(r[t("col.expires", language)])}</p>'
             f'<p class="hint">{html.escape(hint.format(expires=r[t("col.expires", language)]))}</p>'
             f'<p class="url">{html.escape(url)}</p></div></div>')

@@ -125,7 +125,9 @@ def arena_page() -> None:
         st.info(tr("arena.none"))
         return
     labels = {d["_id"]: d.get("name") or d["_id"] for d in docs}
-    arena_id = st.selectbox(tr("arena.pick"), list(labels), format_func=labels.get, key="arena_pick")
+    wanted = st.query_params.get("arena")  # the hall's screen opens /arena?arena=<id> (the organiser's link)
+    arena_id = st.selectbox(tr("arena.pick"), list(labels), format_func=labels.get, key="arena_pick",
+                            index=list(labels).index(wanted) if wanted in labels else 0)
     _arena_live(arena_id)
 
 
@@ -205,7 +207,8 @@ def notices_page() -> None:
             for nid in n.get("nomination_ids") or []:
                 e = people.get(nid, {})
                 rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
-                             tr("lb.unit"): data.unit_label(e) if e else "", tr("lb.status"): i18n.status(e.get("status"), lang())})
+                             tr("lb.unit"): data.unit_label(e) if e else "",
+                             tr("lb.status"): i18n.status(e.get("status"), lang())})
             if rows:
                 st.markdown(data.markdown_table(rows))
     st.divider()
@@ -289,10 +292,12 @@ def _turnout_chart(units: list[dict]) -> alt.Chart:
     y = alt.Y("unit:N", sort=list(frame["unit"]), title=None, axis=alt.Axis(labelLimit=220))
     x = alt.X("turnout:Q", title=tr("to.turnout"), axis=alt.Axis(format="%", tickCount=5),
               scale=alt.Scale(domain=[0, 1]))
-    tooltip = [alt.Tooltip("unit:N", title=tr("to.unit")), alt.Tooltip("turnout:Q", title=tr("to.turnout"), format=".1%")]
+    tooltip = [alt.Tooltip("unit:N", title=tr("to.unit")),
+               alt.Tooltip("turnout:Q", title=tr("to.turnout"), format=".1%")]
     chart = alt.Chart(frame).mark_bar().encode(x=x, y=y, tooltip=tooltip)
     if grouped:
-        chart = chart.encode(color=alt.Color("parent:N", title=tr("to.parent"), sort=list(dict.fromkeys(frame["parent"])),
+        chart = chart.encode(color=alt.Color("parent:N", title=tr("to.parent"),
+                                             sort=list(dict.fromkeys(frame["parent"])),
                                              legend=alt.Legend(orient="bottom", columns=2)),
                              tooltip=[alt.Tooltip("parent:N", title=tr("to.parent")), *tooltip])
     return chart.properties(height=max(120, 24 * len(frame)))
@@ -307,7 +312,8 @@ def _history_chart(points: list[dict]) -> alt.Chart:
     return alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("at:T", title=tr("to.time"), axis=alt.Axis(format=fmt, labelAngle=0, tickCount=6)),
         y=alt.Y("ballots_cast:Q", title=tr("to.cast"), scale=alt.Scale(domainMin=0),
-                axis=alt.Axis(format="d", tickMinStep=1, values=list(range(0, top + 1)) if top <= 8 else alt.Undefined)),
+                axis=alt.Axis(format="d", tickMinStep=1,
+                              values=list(range(0, top + 1)) if top <= 8 else alt.Undefined)),
         tooltip=[alt.Tooltip("at:T", title=tr("to.time"), format="%Y-%m-%d %H:%M"),
                  alt.Tooltip("ballots_cast:Q", title=tr("to.cast"), format="d")]).properties(height=260)
 

@@ -75,7 +75,8 @@ async def seed(ctx: DemoContext) -> None:
     if branch is not None:
         spec = {"programme_id": ctx.programme_id, "category_id": branch["category_id"], "working_days": 1}
         try:
-            standings = await ctx.until(lambda: _shortlist(ctx, branch["category_id"]), "standings for 先锋红旗党支部", 20)
+            standings = await ctx.until(lambda: _shortlist(ctx, branch["category_id"]), "standings for 先锋红旗党支部",
+                                        20)
             spec["nomination_ids"] = [s["nomination_id"] for s in standings[:max(2, int(branch.get("quota", 2)))]]
         except TimeoutError:
             ids = [n["nomination_id"] for n in ctx.data.get("nominations", [])

@@ -1,6 +1,8 @@
 """Composition root of the leaderboard projector: the read model, the learning and the projections' handlers."""
 from __future__ import annotations
 
+from typing import Any
+
 from shared.contracts import Event
 from shared.contracts.nominations import ProgrammeDefined
 from shared.service import Service
@@ -23,10 +25,11 @@ ROUTES: dict[type[Event], Apply] = audit.with_audit(
 SUPERSEDE: dict[type[Event], Supersede] = {cls: p.supersede for p in PROJECTIONS for cls in p.events if p.supersede}
 
 
-def create_service(settings: Settings | None = None) -> Service:
+def create_service(settings: Settings | None = None, *, tracer_provider: Any = None) -> Service:
+    """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's); see Service."""
     svc = Service("leaderboard", settings, title="Leaderboard projector (排行榜读模型)",
                   description="Builds the public leaderboard read model and the organisers' audit trail from events; "
-                            "no commands.")
+                              "no commands.", tracer_provider=tracer_provider)
     uow = MongoUnitOfWork(svc, lambda session: MongoReadModel(svc.db, session))
 
     @svc.on_startup

@@ -6,6 +6,7 @@ from shared.service import Service
 from shared.settings import Settings
 from shared.uow import MongoUnitOfWork
 
+from . import learning
 from .config import settings_for
 from .criteria_templates import load_templates
 from .http import Context, router
@@ -28,6 +29,7 @@ def create_service(settings: Settings | None = None) -> Service:
     uow = NominationsUnitOfWork(svc, lambda session: MongoStore(svc.db, session))
     svc.api.state.nominations = Context(svc, uow, load_templates())
     svc.api.include_router(router)
+    learning.register(svc, uow)
 
     @svc.on_startup
     async def indexes() -> None:

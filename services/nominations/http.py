@@ -191,11 +191,12 @@ async def units_tree(programme_id: IdPath, request: Request, flat: bool = False,
     return await views.units_tree(c.store, programme_id, flat)
 
 
-@router.get("/programmes/{programme_id}/members", tags=["organisation"], summary="The roll, by page")
-async def list_members(programme_id: IdPath, unit_id: IdQuery = None, page: int = Query(1, ge=1),
-                       page_size: int = Query(100, ge=1, le=1000),
+@router.get("/programmes/{programme_id}/members", tags=["organisation"],
+            summary="The roll, by page (a unit sees its subtree); q finds members by name")
+async def list_members(programme_id: IdPath, unit_id: IdQuery = None, q: SearchQuery = None,
+                       page: int = Query(1, ge=1), page_size: int = Query(100, ge=1, le=1000),
                        who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
-    return await views.members_page(c.store, programme_id, who, unit_id, page, page_size)
+    return await views.members_page(c.store, programme_id, who, unit_id, page, page_size, q)
 
 
 # ---- veto flags (一票否决) ------------------------------------------------------------------------------
@@ -305,9 +306,11 @@ async def export(programme_id: IdPath, category_id: IdQuery = None, status: d.St
 
 
 @router.get("/programmes/{programme_id}/nominations/{nomination_id}", tags=["nominations"],
-            summary="Nomination detail with materials, self-assessment, attachments and review history")
+            summary="Nomination detail with materials, self-assessment, attachments and review history "
+                    "(a judge: an assigned nominee's materials, self-assessment and attachments)")
 async def nomination_detail(programme_id: IdPath, nomination_id: IdPath,
-                            who: Principal = Depends(require("organiser", "unit")), c: Context = Depends(ctx)):
+                            who: Principal = Depends(require("organiser", "unit", "judge")),
+                            c: Context = Depends(ctx)):
     return await views.nomination_detail(c.store, programme_id, nomination_id, who)
 
 

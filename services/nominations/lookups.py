@@ -32,9 +32,20 @@ async def get_nomination(store: Store, pid: str, nid: str, who: Principal | None
     doc = await store.get_nomination(nid, pid)
     if doc is None:
         raise NotFound(f"nomination {nid} does not exist in programme {pid}", field="nomination_id")
-    if who is not None:
+    if who is not None and who.role == "judge":
+        await ensure_judge_may_read(store, pid, nid, who)
+    elif who is not None:
         d.ensure_visible(doc, await scope(store, pid, who))
     return doc
+
+
+async def ensure_judge_may_read(store: Store, pid: str, nid: str, who: Principal) -> None:
+    """A judge reads only the nominees assigned to them and not recused (learned from the scoring service)."""
+    if not who.judge_id:
+        raise Forbidden("this judge token carries no judge_id claim", field="judge_id")
+    if not await store.judge_may_read(pid, nid, who.judge_id):
+        raise Forbidden(f"nomination {nid} is not assigned to you for judging (or you are recused from it)",
+                        field="nomination_id", code="not_assigned")
 
 
 async def nomination_filter(store: Store, pid: str, who: Principal, category_id: str | None, status: str | None,

@@ -54,7 +54,7 @@ class Store(Protocol):
     async def get_unit(self, pid: str, unit_id: str) -> dict | None: ...
     async def get_member(self, pid: str, member_id: str) -> dict | None: ...
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]: ...
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]: ...
 
     # veto flags
     async def get_veto(self, pid: str, subject_id: str) -> dict | None: ...
@@ -87,6 +87,10 @@ class Store(Protocol):
     async def upload_attachment(self, filename: str, data: bytes, metadata: dict) -> str: ...
     async def delete_attachment(self, file_id: str) -> None: ...
     async def read_attachment(self, file_id: str) -> bytes | None: ...
+
+    # judges who may read a nominee's materials (learned from the scoring service's events)
+    async def set_judge_access(self, pid: str, nid: str, judge_ids: list[str], active: bool) -> None: ...
+    async def judge_may_read(self, pid: str, nid: str, judge_id: str) -> bool: ...
 
 
 def in_programme(pid: str) -> dict:
@@ -202,12 +206,14 @@ class MongoStore:
         return await self.db.members.find_one({"_id": f"{pid}:{member_id}"}, session=self.session)
 
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]:
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]:
         q: dict[str, Any] = in_programme(pid)
         if unit_id:
             q["unit_id"] = unit_id
         elif unit_ids is not None:
             q["unit_id"] = {"$in": sorted(unit_ids)}
+        if text:
+            q["name"] = {"$regex": re.escape(text)}
         total = await self.db.members.count_documents(q, session=self.session)
         items = await self.db.members.find(q, {"_id": 0, "programme_id": 0}, session=self.session) \
             .sort("member_id", 1).skip(skip).limit(limit).to_list()
@@ -324,3 +330,15 @@ class MongoStore:
         except NoFile:
             return None
         return await stream.read()
+
+    # ---- judges' access (learned from JudgesAssigned / JudgeRecused) -------------------------------------------
+    async def set_judge_access(self, pid: str, nid: str, judge_ids: list[str], active: bool) -> None:
+        for jid in judge_ids:
+            await self.db.judge_access.update_one(
+                {"_id": f"{nid}:{jid}"}, {"$set": {"programme_id": pid, "nomination_id": nid, "judge_id": jid,
+                                                  "active": active}}, upsert=True, session=self.session)
+
+    async def judge_may_read(self, pid: str, nid: str, judge_id: str) -> bool:
+        doc = await self.db.judge_access.find_one({"_id": f"{nid}:{judge_id}", "programme_id": pid},
+                                                  session=self.session)
+        return bool(doc and doc.get("active"))

@@ -65,13 +65,14 @@ async def units_tree(store: Store, pid: str, flat: bool) -> list[dict]:
 
 
 async def members_page(store: Store, pid: str, who: Principal, unit_id: str | None, page: int,
-                       page_size: int) -> dict[str, Any]:
+                       page_size: int, q: str | None = None) -> dict[str, Any]:
+    """A page of the roll within the caller's subtree; q finds members whose name contains it."""
     await get_programme(store, pid)
     allowed = await scope(store, pid, who)
     if unit_id and allowed is not None and unit_id not in allowed:
         raise Forbidden(f"unit {unit_id} is outside your unit's subtree", field="unit_id")
     total, items = await store.members_page(pid, unit_id or None, None if allowed is None else frozenset(allowed),
-                                            (page - 1) * page_size, page_size)
+                                            (page - 1) * page_size, page_size, (q or "").strip() or None)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
@@ -87,8 +88,18 @@ async def list_nominations(store: Store, pid: str, who: Principal, category_id: 
     return {"items": [public_nomination(x) for x in docs], "total": total, "page": page, "page_size": page_size}
 
 
+JUDGE_FIELDS = ("programme_id", "category_id", "category_name", "nominee_id", "nominee_name", "nominee_kind",
+                "unit_id", "unit_name", "status", "materials", "self_assessment", "attachments")
+
+
+def judging_nomination(doc: dict) -> dict:
+    """What a judge reads of a nominee: its materials, self-assessment and attachments, not its review history."""
+    return {"nomination_id": doc["_id"]} | {k: doc.get(k) for k in JUDGE_FIELDS}
+
+
 async def nomination_detail(store: Store, pid: str, nid: str, who: Principal) -> dict:
-    return public_nomination(await get_nomination(store, pid, nid, who))
+    doc = await get_nomination(store, pid, nid, who)
+    return judging_nomination(doc) if who.role == "judge" else public_nomination(doc)
 
 
 async def unit_nominations(store: Store, pid: str, unit_id: str) -> list[dict]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from shared.auth import Principal, require
 from shared.ids import IdPath, IdQuery
 from shared.service import Service
+from shared.tables import MAX_TABLE_BYTES
 from shared.uow import UnitOfWork
 
 from . import views
 from .actions import arena as arenas
-from .actions import assignment, indicators, judges, panels, recusal, scores, scoring_config
+from .actions import assignment, indicators, indicators_import, judges, panels, recusal, scores, scoring_config
 from .actions.common import scorer
 from .models import (
     ArenaIn,
@@ -114,7 +115,8 @@ async def add_panel_judges(programme_id: IdPath, panel_id: IdPath, body: PanelJu
 
 
 @router.get("/programmes/{programme_id}/panels/{panel_id}", tags=["panels"], summary="A panel, its assignments, loads")
-async def read_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(ORGANISER), c: Context = Depends(ctx)):
+async def read_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(ORGANISER),
+                     c: Context = Depends(ctx)):
     return await views.panel_view(c.store, programme_id, panel_id)
 
 
@@ -184,6 +186,23 @@ async def nominee_scores(programme_id: IdPath, nomination_id: IdPath, _: Princip
 async def enter_indicators(programme_id: IdPath, nomination_id: IdPath, body: IndicatorsIn,
                            _: Principal = Depends(may(indicators.enter_indicators)), c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: indicators.enter_indicators(tx, programme_id, nomination_id, body))
+
+
+@router.post("/programmes/{programme_id}/indicators/import", tags=["indicators"],
+             summary="Import indicator points from CSV or XLSX, one row per item (Chinese or English headers)")
+async def import_indicators(programme_id: IdPath, file: UploadFile = File(...),
+                            _: Principal = Depends(may(indicators_import.import_indicators)),
+                            c: Context = Depends(ctx)):
+    data = await file.read(MAX_TABLE_BYTES + 1)
+    return await c.uow.run(lambda tx: indicators_import.import_indicators(tx, programme_id, file.filename or "",
+                                                                          data))
+
+
+@router.get("/programmes/{programme_id}/categories/{category_id}/indicators", tags=["indicators"],
+            summary="The indicator points of a category's approved nominations, with their breakdown")
+async def category_indicators(programme_id: IdPath, category_id: IdPath, _: Principal = Depends(ORGANISER),
+                              c: Context = Depends(ctx)):
+    return await views.category_indicators(c.store, programme_id, category_id)
 
 
 @router.post("/programmes/{programme_id}/categories/{category_id}/spot-checks/commitment", tags=["indicators"],
@@ -279,7 +298,8 @@ async def arena_score(arena_id: IdPath, body: ArenaScoreIn, who: Principal = Dep
 
 @router.post("/arenas/{arena_id}/freeze", tags=["arenas"],
              summary="Freeze the board from a round on: it and later rounds are hidden until revealed")
-async def freeze(arena_id: IdPath, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)), c: Context = Depends(ctx)):
+async def freeze(arena_id: IdPath, body: FreezeIn, _: Principal = Depends(may(arenas.freeze)),
+                 c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: arenas.freeze(tx, arena_id, body))
 
 

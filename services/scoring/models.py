@@ -74,14 +74,27 @@ class ScoresIn(_In):
     scores: dict[str, float] = Field(min_length=1, description="criterion_id -> score")
 
 
+class ItemIn(_In):
+    """One line of a part's breakdown (细项), as the party-building platform lists it."""
+    name: str = Field(min_length=1, max_length=200)
+    points: float = Field(ge=0)
+    max_points: float = Field(gt=0)
+
+
 class PointsIn(_In):
     points: float = Field(ge=0)
     max_points: float = Field(gt=0)
+    items: list[ItemIn] | None = Field(None, description="the breakdown; when given, it adds up to the points")
 
     @model_validator(mode="after")
     def _within(self) -> "PointsIn":
         if self.points > self.max_points:
             raise ValueError("points must not exceed max_points")
+        if self.items:
+            if abs(sum(i.points for i in self.items) - self.points) > 1e-6:
+                raise ValueError("items: their points must add up to points")
+            if abs(sum(i.max_points for i in self.items) - self.max_points) > 1e-6:
+                raise ValueError("items: their max_points must add up to max_points")
         return self
 
 

@@ -21,8 +21,9 @@ TEMPLATE = """<!doctype html>
  .frozen{color:#6a1b9a}
 </style></head><body>
 <h1>__NAME__<br><small>评委现场打分 Judge scoring</small></h1>
-<label for="token">评委令牌 Judge token</label>
-<input id="token" type="password" autocomplete="off" placeholder="粘贴评委令牌 paste your token">
+<p id="session" class="ok" hidden>已用工作人员入口的登录身份签入 signed in from the staff portal</p>
+<div id="tokenbox"><label for="token">评委令牌 Judge token</label>
+<input id="token" type="password" autocomplete="off" placeholder="粘贴评委令牌 paste your token"></div>
 <label for="round">轮次 Round</label><select id="round"></select>
 <label for="contestant">选手 Contestant</label><select id="contestant"></select>
 <label for="score">分数 Score <span id="range"></span></label>
@@ -37,6 +38,7 @@ const $ = id => document.getElementById(id);
 const hash = new URLSearchParams(location.hash.slice(1));
 if (hash.get("token")) { sessionStorage.setItem("judge-token", hash.get("token")); history.replaceState(null, "", location.pathname); }
 $("token").value = sessionStorage.getItem("judge-token") || "";
+if ($("token").value) { $("tokenbox").hidden = true; $("session").hidden = false; }  // signed in by the portal's link
 $("token").addEventListener("change", () => sessionStorage.setItem("judge-token", $("token").value.trim()));
 let arena = null;
 function say(text, ok) { $("msg").textContent = text; $("msg").className = ok ? "ok" : "err"; }

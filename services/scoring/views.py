@@ -53,7 +53,8 @@ async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str)
         if not a["recused"]:
             loads[a["judge_id"]] = loads.get(a["judge_id"], 0) + 1
         by_nom.setdefault(a["nomination_id"], []).append(
-            {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason")})
+            {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason"),
+             "declared": bool(a.get("declared")), "replacement_judge_id": a.get("replacement_judge_id")})
     return {"panel_id": panel_id, **clean(panel), "loads": loads, "assignments": by_nom}
 
 
@@ -96,6 +97,14 @@ async def read_spot_checks(store: MongoScoringStore, programme_id: str, category
     if doc is None:
         raise NotFound("no spot checks have been drawn for this category", field="category_id")
     return clean(doc)
+
+
+async def category_indicators(store: MongoScoringStore, programme_id: str, category_id: str) -> list[Doc]:
+    """Each approved nomination of the category with its indicator points (None for a part not entered yet)."""
+    entered = {x["_id"]: x for x in await store.category_indicators(programme_id, category_id)}
+    return [{"nomination_id": n["_id"], "nominee_name": n.get("nominee_name", ""), "unit_name": n.get("unit_name", ""),
+             **{k: (entered.get(n["_id"]) or {}).get(k) for k in ("basic", "business", "key_tasks")}}
+            for n in await store.approved_nominations(programme_id, category_id)]
 
 
 async def read_standings(store: MongoScoringStore, programme_id: str, category_id: str) -> Doc:

@@ -1,7 +1,9 @@
-"""Composition root of the voting service (民主测评): rounds, roll, credentials, casting, counting, bulletin, tallies."""
+"""Composition root of the voting service (民主测评): rounds, roll, credentials, casting, counting, bulletin,
+tallies."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from faststream import AckPolicy
 
@@ -19,10 +21,13 @@ from .loops import auto_close, tally_flush
 from .uow import MongoVotingUnitOfWork
 
 
-def create_service(settings: Settings | None = None, config: VotingConfig | None = None) -> Service:
+def create_service(settings: Settings | None = None, config: VotingConfig | None = None, *,
+                   tracer_provider: Any = None) -> Service:
+    """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's); see Service."""
     svc = Service("voting", settings, title="Voting service (民主测评)",
                   description="Voter roll, one-time ballot credentials, secret ballots with receipts, "
-                              "a public bulletin with a hash chain, live tallies and turnout.")
+                              "a public bulletin with a hash chain, live tallies and turnout.",
+                  tracer_provider=tracer_provider)
     cfg = config or VotingConfig()
     if svc.settings.env == "production" and cfg.ballot_secret == LOCAL_BALLOT_SECRET.encode():
         raise RuntimeError("EXEMPLAR_BALLOT_SECRET must be set to a random value in production")
@@ -41,7 +46,8 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     # consumer's group every join of either consumer rebalanced both (3 s more on every start, and a stop during that
     # rebalance could wait for it; finding 8 in docs/reliability.md).
     edge.subscriber = svc.broker.subscriber(
-        svc.topic(topics.BALLOTS), group_id=f"{svc.group_id}.ballots", batch=True, group_instance_id=svc.instance_id("ballots"),
+        svc.topic(topics.BALLOTS), group_id=f"{svc.group_id}.ballots", batch=True,
+        group_instance_id=svc.instance_id("ballots"),
         max_records=cfg.batch_max_records, batch_timeout_ms=cfg.batch_timeout_ms, ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest", title="voting:ballots")
     edge.subscriber(counter.consume)

@@ -10,7 +10,8 @@ from .base import Event
 from .topics import NOMINATIONS
 
 NomineeKind = Literal["organ", "branch", "site", "team", "member"]
-Board = Literal["model_organ", "red_flag_branch", "demonstration_site", "service_team", "excellent_member", "pacesetter", "other"]
+Board = Literal["model_organ", "red_flag_branch", "demonstration_site", "service_team", "excellent_member",
+                "pacesetter", "other"]
 Component = Literal["basic", "key_tasks", "business", "report", "peer_vote"]
 
 
@@ -122,7 +123,7 @@ class NominationWithdrawn(Event, topic=NOMINATIONS):
 
 
 class VetoSet(Event, topic=NOMINATIONS):
-    """一票否决 on a nominee, at any stage: its nominations are rejected, taken off a notice, or their honours revoked."""
+    """一票否决 on a nominee, at any stage: its nominations are rejected, taken off a notice, or their honours revoked."""  # noqa: E501 -- the schema's description, held by the contract snapshot
 
     nominee_id: str
     reason: str

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +17,7 @@ class ListedEntry(BaseModel):
     nomination_id: str
     rank: int
     composite: float
-    components: list[dict] = []
+    components: list[dict[str, Any]] = []
     nominee_name: str = ""
     unit_name: str = ""
 

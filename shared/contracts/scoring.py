@@ -1,6 +1,8 @@
 """Events of the scoring service: judges' scores, recusals, composite standings, arena boards."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from .base import Event
@@ -24,6 +26,14 @@ class ScoreRevised(Event, topic=SCORING):
     score: float
     previous: float
     revision: int
+
+
+class JudgesAssigned(Event, topic=SCORING):
+    """Judges of a panel were assigned to a nominee: the nominations service lets them read its materials."""
+    nomination_id: str
+    category_id: str
+    panel_id: str
+    judge_ids: list[str]
 
 
 class JudgeRecused(Event, topic=SCORING):
@@ -77,7 +87,7 @@ class ArenaBoardUpdated(Event, topic=SCORING):
     sequence: int
     frozen: bool
     rounds: list[str]
-    rows: list[dict]
+    rows: list[dict[str, Any]]
     # Added compatibly: the round the board is frozen from (its and later rounds are hidden) and the live/prior blend.
     frozen_from: str | None = None
     live_weight: float = 1.0
@@ -145,23 +155,6 @@ class PanelLockChanged(Event, topic=SCORING):
     panel_id: str
     category_id: str
     locked: bool
-
-
-class JudgesAutoAssigned(Event, topic=SCORING):
-    panel_id: str
-    min_judges: int
-    nominees: int
-    assigned: int
-    shortfalls: dict[str, int] = {}  # nomination id -> judges still missing
-
-
-class JudgeAssigned(Event, topic=SCORING):
-    """A judge assigned to a nominee by hand (a conflicting one is recused at once: JudgeRecused follows)."""
-
-    panel_id: str
-    nomination_id: str
-    judge_id: str
-    recused: bool = False
 
 
 class ScoringConfigured(Event, topic=SCORING):

@@ -70,7 +70,8 @@ def seed_read_model(db, nominees: int = 500) -> dict:
          "confirmed_at": confirmed_at, "revoked_reason": "复查发现存在违反中央八项规定精神问题",
          "revoked_at": now - timedelta(days=2),
          "history": [{"at": confirmed_at, "status": "confirmed"},
-                     {"at": now - timedelta(days=2), "status": "revoked", "reason": "复查发现存在违反中央八项规定精神问题"}]}])
+                     {"at": now - timedelta(days=2), "status": "revoked",
+                      "reason": "复查发现存在违反中央八项规定精神问题"}]}])
     history = [{"at": now - timedelta(hours=24 - h), "ballots_cast": int(40 * h ** 1.1)} for h in range(1, 24)]
     db.rounds.replace_one({"_id": "seed-r1"}, {
         "_id": "seed-r1", "programme_id": PROGRAMME_ID, "name": "模范机关民主测评（第一轮）", "category_ids": ["organ"],

@@ -1,4 +1,5 @@
-"""Signing a browser page in as a person does: by opening a sign-in link (minted as `exemplar signin-link` prints it)."""
+"""Signing a browser page in as a person does: by opening a sign-in link (minted as `exemplar signin-link` prints
+it)."""
 from __future__ import annotations
 
 from shared.settings import Settings

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from shared.contracts.scoring import ComponentExplanation, Standing, StandingsUp
 from shared.signin_links import link_url, mint_link_token
 from tests.support import publish_envelopes
 
-from .conftest import REPO, publish_screenshot, shot
+from .conftest import publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +85,8 @@ def programme(stack, app_settings):
 
     envs = [wrap(ProgrammeDefined(programme_id=pid, version=1, name="流程测试评选", year=2026, categories=[cat],
                                   stages=[]), pid),
-            wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"), UnitInfo(unit_id="u2", name="市档案馆")]),
+            wrap(UnitsImported(units=[UnitInfo(unit_id="u1", name="市审计局"),
+                                      UnitInfo(unit_id="u2", name="市档案馆")]),
                  pid),
             wrap(MembersImported(members=[MemberInfo(member_id=f"m{i}", name=f"党员{i}", unit_id="u1")
                                           for i in range(1, 4)]), pid),

@@ -23,7 +23,8 @@ from .test_flows import wait_until
 pytestmark = pytest.mark.browser
 
 SERVICES = ("nominations", "voting", "publicity", "leaderboard")
-UNITS = "单位编号,单位名称,上级单位编号,单位类型\nu-sj,市审计局,,机关\nu-da,市档案馆,,机关\nu-sj-b1,市审计局机关第一党支部,u-sj,支部\n"
+UNITS = ("单位编号,单位名称,上级单位编号,单位类型\nu-sj,市审计局,,机关\nu-da,市档案馆,,机关\n"
+         "u-sj-b1,市审计局机关第一党支部,u-sj,支部\n")
 ROLL = "党员编号,姓名,所在单位\nm1,王伟,市审计局机关第一党支部\nm2,李娜,市审计局\nm3,张强,市档案馆\n"
 
 
@@ -205,12 +206,22 @@ def nominate(browser, base: str, token, unit_name: str) -> None:
     ctx = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(45_000)
-    sign_in(page, base, token, unit_name)
-    page.get_by_label("参评对象编号", exact=True).fill({"市审计局": "u-sj", "市档案馆": "u-da"}[unit_name])
-    page.get_by_label("事迹材料", exact=True).fill(f"{unit_name}坚持把政治建设摆在首位，全面加强机关党的建设，" * 3)
-    page.get_by_role("button", name="提交申报").click()
-    page.get_by_text("申报已提交").first.wait_for()
-    ctx.close()
+    try:
+        sign_in(page, base, token, unit_name)
+        tab(page, "提交新申报")
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+        # the nominee is found in the unit's own subtree, by name (picked without Escape, which clears a pick)
+        page.get_by_label("参评对象", exact=True).filter(visible=True).first.click()
+        page.get_by_role("option", name=re.compile(re.escape(unit_name))).first.click()
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+        page.get_by_label("事迹材料", exact=True).fill(f"{unit_name}坚持把政治建设摆在首位，全面加强机关党的建设，" * 3)
+        page.get_by_role("button", name="提交申报").click()
+        page.get_by_text("申报已提交").first.wait_for()
+    except Exception:
+        shot(page, "organiser-failed-nominate")
+        raise
+    finally:
+        ctx.close()
 
 
 def vote(browser, base: str, token, candidate: str) -> None:

@@ -1,15 +1,15 @@
-"""Every dashboard page loads in headless Chromium without a Streamlit exception; the 500-nominee leaderboard is fast."""
+"""Every dashboard page loads in headless Chromium without a Streamlit exception; the 500-nominee leaderboard is
+fast."""
 from __future__ import annotations
 
 
 import os
 import re
-import shutil
 import time
 
 import pytest
 
-from .conftest import REPO, publish_screenshot, shot
+from .conftest import publish_screenshot, shot
 
 pytestmark = pytest.mark.browser
 

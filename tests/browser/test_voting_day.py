@@ -59,7 +59,8 @@ def standings(cid: str, noms: list[tuple[str, str, str]]) -> StandingsUpdated:
         ComponentExplanation(component="basic", raw=8.0 - i, normalised=80.0 - i * 10, weight=0.6,
                              contribution=48.0 - i * 6, detail="基础指标 basic indicators: 8 / 10"),
         ComponentExplanation(component="peer_vote", raw=0.0, normalised=0.0, weight=0.4, contribution=0.0,
-                             detail="民主测评 peer vote: 暂无计票 no tally yet")]) for i, (nid, _, name) in enumerate(noms)]
+                             detail="民主测评 peer vote: 暂无计票 no tally yet")]) for i,
+                             (nid, _, name) in enumerate(noms)]
     return StandingsUpdated(category_id=cid, programme_version=1, sequence=1, standings=rows)
 
 

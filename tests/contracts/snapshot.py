@@ -14,7 +14,8 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 def current() -> dict[str, dict]:
-    by_module: dict[str, dict] = {"envelope": {"Envelope": {"schema_version": 0, "schema": Envelope.model_json_schema()}}}
+    by_module: dict[str,
+                    dict] = {"envelope": {"Envelope": {"schema_version": 0, "schema": Envelope.model_json_schema()}}}
     for name, cls in sorted(EVENT_TYPES.items()):
         module = cls.__module__.rsplit(".", 1)[-1]
         by_module.setdefault(module, {})[name] = {"schema_version": cls.schema_version, "topic": cls.topic,
@@ -23,7 +24,8 @@ def current() -> dict[str, dict]:
 
 
 def _shape(prop: dict) -> str:
-    return json.dumps({k: prop.get(k) for k in ("type", "$ref", "anyOf", "items", "enum", "const", "additionalProperties")
+    return json.dumps({k: prop.get(k) for k in ("type", "$ref", "anyOf", "items", "enum", "const",
+                                                "additionalProperties")
                        if k in prop}, sort_keys=True)
 
 
@@ -54,7 +56,8 @@ def incompatibilities(old: dict, new: dict, name: str) -> list[str]:
 def update() -> None:
     SNAPSHOTS.mkdir(exist_ok=True)
     for module, events in current().items():
-        (SNAPSHOTS / f"{module}.json").write_text(json.dumps(events, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+        (SNAPSHOTS / f"{module}.json").write_text(json.dumps(events, indent=1, ensure_ascii=False,
+                                                             sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -30,13 +30,17 @@ def test_every_event_has_a_snapshot():
 
 
 def test_the_checker_catches_breaking_changes():
-    old = {"schema_version": 1, "topic": "t", "schema": {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+    old = {"schema_version": 1, "topic": "t",
+           "schema": {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
                                                           "required": ["a"]}}
-    removed = {"schema_version": 1, "topic": "t", "schema": {"properties": {"a": {"type": "string"}}, "required": ["a"]}}
-    retyped = {"schema_version": 1, "topic": "t", "schema": {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    removed = {"schema_version": 1, "topic": "t",
+               "schema": {"properties": {"a": {"type": "string"}}, "required": ["a"]}}
+    retyped = {"schema_version": 1, "topic": "t",
+               "schema": {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
                                                               "required": ["a"]}}
     required = {"schema_version": 1, "topic": "t", "schema": {
-        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"type": "string"}}, "required": ["a", "c"]}}
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"type": "string"}},
+        "required": ["a", "c"]}}
     added_optional = {"schema_version": 1, "topic": "t", "schema": {
         "properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"type": "string"}}, "required": ["a"]}}
     assert incompatibilities(old, removed, "E") == ["E.b: removed"]

@@ -104,7 +104,8 @@ def test_a_base_url_that_is_not_http_stops_with_its_name():
 def test_the_print_sheet_has_a_slip_per_credential_eight_a_page_and_no_voted_status():
     units = [{"unit_id": "u1", "unit_name": "市财政局", "slips": [
         {"name": f"党员{i}", "credential": f"AAAA-BBBB-CCCC-{i:04d}"} for i in range(10)]},
-             {"unit_id": "u2", "unit_name": "市教育局", "slips": [{"name": "李明", "credential": "ZZZZ-YYYY-XXXX-WWWW"}]}]
+             {"unit_id": "u2", "unit_name": "市教育局",
+              "slips": [{"name": "李明", "credential": "ZZZZ-YYYY-XXXX-WWWW"}]}]
     page = slips.slips_html("模范机关民主测评", units, "https://vote.example.cn")
     assert page.count('class="slip"') == 11 and page.count('class="sheet"') == 3  # 8 + 2 for u1, 1 for u2
     assert "size: A4" in page and "page-break-after: always" in page

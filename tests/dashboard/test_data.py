@@ -23,7 +23,8 @@ PROGRAMME = {"_id": "p1", "name": "2026年度创先争优", "year": 2026, "categ
 
 def entry(i: int, rank: int | None, composite: float | None = None, **more) -> dict:
     e = {"_id": f"n{i:04d}", "programme_id": "p1", "category_id": "organ", "nominee_name": f"单位{i}",
-         "unit_name": f"上级{i % 7}", "unit_id": f"u{i % 7}", "status": "approved", "rank": rank, "composite": composite,
+         "unit_name": f"上级{i % 7}", "unit_id": f"u{i % 7}", "status": "approved", "rank": rank,
+         "composite": composite,
          "components": [
              {"component": "peer_vote", "raw": 0.8, "normalised": 80.0, "weight": 0.2, "contribution": 16.0,
               "detail": "approvals 80 of 100"},

@@ -108,7 +108,8 @@ def test_the_kafka_choice_noida_needs_no_java(value: str, monkeypatch) -> None:
 def test_auto_falls_back_to_noida_and_says_so_when_java_cannot_be_had(monkeypatch) -> None:
     from devtools import apache_kafka, servers
 
-    monkeypatch.setattr(apache_kafka, "unavailable_reason", lambda cache_dir=None: "`java` (17 or newer) is not on PATH")
+    monkeypatch.setattr(apache_kafka, "unavailable_reason",
+                        lambda cache_dir=None: "`java` (17 or newer) is not on PATH")
     monkeypatch.setattr(servers, "_fallback_said", False)
     said: list[str] = []
     assert servers.choose_kafka_impl("auto", say=said.append) == "noida"

@@ -86,7 +86,8 @@ def test_uv_export_of_the_image_set_agrees() -> None:
     out = subprocess.run([*uv, "export", "--frozen", "--no-default-groups", "--no-hashes", "--no-emit-project"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    exported = {_norm(line.split("==")[0]) for line in out.stdout.splitlines() if "==" in line and not line.startswith("#")}
+    exported = {_norm(line.split("==")[0]) for line in out.stdout.splitlines()
+                if "==" in line and not line.startswith("#")}
     assert exported == production_set() - {_norm(PYPROJECT["project"]["name"])}
     assert not exported & (LOCAL_SERVERS | BENCH_AND_TEST_TOOLS)
 

@@ -181,7 +181,8 @@ def test_docker_compose_config_validates(tmp_path: Path) -> None:
     base = ["docker", "compose", "--env-file", str(empty_env_file), "-f", str(COMPOSE_FILE)]
     ok = subprocess.run(
         [*base, "config", "-q"],
-        cwd=ROOT, env={**env, "EXEMPLAR_AUTH_SECRET": "test-only-secret", "EXEMPLAR_BALLOT_SECRET": "test-only-ballot-secret"},
+        cwd=ROOT,
+        env={**env, "EXEMPLAR_AUTH_SECRET": "test-only-secret", "EXEMPLAR_BALLOT_SECRET": "test-only-ballot-secret"},
         capture_output=True, text=True, timeout=120,
     )
     assert ok.returncode == 0, ok.stderr

@@ -136,7 +136,8 @@ def test_each_service_pod_has_its_instance_id_from_its_pod_name(name: str) -> No
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_service_has_a_cpu_autoscaler(name: str) -> None:
-    hpa = next(d for d in _docs() if d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == name)
+    hpa = next(d for d in _docs()
+               if d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == name)
     assert hpa["apiVersion"] == "autoscaling/v2" and hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
     assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= 6  # 6 partitions: more would idle
     metrics = hpa["spec"]["metrics"]

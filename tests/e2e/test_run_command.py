@@ -26,7 +26,8 @@ def _port_open(url: str) -> bool:
 @pytest.mark.timeout(420)
 def test_run_command_starts_everything_and_stops_on_ctrl_c(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy.cli", "demo", "--free-ports", "--no-browser", "--run-dir", str(tmp_path / "run")],
+        [sys.executable, "-m", "deploy.cli", "demo", "--free-ports", "--no-browser", "--run-dir",
+         str(tmp_path / "run")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
         start_new_session=True,
     )

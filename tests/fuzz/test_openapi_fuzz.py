@@ -6,11 +6,9 @@ operation gets positive and negative generated requests with an organiser token,
 """
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
-import httpx
 import pytest
 import schemathesis
 import uvicorn
@@ -19,7 +17,6 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from devtools.servers import free_port
@@ -99,6 +96,7 @@ def test_no_server_errors_and_declared_schemas_hold(service, settings):
 
             run()
     REQUESTS[service] = count
-    print(f"FUZZ {service}: {len(ops)} operations, {count} requests, {len(failures)} failures, known: {sorted(set(known))}")
+    print(f"FUZZ {service}: {len(ops)} operations, {count} requests, {len(failures)} failures, known: "
+          f"{sorted(set(known))}")
     unique = sorted(set(failures))
     assert not unique, "\n".join(unique[:20])

@@ -10,7 +10,8 @@ from shared.contracts.publicity import ObjectionFiled
 from shared.ratelimit import RateLimiter
 
 # Any Unicode a user may type or paste: CJK, emoji, RTL marks, zero-width joiners, NUL and other controls.
-SPICE = st.sampled_from(["王伟", "欧阳娜娜", "阿依古丽·买买提", "👩‍👩‍👧", "\u202eevil\u202c", "a\u200bb", "\x00", "\ufeff",
+SPICE = st.sampled_from(["王伟", "欧阳娜娜", "阿依古丽·买买提", "👩‍👩‍👧", "\u202eevil\u202c", "a\u200bb", "\x00",
+                         "\ufeff",
                          "𠀋𠮷", "مريم", "\ud7ff", "\\", '"', "\n\t", "{\"$gt\": \"\"}"])
 TEXT = st.one_of(st.text(max_size=60), st.lists(SPICE, max_size=6).map("".join))
 

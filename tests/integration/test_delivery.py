@@ -68,14 +68,15 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_reason(settings)
         if nid == "n6":
             raise PermanentFailure("nomination n6 is unknown")
 
-    async with running(probe_service(settings, always_fails), settings.model_copy(update={"max_delivery_attempts": 3})) \
+    async with running(probe_service(settings, always_fails),
+                       settings.model_copy(update={"max_delivery_attempts": 3})) \
             as (svc, _):
         await publish_raw(settings, topics.NOMINATIONS, [b"{not json"])
         await publish_envelopes(settings, [withdrawn(5), withdrawn(6), withdrawn(9)])
         letters = [DeadLetter.model_validate_json(v)
                    for v in await read_topic(settings, topics.DEAD_LETTER, min_count=3, timeout=30)]
-        reasons = {(json.loads(l.original)["payload"]["nomination_id"] if l.original.startswith("{\"") else "raw"): l
-                   for l in letters}
+        reasons = {(json.loads(dl.original)["payload"]["nomination_id"] if dl.original.startswith("{\"") else "raw"): dl
+                   for dl in letters}
         assert "malformed envelope" in reasons["raw"].reason
         assert "failed 3 times" in reasons["n5"].reason and reasons["n5"].attempts == 3
         assert "unknown" in reasons["n6"].reason

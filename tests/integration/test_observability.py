@@ -114,7 +114,8 @@ async def test_the_consumer_span_continues_the_trace_of_the_request_that_emitted
     applied = next(s for s in spans if s.name == "NominationWithdrawn apply")
     publish = next(s for s in spans if s.name.endswith("nominations.events publish"))
     assert applied.context.trace_id == request.context.trace_id == publish.context.trace_id
-    assert applied.kind == SpanKind.CONSUMER and applied.attributes["messaging.message.id"] == svc.applied[0][1].event_id
+    assert applied.kind == SpanKind.CONSUMER
+    assert applied.attributes["messaging.message.id"] == svc.applied[0][1].event_id
     batch = next(s for s in spans if s.name.endswith("nominations.events process"))
     assert [link.context.span_id for link in applied.links] == [batch.context.span_id]
     print("\n" + "\n".join(f"{s.context.trace_id:032x} {s.context.span_id:016x} "

@@ -133,7 +133,8 @@ async def test_a_published_list_survives_a_revised_score_a_new_indicator_and_a_n
                                                                 round_tally("round-1", SHARES)])
         await learned(http, org)
         await panel_of(http, org, P, JUDGES)
-        assert (await http.post(f"/programmes/{P}/panels/panel-rf/auto-assign", headers=org, json={})).status_code == 200
+        assert (await http.post(f"/programmes/{P}/panels/panel-rf/auto-assign", headers=org,
+                                json={})).status_code == 200
         panel = (await http.get(f"/programmes/{P}/panels/panel-rf", headers=org)).json()
         assigned = {n: [a["judge_id"] for a in v if not a["recused"]] for n, v in panel["assignments"].items()}
         for nid, judges in assigned.items():

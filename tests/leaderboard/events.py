@@ -61,7 +61,8 @@ def round_opened(round_id: str = "r1", hidden: bool = False) -> RoundOpened:
 
 def tally(sequence: int, round_id: str = "r1", hidden: bool = False) -> TallyUpdated:
     return TallyUpdated(round_id=round_id, category_ids=[CAT], sequence=sequence, eligible=100,
-                        ballots_cast=sequence * 10, invalid=0, counts_hidden=hidden, turnout_by_unit={"u1": sequence / 10},
+                        ballots_cast=sequence * 10, invalid=0, counts_hidden=hidden,
+                        turnout_by_unit={"u1": sequence / 10},
                         candidates=[CandidateTally(nomination_id="n1", approvals=sequence * 3)])
 
 

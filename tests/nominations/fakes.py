@@ -1,6 +1,6 @@
 """An in-memory nominations store on dicts (services.nominations.store.Store), for the fast tests of the actions.
 
-Nominations learns nothing from other services, so it has no learned part (no InMemoryLearnedStore)."""
+Nominations learns only which judges may read which nominee (from the scoring service's events)."""
 from __future__ import annotations
 
 import copy
@@ -35,6 +35,7 @@ class InMemoryStore:
         self.signin_redemptions: dict[str, dict] = {}
         self.files: dict[str, tuple[bytes, dict]] = {}
         self.file_seq = 0
+        self.judge_access: dict[str, dict] = {}
 
     # ---- programmes ---------------------------------------------------------------------------------------
     async def get_programme(self, pid: str) -> dict | None:
@@ -111,9 +112,10 @@ class InMemoryStore:
         return _copy(self.members.get(f"{pid}:{member_id}"))
 
     async def members_page(self, pid: str, unit_id: str | None, unit_ids: frozenset[str] | None, skip: int,
-                           limit: int) -> tuple[int, list[dict]]:
+                           limit: int, text: str | None = None) -> tuple[int, list[dict]]:
         rows = [m for m in self._rows(self.members, pid)
-                if (m["unit_id"] == unit_id if unit_id else unit_ids is None or m["unit_id"] in unit_ids)]
+                if (m["unit_id"] == unit_id if unit_id else unit_ids is None or m["unit_id"] in unit_ids)
+                and (not text or text in m["name"])]
         rows = _sorted([{k: v for k, v in m.items() if k not in ("_id", "programme_id")} for m in rows],
                        [("member_id", 1)])
         return len(rows), rows[skip:skip + limit]
@@ -235,6 +237,16 @@ class InMemoryStore:
     async def read_attachment(self, file_id: str) -> bytes | None:
         entry = self.files.get(file_id)
         return None if entry is None else entry[0]
+
+    # ---- judges' access ---------------------------------------------------------------------------------------
+    async def set_judge_access(self, pid: str, nid: str, judge_ids: list[str], active: bool) -> None:
+        for jid in judge_ids:
+            self.judge_access[f"{nid}:{jid}"] = {"programme_id": pid, "nomination_id": nid, "judge_id": jid,
+                                                 "active": active}
+
+    async def judge_may_read(self, pid: str, nid: str, judge_id: str) -> bool:
+        doc = self.judge_access.get(f"{nid}:{judge_id}")
+        return bool(doc and doc["programme_id"] == pid and doc["active"])
 
 
 def fake_uow(store: InMemoryStore | None = None) -> FakeUnitOfWork[InMemoryStore]:

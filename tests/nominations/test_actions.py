@@ -390,9 +390,11 @@ class TestSubmit:
         first = await nominate(uow)
         uow.events.clear()
         late = first | {"_id": "n-late", "active_key": "another-key"}
-        await refused(uow, uow.run(lambda tx: submission._submit(tx, late, {"unit_limit": 1})), Conflict, "unit_id", "limit of 1")
+        await refused(uow, uow.run(lambda tx: submission._submit(tx, late, {"unit_limit": 1})), Conflict, "unit_id",
+                      "limit of 1")
         twin = first | {"_id": "n-twin"}
-        await refused(uow, uow.run(lambda tx: submission._submit(tx, twin, {"unit_limit": None})), Conflict, "nominee_id",
+        await refused(uow, uow.run(lambda tx: submission._submit(tx, twin, {"unit_limit": None})), Conflict,
+                      "nominee_id",
                       "already nominated")
 
     def test_the_roles(self):
@@ -591,7 +593,7 @@ class TestDownload:
                       "missing from storage")
 
     def test_the_roles(self):
-        assert attachments.attach.roles == ("unit",) and attachments.download.roles == ("organiser", "unit")
+        assert attachments.attach.roles == ("unit",) and attachments.download.roles == ("organiser", "unit", "judge")
 
 
 # ---- reading and exports ---------------------------------------------------------------------------------------
@@ -640,6 +642,18 @@ class TestViews:
         assert roll["total"] == 2 and len(roll["items"]) == 1
         with pytest.raises(Forbidden):
             await views.members_page(uow.store, PID, CZJ, "u-fgw-b1", 1, 10)
+
+    async def test_a_unit_finds_members_of_its_subtree_by_name(self):
+        uow = await programme()
+        found = await views.members_page(uow.store, PID, CZJ, None, 1, 50, " 李 ")
+        assert [m["name"] for m in found["items"]] == ["李娜"] and found["total"] == 1
+        # 张强 is on the roll, but of another unit's subtree: a unit never finds him
+        assert (await views.members_page(uow.store, PID, CZJ, None, 1, 50, "张强"))["total"] == 0
+        assert (await views.members_page(uow.store, PID, ORG, None, 1, 50, "张强"))["total"] == 1
+        assert (await views.members_page(uow.store, PID, CZJ, None, 1, 50, ".*"))["total"] == 0  # text, not regex
+
+    async def test_programme_detail_and_versions(self):
+        uow = await programme()
         detail = await views.programme_detail(uow.store, PID)
         assert detail["stages"][0]["opens_at_local"] == "2026-03-02 09:00" and detail["stages"][0]["label"] == "申报"
         history = await views.programme_versions(uow.store, PID)

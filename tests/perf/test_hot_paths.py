@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-import pytest
 
 from services.voting import domain
 from services.voting.views import tally_event
@@ -26,8 +25,10 @@ RULES = domain.BallotRules(ballot_type="approval",
                            max_per_category={"organ": 10})
 ROUND_DOC = {"_id": "r1", "programme_id": "p1", "category_ids": ["organ"], "ballot_type": "approval",
              "eligible": 100_000, "counts_hidden": False,
-             "candidates": [{"nomination_id": c, "category_id": "organ", "key": f"c{i}"} for i, c in enumerate(CANDIDATES)],
-             "units": [{"unit_id": f"u{i:03d}", "name": f"单位{i}", "eligible": 250, "key": f"u{i}"} for i in range(400)]}
+             "candidates": [{"nomination_id": c, "category_id": "organ", "key": f"c{i}"} for i,
+                            c in enumerate(CANDIDATES)],
+             "units": [{"unit_id": f"u{i:03d}", "name": f"单位{i}", "eligible": 250,
+                        "key": f"u{i}"} for i in range(400)]}
 TALLY_DOC = {"sequence": 42, "ballots_cast": 60_000, "invalid": 3,
              "approvals": {f"c{i}": 1000 + i for i in range(100)}, "voted": {f"u{i}": 150 for i in range(400)}}
 
@@ -111,7 +112,6 @@ async def test_counting_throughput_smoke(settings):
     """2,000 ballots (+2% redelivered, +2% second ballots) through Kafka into the in-process voting service: the
     tally is exact and at least 500 ballots/s are counted. Bounded: the whole test takes well under 40 s."""
     from aiokafka import AIOKafkaProducer
-    from pymongo import AsyncMongoClient
 
     from benchmarks.voting_throughput import PID, world
     from services.voting.app import create_service

@@ -68,7 +68,8 @@ class TestCloseDue:
         assert c.confirmed == ["nom-a", "nom-c"] and c.blocked == ["nom-b"] and c.removed == []
         assert {e.key for e in uow.events} == {n["_id"]}
         h = store.honour_docs["h-nom-a"]
-        assert h["title"] == "2025年度模范机关" and h["status"] == "confirmed" and h["history"][0]["status"] == "confirmed"
+        assert h["title"] == "2025年度模范机关" and h["status"] == "confirmed"
+        assert h["history"][0]["status"] == "confirmed"
 
     async def test_a_second_run_or_another_replica_closes_nothing_again(self, world):
         ctx, store, uow, _ = world
@@ -192,9 +193,12 @@ class TestRecordReviewOutcome:
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", rid, ReviewOutcomeIn(outcome="revoke")),
                       Invalid, "note")
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", "nope",
-                                                           ReviewOutcomeIn(outcome="maintained")), NotFound, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), NotFound,
+                                                           "review_id")
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-c", rid,
-                                                           ReviewOutcomeIn(outcome="maintained")), NotFound, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), NotFound,
+                                                           "review_id")
         await honours.record_review_outcome(ctx, ORG, "h-nom-a", rid, ReviewOutcomeIn(outcome="rectification"))
         await refused(world, honours.record_review_outcome(ctx, ORG, "h-nom-a", rid,
-                                                           ReviewOutcomeIn(outcome="maintained")), Conflict, "review_id")
+                                                           ReviewOutcomeIn(outcome="maintained")), Conflict,
+                                                           "review_id")

@@ -76,7 +76,8 @@ async def test_notice_objections_closing_and_honours(settings):
         form = objection_form("nom-b")
         r = await http.post(f"/notices/{nid}/objections", data=form)
         assert r.status_code == 409
-        assert "has not started" in r.json()["error"]["message"] and "2025年10月9日17:30" in r.json()["error"]["message"]
+        assert "has not started" in r.json()["error"]["message"]
+        assert "2025年10月9日17:30" in r.json()["error"]["message"]
 
         clock.t = sh(2025, 9, 29, 10)
         # invalid contact details: named field, no state change
@@ -129,7 +130,8 @@ async def test_notice_objections_closing_and_honours(settings):
         oc = by_nom["nom-c"]["objection_id"]
         r = await http.post(f"/objections/{oc}/findings", json={"findings": "尚未分派就记录核查情况"}, headers=org)
         assert r.status_code == 409
-        assert (await http.post(f"/objections/{oc}/assign", json={"investigator": "王核查"}, headers=org)).status_code == 200
+        assert (await http.post(f"/objections/{oc}/assign", json={"investigator": "王核查"},
+                                headers=org)).status_code == 200
         r = await http.post(f"/objections/{oc}/findings", json={"findings": "经调阅材料，反映情况属实。"}, headers=org)
         assert r.json()["state"] == "investigating"
         r = await http.post(f"/objections/{oc}/resolve", json={"outcome": "sustained", "reason": "材料存在不实情况"},

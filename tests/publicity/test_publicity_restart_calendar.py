@@ -51,7 +51,8 @@ async def test_a_restart_mid_period_still_closes_the_notice_once(settings):
                 "nom-a": "confirmed", "nom-c": "revoked"} and docs
         docs = {d["nomination_id"]: d for d in await eventually(wall, timeout=20)}
         assert docs["nom-c"]["revoked_reason"] == "复查发现弄虚作假"
-        assert docs["nom-a"]["nominee_name"] == "市发展和改革委员会机关" and docs["nom-a"]["title"] == "2025年度模范机关"
+        assert docs["nom-a"]["nominee_name"] == "市发展和改革委员会机关"
+        assert docs["nom-a"]["title"] == "2025年度模范机关"
         assert [h["status"] for h in docs["nom-c"]["history"]] == ["confirmed", "revoked"]
         shown = await eventually(lambda: board.db.notices.find_one({"_id": notice["notice_id"], "state": "closed"}))
         assert shown["blocked"] == ["nom-b"] and sorted(shown["confirmed"]) == ["nom-a", "nom-c"]
@@ -122,7 +123,8 @@ async def test_uploaded_calendar_unknown_years_and_rate_limits(settings):
         statuses = []
         for i in range(4):
             r = await http.post(f"/notices/{fallback['notice_id']}/objections",
-                                data=objection_form("nom-a", phone="13700137000", reason=f"第{i + 1}次反映：材料与事实不符"))
+                                data=objection_form("nom-a", phone="13700137000",
+                                                    reason=f"第{i + 1}次反映：材料与事实不符"))
             statuses.append(r.status_code)
         assert statuses == [201, 201, 201, 429]
         assert await svc.store.count_objections() == 3

@@ -294,7 +294,8 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_server_restarts(st
         everything = stream + relayed + [e for q in objections for e in q]
         duplicates = rng.sample(everything, len(everything) // 6)
         await publish(bootstrap, prefix, interleave(objections, rng) + duplicates)
-        FAULTS.append(f"{len(duplicates)} duplicate deliveries drawn from {len(everything)} events (incl. the service's relayed ones)")
+        FAULTS.append(f"{len(duplicates)} duplicate deliveries drawn from {len(everything)} events (incl. the "
+                      f"service's relayed ones)")
         FAULTS.append(f"{len(stream) + sum(map(len, objections))} generated events interleaved across keys")
         await until_equal(mongo, prefix, truth, what="after duplicates")
 
@@ -309,7 +310,8 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_server_restarts(st
         http_entries = {f"entries/{k} differs" for k in truth.status if not k.startswith("g")}
         assert [d for d in report.differences if d not in http_entries] == [], report.differences[:10]
         assert report.documents["entries"] == len(truth.status)
-        summary = {"faults": FAULTS, "replay_enrichment_differences": len(report.differences), "items": len(truth.status), "lost": 0, "doubled": 0,
+        summary = {"faults": FAULTS, "replay_enrichment_differences": len(report.differences),
+                   "items": len(truth.status), "lost": 0, "doubled": 0,
                    "seconds": round(time.monotonic() - t0, 1), "replay_seconds": round(report.seconds, 1)}
         print("FAULT-SUITE " + json.dumps(summary, ensure_ascii=False))
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.scoring.actions import assignment, judges, panels, recusal, scores
 from services.scoring.models import AssignIn, AutoAssignIn, JudgeIn, PanelIn, PanelJudgesIn, RecusalIn, ScoresIn
 from shared.contracts.nominations import NominationSubmitted, UnitInfo, UnitsImported
-from shared.contracts.scoring import JudgeAssigned, JudgeRecused, JudgeRegistered, ScoreEntered, ScoreRevised
+from shared.contracts.scoring import JudgeRecused, JudgeRegistered, JudgesAssigned, ScoreEntered, ScoreRevised
 from shared.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from tests.scoring.fixtures import CAT, P, sheet
 from tests.scoring.world import PANEL, deliver, dirty, judge, learned, refused, settle, with_panel
@@ -108,12 +108,21 @@ class TestAutoAssign:
         assert all(len(judges_of(uow, n)) == 3 for n in ("n1", "n2", "n3", "n4"))
         assert "j-fgw" not in judges_of(uow, "n1") and "j-czj" not in judges_of(uow, "n2")
         assert "j-jyj" not in judges_of(uow, "n3") and "j-wjw" not in judges_of(uow, "n4")
-        assert uow.events == []
+        assert uow.events == []  # auto_assigned settled them; the next test reads them
+
+    async def test_each_nominee_s_judges_are_announced_once(self):
+        # One JudgesAssigned per nominee, naming its judges: the nominations service lets them read its materials.
+        uow = settle(await with_panel())
+        await uow.run(lambda tx: assignment.auto_assign(tx, P, PANEL, None))
+        announced = {e.nomination_id: e.judge_ids for e in uow.of_type(JudgesAssigned)}
+        assert announced == {n: judges_of(uow, n) for n in ("n1", "n2", "n3", "n4")}
+        assert len(uow.events) == 4
 
     async def test_again_keeps_what_is_assigned_and_a_larger_k_adds(self):
         uow, _ = await auto_assigned()
         plan = await uow.run(lambda tx: assignment.auto_assign(tx, P, PANEL, AutoAssignIn(min_judges=4)))
-        assert plan["assigned"] == 4 and plan["min_judges"] == 4 and uow.store.panel_docs[f"{P}/{PANEL}"]["min_judges"] == 4
+        assert plan["assigned"] == 4 and plan["min_judges"] == 4
+        assert uow.store.panel_docs[f"{P}/{PANEL}"]["min_judges"] == 4
 
     async def test_too_few_judges_is_a_shortfall(self):
         uow = await with_panel(judges=["j-fgw", "j-czj"], min_judges=2)
@@ -135,7 +144,8 @@ class TestAssign:
         assert out == {"nomination_id": "n1", "judge_id": "j-sfj", "recused": False, "rule": None, "reason": None,
                        "replacement_judge_id": None}
         assert uow.store.assignment_docs["n1:j-sfj"]["by"] == "manual"
-        assert uow.of_type(JudgeAssigned) == [JudgeAssigned(panel_id=PANEL, nomination_id="n1", judge_id="j-sfj")]
+        assert [(e.nomination_id, e.judge_ids) for e in uow.of_type(JudgesAssigned)] == [("n1", ["j-sfj"])]
+        assert len(uow.events) == 1
 
     async def test_a_conflicting_judge_is_recused_at_once_with_a_replacement(self):
         uow, _ = await auto_assigned()
@@ -145,6 +155,7 @@ class TestAssign:
         [event] = uow.of_type(JudgeRecused)
         assert (event.judge_id, event.rule, event.declared, event.replacement_judge_id) == (
             "j-fgw", "subordinate_unit", False, out["replacement_judge_id"])
+        assert not [e for e in uow.of_type(JudgesAssigned) if "j-fgw" in e.judge_ids]  # never let in
         assert "recused_at" not in uow.store.assignment_docs["n1:j-fgw"]
         assert dirty(uow) == set()  # recused from the start, no scores: the standings do not change
 
@@ -183,6 +194,8 @@ class TestDeclareConflict:
         assert out["replacement_judge_id"] not in judges_of(uow, "n2") + [jid]
         a = uow.store.assignment_docs[f"n2:{jid}"]
         assert (a["recused"], a["rule"], a["declared"]) == (True, "declared", True) and "recused_at" in a
+        # The organiser's panel view reads the suggested replacement from the assignment itself.
+        assert out["replacement_judge_id"] and a["replacement_judge_id"] == out["replacement_judge_id"]
         [event] = uow.of_type(JudgeRecused)
         assert (event.nomination_id, event.judge_id, event.rule, event.declared) == ("n2", jid, "declared", True)
         assert event.replacement_judge_id == out["replacement_judge_id"] and dirty(uow) == {(P, CAT)}

@@ -54,7 +54,8 @@ def next_year(events: list[Envelope], baseline: str | None = None) -> list[Envel
             e = e.model_copy(update={"units": [u.model_copy(update={"parent_id": "czj"}) if u.unit_id == "fgw-b1"
                                                else u for u in e.units]})
         elif isinstance(e, MembersImported):
-            e = e.model_copy(update={"members": [m.model_copy(update={"member_id": f"next-{m.member_id}"}) for m in e.members]})
+            e = e.model_copy(update={"members": [m.model_copy(update={"member_id": f"next-{m.member_id}"})
+                                                 for m in e.members]})
         elif isinstance(e, (NominationSubmitted, NominationApproved)):
             e = e.model_copy(update={"nomination_id": f"next-{e.nomination_id}"})
         out.append(Envelope.wrap(e, programme_id=P2, key=env.key))
@@ -100,7 +101,8 @@ class TestProgrammeScope:
         for pid in (P, P2):
             await uow.run(lambda tx, pid=pid: judges.register_judge(tx, pid, JudgeIn(
                 judge_id="j-wjw", name="刘芳", unit_id="wjw", member_id="m-wjw-1" if pid == P else "next-m-wjw-1")))
-        await deliver(uow, MembersImported(members=[{"member_id": "next-m-wjw-1", "name": "王丽", "unit_id": "jyj-b1"}]),
+        await deliver(uow,
+                      MembersImported(members=[{"member_id": "next-m-wjw-1", "name": "王丽", "unit_id": "jyj-b1"}]),
                       programme_id=P2)
         assert uow.store.judge_docs[f"{P2}/j-wjw"]["branch_id"] == "jyj-b1"
         assert uow.store.judge_docs[f"{P}/j-wjw"]["branch_id"] == "wjw-b1"
@@ -273,8 +275,8 @@ class TestBusinessProgress:
         rows = {s.nomination_id: next(c for c in s.components if c.component == "business")
                 for s in uow.of_type(StandingsUpdated)[-1].standings}
         assert (rows["next-n4"].raw, rows["next-n4"].normalised) == (3.0, 100.0)
-        assert rows["next-n4"].detail == f"业务工作 business performance: 进位 progress: rank 1 of 4 this year against 4 " \
-                                         f"of 4 in {P} (+3)"
+        assert rows["next-n4"].detail == (f"业务工作 business performance: 进位 progress: rank 1 of 4 this year "
+                                          f"against 4 of 4 in {P} (+3)")
         assert (rows["next-n1"].raw, rows["next-n1"].normalised) == (-3.0, 0.0)
         assert (rows["next-n2"].raw, rows["next-n3"].raw) == (-1.0, 1.0)
         # the baseline programme itself still counts its points

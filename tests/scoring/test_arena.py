@@ -25,7 +25,8 @@ async def test_arena_live_board_freeze_and_reveal(settings):
 
         await eventually(ready, timeout=30)
         for jid, name, unit in (("a-czj", "孙立新", "czj"), ("a-sfj", "周敏", "sfj-b1"), ("a-tj", "吴刚", "jyj-b1")):
-            r = await http.post(f"/programmes/{P}/judges", headers=org, json={"judge_id": jid, "name": name, "unit_id": unit})
+            r = await http.post(f"/programmes/{P}/judges", headers=org,
+                                json={"judge_id": jid, "name": name, "unit_id": unit})
             assert r.status_code == 201, r.text
         r = await http.post(f"/programmes/{P}/arenas", headers=org, json={
             "arena_id": "arena-1", "name": "2026年度党建业务大比武擂台赛", "rounds": ROUNDS,

@@ -1,14 +1,13 @@
-"""The organiser's changes to judging are events (issue 16): judges registered, a panel formed, judges added,
-auto-assignment, a lock, the scoring configuration, a spot-check result. Their payloads say what changed."""
+"""The organiser's changes to judging are events (issue 16): judges registered, a panel formed, judges added, a
+lock, the scoring configuration, a spot-check result. Their payloads say what changed."""
 from __future__ import annotations
 
-from services.scoring.actions import assignment, indicators, panels, scoring_config
+from services.scoring.actions import indicators, panels, scoring_config
 from services.scoring.actions.judges import register_judge
 from services.scoring.actions.panels import form_panel
 from services.scoring.models import JudgeIn, PanelIn, PanelJudgesIn, ScoringConfigIn, SpotDrawIn, SpotResultIn
 from shared.contracts.scoring import (
     JudgeRegistered,
-    JudgesAutoAssigned,
     PanelFormed,
     PanelJudgesAdded,
     PanelLockChanged,
@@ -37,13 +36,9 @@ async def test_judges_registered_and_a_panel_formed_are_on_the_record():
 async def test_a_panel_s_changes_are_on_the_record():
     uow = await with_panel(judges=[j[0] for j in JUDGES[:4]])
     await uow.run(lambda tx: panels.add_panel_judges(tx, P, PANEL, PanelJudgesIn(judge_ids=[JUDGES[4][0]])))
-    plan = await uow.run(lambda tx: assignment.auto_assign(tx, P, PANEL, None))
     await uow.run(lambda tx: panels.set_lock(tx, P, PANEL, True))
-    assert uow.types() == ["PanelJudgesAdded", "JudgesAutoAssigned", "PanelLockChanged"]
+    assert uow.types() == ["PanelJudgesAdded", "PanelLockChanged"]
     assert uow.of_type(PanelJudgesAdded)[0].judge_ids == [JUDGES[4][0]]
-    [auto] = uow.of_type(JudgesAutoAssigned)
-    assert (auto.panel_id, auto.assigned, auto.min_judges, auto.nominees) == (
-        PANEL, plan["assigned"], plan["min_judges"], plan["nominees"]) and auto.assigned > 0
     assert uow.of_type(PanelLockChanged) == [PanelLockChanged(panel_id=PANEL, category_id=CAT, locked=True)]
 
 

@@ -45,7 +45,8 @@ async def test_demo_step_seeds_judges_scores_standings_and_arena(settings):
         panels = (await http.get(f"/programmes/{P}/panels", headers=org)).json()
         assert [p["category_id"] for p in panels] == [CAT]
         busy = max(judges, key=lambda j: j["load"])["judge_id"]
-        mine = (await http.get(f"/programmes/{P}/my/assignments", headers=auth(settings, "judge", judge_id=busy))).json()
+        mine = (await http.get(f"/programmes/{P}/my/assignments",
+                               headers=auth(settings, "judge", judge_id=busy))).json()
         assert mine and all(len(a["criteria"]) == 3 and len(a["scores"]) == 3 for a in mine if not a["recused"])
         public = (await http.get(f"/programmes/{P}/categories/{CAT}/standings")).json()
         assert [st["rank"] for st in public["standings"]] == sorted(st["rank"] for st in public["standings"])

@@ -1,4 +1,5 @@
-"""Table tests of the scoring rules: recusal, score validation, aggregation, composite, tie-breaks, assignment, arena."""
+"""Table tests of the scoring rules: recusal, score validation, aggregation, composite, tie-breaks, assignment,
+arena."""
 from __future__ import annotations
 
 import pytest
@@ -219,7 +220,8 @@ def test_spot_check_draw_is_reproducible_and_seeded():
 
 
 def test_composite_explains_every_component():
-    values = {"basic": d.ComponentValue(18, 90), "report": d.ComponentValue(85, 85), "peer_vote": d.ComponentValue(0.6, 60)}
+    values = {"basic": d.ComponentValue(18, 90), "report": d.ComponentValue(85, 85),
+              "peer_vote": d.ComponentValue(0.6, 60)}
     weights = {"basic": 0.2, "key_tasks": 0.2, "business": 0.1, "report": 0.3, "peer_vote": 0.2}
     total, explanations = d.composite(values, weights)
     assert total == pytest.approx(0.2 * 90 + 0.3 * 85 + 0.2 * 60)

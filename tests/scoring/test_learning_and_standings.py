@@ -33,7 +33,8 @@ SHARES = {"n1": 0.8, "n2": 0.6, "n3": 0.9, "n4": 0.7}
 
 
 def submitted(nid: str = "n1", resubmission: bool = False) -> NominationSubmitted:
-    return NominationSubmitted(nomination_id=nid, category_id=CAT, nominee_id="fgw-b1", nominee_name="市发改委第一党支部",
+    return NominationSubmitted(nomination_id=nid, category_id=CAT, nominee_id="fgw-b1",
+                               nominee_name="市发改委第一党支部",
                                nominee_kind="branch", unit_id="fgw", unit_name="市发改委", resubmission=resubmission)
 
 

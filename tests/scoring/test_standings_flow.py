@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
 
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import UnitInfo, UnitsImported
@@ -107,8 +106,10 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         bad = [({"c1": 20.5}, "scores.c1", "between 0 and 20"), ({"c1": 10.25}, "scores.c1", "multiple of 0.5"),
                ({"zz": 1}, "scores.zz", "not a criterion")]
         for scores, field, words in bad:
-            r = await http.post(f"/programmes/{P}/scores", headers=as_first, json={"nomination_id": "n1", "scores": scores})
-            assert r.status_code == 422 and r.json()["error"]["field"] == field and words in r.json()["error"]["message"]
+            r = await http.post(f"/programmes/{P}/scores", headers=as_first,
+                                json={"nomination_id": "n1", "scores": scores})
+            assert r.status_code == 422 and r.json()["error"]["field"] == field
+            assert words in r.json()["error"]["message"]
         r = await http.post(f"/programmes/{P}/scores", headers=auth(settings, "judge", judge_id="j-fgw"),
                             json={"nomination_id": "n1", "scores": sheet(100)})
         assert r.status_code == 403 and "recused" in r.json()["error"]["message"]
@@ -181,7 +182,8 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         expected = {"n3": (1, 85.0), "n4": (2, 83.0), "n1": (3, 83.0), "n2": (4, 78.0)}
         docs = await eventually(lambda: board_shows(expected), timeout=20)
         assert "mean of 2 judges" in {c["component"]: c for c in docs["n2"]["components"]}["report"]["detail"]
-        assert "随机点验 1 checked, 1 failed" in {c["component"]: c for c in docs["n3"]["components"]}["key_tasks"]["detail"]
+        n3 = {c["component"]: c for c in docs["n3"]["components"]}
+        assert "随机点验 1 checked, 1 failed" in n3["key_tasks"]["detail"]
 
         # ---- revisions are kept; a burst of changes is recomputed once (debounced) ------------------------------
         await eventually(lambda: settled(svc))
@@ -210,7 +212,8 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
 
         # ---- a locked panel refuses changes with a clear error and no state change ----------------------------
         assert (await http.post(f"/programmes/{P}/panels/panel-rf/lock", headers=org)).status_code == 200
-        r = await http.post(f"/programmes/{P}/scores", headers=as_first, json={"nomination_id": "n1", "scores": {"c1": 1}})
+        r = await http.post(f"/programmes/{P}/scores", headers=as_first,
+                            json={"nomination_id": "n1", "scores": {"c1": 1}})
         assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
         assert (await svc.store.score(f"n1:{first}:c1"))["revision"] == 3
         r = await http.post(f"/programmes/{P}/panels/panel-rf/judges", headers=org, json={"judge_ids": ["j-fgw"]})

@@ -18,7 +18,8 @@ if create_nominations is None:
     pytest.skip("services.nominations has no create_service yet", allow_module_level=True)
 
 INJECTIONS = [{"$gt": ""}, {"$ne": None}, {"$regex": ".*"}, ["$where", "1"], {"$where": "sleep(1000)"}]
-WEIRD_NAMES = ["第一党支部", "Zoë 🌟👩‍👩‍👧 支部", "\u202eevil\u202c 支部", "次仁\u200b卓玛", "null\x00byte", "\ufeffBOM",
+WEIRD_NAMES = ["第一党支部", "Zoë 🌟👩‍👩‍👧 支部", "\u202eevil\u202c 支部", "次仁\u200b卓玛", "null\x00byte",
+               "\ufeffBOM",
                "𠀋𠮷 支部", "مريم", "a" * 300, " ", ""]
 
 
@@ -116,7 +117,8 @@ async def test_a_burst_on_a_public_endpoint_gets_429(settings):
 
 
 async def test_secrets_and_tokens_never_reach_the_logs(settings, capfd, caplog):
-    cfg = settings.model_copy(update={"auth_secret": SecretStr("s3cret-for-the-log-test-0123456789abcdef"), "log_level": "DEBUG"})
+    cfg = settings.model_copy(update={"auth_secret": SecretStr("s3cret-for-the-log-test-0123456789abcdef"),
+                                      "log_level": "DEBUG"})
     async with running(create_nominations, cfg) as (_, http):
         org = await setup_programme(http, cfg)
         await submit_one(http, cfg)

@@ -26,7 +26,8 @@ def test_readyz_says_what_is_unreachable():
 def test_the_asyncapi_document_and_page():
     http = client()
     doc = http.get("/asyncapi.json").json()
-    assert doc["info"]["title"].endswith("probe") and doc["channels"]["nominations_events"]["address"] == "unit.nominations.events"
+    assert doc["info"]["title"].endswith("probe")
+    assert doc["channels"]["nominations_events"]["address"] == "unit.nominations.events"
     assert "StageChanged" in http.get("/asyncapi").text
 
 

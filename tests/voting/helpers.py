@@ -27,9 +27,11 @@ def category(cid: str, name: str, quota: int, kind: str = "organ") -> CategoryIn
 
 
 def world(units: int = 3, per_unit: int = 4, candidates: int = 4, quota: int = 2, *, pid: str = PID,
-          unit_name: str = "单位", nomination: str = "n", voting_open: bool = True, categories: list[CategoryInfo] | None = None) -> dict:
+          unit_name: str = "单位", nomination: str = "n", voting_open: bool = True,
+          categories: list[CategoryInfo] | None = None) -> dict:
     """Envelopes for a programme with two categories, a roll and approved candidates in the first category, with
-    its voting stage (民主测评) open unless told otherwise. Another `pid` gives the same unit and member ids in another programme (nomination ids are
+    its voting stage (民主测评) open unless told otherwise. Another `pid` gives the same unit and member ids in another
+    programme (nomination ids are
     unique in an installation: give another `nomination` prefix)."""
     unit_list = [UnitInfo(unit_id=f"u{i}", name=f"{unit_name}{i}") for i in range(units)]
     members = [MemberInfo(member_id=f"m{u}-{j}", name=f"党员{u}-{j}", unit_id=f"u{u}")

@@ -32,7 +32,8 @@ def clean_env(monkeypatch):
 def test_defaults(clean_env):
     cfg = VotingConfig()
     assert cfg.ballot_secret == LOCAL_BALLOT_SECRET.encode()
-    assert (cfg.rate_per_credential, cfg.rate_per_address, cfg.burst_min_ballots, cfg.burst_share) == (10, 12000, 20, 0.5)
+    assert (cfg.rate_per_credential, cfg.rate_per_address, cfg.burst_min_ballots,
+            cfg.burst_share) == (10, 12000, 20, 0.5)
     assert (cfg.batch_max_records, cfg.batch_timeout_ms) == (5000, 10)
     assert (cfg.tally_events_per_second, cfg.tally_events_burst, cfg.cast_wait_seconds) == (4.0, 5, 10.0)
 

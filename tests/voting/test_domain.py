@@ -278,7 +278,8 @@ def test_a_grading_ballot_grades_every_candidate_unless_abstention_is_allowed(gr
         with pytest.raises(BallotInvalid) as exc:
             domain.validate_ballot(STRICT, [], grades)
         assert exc.value.code == code
-    domain.validate_ballot(BallotRules("appraisal", STRICT.candidates, {}, 1, abstain_allowed=True), [], {"a": "competent"})
+    domain.validate_ballot(BallotRules("appraisal", STRICT.candidates, {}, 1, abstain_allowed=True), [],
+                           {"a": "competent"})
 
 
 @pytest.mark.parametrize("stored, share, abstain, limit, abstain_rule", [

@@ -383,8 +383,8 @@ async def test_hidden_counts_appear_nowhere_until_published(settings):
         accepted = await events_of(settings, "BallotAccepted", min_count=11)
         assert len(accepted) == 3
         xlsx = await client.get("/rounds/r1/tally.xlsx", headers=org)
-        assert "机关0" in [c for row in load_workbook(io.BytesIO(xlsx.content))["计票 Tally"].iter_rows(values_only=True)
-                          for c in row]
+        sheet = load_workbook(io.BytesIO(xlsx.content))["计票 Tally"]
+        assert "机关0" in [c for row in sheet.iter_rows(values_only=True) for c in row]
 
 
 async def test_rate_limits_and_burst_flags(settings, capsys):

@@ -6,9 +6,11 @@ import streamlit as st
 from ... import ui
 from ..links import links_tab
 from ..links import t as links_text
+from .arenas import arenas_tab
 from .audit import audit_tab
 from .honours import honours_tab
 from .imports import imports_tab
+from .indicators import indicators_tab
 from .objections import objections_tab
 from .publicity import publicity_tab
 from .review import review_tab
@@ -18,8 +20,10 @@ from .stages import stages_tab
 from .text import t
 
 AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab, "rounds": rounds_tab,
-         "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None,
-         "audit": audit_tab}
+         "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None}
+AREAS["indicators"] = indicators_tab  # 指标与点验
+AREAS["arenas"] = arenas_tab  # 擂台赛
+AREAS["audit"] = audit_tab  # 审计日志
 
 
 def console(token: str, claims: dict) -> None:

@@ -72,7 +72,8 @@ def _round(rid: str, rnd: dict, token: str) -> None:
                                     t("ro.col.cast"): u["voted"], t("ro.col.eligible"): u["eligible"]}
                                    for u in units]), hide_index=True, use_container_width=True)
     if tally.get("candidates"):
-        st.dataframe(pd.DataFrame([{t("ro.col.name"): c.get("nominee_name", ""), t("ro.col.approvals"): c.get("approvals"),
+        st.dataframe(pd.DataFrame([{t("ro.col.name"): c.get("nominee_name", ""),
+                                    t("ro.col.approvals"): c.get("approvals"),
                                     t("ro.col.share"): c.get("share_of_eligible")} for c in tally["candidates"]]),
                      hide_index=True, use_container_width=True)
     state = tally.get("state", rnd.get("state"))

@@ -42,9 +42,10 @@ async def _add(pid: str, info: dict, added: AttachmentAdded, tx) -> bool:
     return True
 
 
-@roles("organiser", "unit")
+@roles("organiser", "unit", "judge")
 async def download(uow: Work, pid: str, nid: str, who: Principal, file_id: str) -> tuple[dict, bytes]:
-    """The attachment's record and its bytes. Refused: a nomination outside the unit's subtree, an unknown file."""
+    """The attachment's record and its bytes. Refused: a nomination outside the unit's subtree or, for a judge, not
+    assigned to them (or recused), an unknown file."""
     doc = await get_nomination(uow.store, pid, nid, who)
     info = next((a for a in doc.get("attachments", []) if a["file_id"] == file_id), None)
     if info is None:

@@ -10,7 +10,8 @@ from ..lookups import nomination_filter
 from ..store import Store
 from . import roles
 
-HEADER = ["序号", "申报编号", "类别", "被推荐对象", "对象类型", "推荐单位", "状态", "自评分", "附件数", "申报时间(北京时间)"]
+HEADER = ["序号", "申报编号", "类别", "被推荐对象", "对象类型", "推荐单位", "状态", "自评分", "附件数",
+          "申报时间(北京时间)"]
 
 
 @roles("organiser", "unit")

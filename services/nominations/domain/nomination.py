@@ -42,7 +42,7 @@ class Submission:
     acting_unit: str | None          # the token's unit_id
     acting_subtree: frozenset[str]   # units the acting unit may act for
     submitting_unit: str             # the unit that nominates
-    category: dict | None
+    category: dict[str, Any] | None
     nominee_id: str
     nominee_kind: str | None         # 'member' or the nominee unit's kind; None when unknown
     nominee_unit: str | None         # the unit the nominee is (a unit) or belongs to (a member)
@@ -76,7 +76,7 @@ def check_submission(s: Submission) -> Refusal | None:
     return check_unit_limit(s.category, s.submitting_unit, s.unit_active_in_category)
 
 
-def check_unit_limit(category: dict, unit_id: str, active: int) -> Refusal | None:
+def check_unit_limit(category: dict[str, Any], unit_id: str, active: int) -> Refusal | None:
     """A unit may have at most the category's unit_limit active nominations in it (none: no limit)."""
     limit = category.get("unit_limit")
     if limit is not None and active >= limit:
@@ -95,13 +95,13 @@ def nomination_closed(refused: str) -> Refusal:
     raise AssertionError("a programme that is not known has no open stage")
 
 
-def ensure_nomination_open(programme: dict, refused: str, at: datetime | None = None) -> None:
+def ensure_nomination_open(programme: dict[str, Any], refused: str, at: datetime | None = None) -> None:
     """Submitting, resubmitting and withdrawing belong to the nomination stage (申报): open as the organiser set
     it, or by its window when the programme's stages go by their dates."""
     stages.ensure_open(programme, "nomination", refused, at)
 
 
-def check_self_assessment(scores: dict[str, Any], criteria: list[dict]) -> Refusal | None:
+def check_self_assessment(scores: dict[str, Any], criteria: list[dict[str, Any]]) -> Refusal | None:
     by_id = {c["criterion_id"]: c for c in criteria}
     for crid, value in scores.items():
         c = by_id.get(crid)
@@ -158,11 +158,13 @@ def transition(status: str, action: str) -> Refusal | str:
     return result
 
 
-def needed_candidates(category: dict) -> int:
-    return math.ceil(category["quota"] * category["competitive_ratio"] - 1e-9)
+def needed_candidates(category: dict[str, Any]) -> int:
+    quota: int = category["quota"]
+    ratio: float = category["competitive_ratio"]
+    return math.ceil(quota * ratio - 1e-9)
 
 
-def quota_shortfalls(categories: list[dict], approved: dict[str, int]) -> list[dict]:
+def quota_shortfalls(categories: list[dict[str, Any]], approved: dict[str, int]) -> list[dict[str, Any]]:
     """Warnings for categories whose approved candidates fall short of quota x competitive ratio."""
     out = []
     for c in categories:
@@ -184,13 +186,14 @@ def scope_of(role: str, unit_id: str | None, parents: dict[str, str | None]) -> 
     return subtree(parents, unit_id)
 
 
-def ensure_visible(doc: dict, allowed: set[str] | None) -> None:
+def ensure_visible(doc: dict[str, Any], allowed: set[str] | None) -> None:
     if allowed is not None and doc["unit_id"] not in allowed:
         raise Forbidden("this nomination belongs to a unit outside your subtree", field="nomination_id")
 
 
-def new_nomination(nid: str, pid: str, category: dict, nominee: tuple[str, str], unit: dict, materials: str,
-                   self_assessment: dict, by: str, at: datetime) -> dict:
+def new_nomination(nid: str, pid: str, category: dict[str, Any], nominee: tuple[str, str], unit: dict[str, Any],
+                   materials: str,
+                   self_assessment: dict[str, Any], by: str, at: datetime) -> dict[str, Any]:
     """The stored document of a submitted nomination; nominee is (id, name) and kind comes from the category."""
     nominee_id, nominee_name = nominee
     return {"_id": nid, "programme_id": pid, "category_id": category["category_id"],
@@ -201,8 +204,8 @@ def new_nomination(nid: str, pid: str, category: dict, nominee: tuple[str, str],
             "updated_at": at, "history": [{"at": at, "action": "submit", "by": by, "comment": ""}]}
 
 
-def moved(current: dict, action: str, by: str, comment: str, at: datetime,
-          changes: dict | None = None) -> tuple[dict, dict]:
+def moved(current: dict[str, Any], action: str, by: str, comment: str, at: datetime,
+          changes: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The fields to set and the history entry of a review or lifecycle action; refused from a wrong status.
     A withdrawn nomination releases its active key, so the nominee may be nominated again."""
     result = transition(current["status"], action)
@@ -214,13 +217,14 @@ def moved(current: dict, action: str, by: str, comment: str, at: datetime,
     return update, {"at": at, "action": action, "by": by, "comment": comment}
 
 
-def veto_rejection(current: dict, reason: str, by: str, at: datetime) -> tuple[dict, dict]:
+def veto_rejection(current: dict[str, Any], reason: str, by: str,
+                   at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The rejection of a nomination by a veto on its nominee: its reject_reason is "一票否决: <reason>"."""
     why = f"一票否决: {reason}"
     return moved(current, "veto", by, why, at, {"reject_reason": why})
 
 
-def revised(category: dict, materials: str | None, self_assessment: dict | None) -> dict:
+def revised(category: dict[str, Any], materials: str | None, self_assessment: dict[str, Any] | None) -> dict[str, Any]:
     """The changes of a resubmission, each checked as on the first submission."""
     changes: dict[str, Any] = {}
     if self_assessment is not None:

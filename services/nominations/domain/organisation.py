@@ -9,7 +9,8 @@ from .refusals import Problem
 UNIT_HEADERS = {"unit_id": ("unit_id", "单位编号", "编号"), "name": ("name", "单位名称", "名称"),
                 "parent_id": ("parent_id", "上级单位编号", "上级编号"), "kind": ("kind", "单位类型", "类型")}
 # A roll exported by hand names the member's unit in many ways ("所在单位", "所属党支部"...): each is accepted, and
-# the cell may hold the unit's id or its name in the tree (issue 18: "所在单位" failed with "missing column(s) unit_id").
+# the cell may hold the unit's id or its name in the tree (issue 18: "所在单位" failed with "missing column(s)
+# unit_id").
 MEMBER_HEADERS = {"member_id": ("member_id", "党员编号", "编号", "人员编号"), "name": ("name", "姓名", "党员姓名"),
                   "unit_id": ("unit_id", "所在单位编号", "单位编号", "所属单位编号", "支部编号", "党支部编号",
                               "所在单位", "所属单位", "所在支部", "所在党支部", "所属支部", "所属党支部", "单位",
@@ -52,13 +53,13 @@ def _cell(row: list[Any], pos: dict[str, int], key: str) -> str:
     return str(v).strip()
 
 
-def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dict],
-                first_line: int = 2) -> tuple[list[dict], list[dict]]:
+def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dict[str, Any]],
+                first_line: int = 2) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows to units; returns (good units, bad rows [{line, reason}]). A parent must be known or in the file;
     a unit whose parent row is bad is bad too. Cycles are refused."""
-    good: dict[str, dict] = {}
+    good: dict[str, dict[str, Any]] = {}
     line_of: dict[str, int] = {}
-    bad: list[dict] = []
+    bad: list[dict[str, Any]] = []
     for n, row in enumerate(rows):
         line = first_line + n
         if not any(str(c or "").strip() for c in row):
@@ -94,7 +95,8 @@ def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dic
             changed = True
     merged = {k: v for k, v in known.items()} | good
     for uid in list(good):
-        seen, cur = set(), uid
+        seen: set[str] = set()
+        cur: str | None = uid
         while cur is not None and cur not in seen:
             seen.add(cur)
             cur = merged.get(cur, {}).get("parent_id")
@@ -115,12 +117,13 @@ def unit_names_to_ids(units: Any) -> dict[str, str]:
 
 
 def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str],
-                  first_line: int = 2, unit_by_name: dict[str, str] | None = None) -> tuple[list[dict], list[dict]]:
+                  first_line: int = 2,
+                  unit_by_name: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows to members; a unit cell may hold the unit's id or its name in the tree."""
     unit_by_name = unit_by_name or {}
-    good: dict[str, dict] = {}
+    good: dict[str, dict[str, Any]] = {}
     line_of: dict[str, int] = {}
-    bad: list[dict] = []
+    bad: list[dict[str, Any]] = []
     for n, row in enumerate(rows):
         line = first_line + n
         if not any(str(c or "").strip() for c in row):
@@ -141,7 +144,7 @@ def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str]
     return list(good.values()), bad
 
 
-def changed_rows(existing: dict[str, dict], incoming: list[dict], key: str) -> list[dict]:
+def changed_rows(existing: dict[str, dict[str, Any]], incoming: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Only the rows that are new or differ from what is stored: re-importing the same file changes nothing."""
     out = []
     for row in incoming:
@@ -151,7 +154,7 @@ def changed_rows(existing: dict[str, dict], incoming: list[dict], key: str) -> l
     return out
 
 
-def chunks(items: list, size: int) -> list[list]:
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -170,9 +173,9 @@ def subtree(parents: dict[str, str | None], root: str) -> set[str]:
     return out
 
 
-def build_tree(units: list[dict]) -> list[dict]:
+def build_tree(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_id = {u["unit_id"]: dict(u, children=[]) for u in units}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for u in sorted(by_id.values(), key=lambda x: x["unit_id"]):
         parent = by_id.get(u.get("parent_id")) if u.get("parent_id") else None
         (parent["children"] if parent else roots).append(u)
@@ -181,6 +184,7 @@ def build_tree(units: list[dict]) -> list[dict]:
 
 
 
-def split_new(rows: list[dict], known: dict[str, dict], key: str) -> tuple[list[dict], list[dict]]:
+def split_new(rows: list[dict[str, Any]], known: dict[str, dict[str, Any]],
+              key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows to insert (not stored yet) and the rows to replace (stored, changed)."""
     return [r for r in rows if r[key] not in known], [r for r in rows if r[key] in known]

@@ -4,11 +4,11 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from shared import stages as shared_stages
-from shared.contracts.nominations import ProgrammeDefined, StageChanged
+from shared.contracts.nominations import CategoryInfo, ProgrammeDefined, StageChanged, StageWindow
 from shared.errors import Conflict, NotFound
 
 from .refusals import Problem, Refusal
@@ -49,7 +49,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def normalise_programme(raw: Any, templates: dict[str, dict]) -> tuple[dict, list[Problem]]:
+def normalise_programme(raw: Any, templates: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Problem]]:
     """Check a programme definition; returns (normalised programme, problems). Problems name the field."""
     problems: list[Problem] = []
     if not isinstance(raw, dict):
@@ -72,7 +72,7 @@ def normalise_programme(raw: Any, templates: dict[str, dict]) -> tuple[dict, lis
     if not isinstance(cats, list) or not cats:
         problems.append(Problem("categories", "at least one category is required"))
         cats = []
-    seen_ids: set[str] = set()
+    seen_ids: set[str | None] = set()
     for i, cat in enumerate(cats):
         c, cp = _category(cat, f"categories[{i}]", templates)
         problems += cp
@@ -90,7 +90,7 @@ def normalise_programme(raw: Any, templates: dict[str, dict]) -> tuple[dict, lis
     return out, problems
 
 
-def _category(cat: Any, at: str, templates: dict[str, dict]) -> tuple[dict, list[Problem]]:
+def _category(cat: Any, at: str, templates: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Problem]]:
     p: list[Problem] = []
     if not isinstance(cat, dict):
         return {}, [Problem(at, "must be a mapping")]
@@ -130,7 +130,7 @@ def _category(cat: Any, at: str, templates: dict[str, dict]) -> tuple[dict, list
     return c, p
 
 
-def _round_rules(cat: dict, at: str, p: list[Problem]) -> tuple[Any, Any]:
+def _round_rules(cat: dict[str, Any], at: str, p: list[Problem]) -> tuple[Any, Any]:
     """Which round feeds the peer vote, and the earlier programme the business progress (进位) is measured
     against; whether that programme exists and is earlier is checked with the store (baseline_problems)."""
     rule = cat.get("peer_vote_round", "latest")
@@ -145,13 +145,13 @@ def _round_rules(cat: dict, at: str, p: list[Problem]) -> tuple[Any, Any]:
     return rule, baseline
 
 
-def baseline_ids(programme: dict) -> set[str]:
+def baseline_ids(programme: dict[str, Any]) -> set[str]:
     """The earlier programmes the categories' business progress (业务工作进位) is measured against."""
     return {c["business_baseline_programme_id"] for c in programme["categories"]
             if isinstance(c.get("business_baseline_programme_id"), str)}
 
 
-def baseline_problems(programme: dict, pid: str, known: dict[str, dict]) -> list[Problem]:
+def baseline_problems(programme: dict[str, Any], pid: str, known: dict[str, dict[str, Any]]) -> list[Problem]:
     """Each category's business baseline must be another programme of this installation, of an earlier year;
     `known` holds the baselines that exist (id -> programme)."""
     problems = []
@@ -170,7 +170,8 @@ def baseline_problems(programme: dict, pid: str, known: dict[str, dict]) -> list
     return problems
 
 
-def _criteria(cat: dict, at: str, templates: dict[str, dict], p: list[Problem]) -> list[dict]:
+def _criteria(cat: dict[str, Any], at: str, templates: dict[str, dict[str, Any]],
+              p: list[Problem]) -> list[dict[str, Any]]:
     """The category's criteria, given or from its template; problems are appended to p."""
     criteria = cat.get("criteria")
     template = cat.get("criteria_template")
@@ -185,8 +186,8 @@ def _criteria(cat: dict, at: str, templates: dict[str, dict], p: list[Problem]) 
         if template is None:
             p.append(Problem(f"{at}.criteria", "at least one criterion (or a criteria_template) is required"))
         criteria = []
-    out: list[dict] = []
-    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    seen: set[str | None] = set()
     for j, cr in enumerate(criteria):
         where = f"{at}.criteria[{j}]"
         if not isinstance(cr, dict):
@@ -210,7 +211,7 @@ def _criteria(cat: dict, at: str, templates: dict[str, dict], p: list[Problem]) 
     return out
 
 
-def _weights(cat: dict, at: str, p: list[Problem]) -> dict[str, float]:
+def _weights(cat: dict[str, Any], at: str, p: list[Problem]) -> dict[str, float]:
     """A weight per component, summing to 1; problems are appended to p."""
     weights = cat.get("weights")
     if not isinstance(weights, dict):
@@ -234,9 +235,9 @@ def _weights(cat: dict, at: str, p: list[Problem]) -> dict[str, float]:
         out.setdefault(k, 0.0)
     return out
 
-def _stages(stages: Any) -> tuple[list[dict], list[Problem]]:
+def _stages(stages: Any) -> tuple[list[dict[str, Any]], list[Problem]]:
     p: list[Problem] = []
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if stages is None:
         return [], []
     if not isinstance(stages, list):
@@ -275,18 +276,18 @@ def _stages(stages: Any) -> tuple[list[dict], list[Problem]]:
     return ordered, p
 
 
-def scoring_shape(programme: dict) -> dict:
+def scoring_shape(programme: dict[str, Any]) -> dict[str, Any]:
     """What must not change silently once voting has started: each category's criteria and weights."""
     return {c["category_id"]: {"criteria": c["criteria"], "weights": c["weights"]} for c in programme["categories"]}
 
 
-def definition_of(programme: dict) -> dict:
+def definition_of(programme: dict[str, Any]) -> dict[str, Any]:
     """The defined part of a programme; stage_control defaults for programmes stored before it existed."""
     return {k: programme[k] for k in ("name", "year", "categories", "stages")} | {
         "stage_control": programme.get("stage_control", "organiser")}
 
 
-def has_voting_started(programme: dict, at: datetime) -> bool:
+def has_voting_started(programme: dict[str, Any], at: datetime) -> bool:
     """Voting has started once the organiser opened it, or (stages by dates) once its window has opened."""
     if programme.get("voting_started"):
         return True
@@ -294,7 +295,7 @@ def has_voting_started(programme: dict, at: datetime) -> bool:
     return programme.get("stage_control") == "dates" and opens is not None and opens <= at
 
 
-def change_decision(old: dict, new: dict, voting_started: bool) -> Refusal | str:
+def change_decision(old: dict[str, Any], new: dict[str, Any], voting_started: bool) -> Refusal | str:
     """'unchanged', 'new_version', or a refusal when weights or criteria change after voting started."""
     if definition_of(old) == definition_of(new):
         return "unchanged"
@@ -312,7 +313,7 @@ def change_decision(old: dict, new: dict, voting_started: bool) -> Refusal | str
     return "new_version"
 
 
-def _round_rule(programme: dict) -> dict[str, str]:
+def _round_rule(programme: dict[str, Any]) -> dict[str, str]:
     # Which round feeds the peer vote is fixed with the criteria: changing it would silently re-rank.
     return {c["category_id"]: c.get("peer_vote_round", "latest") for c in programme["categories"]}
 
@@ -320,16 +321,18 @@ def _round_rule(programme: dict) -> dict[str, str]:
 
 
 # ---- the programme's documents and events ---------------------------------------------------------------
-def programme_event(doc: dict) -> ProgrammeDefined:
+def programme_event(doc: dict[str, Any]) -> ProgrammeDefined:
     """The event of a programme version: its whole definition, for the services that learn it."""
     return ProgrammeDefined(
         programme_id=doc["_id"], version=doc["version"], name=doc["name"], year=doc["year"],
-        categories=[{k: c[k] for k in ("category_id", "name", "name_en", "nominee_kind", "board", "quota",
-                                       "competitive_ratio", "unit_limit", "criteria", "weights")}
-                    | {"peer_vote_round": c.get("peer_vote_round", "latest"),
-                       "business_baseline_programme_id": c.get("business_baseline_programme_id")}
+        categories=[CategoryInfo.model_validate(
+                        {k: c[k] for k in ("category_id", "name", "name_en", "nominee_kind", "board", "quota",
+                                           "competitive_ratio", "unit_limit", "criteria", "weights")}
+                        | {"peer_vote_round": c.get("peer_vote_round", "latest"),
+                           "business_baseline_programme_id": c.get("business_baseline_programme_id")})
                     for c in doc["categories"]],
-        stages=[{"stage": s["stage"], "opens_at": s["opens_at"], "closes_at": s["closes_at"]}
+        stages=[StageWindow.model_validate({"stage": s["stage"], "opens_at": s["opens_at"],
+                                            "closes_at": s["closes_at"]})
                 for s in doc["stages"]],
         stage_control=doc.get("stage_control", "organiser"))
 
@@ -339,7 +342,7 @@ def ensure_new(pid: str, exists: bool) -> None:
         raise Conflict(f"programme {pid} already exists; change it with PUT /programmes/{pid}", field="programme_id")
 
 
-def first_version(prog: dict, pid: str, at: datetime) -> tuple[dict, dict]:
+def first_version(prog: dict[str, Any], pid: str, at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The stored programme and its version 1 record."""
     doc = prog | {"_id": pid, "version": 1, "stage_state": {}, "voting_started": False,
                   "created_at": at, "updated_at": at}
@@ -348,7 +351,8 @@ def first_version(prog: dict, pid: str, at: datetime) -> tuple[dict, dict]:
     return doc, record
 
 
-def next_version(old: dict, new: dict, by: str, at: datetime) -> tuple[dict, dict, dict]:
+def next_version(old: dict[str, Any], new: dict[str, Any], by: str,
+                 at: datetime) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The changed programme, its version record and the change record (with its outcome)."""
     pid, version = old["_id"], old["version"] + 1
     doc = old | definition_of(new) | {"version": version, "updated_at": at}
@@ -358,14 +362,14 @@ def next_version(old: dict, new: dict, by: str, at: datetime) -> tuple[dict, dic
     return doc, record, change
 
 
-def refused_change(pid: str, new: dict, refusal: Refusal, by: str, at: datetime) -> dict:
+def refused_change(pid: str, new: dict[str, Any], refusal: Refusal, by: str, at: datetime) -> dict[str, Any]:
     """The record of a refused change: what was attempted and why it was refused."""
     return {"programme_id": pid, "at": at, "by": by, "outcome": "refused", "reason": refusal.message,
             "attempted": definition_of(new)}
 
 
 # ---- stages -----------------------------------------------------------------------------------------------
-def stage_state(action: str, stage: str) -> str:
+def stage_state(action: str, stage: str) -> Literal["open", "closed"]:
     """The state a stage action leads to; an unknown stage or action is not found."""
     if stage not in STAGES:
         raise NotFound(f"unknown stage {stage}; stages are {', '.join(STAGES)}", field="stage")
@@ -374,7 +378,8 @@ def stage_state(action: str, stage: str) -> str:
     return "open" if action == "open" else "closed"
 
 
-def stage_change(prog: dict, stage: str, state: str, at: datetime) -> tuple[dict, StageChanged]:
+def stage_change(prog: dict[str, Any], stage: str, state: Literal["open", "closed"],
+                 at: datetime) -> tuple[dict[str, Any], StageChanged]:
     """The programme update and the event of opening or closing a stage; a stage already so is a conflict.
     Opening voting marks the programme: its criteria and weights are fixed from then on. A programme whose stages
     open and close by their dates refuses the organiser's open and close."""
@@ -390,15 +395,15 @@ def stage_change(prog: dict, stage: str, state: str, at: datetime) -> tuple[dict
     return update, StageChanged(programme_id=prog["_id"], stage=stage, state=state)
 
 
-def stage_open(prog: dict, stage: str, at: datetime | None = None) -> bool:
+def stage_open(prog: dict[str, Any], stage: str, at: datetime | None = None) -> bool:
     """Whether a stage is open now: as the organiser set it, or by its window (stage_control: dates)."""
     return shared_stages.state_of(prog, stage, at) == "open"
 
 
-def current_stage(prog: dict, at: datetime | None = None) -> str:
+def current_stage(prog: dict[str, Any], at: datetime | None = None) -> str:
     """The furthest stage open now, or "" when none is (e.g. between review and voting)."""
     return next((s for s in reversed(STAGES) if shared_stages.state_of(prog, s, at) == "open"), "")
 
 
-def category_of(prog: dict, category_id: str) -> dict | None:
+def category_of(prog: dict[str, Any], category_id: str) -> dict[str, Any] | None:
     return next((c for c in prog["categories"] if c["category_id"] == category_id), None)

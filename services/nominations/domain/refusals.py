@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors import Closed, Conflict, DomainError, Forbidden, Invalid, NotFound
 
@@ -17,7 +18,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found, gone)."""
+    """Why an action is refused; kind maps to an HTTP error class (invalid, closed, conflict, forbidden, not_found,
+    gone)."""
 
     kind: str
     field: str
@@ -46,7 +48,7 @@ class ProgrammeInvalid(Invalid):
         super().__init__(problems[0].text(), field=problems[0].field)
         self.problems = problems
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         b = super().body()
         b["error"]["problems"] = [{"field": p.field, "message": p.message} for p in self.problems]
         return b

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from shared.signin_links import MAX_LINK_HOURS, SUBJECT_CLAIM, LinkClaims
 
@@ -13,11 +14,14 @@ MAX_NAME_CHARS = 100
 
 EXPIRED = Refusal("gone", "signin", "此登录链接已过期，请联系组织者重新发放 (this sign-in link has expired: ask the "
                   "organiser for a new one)", code="signin_link_expired")
-USED = Refusal("conflict", "signin", "此登录链接已使用过，请联系组织者重新发放 (this sign-in link has already been used: "
+USED = Refusal("conflict", "signin",
+               "此登录链接已使用过，请联系组织者重新发放 (this sign-in link has already been used: "
                "ask the organiser for a new one)", code="signin_link_used")
-REVOKED = Refusal("gone", "signin", "此登录链接已被撤销，请联系组织者 (this sign-in link was revoked: ask the organiser)",
+REVOKED = Refusal("gone", "signin",
+                  "此登录链接已被撤销，请联系组织者 (this sign-in link was revoked: ask the organiser)",
                   code="signin_link_revoked")
-INVALID = Refusal("invalid", "signin", "无效的登录链接，请完整复制或重新扫码 (this is not a valid sign-in link: copy it "
+INVALID = Refusal("invalid", "signin",
+                  "无效的登录链接，请完整复制或重新扫码 (this is not a valid sign-in link: copy it "
                   "whole or scan it again)", code="signin_link_invalid")
 
 
@@ -37,14 +41,14 @@ def unknown_subject(role: str, subject_id: str, pid: str) -> Refusal:
     return Refusal("invalid", SUBJECT_CLAIM[role], f"{what} {subject_id} is not in programme {pid}")
 
 
-def link_record(claims: LinkClaims, by: str, at: datetime) -> dict:
+def link_record(claims: LinkClaims, by: str, at: datetime) -> dict[str, Any]:
     """The stored record of an issued link (its token is answered once and never stored)."""
     return {"_id": claims.link_id, "programme_id": claims.programme_id, "role": claims.role,
             "subject_id": claims.subject_id, "name": claims.name, "issued_by": by, "issued_at": at,
             "expires_at": datetime.fromtimestamp(claims.expires_at, UTC), "used_at": None, "revoked_at": None}
 
 
-def link_state(record: dict, at: datetime) -> str:
+def link_state(record: dict[str, Any], at: datetime) -> str:
     if record.get("revoked_at"):
         return "revoked"
     if record.get("used_at"):
@@ -54,7 +58,7 @@ def link_state(record: dict, at: datetime) -> str:
     return "expired" if expires <= at else "open"
 
 
-def redemption_refusal(record: dict | None) -> Refusal | None:
+def redemption_refusal(record: dict[str, Any] | None) -> Refusal | None:
     """Why a well-signed, unexpired link cannot be redeemed; None when it can. A link minted by the CLI has no
     record: only its redemption record makes it single use."""
     if record is None:
@@ -66,7 +70,7 @@ def redemption_refusal(record: dict | None) -> Refusal | None:
     return None
 
 
-def revoke_refusal(record: dict | None, link_id: str) -> Refusal | None:
+def revoke_refusal(record: dict[str, Any] | None, link_id: str) -> Refusal | None:
     if record is None:
         return Refusal("not_found", "link_id", f"sign-in link {link_id} does not exist in this programme")
     if record.get("used_at"):

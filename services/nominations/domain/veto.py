@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .refusals import Refusal
 
@@ -17,8 +18,8 @@ def check_veto_reason(reason: str | None, what: str) -> Refusal | None:
     return None
 
 
-def veto_set(existing: dict | None, pid: str, subject_id: str, reason: str, by: str, at: datetime, stage: str,
-             nomination_ids: list[str]) -> dict:
+def veto_set(existing: dict[str, Any] | None, pid: str, subject_id: str, reason: str, by: str, at: datetime, stage: str,
+             nomination_ids: list[str]) -> dict[str, Any]:
     """The veto record after setting it (again): in force with this reason; earlier entries are kept."""
     entry = {"action": "set", "reason": reason, "by": by, "at": at, "stage": stage, "nomination_ids": nomination_ids}
     history = list((existing or {}).get("history", [])) + [entry]
@@ -26,13 +27,13 @@ def veto_set(existing: dict | None, pid: str, subject_id: str, reason: str, by: 
             "at": at, "active": True, "stage": stage, "nomination_ids": nomination_ids, "history": history}
 
 
-def veto_lifted(existing: dict, reason: str, by: str, at: datetime, stage: str) -> dict:
+def veto_lifted(existing: dict[str, Any], reason: str, by: str, at: datetime, stage: str) -> dict[str, Any]:
     """The veto record after lifting it: no longer in force, never deleted; the lifting is in its history."""
     entry = {"action": "lift", "reason": reason, "by": by, "at": at, "stage": stage}
     return existing | {"active": False, "lifted": {"reason": reason, "by": by, "at": at, "stage": stage},
                        "history": list(existing.get("history", [])) + [entry]}
 
 
-def in_force(veto: dict | None) -> bool:
+def in_force(veto: dict[str, Any] | None) -> bool:
     """Records written before lifting was recorded have no "active" field: those are in force."""
     return veto is not None and veto.get("active", True)

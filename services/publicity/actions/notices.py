@@ -1,4 +1,5 @@
-"""Open a publicity notice (公示) over working days, and a supplementary one for the next-ranked after a removal (递补)."""
+"""Open a publicity notice (公示) over working days, and a supplementary one for the next-ranked after a removal
+(递补)."""
 from __future__ import annotations
 
 from datetime import datetime

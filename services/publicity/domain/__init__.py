@@ -79,4 +79,17 @@ from .objections import (
     tracking_number,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "ATTACHMENT_TYPES", "CLOCK_SKEW", "CalendarFileError", "CalendarUnknown", "Closing", "DAY_ONE_CUTOFF",
+    "ENTRY_LABELS", "HONOUR_STATES", "KIND_WORD", "MAX_AHEAD", "MAX_ATTACHMENTS", "MAX_ATTACHMENT_BYTES",
+    "MAX_WORKING_DAYS", "NoticeText", "OBJECTION_FLOW", "OBJECTION_LABELS", "OPEN_OBJECTION_STATES",
+    "PACKAGE_CORRECTIONS", "PERIOD_ENDS_AT", "Period", "REVIEW_OUTCOMES", "Ranked", "SHANGHAI", "YearCalendar",
+    "as_utc", "awaiting_replacement", "calendar", "category_of", "check_attachments", "check_correction",
+    "check_identity", "check_outcome_note", "check_picked", "check_start", "close_notice", "cn_date", "cn_moment",
+    "contact_problem", "day_kind", "email_is_valid", "ensure_review_open", "ensure_reviewable", "ensure_revocable",
+    "ensure_step", "entry_open_to_objection", "given_time", "honour_title", "honours", "honours_list_title",
+    "honours_rows", "is_working_day", "listing", "next_ranked", "normalise_phone", "notice_text", "notices",
+    "objection_step_allowed", "objections", "overrides_of", "package_year", "parse_calendar_file", "period_for",
+    "phone_is_valid", "pick", "publicity_period", "ranked_of", "real_name_is_valid", "rebuild_text", "removable",
+    "resolution_effect", "shortlist", "tracking_number", "window_state"
+]

@@ -195,7 +195,8 @@ def parse_calendar_file(content: bytes, filename: str = "") -> YearCalendar:
     try:
         data = json.loads(text) if filename.lower().endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise CalendarFileError(f"the calendar file is not valid JSON/YAML: {str(exc).splitlines()[0]}", "file") from None
+        raise CalendarFileError(f"the calendar file is not valid JSON/YAML: {str(exc).splitlines()[0]}",
+                                "file") from None
     if not isinstance(data, Mapping):
         raise CalendarFileError("the calendar file must be a mapping with year, holidays and workdays", "file")
     year = data.get("year")
@@ -211,7 +212,8 @@ def parse_calendar_file(content: bytes, filename: str = "") -> YearCalendar:
             raise CalendarFileError(f"{name}: {stray[0].isoformat()} is not in {year}", name)
     both = sorted(holidays & workdays)
     if both:
-        raise CalendarFileError(f"workdays: {both[0].isoformat()} is listed both as a holiday and a workday", "workdays")
+        raise CalendarFileError(f"workdays: {both[0].isoformat()} is listed both as a holiday and a workday",
+                                "workdays")
     weekday_workdays = sorted(d for d in workdays if d.weekday() < 5)
     if weekday_workdays:
         raise CalendarFileError(f"workdays: {weekday_workdays[0].isoformat()} is a weekday; make-up workdays fall on "
@@ -251,7 +253,7 @@ def given_time(t: datetime) -> datetime:
     return t.replace(tzinfo=SHANGHAI).astimezone(UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def overrides_of(docs: list[dict]) -> dict[int, YearCalendar]:
+def overrides_of(docs: list[dict[str, Any]]) -> dict[int, YearCalendar]:
     """The uploaded calendars as stored (year as _id, ISO date strings) -> the overrides the rules take."""
     return {doc["_id"]: YearCalendar(
         year=doc["_id"], holidays=frozenset(date.fromisoformat(d) for d in doc["holidays"]),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -15,12 +16,12 @@ def honour_title(year: int | None, category_name: str) -> str:
 REVIEW_OUTCOMES = {"maintained": "复查合格，保留荣誉", "rectification": "限期整改", "revoke": "复查不合格，撤销荣誉"}
 
 
-def ensure_revocable(h: dict) -> None:
+def ensure_revocable(h: dict[str, Any]) -> None:
     if h["status"] == "revoked":
         raise Conflict(f"honour {h['_id']} is already revoked", field="honour_id")
 
 
-def ensure_reviewable(h: dict, due_date: date) -> None:
+def ensure_reviewable(h: dict[str, Any], due_date: date) -> None:
     if h["status"] != "confirmed":
         raise Conflict(f"honour {h['_id']} is {h['status']}; only a confirmed honour is reviewed",
                        field="honour_id")
@@ -33,7 +34,7 @@ def check_outcome_note(outcome: str, note: str) -> None:
         raise Invalid("note: give the reason for revocation (at least 2 characters)", field="note")
 
 
-def ensure_review_open(r: dict | None, review_id: str, honour_id: str) -> dict:
+def ensure_review_open(r: dict[str, Any] | None, review_id: str, honour_id: str) -> dict[str, Any]:
     if r is None:
         raise NotFound(f"review {review_id} of honour {honour_id} does not exist", field="review_id")
     if r.get("outcome"):
@@ -50,7 +51,7 @@ def honours_list_title(programme_name: str, year: int | None) -> str:
     return f"{programme_name}表彰名单"
 
 
-def honours_rows(honours: list[dict]) -> list[tuple[str, ...]]:
+def honours_rows(honours: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """The printed honours list: by title, then confirmation; a revoked honour stays listed with its reason."""
     ordered = sorted(honours, key=lambda h: (h["title"], as_utc(h["confirmed_at"])))
     return [(str(i), h["title"], h["nominee_name"], h.get("unit_name", ""), HONOUR_STATES.get(h["status"], h["status"]),

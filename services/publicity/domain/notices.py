@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from shared.errors import Closed, Conflict, Invalid, NotFound
 
@@ -52,7 +53,7 @@ class Closing:
     removed: list[str] = field(default_factory=list)
 
 
-def close_notice(entries: list[dict], open_objections: Mapping[str, int]) -> Closing:
+def close_notice(entries: list[dict[str, Any]], open_objections: Mapping[str, int]) -> Closing:
     """At the end of the period: confirm each nominee still listed with no open objection; block the others."""
     out = Closing()
     for e in entries:
@@ -134,7 +135,7 @@ def notice_text(*, programme_name: str, year: int | None, category_name: str, no
     )
 
 
-def rebuild_text(n: dict) -> NoticeText:
+def rebuild_text(n: dict[str, Any]) -> NoticeText:
     """The text of a stored notice, rebuilt from what it stored (downloads)."""
     days = tuple(date.fromisoformat(d) for d in n["days"])
     period = Period(starts_at=as_utc(n["starts_at"]), ends_at=as_utc(n["ends_at"]), days=days,
@@ -150,19 +151,21 @@ def rebuild_text(n: dict) -> NoticeText:
 
 # ---- the invariants of opening a notice --------------------------------------------------------------------------
 
-def category_of(programme: dict | None, programme_id: str, category_id: str) -> dict:
+def category_of(programme: dict[str, Any] | None, programme_id: str, category_id: str) -> dict[str, Any]:
     """The category a notice is opened for, or NotFound naming what the service has not learned."""
     if programme is None:
         raise NotFound(f"programme_id: programme {programme_id} is not known to the publicity service "
                        f"(no ProgrammeDefined received)", field="programme_id")
-    category = next((c for c in programme["categories"] if c["category_id"] == category_id), None)
+    category: dict[str, Any] | None = next((c for c in programme["categories"] if c["category_id"] == category_id),
+                                           None)
     if category is None:
         raise NotFound(f"category_id: category {category_id} is not in programme {programme_id}",
                        field="category_id")
     return category
 
 
-def pick(category: dict, board: dict | None, listed_before: set[str], nomination_ids: list[str] | None,
+def pick(category: dict[str, Any], board: dict[str, Any] | None, listed_before: set[str],
+         nomination_ids: list[str] | None,
          vetoed: Iterable[str] = ()) -> list[Ranked]:
     """The nominations a new notice lists: the organiser's, or the top of the ranking not already in a notice and not
     under a veto (一票否决)."""
@@ -183,7 +186,7 @@ def pick(category: dict, board: dict | None, listed_before: set[str], nomination
     return picked
 
 
-def check_picked(picked: list[Ranked], docs: Mapping[str, dict], category: dict, category_id: str,
+def check_picked(picked: list[Ranked], docs: Mapping[str, dict[str, Any]], category: dict[str, Any], category_id: str,
                  listed_before: set[str], explicit: bool, vetoed: Iterable[str] = ()) -> None:
     """Every picked nomination is known, of this category, in no other notice and under no veto."""
     vetoed = set(vetoed)
@@ -214,7 +217,8 @@ def check_start(start: datetime, current: datetime) -> datetime:
     return max(start, current)
 
 
-def listing(picked: list[Ranked], board: dict | None, docs: Mapping[str, dict]) -> list[dict]:
+def listing(picked: list[Ranked], board: dict[str, Any] | None,
+            docs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The frozen lines of a notice (shared.contracts.publicity.ListedEntry): rank, composite and the explanation
     (components) as the board had them, with the nominee's name and unit."""
     rows = {x["nomination_id"]: x for x in (board or {}).get("standings", [])}
@@ -228,14 +232,15 @@ def listing(picked: list[Ranked], board: dict | None, docs: Mapping[str, dict]) 
     return out
 
 
-def removable(n: dict, nomination_id: str) -> dict | None:
+def removable(n: dict[str, Any], nomination_id: str) -> dict[str, Any] | None:
     """The entry of a nominee a removal (sustained objection, veto) takes off notice n, or None when it is not
     listed, or removed or confirmed already (a confirmed honour is revoked instead)."""
-    entry = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
+    entry: dict[str, Any] | None = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
     return entry if entry is not None and entry["status"] in ("in_publicity", "blocked") else None
 
 
-def check_correction(n: dict, starts_at: datetime | None, working_days: int | None, now: datetime) -> datetime:
+def check_correction(n: dict[str, Any], starts_at: datetime | None, working_days: int | None,
+                     now: datetime) -> datetime:
     """The start of a corrected period, or the refusal: only an open notice's dates are corrected, a start that has
     passed no longer moves, and a new start is not in the past."""
     if n["state"] != "open":
@@ -253,11 +258,11 @@ def check_correction(n: dict, starts_at: datetime | None, working_days: int | No
     return check_start(starts_at, now)
 
 
-def ranked_of(board: dict | None) -> list[Ranked]:
+def ranked_of(board: dict[str, Any] | None) -> list[Ranked]:
     return [Ranked(x["nomination_id"], x["rank"], x.get("composite", 0.0)) for x in (board or {}).get("standings", [])]
 
 
-def awaiting_replacement(n: dict, replaced: int) -> list[str]:
+def awaiting_replacement(n: dict[str, Any], replaced: int) -> list[str]:
     """The removed nominees of notice n still without a replacement (递补), or Conflict when there is none."""
     removed = [e["nomination_id"] for e in n["entries"] if e["status"] == "removed"]
     if not removed:
@@ -271,7 +276,7 @@ def awaiting_replacement(n: dict, replaced: int) -> list[str]:
 
 # ---- the invariants of an objection on a notice ------------------------------------------------------------------
 
-def entry_open_to_objection(n: dict, nomination_id: str, now: datetime) -> dict:
+def entry_open_to_objection(n: dict[str, Any], nomination_id: str, now: datetime) -> dict[str, Any]:
     """The entry objected to, while the period runs and the nominee is still in publicity."""
     state = window_state(now, as_utc(n["starts_at"]), as_utc(n["ends_at"]))
     if state != "open" or n["state"] != "open":
@@ -280,7 +285,7 @@ def entry_open_to_objection(n: dict, nomination_id: str, now: datetime) -> dict:
         raise Closed(f"the publicity period {when}: objections are accepted from "
                      f"{cn_moment(as_utc(n['starts_at']))} ({first}) to {last} (Asia/Shanghai)",
                      field="notice_id")
-    entry = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
+    entry: dict[str, Any] | None = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
     if entry is None:
         raise NotFound(f"nomination_id: {nomination_id} is not listed in this notice", field="nomination_id")
     if entry["status"] != "in_publicity":

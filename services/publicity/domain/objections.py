@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from shared.errors import Conflict, Invalid
 
@@ -80,16 +81,16 @@ def contact_problem(name: str, phone: str | None, email: str | None) -> tuple[st
                        "objections are not accepted"
     if not (phone or "").strip() and not (email or "").strip():
         return "phone", "phone or email: give at least one way to contact you"
-    if (phone or "").strip() and not phone_is_valid(phone):
+    if phone and phone.strip() and not phone_is_valid(phone):
         return "phone", "phone: not a valid mainland mobile (11 digits, 1[3-9]…) or landline (0area-number)"
-    if (email or "").strip() and not email_is_valid(email):
+    if email and email.strip() and not email_is_valid(email):
         return "email", "email: not a valid e-mail address"
     return None
 
 
 # ---- the invariants of an objection ------------------------------------------------------------------------------
 
-def ensure_step(o: dict, step: str) -> None:
+def ensure_step(o: dict[str, Any], step: str) -> None:
     if not objection_step_allowed(o["state"], step):
         raise Conflict(f"objection {o['_id']} is {o['state']}; it cannot be {step} now", field="state")
 

@@ -1,14 +1,26 @@
 """Assigning panel judges to nominees: automatically (K each, even loads, no conflicts) or by hand."""
 from __future__ import annotations
 
+from shared.contracts.scoring import JudgesAssigned
 from shared.errors import Conflict, Invalid
-from shared.contracts.scoring import JudgeAssigned, JudgesAutoAssigned
 
 from .. import domain as d
 from ..models import AssignIn, AutoAssignIn
 from ..store import Doc
 from .common import Tx, allowed, get_judge, get_nomination, get_panel, judge_facts, nominee_facts, now
 from .recusal import announce
+
+
+async def announce_assigned(tx: Tx, programme_id: str, panel: Doc, pairs: list[tuple[str, str]]) -> None:
+    """One JudgesAssigned per nominee (keyed by it, in order with its JudgeRecused): the nominations service lets
+    these judges read the nominee's materials."""
+    by_nominee: dict[str, list[str]] = {}
+    for nom, judge in pairs:
+        by_nominee.setdefault(nom, []).append(judge)
+    # One outbox write for them all: an auto-assignment of a large category announces thousands of nominees.
+    await tx.emit_many([(JudgesAssigned(nomination_id=nom, category_id=panel["category_id"],
+                                        panel_id=panel["panel_id"], judge_ids=sorted(judge_ids)), programme_id, nom)
+                        for nom, judge_ids in by_nominee.items()])
 
 
 @allowed("organiser")
@@ -36,8 +48,8 @@ async def auto_assign(tx: Tx, programme_id: str, panel_id: str, body: AutoAssign
             {"_id": f"{nom}:{judge}", "programme_id": programme_id, "category_id": panel["category_id"],
              "panel_id": panel_id, "nomination_id": nom, "judge_id": judge, "recused": False, "by": "auto",
              "assigned_at": now()} for nom, judge in plan.new])
+        await announce_assigned(tx, programme_id, panel, plan.new)
     await store.update_panel(programme_id, panel_id, {"min_judges": k})
-    await tx.emit(JudgesAutoAssigned(panel_id=panel_id, min_judges=k, nominees=len(noms), assigned=len(plan.new), shortfalls=plan.shortfalls), programme_id=programme_id, key=panel["_id"])
     return {"panel_id": panel_id, "min_judges": k, "nominees": len(noms), "assigned": len(plan.new),
             "loads": plan.loads, "shortfalls": plan.shortfalls}
 
@@ -66,9 +78,10 @@ async def assign(tx: Tx, programme_id: str, panel_id: str, body: AssignIn) -> Do
            "assigned_at": now()}
     if not await store.insert_assignment(doc):
         raise Conflict(f"judge {body.judge_id} is already assigned to {body.nomination_id}", field="judge_id")
-    await tx.emit(JudgeAssigned(panel_id=panel_id, nomination_id=nom["_id"], judge_id=body.judge_id, recused=bool(rule)), programme_id=programme_id, key=nom["_id"])
     out = {"nomination_id": nom["_id"], "judge_id": body.judge_id, "recused": bool(rule), "rule": rule,
            "reason": doc["reason"], "replacement_judge_id": None}
+    if not rule:
+        await announce_assigned(tx, programme_id, panel, [(nom["_id"], body.judge_id)])
     if rule:
         # Stored recused from the start and without scores, so the standings do not change: announced, not marked.
         out["replacement_judge_id"] = await announce(tx, doc, d.Recusal.by_rule(rule), panel, nom)

@@ -16,7 +16,7 @@ async def enter_indicators(tx: Tx, programme_id: str, nomination_id: str, body: 
     nom = await get_nomination(tx.store, programme_id, nomination_id)
     d.ensure_not_published(await tx.store.publication(programme_id, nom["category_id"]), nom["category_id"],
                            "a change of indicators")
-    fields = {k: v for k, v in body.model_dump().items() if v is not None}
+    fields = body.model_dump(exclude_none=True)
     await tx.store.save_indicators(nomination_id, {"programme_id": programme_id, "category_id": nom["category_id"],
                                                    **fields, "updated_at": now()})
     await tx.emit(IndicatorsEntered(nomination_id=nomination_id, category_id=nom["category_id"], points=body.model_dump(mode="json", exclude_none=True)), programme_id=programme_id, key=nomination_id)

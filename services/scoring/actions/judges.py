@@ -24,7 +24,8 @@ async def register_judge(tx: Tx, programme_id: str, body: JudgeIn) -> Doc:
         if member is None:
             raise Invalid(f"member {body.member_id} is not on the roll", field="member_id")
         branch_id = member["unit_id"]
-    doc = {"_id": scoped_id(programme_id, body.judge_id), "programme_id": programme_id, **body.model_dump(), "branch_id": branch_id,
+    doc = {"_id": scoped_id(programme_id, body.judge_id), "programme_id": programme_id, **body.model_dump(),
+           "branch_id": branch_id,
            "registered_at": now()}
     if not await store.insert_judge(doc):
         raise Conflict(f"judge {body.judge_id} is already registered", field="judge_id")

@@ -21,7 +21,8 @@ async def form_panel(tx: Tx, programme_id: str, body: PanelIn) -> Doc:
     get_category(prog, body.category_id)
     await check_panel_judges(store, programme_id, body.judge_ids)
     cfg = await get_config(store, programme_id)
-    doc = {"_id": scoped_id(programme_id, body.panel_id), "panel_id": body.panel_id, "programme_id": programme_id, "category_id": body.category_id, "name": body.name,
+    doc = {"_id": scoped_id(programme_id, body.panel_id), "panel_id": body.panel_id, "programme_id": programme_id,
+           "category_id": body.category_id, "name": body.name,
            "judge_ids": body.judge_ids, "min_judges": body.min_judges or cfg.min_judges_per_nominee,
            "locked": False, "formed_at": now()}
     if not await store.insert_panel(doc):

@@ -36,8 +36,10 @@ async def replacement_for(store: ScoringStore, panel: Doc, nomination: Doc) -> s
 
 
 async def announce(tx: Tx, assignment: Doc, recusal: d.Recusal, panel: Doc | None, nomination: Doc) -> str | None:
-    """Emit JudgeRecused for a recusal already stored, with the replacement suggested; returns that judge."""
+    """Emit JudgeRecused for a recusal already stored, with the replacement suggested (kept on the assignment, for
+    the organiser's panel view); returns that judge."""
     replacement = await replacement_for(tx.store, panel, nomination) if panel else None
+    await tx.store.update_assignment(assignment["_id"], {"replacement_judge_id": replacement})
     await tx.emit(recusal.event(assignment["nomination_id"], assignment["judge_id"], assignment["category_id"],
                                 replacement),
                   programme_id=assignment["programme_id"], key=assignment["nomination_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .scores import EPS, fmt
 
@@ -80,10 +81,12 @@ def report_component(sheets: Mapping[str, Mapping[str, float]], max_total: float
         if not values:
             out[nom] = ComponentValue(None, 0.0, "暂无评委完整评分 no complete judge score yet")
             continue
+        dropped: list[float]
         if rule.method == "mean":
             value, dropped = mean(values), []
         else:
             value, dropped = trimmed_mean(values, rule.min_judges_to_trim)
+        assert value is not None  # both give a value for a non-empty list
         how = "去掉一个最高分和一个最低分 trimmed mean" if dropped else "平均分 mean"
         detail = f"{how} of {len(values)} judges"
         if dropped:
@@ -106,7 +109,8 @@ def points_component(points: float | None, max_points: float | None, label: str 
     """基础 / 业务: indicator points entered by the organiser against their maximum."""
     if points is None or not max_points:
         return ComponentValue(None, 0.0, "暂无数据 no data yet")
-    return ComponentValue(points, clamp(percent(points, max_points)), f"{fmt(points)} / {fmt(max_points)} {label}".strip())
+    return ComponentValue(points, clamp(percent(points, max_points)),
+                          f"{fmt(points)} / {fmt(max_points)} {label}".strip())
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,8 @@ class SpotResult:
 
 
 def key_tasks_component(tasks: Sequence[KeyTask], spot: Mapping[str, SpotResult]) -> ComponentValue:
-    """重点任务: claimed points, except that a failed 随机点验 spot check replaces a task's points by the verified ones."""
+    """重点任务: claimed points, except that a failed 随机点验 spot check replaces a task's points by the verified
+    ones."""
     if not tasks:
         return ComponentValue(None, 0.0, "暂无数据 no data yet")
     total = maximum = 0.0
@@ -151,7 +156,8 @@ def vote_component(share: float | None, basis: str, round_name: str | None = Non
     where = f"; 测评轮次 round: {round_name}" if round_name else ""
     if share is None:
         return ComponentValue(None, 0.0, f"暂无计票 no tally yet{where}")
-    label = "得票率（占实到） share of ballots cast" if basis == "share_of_cast" else "得票率（占应到） share of eligible"
+    label = ("得票率（占实到） share of ballots cast" if basis == "share_of_cast"
+             else "得票率（占应到） share of eligible")
     return ComponentValue(round(share, 6), clamp(share * 100.0), f"{label}{where}")
 
 
@@ -233,7 +239,7 @@ def rank_rows(rows: list[Row], tie_breaks: Sequence[str]) -> list[Row]:
     for r in rows:
         r.by_component = {e.component: e.normalised for e in r.components}
 
-    def key(r: Row) -> tuple:
+    def key(r: Row) -> tuple[Any, ...]:
         return (-round(r.composite, 4), *[-round(r.by_component.get(c, 0.0), 4) for c in tie_breaks])
 
     ordered = sorted(rows, key=lambda r: (key(r), r.name, r.nomination_id))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .aggregation import clamp, percent, trimmed_mean
 
@@ -41,14 +42,14 @@ def blend(live: float | None, prior: float | None, live_weight: float) -> float 
 
 def arena_board(rounds: Sequence[ArenaRound], contestants: Sequence[Contestant],
                 scores: Mapping[tuple[str, str], Mapping[str, float]], *, frozen_from: str | None,
-                live_weight: float, min_judges_to_trim: int) -> tuple[list[str], list[dict]]:
+                live_weight: float, min_judges_to_trim: int) -> tuple[list[str], list[dict[str, Any]]]:
     """The arena board: per contestant, each visible round's score (trimmed mean of the judges' scores), the live
     total, its 0..100 value, the prior assessment, the blended final and the rank. scores: (round, contestant) ->
     judge -> score."""
     shown = visible_rounds(rounds, frozen_from)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c in sorted(contestants, key=lambda c: c.order):
-        cells = []
+        cells: list[dict[str, Any]] = []
         total = 0.0
         max_total = sum(r.max_points for r in shown)  # one denominator for all, so unscored rounds count as 0
         scored = False
@@ -64,13 +65,14 @@ def arena_board(rounds: Sequence[ArenaRound], contestants: Sequence[Contestant],
         rows.append({"contestant_id": c.contestant_id, "name": c.name, "order": c.order, "rounds": cells,
                      "live_total": round(total, 4) if scored else None, "live_normalised": live, "prior": c.prior,
                      "final": blend(live, c.prior, live_weight)})
-    ranked = sorted(rows, key=lambda r: (r["final"] is None, -(r["final"] or 0.0), -(r["live_total"] or 0.0), r["order"]))
-    prev = None
-    for i, r in enumerate(ranked):
-        if r["final"] is None:
-            r["rank"] = None
+    ranked = sorted(rows,
+                    key=lambda r: (r["final"] is None, -(r["final"] or 0.0), -(r["live_total"] or 0.0), r["order"]))
+    prev: dict[str, Any] | None = None
+    for i, row in enumerate(ranked):
+        if row["final"] is None:
+            row["rank"] = None
             continue
-        same = prev is not None and prev["final"] == r["final"] and prev["live_total"] == r["live_total"]
-        r["rank"] = prev["rank"] if same else i + 1
-        prev = r
+        same = prev is not None and prev["final"] == row["final"] and prev["live_total"] == row["live_total"]
+        row["rank"] = prev["rank"] if prev is not None and same else i + 1
+        prev = row
     return [r.name for r in shown], ranked

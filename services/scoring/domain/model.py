@@ -29,7 +29,8 @@ class Panel:
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> "Panel":
-        return cls(doc.get("panel_id", doc["_id"]), doc.get("name", ""), doc.get("category_id", ""), bool(doc.get("locked")))
+        return cls(doc.get("panel_id", doc["_id"]), doc.get("name", ""), doc.get("category_id", ""),
+                   bool(doc.get("locked")))
 
     def ensure_open(self, change: str) -> None:
         """A locked panel refuses every change of this kind (see LOCKED) with Closed (409)."""

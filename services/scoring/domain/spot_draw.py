@@ -10,6 +10,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from shared.errors import Conflict
 
@@ -58,7 +59,7 @@ def draw_tickets(seed: str, programme_id: str, category_id: str, ids: Iterable[s
     return sorted(tickets, key=lambda t: (t.ticket, t.candidate_id))[:max(0, size)]
 
 
-def ensure_commitment_unchanged(current: Mapping | None, sample_size: int, seed_source: str) -> bool:
+def ensure_commitment_unchanged(current: Mapping[str, Any] | None, sample_size: int, seed_source: str) -> bool:
     """True when the same commitment is already published (a retry: nothing changes); refuses another one."""
     if not current or "commitment" not in current:
         return False
@@ -71,7 +72,7 @@ def ensure_commitment_unchanged(current: Mapping | None, sample_size: int, seed_
     return True
 
 
-def ensure_drawable(current: Mapping | None, category_id: str, seed: str, sample_size: int | None) -> bool:
+def ensure_drawable(current: Mapping[str, Any] | None, category_id: str, seed: str, sample_size: int | None) -> bool:
     """True when this very draw is made already (a retry); refuses a draw without a commitment, with another sample
     size, or with another seed once made."""
     if not current or "commitment" not in current:

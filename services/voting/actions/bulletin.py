@@ -73,7 +73,8 @@ async def live_receipts(uow: VotingUnitOfWork, round_id: str) -> dict:
 
 
 async def bulletin_lists(store: VotingStore, round_id: str, secret: bytes) -> tuple[list[str], list[dict]]:
-    """Every counted ballot of the round, from its sheets: the receipts, sorted, and the contents, in canonical order."""
+    """Every counted ballot of the round, from its sheets: the receipts, sorted, and the contents, in canonical
+    order."""
     return domain.bulletin_lists(secret, await store.sheets(round_id))
 
 

@@ -3,7 +3,8 @@
 Roles: anyone holding a ballot credential of the round, or a member (a token with a member_id) on its roll.
 Refusals: rate_limited (429, per address, per credential or member), unknown_round (404), no credential nor token
 (401), a token of another role or without member_id (403), unknown_credential / not_eligible (403), not_open /
-closed (409), the voting stage (民主测评) not open (409 stage_closed, field stage), already_voted (409), a spoiled ballot (422, its reason as the code). Every refusal but the rate
+closed (409), the voting stage (民主测评) not open (409 stage_closed, field stage), already_voted (409), a spoiled
+ballot (422, its reason as the code). Every refusal but the rate
 limits and the missing credential is recorded (counted by reason) and announced as BallotRejected, never with its
 voter. An accepted ballot is answered with its receipt; one the counter has not answered in time, as pending."""
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Close a round (结束测评): seal its tally, fix the bulletin's roots (receipts, contents, both), announce RoundClosed and the final tally.
+"""Close a round (结束测评): seal its tally, fix the bulletin's roots (receipts, contents, both), announce RoundClosed
+and the final tally.
 
 Roles: organiser, and the service itself at the closing time (close_due_rounds).
 Refusals: unknown round (404), already closed (409; the automatic close skips it instead)."""

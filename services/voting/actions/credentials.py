@@ -55,7 +55,8 @@ async def issue_credentials(uow: VotingUnitOfWork, round_id: str, unit_id: str, 
         else:
             cred = domain.new_credential()
             issued.append((r["_id"], domain.credential_hash(round_id, cred), now()))
-            lines.append(SheetLine(name, r["member_id"], cred, "新发放 new" if not r.get("cred") else "重新发放 reissued"))
+            lines.append(SheetLine(name, r["member_id"], cred,
+                                   "新发放 new" if not r.get("cred") else "重新发放 reissued"))
     event = CredentialsIssued(round_id=round_id, unit_id=unit_id, issued=len(issued), reissue=reissue)
     await uow.run(partial(_issued, issued, event, rnd["programme_id"]))
     return CredentialSheet(round_id, rnd["name"], unit_id, unit.get("name", ""), lines)

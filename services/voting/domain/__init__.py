@@ -46,6 +46,7 @@ __all__ = [
     "Unsealable", "ballot_increments", "ballot_sheet", "bulletin_is_public", "bulletin_lists", "bulletin_root",
     "burst_threshold", "candidate_rows", "command_tag", "commitments", "counts_visible", "credential_hash",
     "excellent_limit", "new_credential", "new_receipt", "normalise_credential", "open_command", "recompute_tally",
-    "roll_marks", "rules_from_round", "seal_command", "share", "sheet_contents", "turnout", "validate_ballot", "voter_mark",
+    "roll_marks", "rules_from_round", "seal_command", "share", "sheet_contents", "turnout", "validate_ballot",
+    "voter_mark",
     "window_state",
 ]

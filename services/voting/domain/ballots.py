@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 GRADE_LABELS = {"excellent": "优秀", "competent": "称职", "basically_competent": "基本称职", "incompetent": "不称职"}
@@ -87,7 +88,7 @@ def excellent_limit(cap: int | None, share: float | None, candidates: int) -> in
     return min(limits) if limits else None
 
 
-def rules_from_round(round_doc: dict) -> BallotRules:
+def rules_from_round(round_doc: dict[str, Any]) -> BallotRules:
     """The ballot rules of a stored round. A round stored before rounds said abstain_allowed let candidates be
     left ungraded, and keeps doing so."""
     return BallotRules(
@@ -168,7 +169,7 @@ def share(part: int, whole: int) -> float:
 
 
 def candidate_rows(ballot_type: str, candidate_ids: Iterable[str], approvals: dict[str, int],
-                   grades: dict[str, dict[str, int]], eligible: int, cast: int) -> list[dict]:
+                   grades: dict[str, dict[str, int]], eligible: int, cast: int) -> list[dict[str, Any]]:
     """Per nominee: approvals (for appraisal: 优秀+称职, the favourable grades), grade distribution, 得票率."""
     rows = []
     for nid in candidate_ids:
@@ -183,7 +184,8 @@ def turnout(voted_by_unit: dict[str, int], eligible_by_unit: dict[str, int]) -> 
     return {unit: share(int(voted_by_unit.get(unit, 0)), n) for unit, n in sorted(eligible_by_unit.items())}
 
 
-def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterable[dict], eligible: int) -> dict:
+def recompute_tally(ballot_type: str, candidate_ids: list[str], entries: Iterable[dict[str, Any]],
+                    eligible: int) -> dict[str, Any]:
     """The whole tally from bulletin entries alone (what any observer can do with the published bulletin)."""
     approvals: dict[str, int] = {}
     grades: dict[str, dict[str, int]] = {}

@@ -5,6 +5,7 @@ The chains are shared/verify.py's (the verifier anyone runs is the reference); d
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from shared import verify
 
@@ -16,7 +17,7 @@ CHAIN = ("receipts_root = chain('receipts', sorted receipts); contents_root = ch
          "receipts_root + '|' + contents_root). See docs/verify.md.")
 
 
-def ballot_sheet(secret: bytes, sheet_id: str, round_id: str, ballots: list[dict]) -> dict:
+def ballot_sheet(secret: bytes, sheet_id: str, round_id: str, ballots: list[dict[str, Any]]) -> dict[str, Any]:
     """One batch's ballots as stored: their receipts, sorted (to check one), and their contents sealed, in
     canonical order, as one value.
 
@@ -29,7 +30,7 @@ def ballot_sheet(secret: bytes, sheet_id: str, round_id: str, ballots: list[dict
             "sealed": seal_contents(secret, sheet_id, round_id, contents)}
 
 
-def sheet_contents(secret: bytes, sheet: dict) -> list[dict]:
+def sheet_contents(secret: bytes, sheet: dict[str, Any]) -> list[dict[str, Any]]:
     """The contents of a stored sheet (selections, grades); a sheet stored before issue 16 kept them in the clear."""
     if "ballots_json" in sheet:
         return [verify.content(b.get("selections", []), b.get("grades", {}))
@@ -37,17 +38,17 @@ def sheet_contents(secret: bytes, sheet: dict) -> list[dict]:
     return open_contents(secret, sheet)
 
 
-def bulletin_lists(secret: bytes, sheets: list[dict]) -> tuple[list[str], list[dict]]:
+def bulletin_lists(secret: bytes, sheets: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
     """The receipts, sorted, and the contents, in canonical order, of every counted ballot of the round."""
     receipts = sorted(r for s in sheets for r in s["receipts"])
     contents = verify.contents_order(c for s in sheets for c in sheet_contents(secret, s))
     return receipts, contents
 
 
-def commitments(round_id: str, receipts: list[str], contents: list[dict]) -> dict[str, str]:
+def commitments(round_id: str, receipts: list[str], contents: list[dict[str, Any]]) -> dict[str, str]:
     rr, cr = verify.receipts_root(round_id, receipts), verify.contents_root(round_id, contents)
     return {"receipts_root": rr, "contents_root": cr, "bulletin_root": verify.bulletin_root(round_id, rr, cr)}
 
 
-def bulletin_root(round_id: str, receipts: list[str], contents: list[dict]) -> str:
+def bulletin_root(round_id: str, receipts: list[str], contents: list[dict[str, Any]]) -> str:
     return commitments(round_id, receipts, contents)["bulletin_root"]

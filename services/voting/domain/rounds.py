@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from shared import stages
 from shared.errors import Closed, Conflict, Invalid, NotFound
@@ -21,7 +22,7 @@ def check_round_id(round_id: str) -> None:
         raise Invalid("round_id starts with a letter or a digit", field="round_id")
 
 
-def check_rules(programme_id: str, categories: dict[str, dict], category_ids: list[str], ballot_type: str,
+def check_rules(programme_id: str, categories: dict[str, dict[str, Any]], category_ids: list[str], ballot_type: str,
                 max_selections: int | None, excellent_cap: int | None, excellent_cap_share: float | None = None,
                 abstain_allowed: bool = False) -> None:
     """The categories belong to the programme, once each, and the limits fit the ballot type."""
@@ -40,7 +41,7 @@ def check_rules(programme_id: str, categories: dict[str, dict], category_ids: li
         raise Invalid("abstain_allowed applies to appraisal ballots only", field="abstain_allowed")
 
 
-def ensure_not_published(programme: dict, category_ids: list[str]) -> None:
+def ensure_not_published(programme: dict[str, Any], category_ids: list[str]) -> None:
     """A category whose 公示 list is published (voting learned its PublicityOpened) takes no new round: its peer
     vote would change a list on public notice."""
     published = set(programme.get("published_categories") or [])
@@ -50,7 +51,7 @@ def ensure_not_published(programme: dict, category_ids: list[str]) -> None:
                        f"through objections, 递补 and revocation", field="category_ids", code="category_published")
 
 
-def feeds_peer_vote(categories: dict[str, dict], category_ids: list[str], ballot_type: str) -> bool:
+def feeds_peer_vote(categories: dict[str, dict[str, Any]], category_ids: list[str], ballot_type: str) -> bool:
     """Whether the round's tally is the peer-vote component of its categories, by each category's peer_vote_round:
     "latest" (every round feeds), or "approval" / "appraisal" (only rounds of that ballot type feed). One round
     feeds all its categories or none: categories that disagree need a round each."""
@@ -64,7 +65,8 @@ def feeds_peer_vote(categories: dict[str, dict], category_ids: list[str], ballot
     return all(feeds.values())
 
 
-def ensure_replace_confirmed(category_ids: list[str], feeding: list[dict], confirm_replace: bool) -> list[str]:
+def ensure_replace_confirmed(category_ids: list[str], feeding: list[dict[str, Any]],
+                             confirm_replace: bool) -> list[str]:
     """A feeding round replaces the peer-vote component that earlier feeding rounds of its categories gave: refused
     (409 replaces_peer_vote, naming the latest of them) unless the organiser confirms. The replaced rounds' ids."""
     if feeding and not confirm_replace:
@@ -87,7 +89,7 @@ def window(opens_at: datetime | None, closes_at: datetime, now: datetime) -> tup
     return opens, closes
 
 
-def check_candidates(nominations: list[dict], excellent_cap: int | None) -> None:
+def check_candidates(nominations: list[dict[str, Any]], excellent_cap: int | None) -> None:
     if not nominations:
         raise Invalid("the categories have no approved nominations yet", field="category_ids")
     if excellent_cap is not None and excellent_cap > len(nominations):
@@ -100,7 +102,7 @@ def first_missing(wanted: Iterable[str], found: Iterable[str]) -> str | None:
     return next((x for x in wanted if x not in known), None)
 
 
-def round_units(members: list[dict], unit_names: dict[str, str]) -> list[dict]:
+def round_units(members: list[dict[str, Any]], unit_names: dict[str, str]) -> list[dict[str, Any]]:
     """The units of the round's roll with their eligible counts, each with the short key its tally counters use."""
     per_unit: dict[str, int] = {}
     for m in members:
@@ -109,13 +111,13 @@ def round_units(members: list[dict], unit_names: dict[str, str]) -> list[dict]:
             for i, (u, n) in enumerate(sorted(per_unit.items()))]
 
 
-def round_candidates(nominations: list[dict]) -> list[dict]:
+def round_candidates(nominations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"nomination_id": n["_id"], "category_id": n["category_id"],
              "nominee_name": n.get("nominee_name", ""), "unit_name": n.get("unit_name", ""),
              "withdrawn": False, "key": f"c{i}"} for i, n in enumerate(nominations)]
 
 
-def max_per_category(ballot_type: str, category_ids: list[str], categories: dict[str, dict],
+def max_per_category(ballot_type: str, category_ids: list[str], categories: dict[str, dict[str, Any]],
                      max_selections: int | None) -> dict[str, int]:
     """Approval: at most max_selections (the category's quota by default) selected in each category."""
     if ballot_type != "approval":
@@ -123,7 +125,7 @@ def max_per_category(ballot_type: str, category_ids: list[str], categories: dict
     return {c: max_selections or int(categories[c]["quota"]) for c in category_ids}
 
 
-def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict]:
+def roll_entries(secret: bytes, round_id: str, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The round's roll: one entry per member, with no credential yet and no voter mark.
 
     The mark (an HMAC of round and member under the ballot secret) is recomputed when needed: stored next to the
@@ -132,7 +134,7 @@ def roll_entries(secret: bytes, round_id: str, members: list[dict]) -> list[dict
              "unit_id": m["unit_id"], "cred": None} for m in members]
 
 
-def roll_marks(secret: bytes, round_id: str, entries: list[dict]) -> dict[str, dict]:
+def roll_marks(secret: bytes, round_id: str, entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """mark -> roll entry, the marks recomputed from the members (7 µs each measured on the shared 2-core box)."""
     return {voter_mark(secret, round_id, e["member_id"]): e for e in entries}
 
@@ -142,7 +144,7 @@ OPENING_REFUSED = "opening a round is refused"
 CASTING_REFUSED = "casting a ballot is refused"
 
 
-def stage_snapshot(programme: dict | None) -> dict:
+def stage_snapshot(programme: dict[str, Any] | None) -> dict[str, Any]:
     """What a round keeps of its programme's voting stage: how it is controlled, its window and its state.
 
     Kept on the round (and refreshed when voting learns a StageChanged or a new ProgrammeDefined) so that the
@@ -153,12 +155,12 @@ def stage_snapshot(programme: dict | None) -> dict:
             "stage_state": {"voting": (programme.get("stage_state") or {}).get("voting", "closed")}}
 
 
-def ensure_voting_open(programme: dict | None, now: datetime | None = None) -> None:
+def ensure_voting_open(programme: dict[str, Any] | None, now: datetime | None = None) -> None:
     """Opening a round: Closed (409, field "stage", code "stage_closed") outside the voting stage."""
     stages.ensure_open(programme, "voting", OPENING_REFUSED, now)
 
 
-def ensure_casting_open(rnd: dict, now: datetime | None = None) -> None:
+def ensure_casting_open(rnd: dict[str, Any], now: datetime | None = None) -> None:
     """Casting: the same refusal, from the round's stage snapshot. A round opened before rounds kept one is not
     gated until voting learns its programme's next StageChanged or ProgrammeDefined (the hook gives it one).
     Closing a round is always allowed."""
@@ -166,7 +168,7 @@ def ensure_casting_open(rnd: dict, now: datetime | None = None) -> None:
         stages.ensure_open(rnd["voting_stage"], "voting", CASTING_REFUSED, now)
 
 
-def casting_open(rnd: dict, now: datetime) -> bool:
+def casting_open(rnd: dict[str, Any], now: datetime) -> bool:
     try:
         ensure_casting_open(rnd, now)
     except Closed:
@@ -176,36 +178,36 @@ def casting_open(rnd: dict, now: datetime) -> bool:
 
 # ---- what each state allows ----------------------------------------------------------------------------
 
-def counts_visible(rnd: dict) -> bool:
+def counts_visible(rnd: dict[str, Any]) -> bool:
     return not rnd.get("counts_hidden") or bool(rnd.get("published"))
 
 
-def bulletin_is_public(rnd: dict) -> bool:
+def bulletin_is_public(rnd: dict[str, Any]) -> bool:
     return rnd.get("state") == "closed" and counts_visible(rnd)
 
 
-def ensure_found(rnd: dict | None, round_id: str) -> dict:
+def ensure_found(rnd: dict[str, Any] | None, round_id: str) -> dict[str, Any]:
     if rnd is None:
         raise NotFound(f"round {round_id} does not exist", field="round_id")
     return rnd
 
 
-def ensure_closable(rnd: dict) -> None:
+def ensure_closable(rnd: dict[str, Any]) -> None:
     if rnd.get("state") == "closed":
         raise Conflict(f"round {rnd['_id']} is already closed", field="round_id")
 
 
-def due_to_close(rnd: dict, now: datetime) -> bool:
+def due_to_close(rnd: dict[str, Any], now: datetime) -> bool:
     """Still open at its closing time (another replica may have closed it, or it was extended)."""
     return rnd.get("state") != "closed" and rnd["closes_at"] <= now
 
 
-def ensure_counts_hidden(rnd: dict) -> None:
+def ensure_counts_hidden(rnd: dict[str, Any]) -> None:
     if counts_visible(rnd):
         raise Conflict("the counts of this round are already public", field="round_id")
 
 
-def ensure_closed_to_publish(rnd: dict) -> None:
+def ensure_closed_to_publish(rnd: dict[str, Any]) -> None:
     """Hidden counts are published only once the round is closed: a live count would steer the ballots still to
     come."""
     if rnd.get("state") != "closed":
@@ -213,18 +215,18 @@ def ensure_closed_to_publish(rnd: dict) -> None:
                        field="round_id", code="round_open")
 
 
-def ensure_not_closed(rnd: dict) -> None:
+def ensure_not_closed(rnd: dict[str, Any]) -> None:
     if rnd.get("state") == "closed":
         raise Closed("the round is closed", field="round_id")
 
 
-def ensure_unit_in_round(rnd: dict, unit_id: str) -> dict:
-    unit = next((u for u in rnd["units"] if u["unit_id"] == unit_id), None)
+def ensure_unit_in_round(rnd: dict[str, Any], unit_id: str) -> dict[str, Any]:
+    unit: dict[str, Any] | None = next((u for u in rnd["units"] if u["unit_id"] == unit_id), None)
     if unit is None:
         raise NotFound(f"unit {unit_id} has no eligible members in this round", field="unit_id")
     return unit
 
 
-def ensure_bulletin_published(rnd: dict) -> None:
+def ensure_bulletin_published(rnd: dict[str, Any]) -> None:
     if rnd.get("state") != "closed":
         raise Closed("the bulletin is published when the round closes", field="round_id")

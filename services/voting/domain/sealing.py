@@ -9,6 +9,7 @@ import base64
 import json
 import os
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -78,9 +79,9 @@ def open_command(secret: bytes, command: CastBallot) -> CastBallot:
     return CastBallot(command_id=command.command_id, round_id=command.round_id, **inner)
 
 
-def seal_contents(secret: bytes, sheet_id: str, round_id: str, contents: list[dict]) -> bytes:
+def seal_contents(secret: bytes, sheet_id: str, round_id: str, contents: list[dict[str, Any]]) -> bytes:
     return seal(secret, f"sheet|{sheet_id}|{round_id}", contents)
 
 
-def open_contents(secret: bytes, sheet: dict) -> list[dict]:
+def open_contents(secret: bytes, sheet: dict[str, Any]) -> list[dict[str, Any]]:
     return unseal(secret, f"sheet|{sheet['_id']}|{sheet['round_id']}", bytes(sheet["sealed"]))  # type: ignore[return-value]
