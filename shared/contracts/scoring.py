@@ -160,7 +160,7 @@ class PanelLockChanged(Event, topic=SCORING):
 class ScoringConfigured(Event, topic=SCORING):
     """A programme's scoring configuration (aggregation, trimming, tie-breaks, judges per nominee)."""
 
-    config: dict
+    config: dict[str, Any]
 
 
 class IndicatorsEntered(Event, topic=SCORING):
@@ -168,7 +168,7 @@ class IndicatorsEntered(Event, topic=SCORING):
 
     nomination_id: str
     category_id: str
-    points: dict
+    points: dict[str, Any]
 
 
 class SpotCheckResultRecorded(Event, topic=SCORING):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.browser
 COMMENT = "请补充近三年的考核结果和佐证材料。"
 
 
-def test_an_organiser_reads_filters_and_exports_the_audit_trail(console_stack, tokens, browser, tmp_path):
+def test_an_organiser_reads_filters_and_exports_the_audit_trail(console_stack, tokens, browser, tmp_path):  # noqa: F811
     ctx = browser.new_context(viewport={"width": 1500, "height": 1100}, locale="zh-CN", timezone_id="Asia/Shanghai",
                               accept_downloads=True)
     page = ctx.new_page()
@@ -45,10 +45,10 @@ def test_an_organiser_reads_filters_and_exports_the_audit_trail(console_stack, t
         ctx.close()
 
 
-def changes(page, browser, base: str, tokens: dict, tmp_path) -> None:
+def changes(page, browser, base: str, people: dict, tmp_path) -> None:
     """The organiser's own changes through the console; the units nominate on their own pages."""
     name = "2026年度审计测试评选" + uuid4().hex[:4]
-    sign_in(page, base, tokens["organiser"], "工委组织部")
+    sign_in(page, base, people["organiser"], "工委组织部")
     tab(page, "评选设置")
     page.get_by_label("评选名称", exact=True).fill(name)
     page.get_by_role("button", name="创建评选").click()
@@ -63,7 +63,7 @@ def changes(page, browser, base: str, tokens: dict, tmp_path) -> None:
     page.get_by_role("button", name="开启此阶段").click()
     page.get_by_text("关闭后，将拒绝").first.wait_for()
     for unit, unit_name in (("u-sj", "市审计局"), ("u-da", "市档案馆")):
-        nominate(browser, base, tokens[unit], unit_name)
+        nominate(browser, base, people[unit], unit_name)
     page.get_by_role("button", name="刷新数据").click()
     tab(page, "资格审查")
     page.get_by_role("tab", name=re.compile(r"待审查（2）")).first.wait_for()

@@ -19,7 +19,9 @@ async def enter_indicators(tx: Tx, programme_id: str, nomination_id: str, body: 
     fields = body.model_dump(exclude_none=True)
     await tx.store.save_indicators(nomination_id, {"programme_id": programme_id, "category_id": nom["category_id"],
                                                    **fields, "updated_at": now()})
-    await tx.emit(IndicatorsEntered(nomination_id=nomination_id, category_id=nom["category_id"], points=body.model_dump(mode="json", exclude_none=True)), programme_id=programme_id, key=nomination_id)
+    await tx.emit(IndicatorsEntered(nomination_id=nomination_id, category_id=nom["category_id"],
+                                    points=body.model_dump(mode="json", exclude_none=True)),
+                  programme_id=programme_id, key=nomination_id)
     await mark_dirty(tx.store, programme_id, nom["category_id"])
     return clean(await tx.store.indicators(nomination_id))
 
@@ -107,6 +109,7 @@ async def record_spot_result(tx: Tx, programme_id: str, category_id: str, body: 
                       field="verified_points")
     result = body.model_dump() | {"at": now()}
     await tx.store.save_spot_result(key, f"{body.nomination_id}|{body.task_id}", result)
-    await tx.emit(SpotCheckResultRecorded(category_id=category_id, **body.model_dump()), programme_id=programme_id, key=body.nomination_id)
+    await tx.emit(SpotCheckResultRecorded(category_id=category_id, **body.model_dump()), programme_id=programme_id,
+                  key=body.nomination_id)
     await mark_dirty(tx.store, programme_id, category_id)
     return result

@@ -28,7 +28,8 @@ async def form_panel(tx: Tx, programme_id: str, body: PanelIn) -> Doc:
     if not await store.insert_panel(doc):
         raise Conflict(f"category {body.category_id} already has a panel (or panel id {body.panel_id} is taken)",
                        field="category_id")
-    await tx.emit(PanelFormed(**{k: doc[k] for k in PanelFormed.model_fields}), programme_id=programme_id, key=doc["_id"])
+    await tx.emit(PanelFormed(**{k: doc[k] for k in PanelFormed.model_fields}), programme_id=programme_id,
+                  key=doc["_id"])
     return clean(doc)
 
 
@@ -39,7 +40,8 @@ async def add_panel_judges(tx: Tx, programme_id: str, panel_id: str, body: Panel
     d.Panel.of(panel).ensure_open("judges")
     await check_panel_judges(tx.store, programme_id, body.judge_ids)
     await tx.store.add_panel_judges(programme_id, panel_id, body.judge_ids)
-    await tx.emit(PanelJudgesAdded(panel_id=panel_id, judge_ids=body.judge_ids), programme_id=programme_id, key=panel["_id"])
+    await tx.emit(PanelJudgesAdded(panel_id=panel_id, judge_ids=body.judge_ids), programme_id=programme_id,
+                  key=panel["_id"])
 
 
 @allowed("organiser")
@@ -47,6 +49,7 @@ async def set_lock(tx: Tx, programme_id: str, panel_id: str, locked: bool) -> Do
     """Lock a panel (scores, assignments and recusals can no longer change) or reopen it. Refused: unknown panel."""
     panel = await get_panel(tx.store, programme_id, panel_id)
     await tx.store.update_panel(programme_id, panel_id, {"locked": locked, "locked_at": now()})
-    await tx.emit(PanelLockChanged(panel_id=panel_id, category_id=panel["category_id"], locked=locked), programme_id=programme_id, key=panel["_id"])
+    await tx.emit(PanelLockChanged(panel_id=panel_id, category_id=panel["category_id"], locked=locked),
+                  programme_id=programme_id, key=panel["_id"])
     await mark_dirty(tx.store, programme_id, panel["category_id"])
     return {"panel_id": panel_id, "locked": locked}
