@@ -41,14 +41,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "jd.unreadable": ("暂时无法读取申报材料：{message}", "The materials cannot be read now: {message}"),
     "jd.sheet": ("评分表", "Score sheet"),
     "jd.score_label": ("{name}（满分 {max}）", "{name} (max {max})"),
-    "jd.score_help": ("0–{max} 分，步长 {step}；单位自评 {self}", "0 to {max}, in steps of {step}; self-assessed {self}"),
+    "jd.score_help": ("0–{max} 分，步长 {step}；单位自评 {self}",
+                      "0 to {max}, in steps of {step}; self-assessed {self}"),
     "jd.save": ("保存评分", "Save scores"),
     "jd.saved": ("评分已保存：{name}，合计 {total} 分。", "Scores saved for {name}: {total} in all."),
     "jd.saved_partial": ("已保存，还有评分项未填写。", "Saved; some criteria are still empty."),
     "jd.empty": ("请填写“{criterion}”的分数。", "Enter a score for “{criterion}”."),
     "jd.locked": ("评审组已锁定，评分不能再修改。", "The panel is locked; scores can no longer change."),
     "jd.conflict": ("申报回避（利益冲突）", "Declare a conflict of interest"),
-    "jd.conflict_help": ("如与该参评对象存在亲属、任职、隶属等关系，请申报回避并说明理由；回避后不再评分，组织者将另行安排评委。",
+    "jd.conflict_help": ("如与该参评对象存在亲属、任职、隶属等关系，请申报回避并说明理由；回避后不再评分，"
+                         "组织者将另行安排评委。",
                          "If you are related to this nominee (family, post, line of authority), declare a conflict "
                          "with the reason: you will no longer score it and the organiser assigns another judge."),
     "jd.reason": ("回避理由", "Reason"),
@@ -56,7 +58,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "jd.declared": ("已申报回避：{name}。", "Conflict declared: {name}."),
     "jd.recused_note": ("您已回避该参评对象：{reason}", "You are recused from this nominee: {reason}"),
     "jd.arena": ("擂台赛现场打分", "Arena scoring on stage"),
-    "jd.arena_help": ("在手机上打开，已用当前登录身份签入，无需粘贴令牌。", "Opens on a phone, signed in as you: no token to paste."),
+    "jd.arena_help": ("在手机上打开，已用当前登录身份签入，无需粘贴令牌。",
+                      "Opens on a phone, signed in as you: no token to paste."),
     "jd.arena_open": ("打开“{name}”评委打分页", "Open the judge page of “{name}”"),
     # a refusal, in words naming the field as the form shows it
     "jd.refused": ("未能保存（{field}）：{why}", "Not saved ({field}): {why}"),

@@ -83,7 +83,8 @@ def _judging(sco: httpx.Client, pid: str, org: dict, ids: dict[str, str]) -> Non
                                                                             "judge_id": "j-li"}, headers=org), 201)
     _ok(sco.post(f"/programmes/{pid}/arenas", headers=org, json={
         "arena_id": f"ar-{pid}", "name": "模范机关擂台赛", "category_id": "model-organ", "judge_ids": ["j-li"],
-        "contestants": [{"contestant_id": "c1", "name": "市财政局代表队"}, {"contestant_id": "c2", "name": "市教育局代表队"}],
+        "contestants": [{"contestant_id": "c1", "name": "市财政局代表队"},
+                        {"contestant_id": "c2", "name": "市教育局代表队"}],
         "rounds": [{"round_id": "r1", "name": "现场陈述", "max_points": 10, "step": 0.5}]}), 201)
 
 

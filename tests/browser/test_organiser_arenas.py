@@ -125,7 +125,7 @@ def save(page, name: str, height: int = 3400) -> None:
 
 
 def test_an_arena_contest_from_creation_to_the_result_on_the_public_board(stack, app_settings, prog, browser):
-    base, pid = stack.urls["dashboard"], prog["programme_id"]
+    base = stack.urls["dashboard"]
     ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(90_000)  # generous: the machine is shared

@@ -36,7 +36,8 @@ def test_the_list_drops_columns_that_tell_nothing_apart():
 
 @pytest.mark.parametrize("err, zh, en", [
     ({"code": "invalid", "field": "scores.c1", "message": "score for 政治建设 (c1) must be between 0 and 20"},
-     "未能保存（政治建设）：应在 0–20 分之间，且为 0.5 的整数倍", "Not saved (政治建设): must be from 0 to 20, in steps of 0.5"),
+     "未能保存（政治建设）：应在 0–20 分之间，且为 0.5 的整数倍", "Not saved (政治建设): must be from 0 to 20, in "
+                                           "steps of 0.5"),
     ({"code": "invalid", "field": "reason", "message": "reason: String should have at least 2 characters"},
      "未能保存（回避理由）：请填写 2–500 个字的理由", "Not saved (Reason): give a reason of 2 to 500 characters"),
     ({"code": "conflict", "field": "nomination_id", "message": "you are already recused from nomination n1"},

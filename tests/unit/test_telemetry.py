@@ -140,4 +140,5 @@ def test_a_ballots_message_key_the_voters_mark_never_reaches_a_trace():
     assert "mark-secret" not in out.getvalue()
     spans = [json.loads(chunk) for chunk in out.getvalue().replace("}\n{", "}\x00{").split("\x00")]
     keys = {s["name"]: s["attributes"]["messaging.kafka.message.key"] for s in spans}
-    assert keys == {"exemplar.voting.ballots publish": telemetry.MARK_WITHHELD, "exemplar.voting.events publish": "round-1"}
+    assert keys == {"exemplar.voting.ballots "
+                    "publish": telemetry.MARK_WITHHELD, "exemplar.voting.events publish": "round-1"}

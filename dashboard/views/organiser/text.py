@@ -271,7 +271,8 @@ TEXT.update({
     "ar.category": ("所属类别（可选）", "Category (optional)"),
     "ar.no_category": ("（不限类别）", "(no category)"),
     "ar.contestants": ("参赛选手（按出场顺序选择，已通过审查的申报）", "Contestants (approved nominations, in order)"),
-    "ar.others": ("其他参赛选手（每行一个名称，排在上面选手之后）", "Other contestants (one name a line, after those above)"),
+    "ar.others": ("其他参赛选手（每行一个名称，排在上面选手之后）",
+                  "Other contestants (one name a line, after those above)"),
     "ar.rounds": ("比赛轮次（名称、满分、步长）", "Rounds (name, maximum, step)"),
     "ar.round.name": ("轮次名称", "Round"), "ar.round.max": ("满分", "Maximum"), "ar.round.step": ("步长", "Step"),
     "ar.round.default": ("现场陈述", "Presentation"),
@@ -280,7 +281,8 @@ TEXT.update({
     "ar.weight": ("现场得分权重（其余为前期考核）", "Share of the live score (the rest is the prior assessment)"),
     "ar.go": ("创建擂台赛", "Create the contest"),
     "ar.need_two": ("至少需要两名参赛选手。", "At least two contestants are needed."),
-    "ar.need_round": ("至少需要一个轮次，且每轮须有名称和满分。", "At least one round, each with a name and a maximum."),
+    "ar.need_round": ("至少需要一个轮次，且每轮须有名称和满分。",
+                      "At least one round, each with a name and a maximum."),
     "ar.need_judge": ("请至少选择一名评委。", "Choose at least one judge."),
     "ar.need_name": ("请填写赛事名称。", "Give the contest a name."),
     "ar.list": ("擂台赛", "Contests"),
@@ -307,17 +309,20 @@ TEXT.update({
                        "{n} sign-in links issued (each works once; hand them over now):"),
     "ar.screen": ("大屏实时榜单链接（会场大屏打开此地址）", "The hall's screen: open this live board"),
     "ar.col.rank": ("名次", "Rank"), "ar.col.contestant": ("选手", "Contestant"),
-    "ar.col.live": ("现场总分", "Live total"), "ar.col.prior": ("前期考核", "Prior"), "ar.col.final": ("最终得分", "Final"),
+    "ar.col.live": ("现场总分", "Live total"), "ar.col.prior": ("前期考核", "Prior"),
+    "ar.col.final": ("最终得分", "Final"),
     "ar.none": ("尚无擂台赛。", "No arena contest yet."),
 })
 
 
-# ---- 指标与点验 indicators and spot checks (indicators.py), in a block of its own -------------------------------------
+# ---- 指标与点验 indicators and spot checks (indicators.py), in a block of its own ------------------------------------
 TEXT.update({
     "tab.indicators": ("指标与点验", "Indicators and spot checks"),
     "in.category": ("类别", "Category"),
-    "in.import": ("导入指标（党建平台导出的 CSV / XLSX）", "Import indicators (CSV / XLSX as the platform exports them)"),
-    "in.import.help": ("每行一个细项。列：被推荐对象（或申报编号）、指标类别（基础指标 / 业务工作 / 重点任务）、指标项、"
+    "in.import": ("导入指标（党建平台导出的 CSV / XLSX）",
+                  "Import indicators (CSV / XLSX as the platform exports them)"),
+    "in.import.help": ("每行一个细项。列：被推荐对象（或申报编号）、指标类别（基础指标 / 业务工作 / 重点任务）、"
+                       "指标项、"
                        "任务编号（可选）、得分、满分；也可用英文列名 nominee / nomination_id, kind, item, task_id, "
                        "points, max_points。同一对象同一类别的细项相加为该类别得分。",
                        "One row per item. Columns: nominee (or nomination_id), kind (basic / business / key task), "
@@ -328,12 +333,14 @@ TEXT.update({
     "in.result": ("已导入 {imported} 个对象，{unchanged} 个无变化，{bad} 行有误",
                   "{imported} nominees imported, {unchanged} unchanged, {bad} bad rows"),
     "in.unchanged": ("无变化：{n} 个对象的指标与已有数据相同。", "Unchanged: {n} nominees are as stored."),
-    "in.left_out": ("因有错误行未导入：{names}（改正后重新导入）", "Left out for a bad row: {names} (fix and import again)"),
+    "in.left_out": ("因有错误行未导入：{names}（改正后重新导入）",
+                    "Left out for a bad row: {names} (fix and import again)"),
     "in.table": ("各对象指标", "Indicators per nominee"),
     "in.col.nominee": ("对象", "Nominee"), "in.col.basic": ("基础指标", "Basic"),
     "in.col.business": ("业务工作", "Business"), "in.col.tasks": ("重点任务", "Key tasks"),
     "in.col.item": ("细项", "Item"), "in.col.points": ("得分", "Points"), "in.col.max": ("满分", "Maximum"),
-    "in.col.kind": ("类别", "Kind"), "in.col.task": ("任务", "Task"), "in.col.report": ("述职评议（百分制）", "Report (0-100)"),
+    "in.col.kind": ("类别", "Kind"), "in.col.task": ("任务", "Task"),
+    "in.col.report": ("述职评议（百分制）", "Report (0-100)"),
     "in.col.report_detail": ("评议说明", "How it was computed"),
     "in.none": ("本类别尚无已通过审查的申报。", "No approved nomination in this category yet."),
     "in.enter": ("逐个录入或修改", "Enter or change one nominee's indicators"),
@@ -342,13 +349,15 @@ TEXT.update({
     "in.business_items": ("业务工作细项", "Business items"),
     "in.tasks_items": ("重点任务（任务名称、得分、满分）", "Key tasks (name, points, maximum)"),
     "in.save": ("保存指标", "Save the indicators"),
-    "in.bad_item": ("第 {n} 行：请填写名称、得分和满分，得分不超过满分。", "Row {n}: give a name, points and a maximum, "
+    "in.bad_item": ("第 {n} 行：请填写名称、得分和满分，得分不超过满分。",
+                    "Row {n}: give a name, points and a maximum, "
                     "points not above it."),
     "in.nothing": ("请至少填写一项。", "Fill in at least one part."),
     "in.tasks": ("重点任务清单", "Key-task list"),
     "in.no_tasks": ("尚未录入重点任务。", "No key task entered yet."),
     "in.draw": ("随机点验", "Spot-check draw (随机点验)"),
-    "in.draw.how": ("抽签分两步公开进行：先公布抽签输入（候选任务、抽取数量、将作为种子的公开随机数来源），此后不可更改；"
+    "in.draw.how": ("抽签分两步公开进行：先公布抽签输入（候选任务、抽取数量、将作为种子的公开随机数来源），"
+                    "此后不可更改；"
                     "待该随机数公布后，按原样录入即完成抽签，结果不能重抽。任何人可下载记录用 ./exemplar verify 复核。",
                     "The draw is made in two public steps: first its inputs are published (the candidate tasks, the "
                     "sample size and the public random value that will be the seed); they cannot change. Once that "
@@ -383,7 +392,8 @@ TEXT.update({
     "in.col.passed": ("结果", "Result"), "in.yes": ("通过", "passed"), "in.no": ("未通过", "failed"),
     "in.col.verified": ("核实得分", "Verified"), "in.col.ticket": ("签号", "Ticket"),
     "in.report": ("述职评议", "Report appraisal (述职评议)"),
-    "in.report.how": ("述职评议由评委按评分细则打分（评委工作台），此处显示各对象的评议结果；述职报告本身由申报单位在申报时作为附件上传"
+    "in.report.how": ("述职评议由评委按评分细则打分（评委工作台），此处显示各对象的评议结果；"
+                      "述职报告本身由申报单位在申报时作为附件上传"
                       "（资格审查中可查看），评审服务不保存报告文件。",
                       "The report is appraised by the judges' score sheets (the judges' portal); here is each "
                       "nominee's result. The report itself is uploaded by the unit as a nomination attachment (see "

@@ -11,7 +11,8 @@ from shared.tables import cell
 
 INDICATOR_HEADERS: dict[str, tuple[str, ...]] = {
     "nomination_id": ("nomination_id", "申报编号", "推荐编号"),
-    "nominee": ("nominee", "nominee_name", "被推荐对象", "推荐对象", "对象名称", "名称", "单位名称", "支部名称", "姓名"),
+    "nominee": ("nominee", "nominee_name", "被推荐对象", "推荐对象", "对象名称", "名称", "单位名称", "支部名称",
+                "姓名"),
     "kind": ("kind", "indicator", "指标类别", "指标类型", "考核类别", "类别"),
     "item": ("item", "指标项", "指标名称", "考核项目", "任务名称", "项目"),
     "task_id": ("task_id", "任务编号"),
@@ -49,7 +50,8 @@ def _number(text: str, what: str) -> float:
         raise ValueError(f"{what} {text!r} is not a number") from None
 
 
-def _nominee(row: list, pos: dict[str, int], noms: dict[str, dict], by_name: dict[str, list[str]]) -> str:
+def _nominee(row: list[Any], pos: dict[str, int], noms: dict[str, dict[str, Any]],
+             by_name: dict[str, list[str]]) -> str:
     nid = cell(row, pos, "nomination_id")
     if nid:
         nom = noms.get(nid)
@@ -67,7 +69,7 @@ def _nominee(row: list, pos: dict[str, int], noms: dict[str, dict], by_name: dic
     return ids[0]
 
 
-def _item(row: list, pos: dict[str, int]) -> tuple[str, dict[str, Any]]:
+def _item(row: list[Any], pos: dict[str, int]) -> tuple[str, dict[str, Any]]:
     raw = cell(row, pos, "kind")
     kind = KIND_ALIASES.get(raw.lower().replace(" ", ""))
     if kind is None:
@@ -86,20 +88,20 @@ def _item(row: list, pos: dict[str, int]) -> tuple[str, dict[str, Any]]:
     return kind, {"name": name, "points": points, "max_points": top, "task_id": task_id}
 
 
-def parse_indicator_rows(rows: list[list[Any]], pos: dict[str, int], noms: dict[str, dict],
+def parse_indicator_rows(rows: list[list[Any]], pos: dict[str, int], noms: dict[str, dict[str, Any]],
                          first_line: int = 2) -> Parsed:
     """`noms`: the programme's nominations by id (name in nominee_name). A row naming an unknown or ambiguous nominee,
     an unknown kind or impossible points is bad; a nomination with a bad row is left out entirely, so that no partial
     total is stored."""
     by_name: dict[str, list[str]] = {}
-    for nid, n in noms.items():
-        by_name.setdefault(str(n.get("nominee_name") or ""), []).append(nid)
-    items: dict[str, dict[str, list[dict]]] = {}
+    for known, n in noms.items():
+        by_name.setdefault(str(n.get("nominee_name") or ""), []).append(known)
+    items: dict[str, dict[str, list[dict[str, Any]]]] = {}
     out = Parsed()
     for i, row in enumerate(rows, first_line):
         if not any(str(v).strip() for v in row if v is not None):
             continue
-        nid = None
+        nid = ""
         try:
             nid = _nominee(row, pos, noms, by_name)
             kind, item = _item(row, pos)
@@ -121,7 +123,7 @@ def parse_indicator_rows(rows: list[list[Any]], pos: dict[str, int], noms: dict[
     return out
 
 
-def _part(kind: str, items: list[dict]) -> Any:
+def _part(kind: str, items: list[dict[str, Any]]) -> Any:
     if kind == "key_tasks":
         tasks = [{"task_id": it["task_id"] or f"t{n}", "name": it["name"], "points": it["points"],
                   "max_points": it["max_points"]} for n, it in enumerate(items, 1)]
