@@ -164,7 +164,8 @@ def issue_judge_link(page, base: str, app_settings, pid: str) -> str:
     sign_in(page, cli_link(base, app_settings, "organiser", name="工委组织部", programme_id=pid),
             "当前用户：工委组织部（组织者）")
     page.get_by_role("tab", name="登录链接").click()
-    judges = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评委")
+    # every tab is in the page; the links tab's picker is the visible one (other tabs have judge pickers too)
+    judges = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评委").filter(visible=True).first
     judges.click()
     page.get_by_role("option", name="李明", exact=True).click()
     page.keyboard.press("Escape")
