@@ -270,7 +270,9 @@ def _server_properties(port: int, controller_port: int, log_dir: Path) -> str:
         "num.network.threads": "2",
         "num.io.threads": "4",
         "num.recovery.threads.per.data.dir": "1",
-        "log.retention.hours": "24",
+        # Kept forever, as deploy/topics.py sets the event topics (retention.ms=-1): the topics are the log the read
+        # models are rebuilt from and a programme is archived from; a local data directory lives as long as its run.
+        "log.retention.ms": "-1",
         "log.segment.bytes": str(64 * 1024 * 1024),
     }
     lines = [f"# Written by devtools/apache_kafka.py for Apache Kafka {KAFKA_VERSION} (KRaft, one node)."]
