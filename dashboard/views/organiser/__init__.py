@@ -8,6 +8,7 @@ from ..links import links_tab
 from ..links import t as links_text
 from .honours import honours_tab
 from .imports import imports_tab
+from .judges import judges_tab
 from .objections import objections_tab
 from .publicity import publicity_tab
 from .review import review_tab
@@ -16,7 +17,9 @@ from .setup import setup_tab
 from .stages import stages_tab
 from .text import t
 
-AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab, "rounds": rounds_tab,
+AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab,
+         "judges": judges_tab,
+         "rounds": rounds_tab,
          "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None}
 
 
