@@ -114,16 +114,16 @@ def _links(pid: str, token: str, names: dict[str, str]) -> None:
     """Judges' sign-in links, issued as the sign-in links tab issues them (links.issue_links)."""
     if not names:
         return
-    with st.expander(t("jd.links")):
-        with st.form("org_jd_links"):
-            picked = st.multiselect(t("jd.links_pick"), list(names), default=list(names), format_func=names.get,
-                                    key="org_jd_links_pick")
-            hours = st.number_input(t("jd.links_hours"), min_value=1, max_value=24 * 30, value=72, step=1,
-                                    key="org_jd_links_hours")
-            go = st.form_submit_button(t("jd.links_go"))
-        if go:
-            issue_links(token, pid, {"judge": picked}, {"judge": names}, int(hours), key="issued_judge_links")
-        show_issued(lang(), key="issued_judge_links", prefix="org_jd_links")
+    st.markdown(f"#### {t('jd.links')}")
+    with st.form("org_jd_links"):
+        picked = st.multiselect(t("jd.links_pick"), list(names), default=list(names), format_func=names.get,
+                                key="org_jd_links_pick")
+        hours = st.number_input(t("jd.links_hours"), min_value=1, max_value=24 * 30, value=72, step=1,
+                                key="org_jd_links_hours")
+        go = st.form_submit_button(t("jd.links_go"))
+    if go:
+        issue_links(token, pid, {"judge": picked}, {"judge": names}, int(hours), key="issued_judge_links")
+    show_issued(lang(), key="issued_judge_links", prefix="org_jd_links")
 
 
 def _form_panel(prog: dict, token: str, names: dict[str, str], panels: list[dict]) -> None:
