@@ -236,11 +236,16 @@ def judges_and_panel(page) -> None:
     page.get_by_role("button", name="生成评委登录链接").click()
     page.get_by_text("已生成 3 个登录链接").first.wait_for()
     step(page, "11-judges")
-    for judge, _ in JUDGES:
-        choose(page, "评审组成员", judge)
+    members = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评审组成员").filter(visible=True).first
+    members.click()
+    for judge, _ in JUDGES:  # typed and taken one by one, in this order (the panel keeps it)
+        page.keyboard.type(judge)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+    page.keyboard.press("Escape")
     page.get_by_label("每个对象的评委人数").first.fill("2")
     page.get_by_role("button", name="组建评审组").click()
-    page.get_by_text("模范机关评审组 · 模范机关 · 未锁定").first.wait_for()
+    page.get_by_text("评审组状态：未锁定").first.wait_for()  # the panel formed, shown below its form
     page.get_by_role("button", name="自动分配评委").click()
     page.get_by_text("已为 1 个对象新分配 2 人次（每个对象 2 名评委）").first.wait_for()
     main = page.locator('[data-testid="stMain"]')

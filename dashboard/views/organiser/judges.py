@@ -116,13 +116,13 @@ def _links(pid: str, token: str, names: dict[str, str]) -> None:
         return
     st.markdown(f"#### {t('jd.links')}")
     with st.form("org_jd_links"):
-        picked = st.multiselect(t("jd.links_pick"), list(names), default=list(names), format_func=names.get,
-                                key="org_jd_links_pick")
+        picked = st.multiselect(t("jd.links_pick"), list(names), format_func=names.get, key="org_jd_links_pick",
+                                placeholder=t("jd.links_all"))
         hours = st.number_input(t("jd.links_hours"), min_value=1, max_value=24 * 30, value=72, step=1,
                                 key="org_jd_links_hours")
         go = st.form_submit_button(t("jd.links_go"))
     if go:
-        issue_links(token, pid, {"judge": picked}, {"judge": names}, int(hours), key="issued_judge_links")
+        issue_links(token, pid, {"judge": picked or list(names)}, {"judge": names}, int(hours), key="issued_judge_links")
     show_issued(lang(), key="issued_judge_links", prefix="org_jd_links")
 
 

@@ -165,6 +165,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "jd.kind.tree": ("按组织机构不予分配", "kept off by the tree"),
     "jd.links": ("评委登录链接", "Judges' sign-in links"),
     "jd.links_pick": ("评委", "Judges"),
+    "jd.links_all": ("不选则为全部评委", "None chosen: every judge"),
     "jd.links_hours": ("有效期（小时）", "Valid for (hours)"),
     "jd.links_go": ("生成评委登录链接", "Issue the judges' sign-in links"),
     "jd.panel_form": ("组建评审组", "Form a panel"),
