@@ -287,9 +287,10 @@ def table_rows(scope, heading: str) -> list[list[str]]:
 
 def fetch_document(page, label: str) -> bytes:
     """Press 生成 (the service renders it), then save it as the organiser does."""
-    page.get_by_role("button", name=f"生成 {label}").click()
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")  # no half-drawn page left
+    page.get_by_role("button", name=f"生成 {label}").first.click()
     with page.expect_download() as download:
-        page.get_by_role("button", name=label, exact=True).click()
+        page.get_by_role("button", name=label, exact=True).first.click()
     return Path(download.value.path()).read_bytes()
 
 
