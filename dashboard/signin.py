@@ -196,7 +196,7 @@ def accept_oidc() -> None:
 
 
 def sign_out() -> None:
-    for k in ("token", "claims", "signin_error", "issued_links"):
+    for k in ("token", "claims", "signin_error", "issued_links", "issued_judge_links"):
         st.session_state.pop(k, None)
     # signed_out stays for the rest of this session: st.context.cookies still holds the cookie it started with.
     st.session_state["signed_out"] = True

@@ -148,7 +148,12 @@ def _issue_form(token: str, pid: str) -> None:
         go = st.form_submit_button(t("links.issue"), type="primary")
     if not go:
         return
-    names = {"unit": units, "member": members, "judge": judges}
+    issue_links(token, pid, picked, {"unit": units, "member": members, "judge": judges}, hours)
+
+
+def issue_links(token: str, pid: str, picked: dict[str, list[str]], names: dict[str, dict[str, str]], hours: int,
+                key: str = "issued_links") -> None:
+    """Issue sign-in links for the people picked ({role: [subject ids]}); kept for show_issued under `key`."""
     wanted = [{"role": role, signin.SUBJECT_CLAIMS[role]: sid, "name": names[role][sid]}
               for role, ids in picked.items() for sid in ids]
     if not wanted:
@@ -157,13 +162,14 @@ def _issue_form(token: str, pid: str) -> None:
     ok, body = call("nominations", "POST", f"/programmes/{pid}/signin-links", token=token,
                     json={"links": wanted, "hours": hours})
     if ok:
-        st.session_state["issued_links"] = body
+        st.session_state[key] = body
     else:
         st.error(tr("pt.error", message=body))
 
 
-def _issued(language: str) -> None:
-    issued = st.session_state.get("issued_links")
+def show_issued(language: str, key: str = "issued_links", prefix: str = "links") -> None:
+    """The links just issued: shown once, to print (with QR codes) or export; widget keys start with `prefix`."""
+    issued = st.session_state.get(key)
     if not issued:
         return
     rows = link_rows(issued, signin.dashboard_url(), signin.role_name, language)
@@ -172,10 +178,10 @@ def _issued(language: str) -> None:
     cols = st.columns(3)
     sheet = print_sheet(rows, t("links.sheet_title"), t("links.sheet_hint"), language)
     cols[0].download_button(t("links.print"), sheet.encode("utf-8"), "signin-links.html", "text/html",
-                            key="links_print")
-    cols[1].download_button(t("links.csv"), export_csv(rows), "signin-links.csv", "text/csv", key="links_csv")
+                            key=f"{prefix}_print")
+    cols[1].download_button(t("links.csv"), export_csv(rows), "signin-links.csv", "text/csv", key=f"{prefix}_csv")
     cols[2].download_button(t("links.xlsx"), export_xlsx(rows), "signin-links.xlsx",
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="links_xlsx")
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{prefix}_xlsx")
     with st.expander(t("links.sheet_title"), expanded=True):
         st.html(sheet)
 
@@ -209,6 +215,6 @@ def links_tab(token: str) -> None:
         return
     st.caption(t("links.base", url=signin.dashboard_url()))
     _issue_form(token, prog["_id"])
-    _issued(lang())
+    show_issued(lang())
     _list_and_revoke(token, prog["_id"])
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from shared.auth import Principal, require
 from shared.ids import IdPath, IdQuery
@@ -15,7 +15,17 @@ from shared.uow import UnitOfWork
 
 from . import views
 from .actions import arena as arenas
-from .actions import assignment, indicators, indicators_import, judges, panels, recusal, scores, scoring_config
+from .actions import (
+    assignment,
+    indicators,
+    indicators_import,
+    judges,
+    panels,
+    recusal,
+    score_sheets,
+    scores,
+    scoring_config,
+)
 from .actions.common import scorer
 from .models import (
     ArenaIn,
@@ -150,6 +160,21 @@ async def lock_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depe
 async def unlock_panel(programme_id: IdPath, panel_id: IdPath, _: Principal = Depends(may(panels.set_lock)),
                        c: Context = Depends(ctx)):
     return await c.uow.run(lambda tx: panels.set_lock(tx, programme_id, panel_id, False))
+
+
+@router.get("/programmes/{programme_id}/panels/{panel_id}/score-sheets/{fmt}", tags=["panels"],
+            summary="Score sheets for signature (评分表), one per judge, as docx or pdf (CJK font embedded; 501 "
+                    "when no CJK font is installed)")
+async def download_score_sheets(programme_id: IdPath, panel_id: IdPath, fmt: str, judge_id: IdQuery = None,
+                                _: Principal = Depends(may(score_sheets.score_sheets)), c: Context = Depends(ctx)):
+    try:
+        d = await score_sheets.score_sheets(c.store, programme_id, panel_id, fmt, judge_id)
+    except score_sheets.PdfUnavailable:
+        return JSONResponse({"error": {"code": "not_implemented", "field": "fmt", "message": (
+            "PDF is not offered on this server: no CJK font to embed is installed (Debian: fonts-noto-cjk); "
+            "download the score sheets as docx instead")}}, status_code=501)
+    return Response(d.content, media_type=d.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{d.filename}"'})
 
 
 # ---- judges at work -----------------------------------------------------------------------------------------------

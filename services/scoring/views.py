@@ -5,7 +5,18 @@ from datetime import UTC, datetime
 
 from shared.errors import NotFound
 
-from .actions.common import clean, get_config, get_judge, get_nomination, get_panel, get_programme
+from . import domain as d
+from .actions.common import (
+    clean,
+    get_config,
+    get_judge,
+    get_nomination,
+    get_panel,
+    get_programme,
+    judge_facts,
+    nominee_facts,
+)
+from .actions.recusal import replacement_for
 from .store import Doc, MongoScoringStore, ScoringStore
 
 
@@ -44,7 +55,9 @@ async def list_judges(store: MongoScoringStore, programme_id: str) -> list[Doc]:
     return [clean(j) | {"load": loads.get(j["judge_id"], 0)} for j in judges]
 
 
-async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str) -> Doc:
+async def panel_view(store: ScoringStore, programme_id: str, panel_id: str) -> Doc:
+    """A panel with its assignments and loads, its progress (scored / to score), its recusals each with the
+    replacement suggested while the nominee has fewer than K judges, and the conflicts the tree keeps off."""
     panel = await get_panel(store, programme_id, panel_id)
     assignments = await store.assignments_of_panel(programme_id, panel_id)
     loads = {j: 0 for j in panel["judge_ids"]}
@@ -55,7 +68,57 @@ async def panel_view(store: MongoScoringStore, programme_id: str, panel_id: str)
         by_nom.setdefault(a["nomination_id"], []).append(
             {"judge_id": a["judge_id"], "recused": a["recused"], "rule": a.get("rule"), "reason": a.get("reason"),
              "declared": bool(a.get("declared")), "replacement_judge_id": a.get("replacement_judge_id")})
-    return {"panel_id": panel_id, **clean(panel), "loads": loads, "assignments": by_nom}
+    return {"panel_id": panel_id, **clean(panel), "loads": loads, "assignments": by_nom,
+            "progress": await panel_progress(store, panel, assignments),
+            "recusals": await panel_recusals(store, panel, assignments),
+            "conflicts": await panel_conflicts(store, panel, assignments)}
+
+
+async def panel_progress(store: ScoringStore, panel: Doc, assignments: list[Doc]) -> Doc:
+    """An active assignment is scored once the judge has entered every criterion of the category."""
+    prog = await get_programme(store, panel["programme_id"])
+    cat = next((c for c in prog.get("categories", []) if c["category_id"] == panel["category_id"]), {})
+    criteria = [c["criterion_id"] for c in cat.get("criteria", [])]
+    active = [a for a in assignments if not a["recused"]]
+    scored = 0
+    for a in active:
+        ids = [f"{a['nomination_id']}:{a['judge_id']}:{c}" for c in criteria]
+        scored += bool(criteria) and await store.count_scores(ids) == len(criteria)
+    return {"assignments": len(active), "scored": scored, "to_score": len(active) - scored}
+
+
+async def panel_recusals(store: ScoringStore, panel: Doc, assignments: list[Doc]) -> list[Doc]:
+    active: dict[str, int] = {}
+    for a in assignments:
+        active[a["nomination_id"]] = active.get(a["nomination_id"], 0) + (not a["recused"])
+    out = []
+    for a in (a for a in assignments if a["recused"]):
+        nom = await store.nomination(a["nomination_id"], panel["programme_id"])
+        short = active.get(a["nomination_id"], 0) < panel["min_judges"]
+        out.append({"nomination_id": a["nomination_id"], "nominee_name": (nom or {}).get("nominee_name", ""),
+                    "judge_id": a["judge_id"], "rule": a.get("rule"), "reason": a.get("reason"),
+                    "declared": bool(a.get("declared")),
+                    "replacement_judge_id": a.get("replacement_judge_id") or (
+                        await replacement_for(store, panel, nom) if nom and short else None)})
+    return out
+
+
+async def panel_conflicts(store: ScoringStore, panel: Doc, assignments: list[Doc]) -> list[Doc]:
+    """Who the tree keeps off whom (auto-assignment leaves them out): each with its rule and reason."""
+    programme_id = panel["programme_id"]
+    recorded = {(a["nomination_id"], a["judge_id"]) for a in assignments}
+    parents = await store.parents(programme_id)
+    judges = await store.judges(programme_id, panel["judge_ids"])
+    out = []
+    for nom in await store.approved_nominations(programme_id, panel["category_id"]):
+        facts = await nominee_facts(store, nom)
+        for j in judges:
+            rule = None if (nom["_id"], j["judge_id"]) in recorded else d.conflict_rule(judge_facts(j), facts,
+                                                                                           parents)
+            if rule:
+                out.append({"nomination_id": nom["_id"], "nominee_name": nom.get("nominee_name", ""),
+                            "judge_id": j["judge_id"], "rule": rule, "reason": d.RECUSAL_RULES[rule]})
+    return out
 
 
 async def list_panels(store: MongoScoringStore, programme_id: str) -> list[Doc]:

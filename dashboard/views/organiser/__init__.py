@@ -11,6 +11,7 @@ from .audit import audit_tab
 from .honours import honours_tab
 from .imports import imports_tab
 from .indicators import indicators_tab
+from .judges import judges_tab
 from .objections import objections_tab
 from .publicity import publicity_tab
 from .review import review_tab
@@ -19,7 +20,9 @@ from .setup import setup_tab
 from .stages import stages_tab
 from .text import t
 
-AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab, "rounds": rounds_tab,
+AREAS = {"setup": None, "imports": imports_tab, "review": review_tab, "stages": stages_tab,
+         "judges": judges_tab,
+         "rounds": rounds_tab,
          "publicity": publicity_tab, "objections": None, "honours": honours_tab, "links": None}
 AREAS["indicators"] = indicators_tab  # 指标与点验
 AREAS["arenas"] = arenas_tab  # 擂台赛

@@ -2,9 +2,9 @@
 sealed contact (organiser)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
+from shared.documents import DOCX, PDF, XLSX, Download
 from shared.errors import NotFound
 
 from .. import domain
@@ -25,16 +25,6 @@ from .notices import notice_of
 NOTICE_DOCUMENT_ROLES = ()  # public
 ATTACHMENT_ROLES = ("organiser",)
 CONTACT_ROLES = ("organiser",)
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF = "application/pdf"
-
-
-@dataclass(frozen=True)
-class Download:
-    content: bytes
-    media_type: str
-    filename: str
 
 
 class PdfUnavailable(Exception):
