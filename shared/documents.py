@@ -7,6 +7,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docx.oxml.ns import qn
 from docx.shared import Pt
@@ -34,7 +35,7 @@ CJK_FONT_FILES = (("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2)
                   ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2))
 
 
-def cjk_run(run, size: float | None = None, bold: bool = False) -> None:
+def cjk_run(run: Any, size: float | None = None, bold: bool = False) -> None:
     """A python-docx run set in the CJK face (Word needs the East Asian font named apart)."""
     run.font.name = CJK_FONT
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
@@ -43,7 +44,7 @@ def cjk_run(run, size: float | None = None, bold: bool = False) -> None:
     run.bold = bold
 
 
-def docx_bytes(doc) -> bytes:
+def docx_bytes(doc: Any) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

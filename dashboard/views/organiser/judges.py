@@ -122,7 +122,8 @@ def _links(pid: str, token: str, names: dict[str, str]) -> None:
                                 key="org_jd_links_hours")
         go = st.form_submit_button(t("jd.links_go"))
     if go:
-        issue_links(token, pid, {"judge": picked or list(names)}, {"judge": names}, int(hours), key="issued_judge_links")
+        issue_links(token, pid, {"judge": picked or list(names)}, {"judge": names}, int(hours),
+                    key="issued_judge_links")
     show_issued(lang(), key="issued_judge_links", prefix="org_jd_links")
 
 
