@@ -98,9 +98,17 @@ async def panel_recusals(store: ScoringStore, panel: Doc, assignments: list[Doc]
         out.append({"nomination_id": a["nomination_id"], "nominee_name": (nom or {}).get("nominee_name", ""),
                     "judge_id": a["judge_id"], "rule": a.get("rule"), "reason": a.get("reason"),
                     "declared": bool(a.get("declared")),
-                    "replacement_judge_id": a.get("replacement_judge_id") or (
-                        await replacement_for(store, panel, nom) if nom and short else None)})
+                    "replacement_judge_id": await _replacement(store, panel, nom, a, assignments) if nom and short
+                    else None})
     return out
+
+
+async def _replacement(store: ScoringStore, panel: Doc, nom: Doc, recused: Doc, assignments: list[Doc]) -> str | None:
+    """The replacement suggested when the judge recused (kept on the assignment) while that judge is still free for
+    this nominee, else a new suggestion."""
+    kept = recused.get("replacement_judge_id")
+    taken = {a["judge_id"] for a in assignments if a["nomination_id"] == recused["nomination_id"]}
+    return kept if kept and kept not in taken else await replacement_for(store, panel, nom)
 
 
 async def panel_conflicts(store: ScoringStore, panel: Doc, assignments: list[Doc]) -> list[Doc]:
