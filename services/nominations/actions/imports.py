@@ -2,14 +2,12 @@
 written, all of them and their events (1,000 rows each) in one transaction."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
-from typing import Any
 
 from shared.contracts import Event
 from shared.contracts.nominations import MemberInfo, MembersImported, UnitInfo, UnitsImported
 from shared.errors import Invalid
+from shared.tables import MAX_TABLE_BYTES, read_table
 from shared.uow import Transaction
 
 from .. import domain as d
@@ -18,31 +16,7 @@ from ..store import Store
 from . import Work, roles
 
 EVENT_CHUNK = 1000
-MAX_IMPORT_BYTES = 12 * 1024 * 1024
-
-
-def read_table(filename: str, data: bytes) -> list[list[Any]]:
-    if len(data) > MAX_IMPORT_BYTES:
-        raise Invalid("the file is larger than 12 MB", field="file")
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:
-            raise Invalid("the file is not a readable XLSX workbook", field="file") from None
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
-        return rows
-    if name.endswith(".csv"):
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                return list(csv.reader(io.StringIO(data.decode(enc))))
-            except UnicodeDecodeError:
-                continue
-        raise Invalid("the CSV file must be UTF-8 or GB18030 text", field="file")
-    raise Invalid("the file must be .csv or .xlsx", field="file")
+MAX_IMPORT_BYTES = MAX_TABLE_BYTES
 
 
 def read_table_with_headers(filename: str, data: bytes, headers: dict) -> tuple[list, dict]:

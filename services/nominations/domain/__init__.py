@@ -39,7 +39,6 @@ from .organisation import (  # noqa: F401
     changed_rows,
     chunks,
     map_headers,
-    normal_header,
     parse_members,
     parse_units,
     unit_names_to_ids,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.tables import cell, header_positions
+
 from .programme import ID_RE, UNIT_KINDS
 from .refusals import Problem
 
@@ -19,38 +21,14 @@ UNIT_KIND_ALIASES = {"机关": "organ", "部门": "department", "处室": "depar
                      "示范点": "site", "服务队": "team"}
 
 
-def normal_header(h: Any) -> str:
-    """A header as typed: without a byte-order mark, spaces, brackets or a trailing colon; lower case."""
-    text = str(h or "").replace("\ufeff", "").strip().lower()
-    for ch in " \u3000()（）[]【】:：*":
-        text = text.replace(ch, "")
-    return text
-
-
 def map_headers(header: list[Any], wanted: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], Problem | None]:
     """Column positions of the wanted fields, accepting English or Chinese header names."""
-    names = [normal_header(h) for h in header]
-    pos: dict[str, int] = {}
-    for field_name, aliases in wanted.items():
-        for a in aliases:
-            if normal_header(a) in names:
-                pos[field_name] = names.index(normal_header(a))
-                break
+    pos = header_positions(header, wanted)
     required = [f for f in wanted if f not in ("parent_id", "kind")]
     missing = [f for f in required if f not in pos]
     if missing:
         return pos, Problem("file", f"line 1: missing column(s) {', '.join(missing)}")
     return pos, None
-
-
-def _cell(row: list[Any], pos: dict[str, int], key: str) -> str:
-    i = pos.get(key)
-    if i is None or i >= len(row) or row[i] is None:
-        return ""
-    v = row[i]
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
 
 
 def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dict[str, Any]],
@@ -64,9 +42,9 @@ def parse_units(rows: list[list[Any]], pos: dict[str, int], known: dict[str, dic
         line = first_line + n
         if not any(str(c or "").strip() for c in row):
             continue
-        uid, name = _cell(row, pos, "unit_id"), _cell(row, pos, "name")
-        parent = _cell(row, pos, "parent_id") or None
-        kind = _cell(row, pos, "kind") or "organ"
+        uid, name = cell(row, pos, "unit_id"), cell(row, pos, "name")
+        parent = cell(row, pos, "parent_id") or None
+        kind = cell(row, pos, "kind") or "organ"
         kind = UNIT_KIND_ALIASES.get(kind, kind)
         if not ID_RE.match(uid):
             bad.append({"line": line, "reason": f"unit_id {uid!r} is missing or not a valid id"})
@@ -128,7 +106,7 @@ def parse_members(rows: list[list[Any]], pos: dict[str, int], unit_ids: set[str]
         line = first_line + n
         if not any(str(c or "").strip() for c in row):
             continue
-        mid, name, uid = _cell(row, pos, "member_id"), _cell(row, pos, "name"), _cell(row, pos, "unit_id")
+        mid, name, uid = cell(row, pos, "member_id"), cell(row, pos, "name"), cell(row, pos, "unit_id")
         uid = uid if uid in unit_ids else unit_by_name.get(uid, uid)
         if not ID_RE.match(mid):
             bad.append({"line": line, "reason": f"member_id {mid!r} is missing or not a valid id"})
