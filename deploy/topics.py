@@ -97,7 +97,23 @@ async def apply(settings: Settings, policies: list[TopicPolicy]) -> list[str]:
         done += [f"set {p.name}: " + ", ".join(f"{k}={v}" for k, v in p.configs.items()) for p in policies]
     finally:
         await admin.close()
+    await _until_applied(settings, policies)
     return done
+
+
+async def _until_applied(settings: Settings, policies: list[TopicPolicy], timeout: float = 15.0) -> None:
+    """Wait until every topic reads back with its configs: a change accepted by the controller reaches the brokers'
+    view a moment later (KRaft), and a topic that still showed the broker's default would be reported as set."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        current = await describe(settings, [p.name for p in policies])
+        behind = [f"{p.name} {k}={current.get(p.name, {}).get(k)!r} (wanted {v})"
+                  for p in policies for k, v in p.configs.items() if current.get(p.name, {}).get(k) != v]
+        if not behind:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("the topics' configs did not take effect: " + "; ".join(behind))
+        await asyncio.sleep(0.2)
 
 
 async def describe(settings: Settings, names: list[str]) -> dict[str, dict[str, str]]:

@@ -50,7 +50,7 @@ def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
 
     # In the sign-in links tab, the organiser picks a unit by name and issues its link.
     page.get_by_role("tab", name="登录链接").click()
-    units = page.locator('[data-testid="stMultiSelect"]').filter(has_text="申报单位联系人")
+    units = page.locator('[data-testid="stMultiSelect"]').filter(has_text="申报单位联系人").filter(visible=True).first
     units.click()
     page.get_by_role("option", name="市财政局", exact=True).click()
     page.keyboard.press("Escape")
