@@ -570,6 +570,19 @@ _TASKS = re.compile(r"^(\S+) / (\S+) over (\d+) tasks(?:; 随机点验 (\d+) che
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 
 
+_BILINGUAL = re.compile(r"^(.*[\u4e00-\u9fff\uff00-\uffef][^A-Za-z]*?) ([A-Za-z][^\u4e00-\u9fff]*)$")
+
+
+def one_language(text: str | None, lang: str = DEFAULT_LANG) -> str:
+    """A service's "中文 english" text (e.g. a recusal rule's reason) in the chosen language only; any other text
+    (a judge's own words) as it is."""
+    text = (text or "").strip()
+    m = _BILINGUAL.match(text)
+    if not m:
+        return text
+    return m.group(2).strip() if lang == "en" else m.group(1).strip()
+
+
 def detail(text: str | None, lang: str = DEFAULT_LANG) -> str:
     """A component's explanation in one language: the service writes "中文 english" in one string."""
     text = (text or "").strip()

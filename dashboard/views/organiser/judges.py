@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ... import data
+from ... import data, i18n
 from ...ui import lang
 from ..links import issue_links, show_issued
 from .common import ask, confirmed, download, field_error, flash, get, local_error, submit
@@ -214,10 +214,11 @@ def _recusals(pid: str, view: dict, names: dict[str, str], token: str) -> None:
         st.caption(t("jd.no_recusals"))
         return
     rows = [{t("jd.col.nominee"): r["nominee_name"], t("jd.col.name"): names.get(r["judge_id"], r["judge_id"]),
-             t("jd.col.reason"): r.get("reason") or "", t("jd.col.kind"): t("jd.kind.recorded"),
+             t("jd.col.reason"): i18n.one_language(r.get("reason"), lang()), t("jd.col.kind"): t("jd.kind.recorded"),
              t("jd.col.replacement"): names.get(r.get("replacement_judge_id") or "", "")} for r in recusals]
     rows += [{t("jd.col.nominee"): c["nominee_name"], t("jd.col.name"): names.get(c["judge_id"], c["judge_id"]),
-              t("jd.col.reason"): c["reason"], t("jd.col.kind"): t("jd.kind.tree"), t("jd.col.replacement"): ""}
+              t("jd.col.reason"): i18n.one_language(c["reason"], lang()), t("jd.col.kind"): t("jd.kind.tree"),
+              t("jd.col.replacement"): ""}
              for c in conflicts]
     table(rows)
     open_ones = {f"{r['nomination_id']}:{r['judge_id']}": r for r in recusals if r.get("replacement_judge_id")}
