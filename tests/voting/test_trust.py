@@ -46,7 +46,8 @@ class TestSealing:
         sealed = domain.seal_command(SECRET, plain)
         wire = sealed.model_dump_json(exclude_defaults=True)
         assert set(json.loads(wire)) == {"command_id", "round_id", "sealed"}
-        assert plain.mark not in wire and plain.receipt not in wire and "n0" not in wire
+        # "n0" as a JSON string: the two letters alone turn up in the base64 ciphertext now and then (1 run in ~20)
+        assert plain.mark not in wire and plain.receipt not in wire and '"n0"' not in wire
         assert domain.open_command(SECRET, CastBallot.model_validate_json(wire)) == plain
 
     @pytest.mark.parametrize("change", ["secret", "command_id", "round_id", "bytes"])
