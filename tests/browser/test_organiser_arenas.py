@@ -86,7 +86,7 @@ def settle(page) -> None:
 
 
 def open_console(page, base: str, settings, tab: str) -> None:
-    sign_in(page, cli_link(base, settings, "organiser", name="工委组织部"), "工委组织部")
+    sign_in(page, cli_link(base, settings, "organiser", name="工委组织部"), "当前用户：工委组织部（组织者）")
 
     def picked() -> bool:  # the read model learns the programme from its event: reload the console's data until then
         page.get_by_role("button", name="刷新数据").click()
