@@ -1,0 +1,294 @@
+"""The organiser's console and the people's pages driven as their users do, step by step, for the browser tests:
+sign in by link, pick tabs and options, upload tables, open stages, review, open rounds, print slips, vote, nominate.
+
+Each function does one thing a person does on a page and waits for what the page says back."""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from devtools.stack import Stack
+from shared.settings import Settings
+from shared.signin_links import link_url, mint_link_token
+
+from .conftest import publish_screenshot, shot
+from .test_flows import wait_until
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+def step(page, name: str, folder: str = "organiser") -> None:
+    """Wait for the page to settle (Streamlit's running indicator gone), check it has no exception, save it
+    (artifacts/screenshots/<folder>-<name>.png; docs/screenshots/<folder>/<name>.png when asked)."""
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+    path = shot(page, f"{folder}-{name}")
+    publish_screenshot(path, f"{folder}/{name}")
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the page (its running indicator gone)."""
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+
+
+def sign_in(page, base: str, link, who: str) -> None:
+    """Open a fresh sign-in link (`link()` mints one, as `exemplar signin-link` prints it) and wait for `who`."""
+    page.goto(link_url(base, link()))
+    page.get_by_text(who).first.wait_for()
+
+
+def refreshed(page, text: str) -> bool:
+    """The console's refresh button, pressed until `text` shows (a programme reaches the read model by its event)."""
+    if page.get_by_text(text).count() > 0:
+        return True
+    button = page.get_by_role("button", name="刷新")
+    if button.count():
+        button.first.click()
+        page.wait_for_timeout(800)
+    return page.get_by_text(text).count() > 0
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).first.click()
+    page.wait_for_timeout(300)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by the text it shows."""
+    box = page.get_by_label(label, exact=True).filter(visible=True).first
+    box.click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    page.keyboard.press("Escape")  # a multiselect stays open (and hides the rest of the page from the roles)
+    page.wait_for_timeout(300)
+
+
+def upload(page, index: int, name: str, content: str, tmp: Path) -> None:
+    f = tmp / name
+    f.write_bytes(content.encode("gb18030"))
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="CSV 或 XLSX").nth(index)
+    uploader.locator('input[type="file"]').set_input_files(str(f))
+
+
+def people(stack: Stack, **who: tuple[str, str | None, str]) -> dict:
+    """Each person's way in: name -> a function minting a fresh single-use sign-in link, as `exemplar signin-link`
+    prints it for the first organiser (and as the console issues them for units, judges and members)."""
+    env = stack.env
+    s = Settings(kafka_bootstrap=env["EXEMPLAR_KAFKA_BOOTSTRAP"], mongo_url=env["EXEMPLAR_MONGO_URL"],
+                 db_prefix=stack.prefix, topic_prefix=stack.prefix)
+    return {key: partial(_mint, s, role, subject_id, name) for key, (role, subject_id, name) in who.items()}
+
+
+def _mint(settings: Settings, role: str, subject_id: str | None, name: str) -> str:
+    return mint_link_token(settings, role=role, subject_id=subject_id, name=name)[0]
+
+
+def organiser_page(browser):
+    """A desktop-sized page for the organiser's console (close its context when done)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+    return ctx, page
+
+
+def create_programme(page, name: str) -> None:
+    """评选设置: a programme from the default template (五强五带头), named `name`, shown in the picker once the
+    read model has learned it."""
+    tab(page, "评选设置")
+    page.get_by_label("评选名称", exact=True).fill(name)
+    page.get_by_text("权重合计：1（须为 1）").first.wait_for()
+    page.get_by_role("button", name="创建评选").click()
+    page.get_by_text("已完成。").first.wait_for()
+    wait_until(lambda: refreshed(page, name), timeout=60, interval=1)
+
+
+def import_tree_and_roll(page, units_csv: str, roll_csv: str, tmp: Path) -> None:
+    """组织与党员导入: the tree, then the roll (GB18030 CSV), each previewed and imported."""
+    tab(page, "组织与党员导入")
+    units, members = units_csv.count("\n") - 1, roll_csv.count("\n") - 1
+    upload(page, 0, "units.csv", units_csv, tmp)
+    page.get_by_text(f"共 {units} 行").first.wait_for()
+    page.get_by_role("button", name="导入").first.click()
+    page.get_by_text(f"已导入 {units} 行").first.wait_for()
+    upload(page, 1, "roll.csv", roll_csv, tmp)
+    page.get_by_text(f"共 {members} 行").last.wait_for()
+    page.get_by_role("button", name="导入").nth(1).click()
+    page.get_by_text(re.compile(f"已导入 {members} 行，0 行无变化，0 行有误")).first.wait_for()
+
+
+def open_stage(page, stage: str | None = None) -> None:
+    """阶段管理: open a stage (申报 is the one shown first), and wait until it says what closing will refuse."""
+    tab(page, "阶段管理")
+    page.get_by_text("各阶段状态").first.wait_for()
+    if stage:
+        choose(page, "阶段", stage)
+    page.get_by_role("button", name="开启此阶段").click()
+    page.get_by_text("关闭后，将拒绝").first.wait_for()
+
+
+def close_stage(page, stage: str) -> None:
+    """阶段管理: close a stage, and wait until it says what opening it again would accept."""
+    tab(page, "阶段管理")
+    choose(page, "阶段", stage)
+    page.get_by_role("button", name="关闭此阶段").click()
+    page.get_by_text("开启后，本阶段的操作将被接受").first.wait_for()
+
+
+def approve(page, nominee: str, pending: int | None = None) -> None:
+    """资格审查: approve one submitted nomination (`pending`: how many the queue shows first)."""
+    page.get_by_role("button", name="刷新数据").click()
+    tab(page, "资格审查")
+    if pending is not None:
+        page.get_by_role("tab", name=re.compile(f"待审查（{pending}）")).first.wait_for()
+    choose(page, "申报", nominee)
+    page.get_by_text("通过", exact=True).first.click()
+    page.get_by_role("button", name="通过").click()
+    page.get_by_text("已完成。").first.wait_for()
+
+
+def open_round(page, name: str, category: str) -> None:
+    """测评轮次: open an approval round of a category (民主测评 must be open)."""
+    tab(page, "测评轮次")
+    page.get_by_label("轮次名称", exact=True).fill(name)
+    choose(page, "参评类别", category)
+    page.get_by_role("button", name="开启测评轮次").click()
+    page.get_by_text("已完成。").first.wait_for()
+
+
+def pick_unit(page, unit: str) -> None:
+    """Pick the judge's unit from the tree by typing its name (Escape would clear a selectbox that starts empty)."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="所在单位").filter(visible=True).first
+    box.click()
+    page.keyboard.type(unit)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+
+
+def table_rows(scope, heading: str) -> list[list[str]]:
+    """The body rows of the table right after a heading, as the organiser reads them."""
+    tbl = scope.locator(f'xpath=//h5[contains(., "{heading}")]/following::table[1]').first
+    return [[c.inner_text().strip() for c in r.locator("td").all()] for r in tbl.locator("tbody tr").all()]
+
+
+def fetch_document(page, label: str) -> bytes:
+    """Press 生成 (the service renders it), then save it as the organiser does."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")  # no half-drawn page left
+    page.get_by_role("button", name=f"生成 {label}").first.click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=label, exact=True).first.click()
+    return Path(download.value.path()).read_bytes()
+
+
+def pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF-")
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext is missing: install poppler-utils (.ci/run does)")
+    out = subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return "".join(out.split())
+
+
+def print_slips(page) -> list[str]:
+    """The organiser prints every unit's credential slips of the open round: the slips' ballot URLs."""
+    form = page.locator('[data-testid="stForm"]').filter(has_text="生成全部单位的投票凭证")
+    form.get_by_role("button", name="生成全部单位的投票凭证").click()
+    page.get_by_text(re.compile("已生成 3 张凭证")).first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 A4 打印版").click()
+    sheet = Path(download.value.path()).read_text(encoding="utf-8")
+    return [html.unescape(u) for u in re.findall(r'<a href="([^"]+)"><img alt="投票二维码"', sheet)]
+
+
+def vote_by_slip(browser, url: str, candidate: str) -> None:
+    """A member opens the slip's QR URL on a phone and votes (as test_voting_day does)."""
+    ctx = browser.new_context(**PHONE)
+    ballot = ctx.new_page()
+    ballot.set_default_timeout(45_000)
+    try:
+        ballot.goto(url)
+        ballot.get_by_text("已选 0 / 1").wait_for()
+        ballot.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
+        ballot.get_by_text("已选 1 / 1").wait_for()
+        ballot.get_by_role("button", name="下一步：核对选票").click()
+        ballot.get_by_text("请核对您的选票").wait_for()
+        ballot.get_by_role("button", name="确认提交").click()
+        ballot.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
+        step(ballot, "07a-slip-ballot")
+    except Exception:
+        shot(ballot, "organiser-failed-slip-ballot")
+        raise
+    finally:
+        ctx.close()
+
+
+def nominate(browser, base: str, token, unit_name: str) -> None:
+    ctx = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+    try:
+        sign_in(page, base, token, unit_name)
+        tab(page, "提交新申报")
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+        # the nominee is found in the unit's own subtree, by name (picked without Escape, which clears a pick)
+        page.get_by_label("参评对象", exact=True).filter(visible=True).first.click()
+        page.get_by_role("option", name=re.compile(re.escape(unit_name))).first.click()
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+        page.get_by_label("事迹材料", exact=True).fill(f"{unit_name}坚持把政治建设摆在首位，全面加强机关党的建设，" * 3)
+        page.get_by_role("button", name="提交申报").click()
+        page.get_by_text("申报已提交").first.wait_for()
+    except Exception:
+        shot(page, "organiser-failed-nominate")
+        raise
+    finally:
+        ctx.close()
+
+
+def vote(browser, base: str, token, candidate: str) -> None:
+    """A member signed in to the portal votes in the round (the round reaches the read model by its event)."""
+    ctx = browser.new_context(viewport={"width": 420, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+
+    def ballot_shown() -> bool:  # sign in again until the ballot shows
+        sign_in(page, base, token, "当前用户：王伟")
+        page.wait_for_timeout(1500)
+        return page.get_by_text("已选 0 / 1").count() > 0
+
+    try:
+        wait_until(ballot_shown, timeout=90, interval=2)
+        page.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
+        page.get_by_text("已选 1 / 1").wait_for()
+        page.get_by_role("button", name="下一步：核对选票").click()
+        page.get_by_text("请核对您的选票").wait_for()
+        page.get_by_role("button", name="确认提交").click()
+        page.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
+        step(page, "07b-member-ballot")
+    except Exception:
+        shot(page, "organiser-failed-ballot")
+        raise
+    finally:
+        ctx.close()
+
+
+def refreshed_state(page, text: str) -> bool:
+    if page.get_by_text(text).count():
+        return True
+    page.get_by_role("button", name="刷新数据").click()
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+    return page.get_by_text(text).count() > 0
+
+
+def refreshed_turnout(page, cast: int) -> bool:
+    """Refresh, and read the turnout once the page has run again (a click while it runs would start it over)."""
+    page.get_by_role("button", name="刷新投票情况").first.click()
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+    return page.get_by_text(f"投票情况：{cast} / 3").count() > 0
