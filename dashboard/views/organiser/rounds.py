@@ -13,7 +13,7 @@ from .common import ask, confirmed, download, field_error, flash, get, submit
 from .text import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FIELDS = ("name", "category_ids", "max_selections", "closes_at")
+FIELDS = ("name", "category_ids", "max_selections", "excellent_cap", "abstain_allowed", "closes_at")
 
 
 def rounds_tab(prog: dict, token: str) -> None:
@@ -45,18 +45,35 @@ def _open_form(prog: dict, token: str) -> None:
         field_error("round", "category_ids")
         btype = st.radio(t("ro.type"), ["approval", "appraisal"], horizontal=True, key="org_round_type",
                          format_func=lambda b: t(f"ro.type.{b}"))
-        max_sel = st.number_input(t("ro.max"), min_value=1, value=1, step=1, key="org_round_max")
+        max_sel = st.number_input(t("ro.max"), min_value=1, value=1, step=1, key="org_round_max",
+                                  help=t("ro.max_help"))
         field_error("round", "max_selections")
+        cap = st.number_input(t("ro.cap"), min_value=0, value=None, step=1, key="org_round_cap",
+                              placeholder=t("ro.cap_none"), help=t("ro.cap_help"))
+        field_error("round", "excellent_cap")
+        abstain = st.checkbox(t("ro.abstain"), value=False, key="org_round_abstain", help=t("ro.abstain_help"))
+        field_error("round", "abstain_allowed")
         hours = st.number_input(t("ro.hours"), min_value=1, value=24, step=1, key="org_round_hours")
         field_error("round", "closes_at")
         go = st.form_submit_button(t("ro.open"), type="primary")
     if go:
         body = {"programme_id": prog["_id"], "name": name.strip(), "category_ids": chosen, "ballot_type": btype,
                 "closes_at": (datetime.now(UTC) + timedelta(hours=int(hours))).isoformat()}
-        if btype == "approval":
-            body["max_selections"] = int(max_sel)
+        body |= round_limits(btype, int(max_sel), cap, abstain)
         submit("round", "voting", "POST", "/rounds", token, json=body)
         st.rerun()
+
+
+def round_limits(ballot_type: str, max_selections: int, excellent_cap: int | None, abstain: bool) -> dict:
+    """The limits a round of this ballot type takes from the form: up to N for approval; for grading the 优秀 cap
+    (left empty: no cap) and whether a candidate may be left ungraded (弃权). The others do not apply and are not
+    sent (the voting service refuses them, naming the field)."""
+    if ballot_type == "approval":
+        return {"max_selections": max_selections}
+    out: dict = {"abstain_allowed": bool(abstain)}
+    if excellent_cap is not None:
+        out["excellent_cap"] = int(excellent_cap)
+    return out
 
 
 def _round(rid: str, rnd: dict, token: str) -> None:

@@ -77,6 +77,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "ro.type.approval": ("推荐票（最多选N人）", "Approval (up to N)"),
     "ro.type.appraisal": ("等次评价（优秀/称职/基本称职/不称职）", "Four grades"),
     "ro.max": ("最多可选人数", "Maximum selections"),
+    "ro.max_help": ("推荐票适用：每张选票最多推荐几人。", "Approval ballots: how many a ballot may select at most."),
+    "ro.cap": ("“优秀”名额上限", "Cap on 优秀 (excellent)"),
+    "ro.cap_none": ("不限", "no cap"),
+    "ro.cap_help": ("等次评价适用：每张选票最多评几个“优秀”，超过的选票不能提交；留空表示不限。",
+                    "Grading ballots: how many candidates a ballot may grade 优秀; a ballot over it cannot be "
+                    "submitted. Empty: no cap."),
+    "ro.abstain": ("允许弃权（不评等次）", "Abstaining allowed (a candidate left ungraded)"),
+    "ro.abstain_help": ("等次评价适用：勾选后，党员可以对某个对象选择“弃权”；不勾选则每个对象都须评定等次。",
+                        "Grading ballots: ticked, a member may abstain on a candidate; unticked, every candidate "
+                        "must be graded."),
     "ro.hours": ("持续小时数", "Hours open"),
     "ro.list": ("轮次", "Rounds"),
     "ro.turnout": ("投票情况", "Turnout"),
