@@ -292,3 +292,118 @@ def refreshed_turnout(page, cast: int) -> bool:
     page.wait_for_timeout(400)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
     return page.get_by_text(f"投票情况：{cast} / 3").count() > 0
+
+
+# ---- voting day (people/voting): a programme of two categories, people's links, nominations, both kinds of round ----
+
+def create_programme_of(page, name: str, templates: tuple[str, ...]) -> None:
+    """评选设置: the categories of these shipped templates (picked by the category each serves, e.g. 先锋红旗党支部)
+    added to the default one, then the programme created as create_programme does."""
+    tab(page, "评选设置")
+    for category in templates:
+        choose(page, "评选类别（标准模板）", category)
+        page.get_by_text(f"**{category}**").or_(page.get_by_text(category, exact=True)).first.wait_for()
+    create_programme(page, name)
+
+
+def issue_people_links(page, programme: str, units: tuple[str, ...] = (),
+                       members: tuple[str, ...] = ()) -> dict[str, str]:
+    """登录链接: sign-in links for the programme's unit contacts and members, picked by name; each person's link as
+    the print sheet shows it (name -> URL)."""
+    tab(page, "登录链接")
+    choose(page, "评选活动", programme)
+    for label, names in (("申报单位联系人", units), ("党员", members)):
+        box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).filter(visible=True).first
+        for who in names:
+            box.click()
+            page.get_by_role("option", name=who, exact=True).click()
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(200)
+    page.get_by_role("button", name="生成登录链接").click()
+    page.get_by_text(f"已生成 {len(units) + len(members)} 个登录链接").first.wait_for()
+    cards = page.locator(".card").filter(visible=True)
+    return {c.locator("h2").inner_text().strip(): c.locator("p.url").inner_text().strip() for c in cards.all()}
+
+
+def nominate_each(browser, url: str, unit_name: str, entries: list[tuple[str, str]]) -> None:
+    """A unit's contact opens its link and nominates, on the units' page, each (category, nominee) in turn: the
+    nominee picked from the unit's own subtree by name."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+    try:
+        page.goto(url)
+        page.get_by_text(f"当前用户：{unit_name}").first.wait_for()
+        for category, nominee in entries:
+            tab(page, "提交新申报")
+            settle(page)
+            choose(page, "评选类别", category)
+            settle(page)
+            page.get_by_label("参评对象", exact=True).filter(visible=True).first.click()
+            page.get_by_role("option", name=nominee, exact=True).first.click()
+            settle(page)
+            page.get_by_label("事迹材料", exact=True).fill(f"{nominee}坚持把政治建设摆在首位，全面加强党的建设，" * 3)
+            page.get_by_role("button", name="提交申报").click()
+            page.get_by_text(f"申报已提交：{nominee}（{category}）").first.wait_for()
+        step(page, "nominated", folder=f"voting-day-{unit_name}")
+    except Exception:
+        shot(page, "voting-day-failed-nominate")
+        raise
+    finally:
+        ctx.close()
+
+
+def clear_multiselect(page, label: str) -> None:
+    """Empty a multiselect (Backspace takes off its last choice) that an earlier submission left filled."""
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).filter(visible=True).first
+    chosen = box.locator('[data-baseweb="tag"]')
+    while chosen.count():
+        box.locator("input").first.click()
+        page.keyboard.press("Backspace")
+        page.wait_for_timeout(200)
+    page.keyboard.press("Escape")
+
+
+def open_round_of(page, name: str, category: str, *, grading: bool = False, max_selections: int = 1,
+                  excellent_cap: int | None = None, abstain: bool = False) -> None:
+    """测评轮次: open a round of one category: approval of up to `max_selections`, or grading (等次评价) with its 优秀
+    cap and abstaining. Voting learns the approved nominations and the roll from their events: while it has not, the
+    service refuses (said in the form) and the organiser submits again."""
+    tab(page, "测评轮次")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="轮次名称")
+    form.get_by_label("轮次名称", exact=True).fill(name)
+    clear_multiselect(page, "参评类别")
+    choose(page, "参评类别", category)
+    kind = "等次评价（优秀/称职/基本称职/不称职）" if grading else "推荐票（最多选N人）"
+    form.get_by_text(kind, exact=True).click()
+    form.get_by_label("最多可选人数", exact=True).fill(str(max_selections))
+    form.get_by_label("“优秀”名额上限", exact=True).fill("" if excellent_cap is None else str(excellent_cap))
+    abstain_box = form.locator('[data-testid="stCheckbox"]').filter(has_text="允许弃权")
+    if abstain_box.locator("input").is_checked() != abstain:
+        abstain_box.locator("label").click()
+
+    done = page.get_by_text("已完成。").filter(visible=True)
+    refused = page.locator('[data-testid="stAlertContentError"]').filter(visible=True)
+
+    def opened() -> bool:  # submitted again only once the page has said why it was refused
+        page.get_by_role("button", name="开启测评轮次").click()
+        settle(page)
+        done.or_(refused).first.wait_for()
+        return done.count() > 0
+
+    wait_until(opened, timeout=90, interval=2)
+
+
+def print_round_slips(page, round_name: str, slips: int) -> str:
+    """测评轮次: the organiser issues every unit's credential slips of a round and downloads the A4 sheet (HTML)."""
+    tab(page, "测评轮次")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="生成全部单位的投票凭证")
+    box = form.locator('[data-testid="stSelectbox"]')
+    box.click()
+    page.get_by_role("option", name=round_name, exact=True).click()
+    page.wait_for_timeout(300)
+    form.get_by_role("button", name="生成全部单位的投票凭证").click()
+    page.get_by_text(re.compile(f"已生成 {slips} 张凭证")).first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 A4 打印版").click()
+    return Path(download.value.path()).read_text(encoding="utf-8")
