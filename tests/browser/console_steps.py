@@ -321,7 +321,8 @@ def issue_people_links(page, programme: str, units: tuple[str, ...] = (),
             page.wait_for_timeout(200)
     page.get_by_role("button", name="生成登录链接").click()
     page.get_by_text(f"已生成 {len(units) + len(members)} 个登录链接").first.wait_for()
-    cards = page.locator(".card").filter(visible=True)
+    cards = page.locator(".card").filter(has=page.locator("p.url"))
+    wait_until(lambda: cards.count() == len(units) + len(members), timeout=30, interval=0.5)
     return {c.locator("h2").inner_text().strip(): c.locator("p.url").inner_text().strip() for c in cards.all()}
 
 
@@ -353,15 +354,44 @@ def nominate_each(browser, url: str, unit_name: str, entries: list[tuple[str, st
         ctx.close()
 
 
+def approve_each(page, nominees: list[str]) -> None:
+    """资格审查: approve each submitted nomination in turn (picked by the text of its label), each time letting the
+    page finish its run before the next click, and seeing the approved count grow."""
+    for k, nominee in enumerate(nominees, start=1):
+        settle(page)
+        page.get_by_role("button", name="刷新数据").click()
+        settle(page)
+        tab(page, "资格审查")
+        choose(page, "申报", nominee)
+        settle(page)
+        decision = page.locator('[data-testid="stRadio"]').filter(has_text="审查结论").filter(visible=True).first
+        decision.get_by_text("通过", exact=True).click()
+        settle(page)
+        page.get_by_role("button", name="通过", exact=True).click()
+        settle(page)
+        page.get_by_role("tab", name=re.compile(f"已通过（{k}）")).first.wait_for()
+
+
 def clear_multiselect(page, label: str) -> None:
-    """Empty a multiselect (Backspace takes off its last choice) that an earlier submission left filled."""
+    """Empty a multiselect (its 清除 button) that an earlier submission left filled."""
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).filter(visible=True).first
-    chosen = box.locator('[data-baseweb="tag"]')
-    while chosen.count():
-        box.locator("input").first.click()
-        page.keyboard.press("Backspace")
-        page.wait_for_timeout(200)
+    clear = box.get_by_role("button", name="Clear all")
+    if clear.count():
+        clear.first.click()
+        page.wait_for_timeout(300)
+
+
+def round_listed(page, name: str) -> bool:
+    """测评轮次: whether the round list offers a round of this name (the organiser opens the list and looks)."""
+    settle(page)
+    box = page.get_by_label("轮次", exact=True).filter(visible=True)
+    if not box.count():
+        return False
+    box.first.click()
+    found = page.get_by_role("option", name=re.compile(re.escape(name))).count() > 0
     page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    return found
 
 
 def open_round_of(page, name: str, category: str, *, grading: bool = False, max_selections: int = 1,
@@ -385,11 +415,13 @@ def open_round_of(page, name: str, category: str, *, grading: bool = False, max_
     done = page.get_by_text("已完成。").filter(visible=True)
     refused = page.locator('[data-testid="stAlertContentError"]').filter(visible=True)
 
-    def opened() -> bool:  # submitted again only once the page has said why it was refused
+    def opened() -> bool:  # submitted again only when the round list does not have it (never a second round)
+        if round_listed(page, name):
+            return True
         page.get_by_role("button", name="开启测评轮次").click()
         settle(page)
         done.or_(refused).first.wait_for()
-        return done.count() > 0
+        return round_listed(page, name)
 
     wait_until(opened, timeout=90, interval=2)
 

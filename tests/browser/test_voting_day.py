@@ -21,12 +21,12 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import SHOTS, publish_screenshot, shot
-from .console_steps import (approve, create_programme_of, import_tree_and_roll, issue_people_links,
+from .console_steps import (approve_each, create_programme_of, import_tree_and_roll, issue_people_links,
                             nominate_each, open_round_of, open_stage, organiser_page, people, print_round_slips,
-                            sign_in, step)
+                            refreshed_state, sign_in, step)
 from .test_flows import wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the set-up is a programme's first weeks, in pages
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
@@ -67,8 +67,9 @@ def voting_day(stack, browser, tmp_path_factory):
         for organ in ORGANS:  # each organ nominates itself and its own branches
             nominate_each(browser, links[organ], organ, [("模范机关", organ)] + [
                 ("先锋红旗党支部", branch) for branch, parent in BRANCHES if parent == organ])
-        for i, nominee in enumerate([f"{o} — " for o in ORGANS] + [b for b, _ in BRANCHES]):
-            approve(page, nominee, pending=5 - i)
+        page.get_by_role("tab", name="资格审查").first.click()
+        wait_until(lambda: refreshed_state(page, "待审查（5）"), timeout=60, interval=1)
+        approve_each(page, [f"{o} — " for o in ORGANS] + [b for b, _ in BRANCHES])
         step(page, "review", folder="voting-day")
         open_stage(page, "民主测评")
         open_round_of(page, PAPER, "模范机关", max_selections=1)
