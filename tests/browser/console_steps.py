@@ -418,9 +418,9 @@ def print_round_slips(page, round_name: str, slips: int) -> str:
     """测评轮次: the organiser issues every unit's credential slips of a round and downloads the A4 sheet (HTML)."""
     tab(page, "测评轮次")
     form = page.locator('[data-testid="stForm"]').filter(has_text="生成全部单位的投票凭证")
-    box = form.locator('[data-testid="stSelectbox"]')
-    box.click()
-    page.get_by_role("option", name=round_name, exact=True).click()
+    form.locator('[data-testid="stSelectbox"]').click()
+    page.keyboard.type(round_name)  # typed to filter, and taken
+    page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     form.get_by_role("button", name="生成全部单位的投票凭证").click()
     page.get_by_text(re.compile(f"已生成 {slips} 张凭证")).first.wait_for()
