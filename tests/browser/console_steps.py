@@ -346,7 +346,8 @@ def nominate_each(browser, url: str, unit_name: str, entries: list[tuple[str, st
             page.get_by_label("事迹材料", exact=True).fill(f"{nominee}坚持把政治建设摆在首位，全面加强党的建设，" * 3)
             page.get_by_role("button", name="提交申报").click()
             page.get_by_text(f"申报已提交：{nominee}（{category}）").first.wait_for()
-        step(page, "nominated", folder=f"voting-day-{unit_name}")
+        settle(page)
+        shot(page, f"voting-day-nominated-{unit_name}")  # in artifacts/ only
     except Exception:
         shot(page, "voting-day-failed-nominate")
         raise
