@@ -175,15 +175,15 @@ TEXT: dict[str, tuple[str, str]] = {
 
 # The field as the forms name it. field.<form>.<name> where one form names it its own way.
 FIELDS: dict[str, tuple[str, str]] = {
-    # the units' page
-    "unit.category_id": ("评选类别", "Category"), "unit.nominee_id": ("参评对象", "Nominee"),
-    "unit.unit_id": ("申报单位", "Nominating unit"), "unit.materials": ("事迹材料", "Materials"),
-    "unit.self_assessment": ("自评得分", "Self-assessment"), "unit.file": ("附件", "Attachment"),
+    # the units' page: its forms' own labels
+    "unit.category_id": i18n.STRINGS["un.category"], "unit.nominee_id": i18n.STRINGS["un.nominee"],
+    "unit.unit_id": ("申报单位", "Nominating unit"), "unit.materials": i18n.STRINGS["un.materials"],
+    "unit.self_assessment": i18n.STRINGS["un.self"], "unit.file": i18n.STRINGS["un.files"],
     "unit.status": ("申报状态", "Status"), "unit.stage": ("申报阶段", "Nomination stage"),
-    "unit.nomination_id": ("申报", "Nomination"), "unit.programme_id": ("评选活动", "Programme"),
+    "unit.nomination_id": ("申报", "Nomination"), "unit.programme_id": i18n.STRINGS["lb.programme"],
     "unit.token": ("登录", "Sign-in"),
     # the judges' page
-    "judge.nomination_id": ("参评对象", "Nominee"), "judge.reason": ("回避理由", "Reason"),
+    "judge.nomination_id": ("参评对象", "Nominee"), "judge.reason": i18n.STRINGS["jd.reason"],
     "judge.panel_id": ("评审组", "Panel"), "judge.judge_id": ("评委", "Judge"),
     "judge.programme_id": ("评选活动", "Programme"), "judge.category_id": ("评选类别", "Category"),
     "judge.stage": ("评审阶段", "Judging stage"), "judge.scores": ("评分", "Scores"),
@@ -227,7 +227,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "panel_id": ("评审组", "Panel"), "passed": ("是否通过", "Passed"), "peer_vote_round": ("测评轮次", "Voting round"),
     "pending": ("待处理", "Pending"), "phone": ("电话", "Phone"), "programme_id": ("评选活动", "Programme"),
     "q": ("搜索", "Search"), "quota": ("名额", "Quota"), "reason": ("理由", "Reason"),
-    "reissue": ("重新发放", "Reissue"), "report_method": ("述职评议方式", "Report method"),
+    "receipt": ("回执编号", "Receipt"), "reissue": ("重新发放", "Reissue"),
+    "report_method": ("述职评议方式", "Report method"),
     "review_id": ("复查", "Review"), "role": ("角色", "Role"), "round_id": ("测评轮次", "Round"),
     "rounds": ("轮次", "Rounds"), "sample_size": ("抽查数量", "Sample size"), "score": ("分数", "Score"),
     "scores": ("评分", "Scores"), "seed": ("抽签种子", "Seed"), "seed_source": ("种子来源", "Seed source"),
