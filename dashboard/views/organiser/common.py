@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import streamlit as st
 
-from ... import refusals
+from ... import data, refusals
 from ...ui import config, lang
 from ...ui import tr as ui_tr
 from .text import t
@@ -78,6 +78,21 @@ def flash(form: str, fields: tuple[str, ...] = ()) -> Any:
         if not f or not any(f == x or f.startswith(x + ".") or f.startswith(x + "[") for x in fields):
             st.error(message)
     return body
+
+
+def import_result(r: dict, words: str) -> None:
+    """An import's answer: how many rows were imported and unchanged, each bad row by its line with the reason, and
+    what was left out because of them. `words`: the texts' prefix (im: the tree and the roll, in: indicators)."""
+    if r.get("imported", 0) == 0 and not r.get("bad_rows"):
+        st.info(t(f"{words}.unchanged", n=r.get("unchanged", 0)))
+    else:
+        st.success(t(f"{words}.result", imported=r.get("imported", 0), unchanged=r.get("unchanged", 0),
+                     bad=len(r.get("bad_rows", []))))
+    if r.get("bad_rows"):
+        st.markdown(data.markdown_table([{t("im.line"): b["line"], t("im.reason"): b["reason"]}
+                                         for b in r["bad_rows"]]))
+    if r.get("left_out"):
+        st.warning(t("in.left_out", names="、".join(x["nominee_name"] or x["nomination_id"] for x in r["left_out"])))
 
 
 def confirmed(key: str, question: str) -> bool:
