@@ -156,6 +156,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "why.past": ("不能早于现在。", "cannot be in the past."),
     "why.after_opens": ("须晚于开始时间。", "must be after the opening time."),
     "why.unique": ("有重复项，每项须唯一。", "has a duplicate; each must be unique."),
+    "why.sum_one": ("各项之和须为 1。", "they must sum to 1."),
     "why.already_noticed": ("已在公示名单中。", "is already in a notice."),
     "why.investigating": ("异议当前的办理状态不允许此操作。", "the objection's state does not allow this now."),
     # the judges' page: its own words of its refusals
@@ -379,6 +380,7 @@ RULES = (
     Rule("why.past", codes=("invalid",), says="in the past"),
     Rule("why.after_opens", codes=("invalid",), says="must be after"),
     Rule("why.unique", codes=("invalid",), says="must be unique"),
+    Rule("why.sum_one", codes=("invalid",), says="sum to 1"),
 )
 CONTACT_RULES = (
     Rule("valid.contact", codes=("invalid",), fields=("phone",), says="phone or email"),
@@ -490,7 +492,7 @@ def summary(status: int, body: Any, lang: str, **kw: Any) -> str:
     lines = [text for _, text in explain(status, body, lang, **kw)]
     out = lines[0] if lines else words("code.error", lang)
     for more in lines[1:]:
-        out = words("joined", lang, a=out, b=more)
+        out = words("joined", lang, a=out.rstrip("。."), b=more)
     return out
 
 
