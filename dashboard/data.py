@@ -385,25 +385,3 @@ def error_code(body: Any) -> str | None:
     """The stable code of a service's JSON error, if it has one."""
     err = body.get("error") if isinstance(body, dict) else None
     return str(err["code"]) if isinstance(err, dict) and err.get("code") else None
-
-
-def error_message(status_code: int, body: Any) -> str:
-    """The message of a service's JSON error ({"error": {"code", "message", "field"}}) or of FastAPI's 422 list."""
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and err.get("message"):
-            field = err.get("field")
-            msg = str(err["message"])
-            return f"{msg} [{field}]" if field and field not in msg else msg
-        detail = body.get("detail")
-        if isinstance(detail, list) and detail:
-            parts = []
-            for d in detail[:3]:
-                loc = ".".join(str(x) for x in d.get("loc", []) if x not in ("body", "query", "path"))
-                parts.append(f"{loc}: {d.get('msg')}" if loc else str(d.get("msg")))
-            return "; ".join(parts)
-        if isinstance(detail, str):
-            return detail
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:300]
-    return f"HTTP {status_code}"

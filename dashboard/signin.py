@@ -13,7 +13,7 @@ import httpx
 import streamlit as st
 import streamlit.components.v1 as components
 
-from . import data
+from . import data, refusals
 from .ui import config, lang
 
 ROLES = ("organiser", "unit", "member", "judge")
@@ -33,15 +33,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "signin.out": ("退出登录", "Sign out"),
     "signin.signed_out": ("您已退出登录。", "You are signed out."),
     "signin.portal": ("进入工作台", "Open the portal"),
-    "signin.signin_link_expired": ("此登录链接已过期，请联系组织者重新发放。",
-                                   "This sign-in link has expired. Ask the organiser for a new one."),
-    "signin.signin_link_used": ("此登录链接已使用过，请联系组织者重新发放。",
-                                "This sign-in link has already been used. Ask the organiser for a new one."),
-    "signin.signin_link_revoked": ("此登录链接已被撤销，请联系组织者。",
-                                   "This sign-in link was revoked. Ask the organiser."),
-    "signin.signin_link_invalid": ("无效的登录链接，请完整复制链接或重新扫码。",
-                                   "This is not a valid sign-in link: copy it whole or scan it again."),
-    "signin.rate_limited": ("尝试过于频繁，请稍后再试。", "Too many attempts; try again in a minute."),
     "signin.failed": ("登录失败：{message}", "Sign-in failed: {message}"),
     "signin.unreachable": ("登录服务暂时无法连接，请稍后再试。",
                            "The sign-in service cannot be reached; try again later."),
@@ -67,11 +58,10 @@ def dashboard_url() -> str:
 
 def redeem_error(status: int, body: Any, language: str) -> str:
     """What a person reads when a link cannot be redeemed: by the service's stable code, in the chosen language."""
-    err = body.get("error") if isinstance(body, dict) else None
-    code = err.get("code") if isinstance(err, dict) else None
-    if code and f"signin.{code}" in TEXT:
-        return text(f"signin.{code}", language)
-    return text("signin.failed", language, message=data.error_message(status, body))
+    code = refusals.code_of(status, body)
+    if code.startswith("signin_link_") or code == "rate_limited":
+        return refusals.sentence(refusals.code_words(code, "", language, "signin"), language)
+    return text("signin.failed", language, message=refusals.summary(status, body, language))
 
 
 def oidc_claims(claims: dict) -> tuple[dict | None, str | None]:

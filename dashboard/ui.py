@@ -7,7 +7,7 @@ import httpx
 import streamlit as st
 from pymongo import MongoClient
 
-from . import data, i18n, slips
+from . import data, i18n, refusals, slips
 
 SERVICE_TIMEOUT = 15.0
 
@@ -143,15 +143,18 @@ def programme_picker(key: str = "programme") -> dict | None:
 # ---- service calls (staff portal and the objection form only; public pages never call services) ----------------------
 
 def call(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
-         data_: dict | None = None, files: list | None = None, params: dict | None = None) -> tuple[bool, Any]:
-    """Call a service; returns (True, body) or (False, message) with the service's own error message."""
-    ok, body, _ = call_coded(service, method, path, token=token, json=json, data_=data_, files=files, params=params)
+         data_: dict | None = None, files: list | None = None, params: dict | None = None,
+         labels: dict[str, str] | None = None) -> tuple[bool, Any]:
+    """Call a service; returns (True, body) or (False, the refusal in words, naming its fields as `labels` (the
+    form's own labels by field) or the forms do)."""
+    ok, body, _ = call_coded(service, method, path, token=token, json=json, data_=data_, files=files, params=params,
+                             labels=labels)
     return ok, body
 
 
 def call_coded(service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
                data_: dict | None = None, files: list | None = None,
-               params: dict | None = None) -> tuple[bool, Any, str | None]:
+               params: dict | None = None, labels: dict[str, str] | None = None) -> tuple[bool, Any, str | None]:
     """Like call, with the refusal's stable code (None when the service gave none) so the page can word it."""
     url = config().urls[service].rstrip("/") + path
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -165,14 +168,17 @@ def call_coded(service: str, method: str, path: str, *, token: str | None = None
     except ValueError:
         body = r.text
     if r.status_code >= 400:
-        return False, data.error_message(r.status_code, body), data.error_code(body)
+        words = refusals.summary(r.status_code, body, lang(), service=service, labels=labels)
+        return False, words, data.error_code(body)
     return True, body, None
 
 
 def refusal(message: str, code: str | None) -> str:
-    """A service's refusal in the chosen language when its code is known, else the service's message."""
-    key = f"err.{code}"
-    return tr(key) if code and key in i18n.STRINGS else tr("pt.error", message=message)
+    """A voting refusal on a ballot page: the words of its code alone when it has its own, else the refusal's
+    line (already in words) as a failure."""
+    if code in refusals.VOTER:
+        return refusals.sentence(refusals.code_words(code, "", lang(), "voting"), lang())
+    return tr("pt.error", message=message)
 
 
 def show_result(ok: bool, body: Any, success: str | None = None) -> bool:

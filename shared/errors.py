@@ -57,6 +57,25 @@ class Closed(DomainError):
     status, code = 409, "closed"
 
 
+# The limits of a failed check that a client may word (pydantic's ctx); a pattern is the service's business only.
+CHECK_LIMITS = ("min_length", "max_length", "ge", "gt", "le", "lt", "expected")
+
+
+def validation_problem(e: dict[str, Any]) -> dict[str, Any]:
+    """One problem of a 422: the field, pydantic's message, and its stable check (pydantic's error type, e.g.
+    string_too_short) with the limits, so a client words it in its own language instead of showing the message."""
+    parts = list(e.get("loc", ()))
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    problem: dict[str, Any] = {"field": ".".join(str(p) for p in parts), "message": e.get("msg", "invalid value"),
+                               "check": str(e.get("type") or "value_error")}
+    ctx = e.get("ctx") or {}
+    limits = {k: ctx[k] for k in CHECK_LIMITS if isinstance(ctx.get(k), (int, float, str))}
+    if limits:
+        problem["limits"] = limits
+    return problem
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -74,13 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for e in exc.errors():
-            parts = list(e.get("loc", ()))
-            if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
-                parts = parts[1:]
-            loc = ".".join(str(p) for p in parts)
-            problems.append({"field": loc, "message": e.get("msg", "invalid value")})
+        problems = [validation_problem(e) for e in exc.errors()]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         return JSONResponse(

@@ -14,77 +14,13 @@ import httpx
 import pandas as pd
 import streamlit as st
 
-from .. import data, i18n, ui
+from .. import i18n, refusals, ui
 from ..ui import lang
 
-TEXT: dict[str, tuple[str, str]] = {
-    "jd.title": ("评委评分：{name}", "Judging: {name}"),
-    "jd.scored": ("已评分", "Scored"),
-    "jd.to_score": ("待评分", "To score"),
-    "jd.recused": ("已回避", "Recused"),
-    "jd.progress": ("评分进度：已评 {scored} / 应评 {total}", "Progress: {scored} of {total} scored"),
-    "jd.progress_recused": ("评分进度：已评 {scored} / 应评 {total}（另有 {recused} 个已回避）",
-                            "Progress: {scored} of {total} scored ({recused} recused besides)"),
-    "jd.none": ("暂无分配给您的参评对象。", "No nominee is assigned to you."),
-    "jd.list": ("我的评分任务", "My assignments"),
-    "jd.col.nominee": ("参评对象", "Nominee"), "jd.col.unit": ("所在单位", "Unit"),
-    "jd.col.category": ("评选类别", "Category"), "jd.col.state": ("状态", "State"),
-    "jd.col.total": ("我的总分", "My total"),
-    "jd.pick": ("选择参评对象", "Choose a nominee"),
-    "jd.materials": ("事迹材料", "Materials"),
-    "jd.no_materials": ("申报单位未填写事迹材料。", "The unit wrote no materials."),
-    "jd.attachments": ("附件", "Attachments"),
-    "jd.no_attachments": ("无附件。", "No attachments."),
-    "jd.self": ("单位自评", "Self-assessment"),
-    "jd.criterion": ("评分项", "Criterion"), "jd.max": ("满分", "Maximum"), "jd.self_points": ("自评分", "Self"),
-    "jd.mine": ("我的评分", "My score"),
-    "jd.unreadable": ("暂时无法读取申报材料：{message}", "The materials cannot be read now: {message}"),
-    "jd.sheet": ("评分表", "Score sheet"),
-    "jd.score_label": ("{name}（满分 {max}）", "{name} (max {max})"),
-    "jd.score_help": ("0–{max} 分，步长 {step}；单位自评 {self}",
-                      "0 to {max}, in steps of {step}; self-assessed {self}"),
-    "jd.save": ("保存评分", "Save scores"),
-    "jd.saved": ("评分已保存：{name}，合计 {total} 分。", "Scores saved for {name}: {total} in all."),
-    "jd.saved_partial": ("已保存，还有评分项未填写。", "Saved; some criteria are still empty."),
-    "jd.empty": ("请填写“{criterion}”的分数。", "Enter a score for “{criterion}”."),
-    "jd.locked": ("评审组已锁定，评分不能再修改。", "The panel is locked; scores can no longer change."),
-    "jd.conflict": ("申报回避（利益冲突）", "Declare a conflict of interest"),
-    "jd.conflict_help": ("如与该参评对象存在亲属、任职、隶属等关系，请申报回避并说明理由；回避后不再评分，"
-                         "组织者将另行安排评委。",
-                         "If you are related to this nominee (family, post, line of authority), declare a conflict "
-                         "with the reason: you will no longer score it and the organiser assigns another judge."),
-    "jd.reason": ("回避理由", "Reason"),
-    "jd.declare": ("确认申报回避", "Declare the conflict"),
-    "jd.declared": ("已申报回避：{name}。", "Conflict declared: {name}."),
-    "jd.recused_note": ("您已回避该参评对象：{reason}", "You are recused from this nominee: {reason}"),
-    "jd.arena": ("擂台赛现场打分", "Arena scoring on stage"),
-    "jd.arena_help": ("在手机上打开，已用当前登录身份签入，无需粘贴令牌。",
-                      "Opens on a phone, signed in as you: no token to paste."),
-    "jd.arena_open": ("打开“{name}”评委打分页", "Open the judge page of “{name}”"),
-    # a refusal, in words naming the field as the form shows it
-    "jd.refused": ("未能保存（{field}）：{why}", "Not saved ({field}): {why}"),
-    "jd.why.score": ("应在 0–{max} 分之间，且为 {step} 的整数倍", "must be from 0 to {max}, in steps of {step}"),
-    "jd.why.reason": ("请填写 2–500 个字的理由", "give a reason of 2 to 500 characters"),
-    "jd.why.recused": ("您已回避该参评对象，不能评分", "you are recused from this nominee and cannot score it"),
-    "jd.why.already": ("您已对该参评对象申报过回避", "you have already declared a conflict with this nominee"),
-    "jd.why.not_assigned": ("该参评对象未分配给您", "this nominee is not assigned to you"),
-    "jd.why.stage_closed": ("评审打分阶段未开放", "the judging stage is not open"),
-    "jd.why.published": ("该类别公示名单已发布，评分不能再修改", "the category's list is published; scores are fixed"),
-    "jd.why.locked": ("评审组已锁定", "the panel is locked"),
-    "jd.why.no_judge_id": ("登录信息中没有评委编号，请联系组织者重新发放登录链接",
-                           "your sign-in carries no judge id; ask the organiser for a new link"),
-    "jd.why.unreachable": ("评审服务暂时无法访问，请稍后再试", "the scoring service cannot be reached; try again"),
-    "jd.field.nomination_id": ("参评对象", "Nominee"), "jd.field.reason": ("回避理由", "Reason"),
-    "jd.field.panel_id": ("评审组", "Panel"), "jd.field.judge_id": ("评委", "Judge"),
-    "jd.field.programme_id": ("评选活动", "Programme"), "jd.field.category_id": ("评选类别", "Category"),
-    "jd.field.stage": ("评审阶段", "Judging stage"), "jd.field.scores": ("评分", "Scores"),
-}
 
 
 def t(key: str, language: str | None = None, **kw: Any) -> str:
-    zh, en = TEXT[key]
-    s = en if (language or lang()) == "en" else zh
-    return s.format(**kw) if kw else s
+    return i18n.t(key, language or lang(), **kw)
 
 
 # ---- pure shaping (tested without Streamlit) ----------------------------------------------------------------------
@@ -140,29 +76,27 @@ def _num(x: float | None) -> str:
 
 
 def _why(code: str | None, field: str, message: str, criteria: dict[str, dict], language: str) -> str:
+    """The judges' page's own words of a refusal where it has them, else the words every page uses."""
+    def w(key: str, **kw: Any) -> str:
+        return refusals.words(f"why.judge.{key}", language, **kw)
+
     words = message.lower()
-    if code == "unreachable":
-        return t("jd.why.unreachable", language)
-    if code == "stage_closed":
-        return t("jd.why.stage_closed", language)
+    if code in ("unreachable", "stage_closed", "not_assigned"):
+        return w(code)
     if code == "category_published":
-        return t("jd.why.published", language)
+        return w("published")
     if field.startswith("scores.") and field[7:] in criteria:
         c = criteria[field[7:]]
-        return t("jd.why.score", language, max=_num(c["max_points"]), step=_num(c.get("step", 0.5)))
-    if field == "reason":
-        return t("jd.why.reason", language)
-    if field == "judge_id":
-        return t("jd.why.no_judge_id", language)
-    if field == "panel_id":
-        return t("jd.why.locked", language)
+        return w("score", max=_num(c["max_points"]), step=_num(c.get("step", 0.5)))
+    if field in ("reason", "judge_id", "panel_id"):
+        return w({"reason": "reason", "judge_id": "no_judge_id", "panel_id": "locked"}[field])
     if field == "nomination_id" and "already recused" in words:
-        return t("jd.why.already", language)
+        return w("already")
     if field == "nomination_id" and "recused" in words:
-        return t("jd.why.recused", language)
-    if field == "nomination_id" and ("not assigned" in words or code == "not_assigned"):
-        return t("jd.why.not_assigned", language)
-    return message
+        return w("recused")
+    if field == "nomination_id" and "not assigned" in words:
+        return w("not_assigned")
+    return refusals.why(code or "error", field, message, language, form="judge")
 
 
 def refusal(err: dict, criteria: dict[str, dict], language: str) -> str:
@@ -174,11 +108,10 @@ def refusal(err: dict, criteria: dict[str, dict], language: str) -> str:
     if field.startswith("scores.") and field[7:] in criteria:
         label = criteria[field[7:]]["name"]
     elif field:
-        key = f"jd.field.{field.split('.')[0]}"
-        label = t(key, language) if key in TEXT else field
+        label = refusals.field_label(field.split(".")[0], language, form="judge")
     else:
-        label = t("jd.field.stage", language) if code == "stage_closed" else t("jd.field.scores", language)
-    return t("jd.refused", language, field=label, why=_why(code, field, message, criteria, language))
+        label = refusals.field_label("stage" if code == "stage_closed" else "scores", language, form="judge")
+    return refusals.words("line.judge", language, field=label, why=_why(code, field, message, criteria, language))
 
 
 def missing_score(values: dict[str, float | None], criteria: list[dict]) -> str | None:
@@ -208,11 +141,9 @@ def request(service: str, method: str, path: str, token: str, json: Any = None) 
         body = r.text
     if r.status_code < 400:
         return True, body
-    err = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(err, dict):
-        err = {"code": None, "field": ""}
-    return False, {"code": err.get("code"), "field": err.get("field") or "",
-                   "message": data.error_message(r.status_code, body)}
+    err = refusals.error_of(body) or {}
+    return False, {"code": refusals.code_of(r.status_code, body), "field": err.get("field") or "",
+                   "message": str(err.get("message") or "")}
 
 
 def attachment_bytes(token: str, programme_id: str, nomination_id: str, file_id: str):

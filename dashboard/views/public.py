@@ -227,6 +227,11 @@ def _filed_banner() -> None:
         st.link_button(tr("ntc.follow_link"), f"{ui.public_base()}/notices?track={filed}")
 
 
+# The objection form's fields, by the service's names, and the keys of their labels on the form.
+OBJECTION_LABELS = {"nomination_id": "ntc.nominee", "name": "ntc.name", "phone": "ntc.phone", "email": "ntc.email",
+                    "reason": "ntc.reason", "attachments": "ntc.attachments", "notice_id": "ntc.notice"}
+
+
 def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
     st.subheader(tr("ntc.form"))
     st.caption(tr("ntc.form_help"))
@@ -258,7 +263,8 @@ def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
     files = [("attachments", (f.name, f.getvalue(), f.type or "application/octet-stream")) for f in uploads or []]
     ok, body = call("publicity", "POST", f"/notices/{notice_id}/objections", files=files or None,
                     data_={"nomination_id": nomination_id, "name": name.strip(), "phone": phone.strip(),
-                           "email": email.strip(), "reason": reason.strip()})
+                           "email": email.strip(), "reason": reason.strip()},
+                    labels={field: tr(key) for field, key in OBJECTION_LABELS.items()})
     if ok:
         st.session_state["objection_filed"] = body.get("tracking_no", "")
         st.cache_data.clear()

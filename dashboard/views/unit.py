@@ -11,9 +11,8 @@ import mimetypes
 import pandas as pd
 import streamlit as st
 
-from .. import i18n
+from .. import i18n, refusals
 from ..ui import lang, tr
-from . import unit_refusals
 from .unit_calls import (
     FILE_TYPES,
     MAX_FILE_MB,
@@ -252,11 +251,12 @@ def files_ok(form: str, files: list, already: int) -> bool:
     lines = []
     for f in files:
         if f.size > MAX_FILE_MB * 1024 * 1024:
-            lines.append(("file", tr("un.file_failed", name=f.name, why=tr("un.why.file_size", mb=MAX_FILE_MB))))
+            too_big = refusals.words("why.file_size", lang(), n=MAX_FILE_MB)
+            lines.append(("file", tr("un.file_failed", name=f.name, why=too_big)))
         elif f.size == 0:
-            lines.append(("file", tr("un.file_failed", name=f.name, why=tr("un.why.file_empty"))))
+            lines.append(("file", tr("un.file_failed", name=f.name, why=refusals.words("why.file_empty", lang()))))
     if already + len(files) > MAX_FILES:
-        lines.append(("file", tr("un.err.line", field=tr("un.f.file"), why=tr("un.why.file_count", n=MAX_FILES))))
+        lines.append(("file", refusals.local("file", "why.file_count", lang(), form="unit", n=MAX_FILES)))
     if lines:
         st.session_state[f"_un_err_{form}"] = lines
     return not lines
@@ -270,8 +270,9 @@ def upload_all(pid: str, token: str, nid: str, files: list, form: str) -> int:
         status, body = request("POST", f"/programmes/{pid}/nominations/{nid}/attachments", token,
                                files={"file": (f.name, f.getvalue(), mime)})
         if status != 201:
-            why = "；".join(unit_refusals.why(unit_refusals.code_of(status, body), field, message, lang())
-                           for field, message in unit_refusals.problems(status, body))
+            code = refusals.code_of(status, body)
+            why = "；".join(refusals.why(code, p["field"], p["message"], lang(), form="unit", problem=p)
+                           for p in refusals.problems(status, body))
             lines.append(("file", tr("un.file_failed", name=f.name, why=why)))
     if lines:
         st.session_state[f"_un_err_{form}"] = lines
@@ -322,8 +323,8 @@ def submit_new(pid: str, token: str, cat: dict, nominee_id: str | None, material
                files: list, criteria: dict[str, str]) -> None:
     st.session_state.pop("_un_err_new", None)
     if not nominee_id:
-        st.session_state["_un_err_new"] = [("nominee_id", tr("un.err.line", field=tr("un.f.nominee_id"),
-                                                             why=tr("un.why.missing")))]
+        st.session_state["_un_err_new"] = [("nominee_id", refusals.local("nominee_id", "check.missing", lang(),
+                                                                            form="unit"))]
         st.rerun()
     if not files_ok("new", files, 0):
         st.rerun()

@@ -1,6 +1,6 @@
 """The units' page's calls to the nominations service and what it reads from them: the unit's nominations, the
 nominees of its subtree found by name, the stage; refusals kept for the form that caused them and shown beside
-its fields, in the chosen language (unit_refusals)."""
+its fields, in the chosen language (dashboard/refusals.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import streamlit as st
 
-from .. import i18n
+from .. import i18n, refusals
 from ..ui import config, lang, tr
-from . import unit_refusals
 
 TIMEOUT = 30.0
 MAX_FILE_MB = 10  # the nominations service's limit (services/nominations/domain: MAX_ATTACHMENT_BYTES)
@@ -40,7 +39,7 @@ def request(method: str, path: str, token: str, **kw: Any) -> tuple[int, Any]:
 def explain_any(status: int, body: Any, criteria: dict[str, str] | None = None) -> list[tuple[str, str]]:
     if status == 0:
         return [("", tr("pt.unreachable", service="nominations", error=body["error"]["message"]))]
-    return unit_refusals.explain(status, body, lang(), criteria)
+    return refusals.explain(status, body, lang(), form="unit", criteria=criteria)
 
 
 def refused(form: str, status: int, body: Any, criteria: dict[str, str] | None = None) -> None:

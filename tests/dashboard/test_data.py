@@ -9,7 +9,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from dashboard import data, i18n
+from dashboard import data, i18n, refusals
 from shared.auth import issue_token
 from shared.settings import Settings
 
@@ -154,15 +154,13 @@ def test_token_claims_read_without_verification_and_expiry():
         data.token_claims("not a token")
 
 
-def test_service_errors_show_their_message():
-    assert data.error_message(409, {"error": {"code": "conflict", "message": "already voted", "field": None}}) \
-        == "already voted"
-    assert data.error_message(422, {"error": {"code": "invalid", "message": "too short", "field": "reason"}}) \
-        == "too short [reason]"
-    assert data.error_message(422, {"detail": [{"loc": ["body", "name"], "msg": "Field required"}]}) \
-        == "name: Field required"
-    assert data.error_message(502, "Bad gateway") == "Bad gateway"
-    assert data.error_message(500, None) == "HTTP 500"
+def test_service_errors_are_worded_never_shown_as_the_service_wrote_them():
+    assert refusals.summary(409, {"error": {"code": "conflict", "message": "already voted", "field": None}}, "zh") \
+        == "与当前状态不符，未执行。"
+    assert refusals.summary(422, {"error": {"code": "invalid", "message": "too short", "field": "reason"}}, "en") \
+        == "Reason: the value is not accepted."
+    assert refusals.summary(502, "Bad gateway", "zh") == "操作未成功，请稍后再试。"
+    assert refusals.summary(500, None, "en") == "It did not go through; try again later."
 
 
 def test_config_defaults_and_environment():

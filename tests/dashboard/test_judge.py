@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard import i18n
 from dashboard.views import judge
 
 CRITERIA = [{"criterion_id": "c1", "name": "政治建设", "max_points": 20, "step": 0.5},
@@ -57,9 +58,9 @@ def test_a_refusal_is_worded_naming_the_field(err, zh, en):
         assert judge.refusal(err, criteria, "en") == en
 
 
-def test_an_unknown_refusal_keeps_the_service_words_and_names_the_field():
+def test_an_unknown_refusal_names_its_code_and_the_field_never_the_service_words():
     text = judge.refusal({"code": "weird", "field": "category_id", "message": "something new"}, {}, "zh")
-    assert text == "未能保存（评选类别）：something new"
+    assert text == "未能保存（评选类别）：未被接受（weird）。"
 
 
 def test_an_empty_criterion_is_named():
@@ -73,7 +74,9 @@ def test_the_arena_link_carries_the_session_in_the_fragment_only():
 
 
 def test_every_text_has_both_languages():
-    for key, (zh, en) in judge.TEXT.items():
+    texts = {k: v for k, v in i18n.STRINGS.items() if k.startswith("jd.")}
+    assert len(texts) > 30
+    for key, (zh, en) in texts.items():
         assert zh and en and zh != en or key.startswith("jd.col"), key
 
 

@@ -49,8 +49,9 @@ def test_link_refusals_in_the_chosen_language(status, code, zh, en):
     assert en in signin.redeem_error(status, body, "en")
 
 
-def test_an_unknown_refusal_shows_the_service_message():
-    assert signin.redeem_error(500, {"error": {"code": "boom", "message": "broken"}}, "en") == "Sign-in failed: broken"
+def test_an_unknown_refusal_names_its_code_not_the_service_words():
+    assert signin.redeem_error(500, {"error": {"code": "boom", "message": "broken"}}, "en") == \
+        "Sign-in failed: Not accepted (boom)."
 
 
 def test_single_sign_on_only_when_auth_is_configured():

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dashboard.views import unit_refusals
+from dashboard import refusals
 from services.nominations import domain as d
 from services.nominations.actions import attachments, review, submission
 from shared.errors import DomainError
@@ -23,7 +23,7 @@ async def body_of(action) -> tuple[int, dict]:
 
 
 def zh(status: int, body: dict) -> str:
-    [(field, line)] = unit_refusals.explain(status, body, "zh", CRITERIA)
+    [(field, line)] = refusals.explain(status, body, "zh", form="unit", criteria=CRITERIA)
     assert field == body["error"].get("field", ""), line
     return line
 
@@ -69,15 +69,22 @@ async def test_file_and_status_refusals():
 def test_fastapi_validation_and_sign_in_are_worded_too():
     body = {"error": {"code": "invalid", "message": "nominee_id: String should have at least 1 character",
                       "field": "nominee_id", "problems": [
-                          {"field": "nominee_id", "message": "String should have at least 1 character"},
-                          {"field": "self_assessment.political", "message": "Input should be a valid number"}]}}
-    assert unit_refusals.explain(422, body, "zh", CRITERIA) == [
+                          {"field": "nominee_id", "message": "String should have at least 1 character",
+                           "check": "string_too_short", "limits": {"min_length": 1}},
+                          {"field": "self_assessment.political", "message": "Input should be a valid number",
+                           "check": "float_parsing"}]}}
+    assert refusals.explain(422, body, "zh", form="unit", criteria=CRITERIA) == [
+        ("nominee_id", "参评对象：请填写此项。"), ("self_assessment.political", "自评得分“政治建设强”：须为数字。")]
+    # a service without checks in its answer: pydantic's English still never shows
+    del body["error"]["problems"][0]["check"], body["error"]["problems"][1]["check"]
+    assert refusals.explain(422, body, "zh", form="unit", criteria=CRITERIA) == [
         ("nominee_id", "参评对象：请填写此项。"), ("self_assessment.political", "自评得分“政治建设强”：格式不正确。")]
-    assert unit_refusals.explain(401, {"error": {"code": "unauthorized", "message": "token expired"}}, "zh") == [
+    assert refusals.explain(401, {"error": {"code": "unauthorized", "message": "token expired"}}, "zh",
+                            form="unit") == [
         ("", "登录已失效，请重新打开组织者发给您的登录链接。")]
 
 
 async def test_english_keeps_the_field_and_the_reason():
     uow = await programme()
-    [(_, line)] = unit_refusals.explain(*await body_of(nominate(uow, CZJ, nominee_id="ghost")), "en")
+    [(_, line)] = refusals.explain(*await body_of(nominate(uow, CZJ, nominee_id="ghost")), "en", form="unit")
     assert line == "Nominee: not in the organisation tree or roll."

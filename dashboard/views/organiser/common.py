@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 import streamlit as st
 
-from ... import data
-from ...ui import config
+from ... import data, refusals
+from ...ui import config, lang
+from ...ui import tr as ui_tr
 from .text import t
 
 TIMEOUT = 30.0  # a PDF with an embedded CJK subset takes a few seconds on a loaded 2-core machine
@@ -16,25 +17,23 @@ TIMEOUT = 30.0  # a PDF with an embedded CJK subset takes a few seconds on a loa
 
 def request(service: str, method: str, path: str, token: str, *, json: Any = None, params: dict | None = None,
             files: list | None = None) -> tuple[bool, Any, list[tuple[str | None, str]]]:
-    """(ok, body or message, the problems as (field, message): every field the service's error names)."""
+    """(ok, body or the refusal in one line, the problems as (field, line): every field the service's error
+    names, each line in words naming the field as the console's forms do)."""
     url = config().urls[service].rstrip("/") + path
     try:
         r = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, json=json, params=params,
                           files=files, timeout=TIMEOUT)
     except httpx.HTTPError as exc:
-        return False, f"{service}: {type(exc).__name__}", [(None, f"{service}: {type(exc).__name__}")]
+        message = ui_tr("pt.unreachable", service=service, error=type(exc).__name__)
+        return False, message, [(None, message)]
     try:
         body = r.json() if r.content else {}
     except ValueError:
         body = r.text
     if r.status_code < 400:
         return True, body, []
-    message = data.error_message(r.status_code, body)
-    err = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(err, dict):
-        return False, message, [(None, message)]
-    problems = [(p.get("field"), str(p.get("message"))) for p in err.get("problems") or [] if isinstance(p, dict)]
-    return False, message, problems or [(err.get("field"), str(err.get("message", message)))]
+    lines = refusals.explain(r.status_code, body, lang())
+    return False, refusals.summary(r.status_code, body, lang()), [(f or None, text) for f, text in lines]
 
 
 def get(service: str, path: str, token: str, **params) -> Any:
@@ -67,7 +66,7 @@ def field_error(form: str, field: str, prefix: bool = False) -> None:
     right under that field's widget."""
     for f, message in st.session_state.get(f"_err_{form}") or []:
         if f == field or (prefix and f and f.startswith(field)):
-            st.error(message if f == field else f"{f[len(field):].lstrip('.')}: {message}")
+            st.error(message)
 
 
 def flash(form: str, fields: tuple[str, ...] = ()) -> Any:
@@ -77,8 +76,23 @@ def flash(form: str, fields: tuple[str, ...] = ()) -> Any:
         st.success(t("done"))
     for f, message in st.session_state.get(f"_err_{form}") or []:
         if not f or not any(f == x or f.startswith(x + ".") or f.startswith(x + "[") for x in fields):
-            st.error(message if not f or f in message else f"{f}: {message}")
+            st.error(message)
     return body
+
+
+def import_result(r: dict, words: str) -> None:
+    """An import's answer: how many rows were imported and unchanged, each bad row by its line with the reason, and
+    what was left out because of them. `words`: the texts' prefix (im: the tree and the roll, in: indicators)."""
+    if r.get("imported", 0) == 0 and not r.get("bad_rows"):
+        st.info(t(f"{words}.unchanged", n=r.get("unchanged", 0)))
+    else:
+        st.success(t(f"{words}.result", imported=r.get("imported", 0), unchanged=r.get("unchanged", 0),
+                     bad=len(r.get("bad_rows", []))))
+    if r.get("bad_rows"):
+        st.markdown(data.markdown_table([{t("im.line"): b["line"], t("im.reason"): b["reason"]}
+                                         for b in r["bad_rows"]]))
+    if r.get("left_out"):
+        st.warning(t("in.left_out", names="、".join(x["nominee_name"] or x["nomination_id"] for x in r["left_out"])))
 
 
 def confirmed(key: str, question: str) -> bool:
@@ -108,13 +122,14 @@ def download(label: str, service: str, path: str, token: str, filename: str, mim
         try:
             r = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, params=params, timeout=TIMEOUT)
         except httpx.HTTPError as exc:
-            st.error(f"{service}: {type(exc).__name__}")
+            st.error(ui_tr("pt.unreachable", service=service, error=type(exc).__name__))
             return
         if r.status_code >= 400:
             try:
-                st.error(data.error_message(r.status_code, r.json()))
+                body = r.json()
             except ValueError:
-                st.error(f"HTTP {r.status_code}")
+                body = r.text
+            st.error(refusals.summary(r.status_code, body, lang()))
             return
         st.session_state[f"_doc_{key}"] = r.content
     content = st.session_state.get(f"_doc_{key}")

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from .common import flash, submit
+from .common import flash, import_result, submit
 from .text import t
 
 KINDS = {"units": "im.units", "members": "im.members"}
@@ -34,7 +34,7 @@ def imports_tab(prog: dict, token: str) -> None:
                     st.session_state[f"_last_import_{kind}"] = st.session_state.get(f"_ok_import_{kind}")
                 st.rerun()
         if result:
-            _result(result)
+            import_result(result, "im")
 
 
 def preview(filename: str, content: bytes) -> list[list]:
@@ -53,14 +53,3 @@ def preview(filename: str, content: bytes) -> list[list]:
     except Exception as exc:  # a broken file: the service's refusal says why; the preview only says it cannot show
         st.warning(t("im.no_preview", error=type(exc).__name__))
     return []
-
-
-def _result(r: dict) -> None:
-    if r.get("imported", 0) == 0 and not r.get("bad_rows"):
-        st.info(t("im.unchanged", n=r.get("unchanged", 0)))
-    else:
-        st.success(t("im.result", imported=r.get("imported", 0), unchanged=r.get("unchanged", 0),
-                     bad=len(r.get("bad_rows", []))))
-    if r.get("bad_rows"):
-        st.dataframe(pd.DataFrame([{t("im.line"): b["line"], t("im.reason"): b["reason"]} for b in r["bad_rows"]]),
-                     hide_index=True)

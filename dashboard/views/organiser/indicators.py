@@ -10,7 +10,7 @@ import streamlit as st
 
 from ... import data, i18n
 from ...ui import lang
-from .common import ask, confirmed, field_error, flash, get, local_error, request, submit
+from .common import ask, confirmed, field_error, flash, get, import_result, local_error, request, submit
 from .imports import preview
 from .text import t
 
@@ -71,20 +71,7 @@ def _import(pid: str, token: str) -> None:
             st.rerun()
     field_error("ind_import", "file")
     if result:
-        _import_result(result)
-
-
-def _import_result(r: dict) -> None:
-    if r.get("imported", 0) == 0 and not r.get("bad_rows"):
-        st.info(t("in.unchanged", n=r.get("unchanged", 0)))
-    else:
-        st.success(t("in.result", imported=r.get("imported", 0), unchanged=r.get("unchanged", 0),
-                     bad=len(r.get("bad_rows", []))))
-    if r.get("bad_rows"):
-        st.markdown(data.markdown_table([{t("im.line"): b["line"], t("im.reason"): b["reason"]}
-                                         for b in r["bad_rows"]]))
-    if r.get("left_out"):
-        st.warning(t("in.left_out", names="、".join(x["nominee_name"] or x["nomination_id"] for x in r["left_out"])))
+        import_result(result, "in")
 
 
 # ---- entry by hand ------------------------------------------------------------------------------------------------
