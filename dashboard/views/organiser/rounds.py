@@ -13,7 +13,7 @@ from .common import ask, confirmed, download, field_error, flash, get, submit
 from .text import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FIELDS = ("name", "category_ids", "max_selections", "excellent_cap", "abstain_allowed", "closes_at")
+FIELDS = ("name", "category_ids", "max_selections", "excellent_cap", "abstain_allowed", "confirm_replace", "closes_at")
 
 
 def rounds_tab(prog: dict, token: str) -> None:
@@ -53,13 +53,15 @@ def _open_form(prog: dict, token: str) -> None:
         field_error("round", "excellent_cap")
         abstain = st.checkbox(t("ro.abstain"), value=False, key="org_round_abstain", help=t("ro.abstain_help"))
         field_error("round", "abstain_allowed")
+        replace = st.checkbox(t("ro.replace"), value=False, key="org_round_replace", help=t("ro.replace_help"))
+        field_error("round", "confirm_replace")
         hours = st.number_input(t("ro.hours"), min_value=1, value=24, step=1, key="org_round_hours")
         field_error("round", "closes_at")
         go = st.form_submit_button(t("ro.open"), type="primary")
     if go:
         body = {"programme_id": prog["_id"], "name": name.strip(), "category_ids": chosen, "ballot_type": btype,
                 "closes_at": (datetime.now(UTC) + timedelta(hours=int(hours))).isoformat()}
-        body |= round_limits(btype, int(max_sel), cap, abstain)
+        body |= round_limits(btype, int(max_sel), cap, abstain) | ({"confirm_replace": True} if replace else {})
         submit("round", "voting", "POST", "/rounds", token, json=body)
         st.rerun()
 

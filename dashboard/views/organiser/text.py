@@ -87,6 +87,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "ro.abstain_help": ("等次评价适用：勾选后，党员可以对某个对象选择“弃权”；不勾选则每个对象都须评定等次。",
                         "Grading ballots: ticked, a member may abstain on a candidate; unticked, every candidate "
                         "must be graded."),
+    "ro.replace": ("替换该类别已有轮次的民主测评结果", "Replace the peer vote of the category's earlier round"),
+    "ro.replace_help": ("同一类别只计一个轮次的民主测评：勾选后，新轮次的结果取代已有轮次的结果。",
+                        "A category counts one round's peer vote: ticked, the new round's result replaces the "
+                        "earlier round's."),
     "ro.hours": ("持续小时数", "Hours open"),
     "ro.list": ("轮次", "Rounds"),
     "ro.turnout": ("投票情况", "Turnout"),
