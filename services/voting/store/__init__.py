@@ -12,6 +12,10 @@ from shared.learning import LearnedStore
 from .mongo import MongoVotingStore
 from .tallies import merge, new_parts, part_id
 
+# What the service learns from the other services' events, built from the topics alone: the read-side views
+# that `exemplar replay` rebuilds and compares with the live ones (deploy/ops.py). The rest is its own (command) state.
+LEARNED_COLLECTIONS = ("programmes", "units", "members", "nominations")
+
 
 class VotingStore(LearnedStore, Protocol):
     async def get_round(self, round_id: str, fields: dict[str, int] | None = None) -> dict | None: ...
@@ -63,4 +67,4 @@ class VotingStore(LearnedStore, Protocol):
     async def seal_parts(self, round_id: str) -> None: ...
 
 
-__all__ = ["MongoVotingStore", "VotingStore", "merge", "new_parts", "part_id"]
+__all__ = ["LEARNED_COLLECTIONS", "MongoVotingStore", "VotingStore", "merge", "new_parts", "part_id"]
