@@ -176,8 +176,8 @@ async def test_every_read_model_rebuilt_from_the_log_equals_the_live_one(servers
         for name, r in reports.items():
             print(f"REPLAY {name} {r.documents} {r.seconds:.1f}s equal={r.equal}")
         assert sorted(reports) == sorted(READ_MODELS)
-        differences = [d for r in reports.values() for d in r.differences]
-        assert differences == [], "\n".join(differences[:80])
+        differences = [d for r in reports.values() for d in r.differences[:20]]  # some of each read model's
+        assert differences == [], "\n".join(differences)
         for name, collections in EXPECTED.items():
             assert all(reports[name].documents[c] > 0 for c in collections), (name, reports[name].documents)
 
