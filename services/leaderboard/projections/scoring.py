@@ -45,14 +45,16 @@ async def standings(tx: Tx, env: Envelope, e: StandingsUpdated) -> None:
     for st in e.standings:
         want = {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
                 "tie_break": st.tie_break, "components": [c.model_dump() for c in st.components]}
-        if st.nomination_id in listed:  # the notice's line has the rest, and its time
+        if st.nomination_id in listed:  # the notice's line has the rest
             want = {"tie_break": st.tie_break}
         have = current.get(st.nomination_id)
         if have is not None and all(have.get(f) == v for f, v in want.items()):
             continue
         # Upsert: the standing may arrive before the nomination's own events; those fill in the rest later.
-        rows.append((st.nomination_id, want | ({} if st.nomination_id in listed else {"updated_at": env.occurred_at}),
-                     on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})))
+        # No updated_at: which of a category's standings last wrote an entry depends on the consumer's batches
+        # (an unchanged standing is not written, a batch keeps only the newest), so its time would too; an
+        # entry's updated_at is that of its own events (status, notice, objections).
+        rows.append((st.nomination_id, want, on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})))
     await tx.store.save_entries(rows)
     if applied >= e.parts:
         # A nomination that left the standings (withdrawn, rejected) loses its rank.
