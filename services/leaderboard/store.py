@@ -78,7 +78,8 @@ class ReadModel(LearnedStore, Protocol):
     async def save_round(self, round_id: str, fields: Fields, on_insert: Fields | None = None) -> None: ...
 
     async def save_tally(self, round_id: str, fields: Fields, point: Fields, keep: int) -> None:
-        """Set the fields and append the point to the round's history, keeping the last `keep` points."""
+        """Set the fields and put the point last in the round's history, in place of a point of the same span (tallies
+        are applied in sequence order: it is the last one), keeping the last `keep` points."""
         ...
 
     # arenas
@@ -210,6 +211,8 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.rounds.update_one({"_id": round_id}, _set(fields, on_insert), upsert=True, session=self.session)
 
     async def save_tally(self, round_id: str, fields: Fields, point: Fields, keep: int) -> None:
+        await self.db.rounds.update_one({"_id": round_id}, {"$pull": {"history": {"span": point["span"]}}},
+                                        session=self.session)
         await self.db.rounds.update_one(
             {"_id": round_id}, {"$set": fields, "$push": {"history": {"$each": [point], "$slice": -keep}}},
             upsert=True, session=self.session)
