@@ -54,7 +54,8 @@ async def standings(tx: Tx, env: Envelope, e: StandingsUpdated) -> None:
         # No updated_at: which of a category's standings last wrote an entry depends on the consumer's batches
         # (an unchanged standing is not written, a batch keeps only the newest), so its time would too; an
         # entry's updated_at is that of its own events (status, notice, objections).
-        rows.append((st.nomination_id, want, on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})))
+        names = {"nominee_name": st.nominee_name} if st.nominee_name else {}
+        rows.append((st.nomination_id, want, on_insert | names))
     await tx.store.save_entries(rows)
     if applied >= e.parts:
         # A nomination that left the standings (withdrawn, rejected) loses its rank.
