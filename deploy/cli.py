@@ -345,18 +345,32 @@ def dlq_redrive(
 
 
 @app.command()
-def replay(timeout: float = typer.Option(300.0, help="Seconds to wait for the rebuild to catch up.")) -> None:
-    """Rebuild the leaderboard read model from the Kafka topics and prove it equal to the live one."""
-    from deploy.ops import replay_leaderboard
+def replay(timeout: float = typer.Option(300.0, help="Seconds to wait for each rebuild to catch up."),
+           only: str = typer.Option(None, help="Comma-separated read models (default: all of them): leaderboard, "
+                                    "nominations, voting, scoring, publicity.")) -> None:
+    """Rebuild every read model from the Kafka topics (the leaderboard, and what each service learns from the
+    others' events) and prove each equal to the live one; exit 1 listing the differences otherwise."""
+    from deploy.ops import READ_MODELS, replay as replay_all
 
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else list(READ_MODELS)
+    unknown = [n for n in names if n not in READ_MODELS]
+    if unknown:
+        typer.echo(f"--only: no read model {', '.join(unknown)}; there are {', '.join(READ_MODELS)}", err=True)
+        raise typer.Exit(2)
     settings = Settings()
-    report = run_ops(settings, replay_leaderboard(settings, timeout=timeout))
-    typer.echo(f"rebuilt {report.documents} in {report.seconds:.1f}s")
-    if report.equal:
-        typer.echo("the rebuilt read model equals the live one")
+    reports = run_ops(settings, replay_all(settings, names, timeout=timeout))
+    for r in reports:
+        counts = ", ".join(f"{c} {n}" for c, n in r.documents.items())
+        verdict = "equal" if r.equal else f"{len(r.differences)} difference(s)"
+        typer.echo(f"{r.name}: {counts} ({r.seconds:.1f}s): {verdict}")
+    differences = [d for r in reports for d in r.differences]
+    if not differences:
+        typer.echo("every rebuilt read model equals the live one")
         return
-    for line in report.differences[:50]:
+    for line in differences[:50]:
         typer.echo("  " + line)
+    if len(differences) > 50:
+        typer.echo(f"  ... and {len(differences) - 50} more")
     raise typer.Exit(1)
 
 

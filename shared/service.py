@@ -39,10 +39,12 @@ STOP_KAFKA_SECONDS = 30.0
 
 class Service:
     def __init__(self, name: str, settings: Settings | None = None, *, title: str, description: str = "",
-                 version: str = "1.0.0", tracer_provider: Any = None) -> None:
+                 version: str = "1.0.0", tracer_provider: Any = None, relay: bool = True) -> None:
         """tracer_provider: an OpenTelemetry SDK provider for this service alone (a test's in-memory exporter);
-        by default the process's, set up from the OTEL_* settings, or none: tracing off."""
+        by default the process's, set up from the OTEL_* settings, or none: tracing off.
+        relay=False: the outbox is never published (a replay's consumers, deploy/ops.py, must not emit anything)."""
         self.name = name
+        self.relays = relay
         self.settings = settings or Settings()
         configure_logging(self.settings.log_format, self.settings.log_level)
         self.log = get_logger(name).bind(service=name)
@@ -203,8 +205,9 @@ class Service:
         stop = asyncio.Event()
         relay = functools.partial(self.publisher.publish, outbox=outbox)
         with telemetry.untraced():  # polling; the relay's publish spans continue each event's own trace
-            tasks = [asyncio.create_task(outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)),
-                     asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop))]
+            tasks = [asyncio.create_task(metrics.refresh_loop(self, self.settings.metrics_refresh_seconds, stop))]
+            if self.relays:
+                tasks.append(asyncio.create_task(outbox.run_relay(relay, self.settings.outbox_poll_seconds, stop)))
         tasks += [asyncio.create_task(fn(stop)) for fn in self._background]
         self.log.info("service started", kafka=self.settings.kafka_bootstrap, database=db.name)
         try:

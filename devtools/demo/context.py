@@ -20,6 +20,11 @@ class DemoContext:
     client: httpx.AsyncClient
     programme_id: str = "demo-2026"
     progress: Callable[[str], None] = print
+    # The organisation's size: 40 organs of 6 units each and a roll of 2,000 (the demo); a test seeds a small one.
+    n_units: int = 40 * 6
+    n_members: int = 2000
+    # How long publicity waits for the one-day notice's honours (devtools/demo/publicity.py)
+    honours_wait: float = 10.0
     # Keys written by the steps, in order:
     #   nominations: "units" [{unit_id, name, parent_id, kind}], "members" [{member_id, name, unit_id}],
     #                "categories" [category dicts as defined], "nominations" [{nomination_id, category_id,

@@ -99,7 +99,7 @@ async def seed(ctx: DemoContext) -> None:
     programme = await ctx.call("GET", "nominations", f"/programmes/{pid}")
     ctx.progress(f"demo: programme {programme['name']} v{programme['version']} defined")
 
-    units, members = generate_organisation(40 * 6, 2000)
+    units, members = generate_organisation(ctx.n_units, ctx.n_members)
     r = await ctx.call("POST", "nominations", f"/programmes/{pid}/units/import", role="organiser",
                        files={"file": ("units.csv", to_csv(units, ["unit_id", "name", "parent_id", "kind"]))})
     ctx.progress(f"demo: {len(units)} units ({r['imported']} new or changed)")

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from .context import DemoContext
 
 SERVICE = "publicity"
-# How long the demo waits for the short notice's honours (see seed).
-HONOURS_WAIT = 10.0
 
 
 def _category(ctx: DemoContext, name: str, board: str) -> dict | None:
@@ -92,7 +90,7 @@ async def seed(ctx: DemoContext) -> None:
             return [h for h in body["honours"] if h["notice_id"] == past["notice_id"]]
 
         try:
-            honours = await ctx.until(confirmed, "the short 公示 closes and confirms honours", HONOURS_WAIT)
+            honours = await ctx.until(confirmed, "the short 公示 closes and confirms honours", ctx.honours_wait)
         except TimeoutError:
             ctx.progress(f"demo: 公示 {past['title']} runs until {past['ends_at']}; its honours are confirmed then")
             ctx.data["notices"] = notices

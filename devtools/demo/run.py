@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from typing import Any
 
 import httpx
 
@@ -13,9 +14,11 @@ from .context import DemoContext
 STEPS = ("nominations", "voting", "scoring", "publicity")
 
 
-async def seed_demo(urls: dict[str, str], settings: Settings, progress=print) -> DemoContext:
+async def seed_demo(urls: dict[str, str], settings: Settings, progress=print, **size: Any) -> DemoContext:
+    """The demo programme through the services' APIs. size: DemoContext's n_units, n_members, honours_wait (a test's
+    small programme)."""
     async with httpx.AsyncClient(timeout=60) as client:
-        ctx = DemoContext(settings=settings, urls=urls, client=client, progress=progress)
+        ctx = DemoContext(settings=settings, urls=urls, client=client, progress=progress, **size)
         for step in STEPS:
             if step not in urls:
                 continue

@@ -78,7 +78,8 @@ class ReadModel(LearnedStore, Protocol):
     async def save_round(self, round_id: str, fields: Fields, on_insert: Fields | None = None) -> None: ...
 
     async def save_tally(self, round_id: str, fields: Fields, point: Fields, keep: int) -> None:
-        """Set the fields and append the point to the round's history, keeping the last `keep` points."""
+        """Set the fields and put the point last in the round's history, in place of a point of the same span (tallies
+        are applied in sequence order: it is the last one), keeping the last `keep` points."""
         ...
 
     # arenas
@@ -160,14 +161,14 @@ class MongoReadModel(MongoLearnedStore):
                                          session=self.session)
 
     async def update_entry_unless(self, nomination_id: str, fields: Fields, statuses: list[str]) -> None:
-        await self.db.entries.update_one({"_id": nomination_id, "status": {"$nin": statuses}}, {"$set": fields},
+        await self.db.entries.update_one({"_id": nomination_id, "status": {"$nin": statuses}}, _set(fields),
                                          session=self.session)
 
     async def update_entries(self, ids: list[str], fields: Fields, *, status: str | None = None) -> None:
         query: Fields = {"_id": {"$in": ids}}
         if status is not None:
             query["status"] = status
-        await self.db.entries.update_many(query, {"$set": fields}, session=self.session)
+        await self.db.entries.update_many(query, _set(fields), session=self.session)
 
     async def add_objections(self, nomination_id: str, delta: int) -> None:
         await self.db.entries.update_one({"_id": nomination_id}, {"$inc": {"open_objections": delta}}, upsert=True,
@@ -210,6 +211,8 @@ class MongoReadModel(MongoLearnedStore):
         await self.db.rounds.update_one({"_id": round_id}, _set(fields, on_insert), upsert=True, session=self.session)
 
     async def save_tally(self, round_id: str, fields: Fields, point: Fields, keep: int) -> None:
+        await self.db.rounds.update_one({"_id": round_id}, {"$pull": {"history": {"span": point["span"]}}},
+                                        session=self.session)
         await self.db.rounds.update_one(
             {"_id": round_id}, {"$set": fields, "$push": {"history": {"$each": [point], "$slice": -keep}}},
             upsert=True, session=self.session)
@@ -257,8 +260,13 @@ def category_key(programme_id: str, category_id: str) -> str:
     return scoped_id(programme_id, category_id)
 
 
-def _set(fields: Fields, on_insert: Fields | None) -> Fields:
-    return {"$set": fields, **({"$setOnInsert": on_insert} if on_insert else {})}
+def _set(fields: Fields, on_insert: Fields | None = None) -> Fields:
+    """An entry's update. Its updated_at is the time of the latest event that changed it, whatever the order in
+    which the events of its several topics are read (a replay reads them in another one than the live run)."""
+    fields = dict(fields)
+    latest = fields.pop("updated_at", None)
+    return ({"$set": fields} if fields else {}) | ({"$max": {"updated_at": latest}} if latest is not None else {}) | (
+        {"$setOnInsert": on_insert} if on_insert else {})
 
 
 def _sequence(doc: Fields | None) -> int | None:

@@ -36,3 +36,11 @@ def create_service(settings: Settings | None = None) -> Service:
         await uow.store.ensure_indexes()
 
     return svc
+
+
+def create_consumers(settings: Settings) -> Service:
+    """Only the consumers of the other services' events, as `exemplar replay` runs them (deploy/ops.py): what the
+    service learns, built again into the settings' database. No routes, no background work, no relay."""
+    svc = Service("nominations", settings, title="Nominations service: learning only", relay=False)
+    learning.register(svc, NominationsUnitOfWork(svc, lambda session: MongoStore(svc.db, session)))
+    return svc

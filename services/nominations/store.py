@@ -18,6 +18,9 @@ from .domain import ACTIVE
 LIST_PROJECTION = {"materials": 0, "history": 0}
 PUBLIC_PROJECTION = {"materials": 0, "history": 0, "self_assessment": 0, "attachments": 0, "review_comments": 0,
                      "reject_reason": 0}
+# What the service learns from the other services' events (scoring's JudgesAssigned / JudgeRecused), built from the
+# topics alone: the read-side view that `exemplar replay` rebuilds and compares (deploy/ops.py).
+LEARNED_COLLECTIONS = ("judge_access",)
 
 
 @dataclass(frozen=True)

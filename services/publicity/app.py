@@ -56,3 +56,12 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
     svc.store = store  # read access for operators' tooling and tests
     svc.close_due_notices = scheduler.close_due_notices  # for operators' tooling and tests
     return svc
+
+
+def create_consumers(settings: Settings) -> Service:
+    """Only the consumers of the other services' events, as `exemplar replay` runs them (deploy/ops.py): what the
+    service learns, built again into the settings' database. No routes, no background work, no relay."""
+    svc = Service("publicity", settings, title="Publicity service: learning only", relay=False)
+    store = MongoPublicityStore(lambda: svc.db)
+    learning.register(svc, MongoUnitOfWork(svc, store.bound))
+    return svc

@@ -21,11 +21,11 @@ async def standings_updated(tx: Transaction[PublicityStore], env: Envelope, e: S
     current = await tx.store.board(key)
     if current and current.get("sequence", -1) >= e.sequence:
         return  # an older or repeated board; the newest wins
-    # The complete standing is kept (components, name, tie-break): a notice freezes its lines from this copy.
-    # The unit's name comes from the nomination (when it has arrived; the notice looks it up again when it opens).
-    units = {k: d.get("unit_name", "") for k, d in
-             (await tx.store.nominations_of([x.nomination_id for x in e.standings])).items()}
-    rows = [x.model_dump(mode="json") | {"unit_name": units.get(x.nomination_id, "")} for x in e.standings]
+    # The complete standing is kept as it came (components, name, tie-break): a notice freezes its lines from this
+    # copy. The unit's name is not copied in: it comes from the nomination, another topic, read before or after the
+    # standings (a replay reads them in another order than the live run), so the shortlist and the notice look it
+    # up when they are shown or opened (views.shortlists, domain.listing).
+    rows = [x.model_dump(mode="json") for x in e.standings]
     # A board in parts is assembled aside and replaces the shortlist only once complete: a notice is never
     # drawn from half a ranking.
     pending = (current or {}).get("pending") or {}

@@ -21,6 +21,10 @@ from .domain import OPEN_OBJECTION_STATES
 
 Doc = dict[str, Any]
 
+# What the service learns from the other services' events, built from the topics alone: the read-side views
+# that `exemplar replay` rebuilds and compares with the live ones (deploy/ops.py). The rest is its own (command) state.
+LEARNED_COLLECTIONS = ("programmes", "nominations", "standings", "vetoes")
+
 
 class PublicityStore(LearnedStore, Protocol):
     # -- learned: programmes and nominations (shared.learning), the ranked boards -----------------------------

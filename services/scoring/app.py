@@ -44,3 +44,11 @@ def create_service(settings: Settings | None = None, scoring: ScoringSettings | 
     learning.register(svc, uow)
     svc.background(recomputer.run)
     return svc
+
+
+def create_consumers(settings: Settings) -> Service:
+    """Only the consumers of the other services' events, as `exemplar replay` runs them (deploy/ops.py): what the
+    service learns, built again into the settings' database. No routes, no background work, no relay."""
+    svc = Service("scoring", settings, title="Scoring service: learning only", relay=False)
+    learning.register(svc, MongoUnitOfWork(svc, LazyStore(svc).bind))
+    return svc

@@ -2,6 +2,7 @@
 shared.learning, with scoring's follow-ups as hooks), the voting rounds and tallies, and the published 公示 lists."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from shared.contracts import Envelope
@@ -74,12 +75,28 @@ async def round_opened(tx: Tx, env: Envelope, e: RoundOpened) -> None:
 
 
 async def publicity_opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
-    """公示: the category's list is published; from now on its inputs are refused and its standings stay."""
-    current = await tx.store.publication(env.programme_id, e.category_id)
+    """公示: the category's list is published; from now on its inputs are refused and its standings stay.
+    A category may have several notices (a 递补 replacement, another one), read in any order (notices are keyed by
+    their own id: a replay reads them in another order than the live run). Each is kept by its id, and the
+    publication is that of the first: the earliest notice that replaces nobody (or the earliest of all)."""
+    current = await tx.store.publication(env.programme_id, e.category_id) or {}
+    notices = dict(current.get("notices") or {})
+    if e.notice_id in notices:
+        return  # a redelivery
+    notices[e.notice_id] = {"published_at": env.occurred_at, "replaces": sorted(e.replaces),
+                            "standings_sequence": e.standings_sequence, "programme_version": e.programme_version}
+    first_id = min(notices, key=partial(_first_notice_order, notices))
+    first = notices[first_id]
     await tx.store.save_publication(env.programme_id, e.category_id, {
-        "programme_id": env.programme_id, "category_id": e.category_id, "notice_id": e.notice_id,
-        "published_at": current["published_at"] if current else env.occurred_at,
-        "standings_sequence": e.standings_sequence, "programme_version": e.programme_version})
+        "programme_id": env.programme_id, "category_id": e.category_id, "notice_id": first_id,
+        "published_at": min(n["published_at"] for n in notices.values()),
+        "standings_sequence": first["standings_sequence"], "programme_version": first["programme_version"],
+        "notices": {n: notices[n] for n in sorted(notices)}})
+
+
+def _first_notice_order(notices: dict[str, dict], notice_id: str) -> tuple:
+    n = notices[notice_id]
+    return bool(n["replaces"]), n["published_at"], notice_id
 
 
 def register(svc: Service, uow: MongoUnitOfWork) -> None:

@@ -16,6 +16,10 @@ from shared.mongo import after_commit
 
 Doc = dict[str, Any]
 
+# What the service learns from the other services' events, built from the topics alone: the read-side views
+# that `exemplar replay` rebuilds and compares with the live ones (deploy/ops.py). The rest is its own (command) state.
+LEARNED_COLLECTIONS = ("programmes", "units", "members", "nominations", "rounds", "tallies", "publications")
+
 
 class ScoringStore(LearnedStore, Protocol):
     """What the scoring actions read and write. Besides what it learned (LearnedStore): config, judges, panels,

@@ -60,3 +60,11 @@ def create_service(settings: Settings | None = None, config: VotingConfig | None
     svc.ballots_subscriber, svc.own_partition = edge.subscriber, edge.own_partition
     svc.credential_limiter, svc.address_limiter = edge.credential_limiter, edge.address_limiter
     return svc
+
+
+def create_consumers(settings: Settings) -> Service:
+    """Only the consumers of the other services' events, as `exemplar replay` runs them (deploy/ops.py): what the
+    service learns, built again into the settings' database. No routes, no background work, no relay."""
+    svc = Service("voting", settings, title="Voting service: learning only", relay=False)
+    learning.register(svc, MongoVotingUnitOfWork(svc))
+    return svc

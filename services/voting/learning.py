@@ -36,8 +36,13 @@ LEARNING = Learning(Hooks(status=withdrawn_on_open_rounds, stage=stage_on_rounds
 
 
 async def category_published(tx: VotingTransaction, env: Envelope, e: PublicityOpened) -> None:
-    """A notice opened (a first one or a 递补 replacement): the category's list is published from now on."""
-    await tx.store.mark_published(env.programme_id, e.category_id)
+    """A notice opened (a first one or a 递补 replacement): the category's list is published from now on.
+    The published categories are kept sorted, so the notices of several categories (several keys, several
+    partitions) leave the same list in whatever order they are read (a replay reads them in another one)."""
+    programme = await tx.store.programme(env.programme_id) or {}
+    published = set(programme.get("published_categories") or [])
+    if e.category_id not in published:
+        await tx.store.set_published(env.programme_id, sorted(published | {e.category_id}))
 
 
 def register(svc: "Service", uow: "MongoVotingUnitOfWork") -> None:

@@ -105,7 +105,8 @@ class InMemoryReadModel(InMemoryLearnedStore):
 
     async def save_tally(self, round_id: str, fields: Fields, point: Fields, keep: int) -> None:
         doc = _upsert(self.rounds, round_id, fields)
-        doc["history"] = (doc.get("history", []) + [copy.deepcopy(point)])[-keep:]
+        kept = [h for h in doc.get("history", []) if h.get("span") != point["span"]]
+        doc["history"] = (kept + [copy.deepcopy(point)])[-keep:]
 
     async def arena_sequence(self, arena_id: str) -> int | None:
         doc = self.arenas.get(arena_id)

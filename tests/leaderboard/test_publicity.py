@@ -138,9 +138,22 @@ class TestPublishedList:
     async def published(self) -> FakeProjector:
         board = FakeProjector()
         await approved(board, "n1", "n2", "n3")
-        await board.apply(standings(3, standing("n1", 1, 90.0), standing("n2", 2, 80.0), standing("n3", 3, 70.0)))
+        # sequence 7: the standings the list was frozen from (opened's standings_sequence)
+        await board.apply(standings(7, standing("n1", 1, 90.0), standing("n2", 2, 80.0), standing("n3", 3, 70.0)))
         await board.apply(opened("n1", "n2", listing=[line("n1", 1, 88.0), line("n2", 2, 81.5)]))
         return board
+
+    async def test_the_standings_it_was_frozen_from_read_after_the_notice_leave_the_same_board(self):
+        """Topics are read in any order (a replay reads them in another one than the live run did)."""
+        board = FakeProjector()
+        await approved(board, "n1", "n2", "n3")
+        await board.apply(opened("n1", "n2", listing=[line("n1", 1, 88.0), line("n2", 2, 81.5)]))
+        await board.apply(standings(7, standing("n1", 1, 90.0), standing("n2", 2, 80.0), standing("n3", 3, 70.0)))
+        before = await self.published()
+        ranked = ("rank", "composite", "components", "tie_break", "programme_version")
+        assert {n: {f: board.store.entries[n].get(f) for f in ranked} for n in ("n1", "n2", "n3")} == {
+            n: {f: before.store.entries[n].get(f) for f in ranked} for n in ("n1", "n2", "n3")}
+        assert board.store.entries["n3"]["rank"] == 3
 
     async def test_the_listing_gives_the_ranks_composites_and_explanations(self):
         board = await self.published()
@@ -161,8 +174,8 @@ class TestPublishedList:
     async def test_later_standings_of_the_category_change_nothing(self):
         board = await self.published()
         before = {n: dict(board.store.entries[n]) for n in ("n1", "n2", "n3")}
-        await board.apply(standings(4, standing("n3", 1, 99.0), standing("n2", 2, 1.0)))
-        await board.apply(standings(5, standing("n2", 1, 95.0)))
+        await board.apply(standings(8, standing("n3", 1, 99.0), standing("n2", 2, 1.0)))
+        await board.apply(standings(9, standing("n2", 1, 95.0)))
         assert {n: board.store.entries[n] for n in ("n1", "n2", "n3")} == before
 
     async def test_standings_of_another_programme_s_category_still_apply(self):

@@ -108,10 +108,11 @@ class TestFrozenListing:
             category_id=CAT, programme_version=1, sequence=4, standings=[
                 Standing(nomination_id=nid, rank=i + 1, composite=90.0 - i, components=components)
                 for i, nid in enumerate(["nom-a", "nom-b", "nom-c", "nom-d"])]), programme_id=PID, key=CAT)
-        row = store.boards[f"{PID}:{CAT}"]["standings"][0]  # the complete standing is kept, with the unit's name
-        assert row["components"][0]["detail"] == "round r1" and row["unit_name"] == "市发展和改革委员会"
+        row = store.boards[f"{PID}:{CAT}"]["standings"][0]  # the complete standing is kept
+        assert row["components"][0]["detail"] == "round r1"
         n = await notices.open_notice(ctx, ORG, body())
         assert n["standings_sequence"] == 4 and n["listing"][0]["components"][0]["detail"] == "round r1"
+        assert n["listing"][0]["unit_name"] == "市发展和改革委员会"  # from the nomination, when the notice opens
         frozen = store.notice_docs[n["_id"]]["listing"]
         await uow.deliver(learning.standings_updated, StandingsUpdated(
             category_id=CAT, programme_version=2, sequence=5, standings=[

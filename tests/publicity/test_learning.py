@@ -66,3 +66,32 @@ class TestProgrammesAndNominations:
     def test_publicity_learns_programmes_stages_and_nominations_on_the_shared_helper(self):
         # issue 15: the stages too, since a notice is opened only in the publicity stage
         assert learning.KINDS == ("programmes", "stages", "nominations")
+
+
+async def _learn_in_order(standings_first: bool) -> InMemoryPublicityStore:
+    """The programme, its nominations and the boards of tests.publicity.helpers, the boards read before or after the
+    nominations (two topics: a replay reads them in another order than the live run did)."""
+    from shared.contracts.nominations import NominationSubmitted, ProgrammeDefined, StageChanged
+    from shared.learning import Learning
+    from tests.publicity.helpers import programme_events
+
+    store = InMemoryPublicityStore()
+    uow = FakeUnitOfWork(store)
+    learn = Learning()
+    handlers = {ProgrammeDefined: learn.programme_defined, NominationSubmitted: learn.nomination_submitted,
+                StageChanged: learn.stage_changed, StandingsUpdated: learning.standings_updated}
+    envs = programme_events()
+    envs.sort(key=lambda env: (not isinstance(env.event(), StandingsUpdated)) if standings_first else 0)
+    for env in envs:
+        await uow.deliver(handlers[type(env.event())], env.event(), programme_id=env.programme_id, key=env.key)
+    return store
+
+
+class TestOrderOfTopics:
+    async def test_standings_before_or_after_the_nominations_leave_the_same_board_and_shortlist(self):
+        before, after = await _learn_in_order(True), await _learn_in_order(False)
+        assert before.boards[KEY]["standings"] == after.boards[KEY]["standings"]
+        shown = [(await views.shortlists(s, PID))["categories"][0]["standings"] for s in (before, after)]
+        assert shown[0] == shown[1]
+        assert [(x["nomination_id"], x["unit_name"]) for x in shown[0]][:2] == [
+            ("nom-a", "市发展和改革委员会"), ("nom-b", "市财政局")]

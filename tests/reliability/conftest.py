@@ -15,7 +15,10 @@ from tests.reliability.faults import signal_group
 @pytest.fixture(scope="module")
 def stack():
     root = Path(tempfile.mkdtemp(prefix="exemplar-faults-"))
-    st = Stack(root, services=("nominations", "leaderboard"), dashboard=False, prefix="faults",
+    # Every service that learns from the others' events runs too: the replay after the faults compares each one's
+    # learned views with what it built live through the same faults.
+    st = Stack(root, services=("nominations", "voting", "scoring", "publicity", "leaderboard"), dashboard=False,
+               prefix="faults",
                extra_env={"EXEMPLAR_OUTBOX_POLL_SECONDS": "0.2", "EXEMPLAR_LOG_LEVEL": "INFO",
                           # small transactions, so a SIGKILL lands in the middle of a stream (between and
                           # inside the batch transactions) rather than after one transaction took it all

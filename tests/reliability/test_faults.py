@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 
-from deploy.ops import dead_letters, read_all, replay_leaderboard
+from deploy.ops import dead_letters, read_all, replay
 from shared.auth import issue_token
 from shared.contracts import Envelope, topics
 from shared.contracts.nominations import (
@@ -303,16 +303,18 @@ async def test_nothing_lost_nothing_doubled_through_kills_and_server_restarts(st
         letters = await dead_letters(stack_settings)
         assert letters == [], [d.reason for d in letters]
         print(f"FAULT-SUITE before replay at {time.monotonic() - t0:.1f}s")
-        report = await replay_leaderboard(stack_settings, timeout=120)
-        # Finding 3: an entry is enriched from its programme (category name, board) when its NominationSubmitted
-        # is applied; a replay reads partitions in another order than the live run, so entries of programmes
-        # with categories may differ in those two fields. Everything else must be equal.
-        http_entries = {f"entries/{k} differs" for k in truth.status if not k.startswith("g")}
-        assert [d for d in report.differences if d not in http_entries] == [], report.differences[:10]
-        assert report.documents["entries"] == len(truth.status)
-        summary = {"faults": FAULTS, "replay_enrichment_differences": len(report.differences),
+        # Every read model: the leaderboard and each service's learned views, with no exemption (finding 3).
+        reports = {r.name: r for r in await replay(stack_settings, timeout=180)}
+        differences = [d for r in reports.values() for d in r.differences]
+        assert differences == [], "\n".join(differences[:40])
+        assert reports["leaderboard"].documents["entries"] == len(truth.status)
+        for name in ("voting", "scoring", "publicity"):  # each service learned every nomination, once
+            assert reports[name].documents["nominations"] == len(truth.status), (name, reports[name].documents)
+        summary = {"faults": FAULTS, "replay_differences": len(differences),
+                   "replayed": {n: r.documents for n, r in reports.items()},
                    "items": len(truth.status), "lost": 0, "doubled": 0,
-                   "seconds": round(time.monotonic() - t0, 1), "replay_seconds": round(report.seconds, 1)}
+                   "seconds": round(time.monotonic() - t0, 1),
+                   "replay_seconds": round(max(r.seconds for r in reports.values()), 1)}
         print("FAULT-SUITE " + json.dumps(summary, ensure_ascii=False))
     finally:
         await http.aclose()

@@ -3,6 +3,7 @@ scores only in the judging stage; a published 公示 list frozen; the latest fee
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from services.scoring import learning
 from services.scoring.actions import arena, assignment, indicators, judges, scores, scoring_config
@@ -153,6 +154,10 @@ def opened(category_id: str = CAT, notice_id: str = "notice-1") -> PublicityOpen
                            ends_at=now + timedelta(days=7), working_days=5, standings_sequence=1, programme_version=1)
 
 
+def _at(e: PublicityOpened, when: datetime) -> Envelope:
+    return Envelope.wrap(e, programme_id=P, key=e.notice_id).model_copy(update={"occurred_at": when})
+
+
 async def published():
     """scored(), its standings computed, then the category's 公示 list published."""
     uow = await scored()
@@ -165,11 +170,26 @@ class TestPublishedCategory:
     async def test_publicity_opened_is_learned_once(self):
         uow = await published()
         doc = uow.store.publication_docs[f"{P}:{CAT}"]
-        first = doc["published_at"]
-        await uow.deliver(learning.publicity_opened, opened(notice_id="notice-2"), programme_id=P, key=CAT)
-        doc = uow.store.publication_docs[f"{P}:{CAT}"]
-        assert (doc["notice_id"], doc["published_at"], doc["standings_sequence"]) == ("notice-2", first, 1)
+        await uow.deliver(learning.publicity_opened, opened(), programme_id=P, key=CAT)
+        assert uow.store.publication_docs[f"{P}:{CAT}"] == doc
         assert uow.events == [] and dirty(uow) == set()
+
+    async def test_two_notices_read_in_either_order_leave_the_same_publication(self):
+        """A first notice and its 递补 replacement (each keyed by its own id: a replay reads them in another order
+        than the live run): the publication is the first notice's, with the time of the first."""
+        t = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        first = _at(opened(), t)
+        second = _at(opened(notice_id="notice-2").model_copy(update={"replaces": ["n3"], "standings_sequence": 2}),
+                     t + timedelta(days=3))
+        docs = []
+        for order in ((first, second), (second, first)):
+            uow = await scored()
+            for env in order:
+                await uow.run(partial(learning.publicity_opened, env=env, e=env.event()))
+            docs.append(uow.store.publication_docs[f"{P}:{CAT}"])
+        assert docs[0] == docs[1]
+        assert (docs[0]["notice_id"], docs[0]["published_at"], docs[0]["standings_sequence"]) == ("notice-1", t, 1)
+        assert sorted(docs[0]["notices"]) == ["notice-1", "notice-2"]
 
     async def test_scores_and_revisions_are_refused(self):
         uow = await published()

@@ -111,10 +111,8 @@ class InMemoryVotingStore(InMemoryLearnedStore):
     async def programme(self, programme_id: str) -> dict | None:
         return copy.deepcopy(self.programmes.get(programme_id))
 
-    async def mark_published(self, programme_id: str, category_id: str) -> None:
-        doc = self.programmes.setdefault(programme_id, {"_id": programme_id})
-        if category_id not in doc.setdefault("published_categories", []):
-            doc["published_categories"].append(category_id)
+    async def set_published(self, programme_id: str, category_ids: list[str]) -> None:
+        self.programmes.setdefault(programme_id, {"_id": programme_id})["published_categories"] = list(category_ids)
 
     def _approved(self, programme_id: str) -> list[dict]:
         return sorted((n for n in self.nominations.values()

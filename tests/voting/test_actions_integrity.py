@@ -138,6 +138,16 @@ class TestOpeningAPublishedCategory:
             await uow.deliver(category_published, e, programme_id=PID)
         assert uow.store.programmes[PID]["published_categories"] == ["organ"]
 
+    async def test_the_notices_of_two_categories_in_either_order_leave_the_same_published_list(self):
+        """Two categories' notices are two keys, two partitions: a replay reads them in another order."""
+        lists = []
+        for order in (("organ", "branch"), ("branch", "organ")):
+            uow, _, _ = await learned()
+            for cid in order:
+                await uow.deliver(category_published, notice(cid), programme_id=PID)
+            lists.append(uow.store.programmes[PID]["published_categories"])
+        assert lists == [["branch", "organ"], ["branch", "organ"]]
+
 
 def programme(**peer_vote_round: str) -> ProgrammeDefined:
     cats = [c.model_copy(update={"peer_vote_round": peer_vote_round.get(c.category_id, "latest")})

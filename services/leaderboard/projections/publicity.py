@@ -54,13 +54,15 @@ async def _publish(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
         rows.append((line.nomination_id, fields, on_insert | names))
     await tx.store.save_entries(rows)
     category = await tx.store.category(env.programme_id, e.category_id)
-    if category and category.get("published"):
-        if e.replaces:
-            await tx.store.save_category(env.programme_id, e.category_id, {"replacement_notice_id": e.notice_id})
-        return
-    await tx.store.save_category(env.programme_id, e.category_id, {
-        "published": True, "notice_id": e.notice_id, "published_at": env.occurred_at, "starts_at": e.starts_at,
-        "standings_sequence": e.standings_sequence, "programme_version": e.programme_version})
+    # The nominees a list names (every notice's of the category): their lines win over standings read later.
+    listed = sorted(set((category or {}).get("listed", [])) | {line.nomination_id for line in e.listing})
+    fields = {"published": True, "listed": listed, "standings_sequence": e.standings_sequence}
+    if e.replaces:  # read before or after the first notice: it names only itself
+        fields["replacement_notice_id"] = e.notice_id
+    elif not (category and category.get("notice_id") == e.notice_id):
+        fields |= {"notice_id": e.notice_id, "published_at": env.occurred_at, "starts_at": e.starts_at,
+                   "programme_version": e.programme_version}
+    await tx.store.save_category(env.programme_id, e.category_id, fields)
 
 
 async def closed(tx: Tx, env: Envelope, e: PublicityClosed) -> None:

@@ -22,9 +22,15 @@ async def standings(tx: Tx, env: Envelope, e: StandingsUpdated) -> None:
     # live), and the last part takes the rank from nominees no longer in the standings.
     # A published category (its 公示 list frozen, projections.publicity) keeps that list: later standings of it
     # change nothing; it changes only through removal, 递补 and revocation, each with its event.
+    # The topics are read in any order (a replay reads them in another one than the live run): the standings the
+    # list was frozen from, or older ones, may come after the notice. They still rank the nominees the list does not
+    # name and give the listed ones what the list does not carry (the tie-break), so the order does not matter.
     frozen = await tx.store.category(env.programme_id, e.category_id)
+    listed: set[str] = set()
     if frozen and frozen.get("published"):
-        return
+        if e.sequence > (frozen.get("standings_sequence") or 0):
+            return
+        listed = set(frozen.get("listed", []))
     applied, ranked = await _note_part(tx, env, e)
     if applied is None:
         return
@@ -39,12 +45,17 @@ async def standings(tx: Tx, env: Envelope, e: StandingsUpdated) -> None:
     for st in e.standings:
         want = {"rank": st.rank, "composite": st.composite, "programme_version": e.programme_version,
                 "tie_break": st.tie_break, "components": [c.model_dump() for c in st.components]}
+        if st.nomination_id in listed:  # the notice's line has the rest
+            want = {"tie_break": st.tie_break}
         have = current.get(st.nomination_id)
         if have is not None and all(have.get(f) == v for f, v in want.items()):
             continue
         # Upsert: the standing may arrive before the nomination's own events; those fill in the rest later.
-        rows.append((st.nomination_id, want | {"updated_at": env.occurred_at},
-                     on_insert | ({"nominee_name": st.nominee_name} if st.nominee_name else {})))
+        # No updated_at: which of a category's standings last wrote an entry depends on the consumer's batches
+        # (an unchanged standing is not written, a batch keeps only the newest), so its time would too; an
+        # entry's updated_at is that of its own events (status, notice, objections).
+        names = {"nominee_name": st.nominee_name} if st.nominee_name else {}
+        rows.append((st.nomination_id, want, on_insert | names))
     await tx.store.save_entries(rows)
     if applied >= e.parts:
         # A nomination that left the standings (withdrawn, rejected) loses its rank.

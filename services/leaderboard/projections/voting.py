@@ -10,6 +10,11 @@ from . import Projection
 
 Tx = Transaction[ReadModel]
 HISTORY = 500  # turnout points kept per round
+# One turnout point per TALLIES_PER_POINT tally sequences: the latest tally of each span of sequences. A consumer
+# applies only the newest tally of a batch (per round and span), so which tallies are applied depends on how the
+# events were batched (a replay batches them otherwise than the live run); the latest of each span is applied
+# whatever the batches, so the history is the same.
+TALLIES_PER_POINT = 5
 
 
 async def opened(tx: Tx, env: Envelope, e: RoundOpened) -> None:
@@ -21,9 +26,10 @@ async def opened(tx: Tx, env: Envelope, e: RoundOpened) -> None:
         on_insert={"sequence": 0, "ballots_cast": 0, "history": []})
 
 
-def tally_order(env: Envelope, e: TallyUpdated) -> tuple[str, int]:
-    """A tally is a whole snapshot with a sequence: in a batch only the newest of each round needs applying."""
-    return e.round_id, e.sequence
+def tally_order(env: Envelope, e: TallyUpdated) -> tuple[tuple[str, int], int]:
+    """A tally is a whole snapshot with a sequence: in a batch only the newest of each round (and span of the
+    turnout history) needs applying."""
+    return (e.round_id, e.sequence // TALLIES_PER_POINT), e.sequence
 
 
 async def tally(tx: Tx, env: Envelope, e: TallyUpdated) -> None:
@@ -38,7 +44,8 @@ async def tally(tx: Tx, env: Envelope, e: TallyUpdated) -> None:
               "counts_hidden": e.counts_hidden, "updated_at": env.occurred_at}
     if not e.counts_hidden:
         fields["candidates"] = [c.model_dump(mode="json") for c in e.candidates]
-    await tx.store.save_tally(e.round_id, fields, {"at": env.occurred_at, "ballots_cast": e.ballots_cast}, HISTORY)
+    point = {"span": e.sequence // TALLIES_PER_POINT, "at": env.occurred_at, "ballots_cast": e.ballots_cast}
+    await tx.store.save_tally(e.round_id, fields, point, HISTORY)
 
 
 async def closed(tx: Tx, env: Envelope, e: RoundClosed) -> None:

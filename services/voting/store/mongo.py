@@ -84,10 +84,10 @@ class MongoVotingStore(MongoLearnedStore, MongoTallies):
     async def programme(self, programme_id: str) -> dict | None:
         return await self.db.programmes.find_one({"_id": programme_id}, session=self.session)
 
-    async def mark_published(self, programme_id: str, category_id: str) -> None:
-        """The category's 公示 list is published (a PublicityOpened): it takes no new round from now on."""
+    async def set_published(self, programme_id: str, category_ids: list[str]) -> None:
+        """The categories whose 公示 list is published (PublicityOpened): they take no new round from now on."""
         await self.db.programmes.update_one({"_id": programme_id},
-                                            {"$addToSet": {"published_categories": category_id}}, upsert=True,
+                                            {"$set": {"published_categories": category_ids}}, upsert=True,
                                             session=self.session)
 
     async def approved_nominations(self, programme_id: str, category_ids: list[str]) -> list[dict]:
