@@ -22,7 +22,7 @@ import pytest
 from .conftest import publish_screenshot, shot
 from .console_steps import (approve_all, auto_assign, close_stage, create_arena, create_programme, form_panel,
                             import_tree_and_roll, issue_judge_links, issue_links, nominate_with_materials, open_link,
-                            open_stage, organiser_page, people, register_judge, sign_in, step)
+                            open_stage, organiser_page, people, register_judge, sign_in)
 from .test_flows import wait_until
 
 pytestmark = pytest.mark.browser
@@ -74,11 +74,13 @@ def judging_programme(stack, browser, tmp_path_factory):
         register_judge(page, "李明", "市委党校")
         form_panel(page, "模范机关", ["李明"], per_nominee=1)
         auto_assign(page, nominees=3, per_nominee=1)
-        step(page, "01-panel-assigned", folder="judge-setup")
+        settle(page)
+        shot(page, "judge-setup-01-panel-assigned")  # artifacts only: the console has its own in docs
         create_arena(page, "模范机关擂台赛", "模范机关", ["市财政局", "市教育局"], ["李明"])
         link = issue_judge_links(page, 1)["李明"]
         assert link.startswith(f"{base}/?signin="), link
-        step(page, "02-judge-link", folder="judge-setup")
+        settle(page)
+        shot(page, "judge-setup-02-judge-link")
     except Exception:
         shot(page, "failed-judge-setup")
         raise
@@ -145,6 +147,7 @@ def judge_page(browser, request):
     ctx.close()
 
 
+@pytest.mark.timeout(900)  # the set-up on the pages too (the fixture's time counts), on a shared machine
 def test_a_judge_scores_declares_a_conflict_and_works_on_a_phone(stack, judging_programme, browser, judge_page):
     base, criteria = stack.urls["dashboard"], CRITERIA
     jp = judge_page

@@ -47,6 +47,7 @@ def signin_programme(stack, browser, tmp_path_factory) -> str:
     return name
 
 
+@pytest.mark.timeout(600)  # the set-up on the pages too (the fixture's time counts), on a shared machine
 def test_sign_in_by_links(stack, signin_programme, browser, page):
     base = stack.urls["dashboard"]
     # A first-organiser link printed with `--hours` of SHORT seconds: opened at the end, expired by then.

@@ -19,7 +19,7 @@ import pytest
 
 from .conftest import publish_screenshot, shot
 from .console_steps import (create_programme_with, import_tree_and_roll, issue_links, open_stage, organiser_page,
-                            people, step)
+                            people)
 from .console_steps import sign_in as sign_in_first
 from .signin_support import sign_in
 from .test_flows import wait_until
@@ -57,7 +57,8 @@ def unit_programme(stack, browser, tmp_path_factory):
         open_stage(page)  # 申报
         link = issue_links(page, name, "申报单位联系人", ["市财政局"])["市财政局"]
         assert link.startswith(f"{base}/?signin="), link
-        step(page, "01-unit-link", folder="unit-setup")
+        settle(page)
+        shot(page, "unit-setup-01-unit-link")  # artifacts only
     except Exception:
         shot(page, "unit-failed-setup")
         ctx.close()
@@ -123,6 +124,7 @@ def nominate(page, category: str, search: str, nominee: str, materials: str) -> 
     page.get_by_label("事迹材料", exact=True).fill(materials)
 
 
+@pytest.mark.timeout(900)  # the set-up on the pages too (the fixture's time counts), on a shared machine
 def test_a_unit_nominates_withdraws_and_resubmits(unit_programme, browser, tmp_path):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1500}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
