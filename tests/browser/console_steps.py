@@ -421,6 +421,7 @@ def register_judge(page, name: str, unit: str) -> None:
     pick_unit(page, unit)
     page.get_by_role("button", name="登记评委").click()
     page.locator("td").filter(has_text=re.compile(f"^{re.escape(name)}$")).first.wait_for()
+    settle(page)
 
 
 def issue_judge_links(page, judges: int) -> dict[str, str]:
@@ -434,7 +435,10 @@ def issue_judge_links(page, judges: int) -> dict[str, str]:
 def form_panel(page, category: str, judges: list[str], per_nominee: int | None = None) -> None:
     """评委与评审组: a panel of a category with judges picked by name (in this order); shown unlocked once formed."""
     tab(page, "评委与评审组")
-    choose(page, "评选类别", category)
+    settle(page)  # a click while the page still runs (after registering a judge) opens no list
+    picked = page.locator('[data-testid="stSelectbox"]').filter(has_text="评选类别").filter(visible=True).first
+    if category not in picked.inner_text():  # the first free category is already picked
+        choose(page, "评选类别", category)
     members = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评审组成员").filter(visible=True).first
     members.click()
     for judge in judges:
@@ -473,6 +477,7 @@ def create_arena(page, name: str, category: str, contestants: list[str], judges:
     """擂台赛: a contest of a category, the approved nominations as contestants and judges picked by name, with the
     form's default round (现场陈述, 10 points, step 0.5); listed as open once created."""
     tab(page, "擂台赛")
+    settle(page)
     page.get_by_label("赛事名称", exact=True).fill(name)
     choose(page, "所属类别（可选）", category)
     for contestant in contestants:
