@@ -435,10 +435,8 @@ def issue_judge_links(page, judges: int) -> dict[str, str]:
 def form_panel(page, category: str, judges: list[str], per_nominee: int | None = None) -> None:
     """评委与评审组: a panel of a category with judges picked by name (in this order); shown unlocked once formed."""
     tab(page, "评委与评审组")
-    settle(page)  # a click while the page still runs (after registering a judge) opens no list
-    picked = page.locator('[data-testid="stSelectbox"]').filter(has_text="评选类别").filter(visible=True).first
-    if category not in picked.inner_text():  # the first free category is already picked
-        choose(page, "评选类别", category)
+    settle(page)
+    _choose_until_listed(page, "评选类别", category)
     members = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评审组成员").filter(visible=True).first
     members.click()
     for judge in judges:
@@ -450,6 +448,26 @@ def form_panel(page, category: str, judges: list[str], per_nominee: int | None =
         page.get_by_label("每个对象的评委人数").first.fill(str(per_nominee))
     page.get_by_role("button", name="组建评审组").click()
     page.get_by_text("评审组状态：未锁定").first.wait_for()
+
+
+def _choose_until_listed(page, label: str, option: str) -> None:
+    """choose, clicking the box again until its list opens (a click while the page still runs opens none)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def chosen() -> bool:
+        page.get_by_label(label, exact=True).filter(visible=True).first.click()
+        item = page.get_by_role("option", name=re.compile(re.escape(option))).first
+        try:
+            item.wait_for(timeout=3000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            return False
+        item.click()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+        return True
+
+    wait_until(chosen, timeout=45, interval=1)
 
 
 def _panel_nominees(page) -> str:
