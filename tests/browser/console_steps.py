@@ -87,8 +87,8 @@ def people(stack: Stack, **who: tuple[str, str | None, str]) -> dict:
     return {key: partial(_mint, s, role, subject_id, name) for key, (role, subject_id, name) in who.items()}
 
 
-def _mint(settings: Settings, role: str, subject_id: str | None, name: str) -> str:
-    return mint_link_token(settings, role=role, subject_id=subject_id, name=name)[0]
+def _mint(settings: Settings, role: str, subject_id: str | None, name: str, hours: float = 72) -> str:
+    return mint_link_token(settings, role=role, subject_id=subject_id, name=name, hours=hours)[0]
 
 
 def organiser_page(browser):
@@ -428,3 +428,238 @@ def print_round_slips(page, round_name: str, slips: int) -> str:
     with page.expect_download() as download:
         page.get_by_role("button", name="下载 A4 打印版").click()
     return Path(download.value.path()).read_text(encoding="utf-8")
+
+
+# ---- people/setup: sign-in links, units' nominations, judges, panels and arena contests, on the people's pages ----
+# Issue sign-in links and read them off the page (the first organiser's alone is minted, as the CLI prints it),
+# nominate with materials, a self-assessment and files, approve, register judges, form and auto-assign a panel,
+# create an arena contest.
+
+def open_link(page, url: str, who: str) -> None:
+    """Open a sign-in link the organiser issued (read from the console) and wait until the portal says who."""
+    page.goto(url)
+    page.get_by_text(who).first.wait_for()
+
+
+def create_programme_with(page, name: str, templates: tuple[str, ...]) -> None:
+    """评选设置: like create_programme, with more categories than the template's first: each template picked by the
+    category it serves (e.g. "先锋红旗党支部", "四好优秀党员")."""
+    tab(page, "评选设置")
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评选类别（标准模板）").filter(visible=True)
+    for category in templates:
+        box.first.click()
+        page.get_by_role("option", name=re.compile(re.escape(f"→ {category}"))).first.click()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+        page.get_by_text(re.compile(f"^{re.escape(category)}$")).first.wait_for()  # its category's card
+    create_programme(page, name)
+
+
+def approve_all(page, nominees: list[str]) -> None:
+    """资格审查: approve each of `nominees` in turn; the approved tab's count follows."""
+    for n, nominee in enumerate(nominees, start=1):
+        page.get_by_role("button", name="刷新数据").click()
+        settle(page)
+        tab(page, "资格审查")
+        choose(page, "申报", nominee)
+        settle(page)  # the last nomination's form is gone (while the page runs, both are on it)
+        page.get_by_text("通过", exact=True).first.click()
+        settle(page)
+        page.get_by_role("button", name="通过").click()
+        page.get_by_role("tab", name=re.compile(f"已通过（{n}）")).first.wait_for()
+
+
+def issued_cards(page, n: int) -> dict[str, str]:
+    """The `n` issued links' print cards the page shows: each person's name -> the address of that person's link."""
+    cards = page.locator(".card").filter(visible=True)
+    cards.first.wait_for()
+    wait_until(lambda: cards.count() == n, timeout=20, interval=0.5)
+    return {c.locator("h2").inner_text().strip(): c.locator("p.url").inner_text().strip() for c in cards.all()}
+
+
+def issue_links(page, programme: str, who: str, names: list[str]) -> dict[str, str]:
+    """登录链接: the organiser picks the programme and the people by name under `who` (申报单位联系人, 党员, 评委),
+    issues their links and reads them off the print cards shown: name -> link."""
+    tab(page, "登录链接")
+    settle(page)
+    picker = page.get_by_label("评选活动", exact=True).filter(visible=True).last  # the tab's own, below the console's
+    picker.click()
+    page.get_by_role("option", name=re.compile(re.escape(programme))).first.click()
+    settle(page)
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=who).filter(visible=True).first
+    for name in names:
+        box.click()
+        page.get_by_role("option", name=name, exact=True).click()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(200)
+    page.get_by_role("button", name="生成登录链接").filter(visible=True).first.click()
+    page.get_by_text(f"已生成 {len(names)} 个登录链接").first.wait_for()
+    links = issued_cards(page, len(names))
+    assert sorted(links) == sorted(names), links
+    return links
+
+
+def unit_page(browser, height: int = 1500):
+    """A desktop-sized page for a unit contact (close its context when done)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+    return ctx, page
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Pick a selectbox option without Escape (which clears a selectbox that starts empty), then let the page run."""
+    page.get_by_label(label, exact=True).filter(visible=True).first.click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    settle(page)
+
+
+def fill_nomination(page, category: str, search: str, nominee: str, materials: str,
+                    scores: dict[str, str] | None = None, files: tuple[Path, ...] = ()) -> None:
+    """提交新申报 on the units' page: the category, the nominee found by (part of) its name in the unit's subtree or
+    roll, the materials, a self-assessment per criterion (by the criterion's name) and the files; not yet sent."""
+    page.get_by_role("tab", name="提交新申报").first.click()
+    settle(page)
+    _pick(page, "评选类别", category)
+    field = page.get_by_label(re.compile("^按(姓名|名称)搜索")).filter(visible=True).first
+
+    def searched() -> bool:  # typed while the page still ran: Streamlit may drop it, as a person would type again
+        if page.get_by_text(re.compile(r"找到 \d+ 个")).count() == 0:
+            field.fill(search)
+            field.press("Enter")
+            settle(page)
+        return page.get_by_text(re.compile(r"找到 \d+ 个")).count() > 0
+
+    wait_until(searched, timeout=30, interval=1)
+    _pick(page, "参评对象", nominee)
+    page.get_by_label("事迹材料", exact=True).fill(materials)
+    for criterion, value in (scores or {}).items():
+        page.get_by_label(f"{criterion}（满分").filter(visible=True).first.fill(value)
+    if files:
+        page.locator('[data-testid="stFileUploader"]').filter(visible=True).first.locator(
+            'input[type="file"]').set_input_files([str(f) for f in files])
+        for f in files:
+            page.get_by_text(f.name).first.wait_for()
+        settle(page)
+
+
+def submit_nomination(page, nominee: str, category: str, files: int = 0) -> None:
+    """Send the filled nomination and wait until the page says it is in, with its files."""
+    page.get_by_role("button", name="提交申报").click()
+    page.get_by_text(f"申报已提交：{nominee}（{category}），附件 {files} 个。").wait_for()
+    settle(page)
+
+
+def register_judge(page, name: str, unit: str) -> None:
+    """评委与评审组: a judge registered with the unit picked from the tree; the list shows the judge."""
+    tab(page, "评委与评审组")
+    page.get_by_label("评委姓名", exact=True).fill(name)
+    pick_unit(page, unit)
+    page.get_by_role("button", name="登记评委").click()
+    page.locator("td").filter(has_text=re.compile(f"^{re.escape(name)}$")).first.wait_for()
+    settle(page)
+
+
+def issue_judge_links(page, judges: int) -> dict[str, str]:
+    """评委与评审组: every judge's sign-in link issued (`judges` of them), read off the print cards: name -> link."""
+    tab(page, "评委与评审组")
+    page.get_by_role("button", name="生成评委登录链接").click()
+    page.get_by_text(f"已生成 {judges} 个登录链接").first.wait_for()
+    return issued_cards(page, judges)
+
+
+def form_panel(page, category: str, judges: list[str], per_nominee: int | None = None) -> None:
+    """评委与评审组: a panel of a category with judges picked by name (in this order); shown unlocked once formed."""
+    tab(page, "评委与评审组")
+    settle(page)
+    _choose_until_listed(page, "评选类别", category)
+    members = page.locator('[data-testid="stMultiSelect"]').filter(has_text="评审组成员").filter(visible=True).first
+    members.click()
+    for judge in judges:
+        page.keyboard.type(judge)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+    page.keyboard.press("Escape")
+    if per_nominee:
+        page.get_by_label("每个对象的评委人数").first.fill(str(per_nominee))
+    page.get_by_role("button", name="组建评审组").click()
+    page.get_by_text("评审组状态：未锁定").first.wait_for()
+
+
+def _choose_until_listed(page, label: str, option: str) -> None:
+    """choose, clicking the box again until its list opens (a click while the page still runs opens none)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def chosen() -> bool:
+        page.get_by_label(label, exact=True).filter(visible=True).first.click()
+        item = page.get_by_role("option", name=re.compile(re.escape(option))).first
+        try:
+            item.wait_for(timeout=3000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            return False
+        item.click()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+        return True
+
+    wait_until(chosen, timeout=45, interval=1)
+
+
+def _panel_nominees(page) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text="参评对象").filter(visible=True).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def auto_assign(page, nominees: int, per_nominee: int = 1) -> None:
+    """评委与评审组: once the panel shows its approved nominees (scoring learns them by events), auto-assign."""
+    def all_there() -> bool:
+        if _panel_nominees(page) == str(nominees):
+            return True
+        page.get_by_role("button", name="刷新数据").click()
+        settle(page)
+        tab(page, "评委与评审组")
+        return _panel_nominees(page) == str(nominees)
+
+    wait_until(all_there, timeout=60, interval=1)
+    page.get_by_role("button", name="自动分配评委").click()
+    page.get_by_text(f"已为 {nominees} 个对象新分配 {nominees * per_nominee} 人次（每个对象 {per_nominee} 名评委）"
+                     ).first.wait_for()
+
+
+def create_arena(page, name: str, category: str, contestants: list[str], judges: list[str]) -> None:
+    """擂台赛: a contest of a category, the approved nominations as contestants and judges picked by name, with the
+    form's default round (现场陈述, 10 points, step 0.5); listed as open once created."""
+    tab(page, "擂台赛")
+    settle(page)
+    page.get_by_label("赛事名称", exact=True).fill(name)
+    choose(page, "所属类别（可选）", category)
+    for contestant in contestants:
+        choose(page, "参赛选手（按出场顺序选择，已通过审查的申报）", contestant)
+    for judge in judges:
+        choose(page, "评委（按姓名选择）", judge)
+    page.get_by_role("button", name="创建擂台赛").click()
+    page.get_by_text("已完成。").first.wait_for()
+    page.get_by_text(f"{name} · 进行中").first.wait_for()
+
+
+def nominate_with_materials(browser, url: str, unit: str, category: str, materials: str,
+                            scores: dict[str, str] | None = None, files: tuple[Path, ...] = ()) -> None:
+    """A unit contact opens the sign-in link the organiser issued and nominates the unit itself, with materials,
+    a self-assessment and files, on the units' page."""
+    ctx, page = unit_page(browser)
+    try:
+        open_link(page, url, f"当前用户：{unit}（申报单位）")
+        fill_nomination(page, category, unit, unit, materials, scores, files)
+        submit_nomination(page, unit, category, len(files))
+    except Exception:
+        shot(page, f"failed-nominate-{unit}")
+        raise
+    finally:
+        ctx.close()
+
+
+def first_organiser_link(stack: Stack, name: str, hours: float = 72) -> str:
+    """A link for the first organiser valid for `hours`, as `exemplar signin-link organiser --hours H` prints it:
+    its token (link_url makes the address)."""
+    return people(stack, first=("organiser", None, name))["first"](hours=hours)

@@ -1,62 +1,64 @@
 """Signing in without a token, in Chromium against the real nominations service and dashboard: the first organiser
-opens the link the CLI prints, issues a unit's link in the portal; the unit opens it and is signed in, signs out,
-cannot use it twice; an expired link says what to do.
+opens the link the CLI prints, issues a unit's link in the console's sign-in links tab; the unit opens it and is
+signed in, signs out, cannot use it twice; an expired link says what to do.
 
-Only the first organiser's link is minted outside the pages (as `exemplar signin-link organiser` prints it), and the
-programme with its units is defined through nominations' API as its set-up, as the organiser's files would be."""
+The programme with its tree and roll is the organiser's set-up, done in the console first. Only the first
+organiser's links are minted outside the pages, as `exemplar signin-link organiser` prints them: one to sign in, and
+one printed with `--hours` of a few seconds that has expired by the time it is opened."""
 from __future__ import annotations
 
-import copy
 import time
-from uuid import uuid4
 
-import httpx
 import pytest
-from pymongo import MongoClient
 
-from shared.auth import issue_token
-from tests.nominations.helpers import MEMBERS_CSV, PROGRAMME, UNITS_CSV
+from shared.signin_links import link_url
 
 from .conftest import publish_screenshot, shot
-from .signin_support import cli_link, sign_in
-from .test_flows import wait_until
+from .console_steps import (create_programme, first_organiser_link, import_tree_and_roll, issue_links,
+                            organiser_page)
+from .signin_support import sign_in
 
 pytestmark = pytest.mark.browser
 
+UNITS = """单位编号,单位名称,上级单位编号,单位类型
+u-czj,市财政局,,机关
+u-czj-b1,市财政局机关第一党支部,u-czj,支部
+u-fgw,市发展和改革委员会,,机关
+"""
+ROLL = "党员编号,姓名,所在单位\nm1,王伟,市财政局机关第一党支部\nm2,张强,市发展和改革委员会\n"
+SHORT = 10  # seconds the expired link was valid
+
 
 @pytest.fixture(scope="module")
-def signin_programme(stack, app_settings):
-    pid = "si" + uuid4().hex[:6]
-    org = {"Authorization": "Bearer " + issue_token(app_settings, role="organiser", subject="setup")}
-    url = stack.urls["nominations"]
-    prog = copy.deepcopy(PROGRAMME) | {"programme_id": pid, "name": "登录链接测试评选"}
-    r = httpx.post(f"{url}/programmes", json=prog, headers=org, timeout=30)
-    assert r.status_code == 201, r.text
-    for kind, csv in (("units", UNITS_CSV), ("members", MEMBERS_CSV)):
-        r = httpx.post(f"{url}/programmes/{pid}/{kind}/import", files={"file": (f"{kind}.csv", csv.encode())},
-                       headers=org, timeout=30)
-        assert r.status_code == 200, r.text
-    lb = MongoClient(app_settings.mongo_url)[app_settings.database_name("leaderboard")]
-    wait_until(lambda: lb.programmes.find_one({"_id": pid}), timeout=60)  # the portal's programme picker
-    return pid
+def signin_programme(stack, browser, tmp_path_factory) -> str:
+    """The organiser's set-up in the console: a programme from the template, its tree and roll. Its name."""
+    base, name = stack.urls["dashboard"], "2026年度登录链接测试评选"
+    started = time.perf_counter()
+    ctx, page = organiser_page(browser)
+    try:
+        sign_in(page, link_url(base, first_organiser_link(stack, "工委组织部")), "当前用户：工委组织部（组织者）")
+        create_programme(page, name)
+        import_tree_and_roll(page, UNITS, ROLL, tmp_path_factory.mktemp("signin"))
+    except Exception:
+        shot(page, "signin-failed-setup")
+        raise
+    finally:
+        ctx.close()
+    print(f"\n[measure] the organiser's set-up in the console: {time.perf_counter() - started:.1f}s")
+    return name
 
 
-def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
+@pytest.mark.timeout(600)  # the set-up on the pages too (the fixture's time counts), on a shared machine
+def test_sign_in_by_links(stack, signin_programme, browser, page):
     base = stack.urls["dashboard"]
+    # A first-organiser link printed with `--hours` of SHORT seconds: opened at the end, expired by then.
+    expired, printed = link_url(base, first_organiser_link(stack, "首位组织者", hours=SHORT / 3600)), time.time()
     # The first organiser opens the link the CLI printed: signed in, the token gone from the address.
-    sign_in(page, cli_link(base, app_settings, "organiser", name="首位组织者", programme_id=signin_programme),
-            "当前用户：首位组织者（组织者）")
+    sign_in(page, link_url(base, first_organiser_link(stack, "首位组织者")), "当前用户：首位组织者（组织者）")
     assert "signin=" not in page.url and "/portal" in page.url, page.url
 
-    # In the sign-in links tab, the organiser picks a unit by name and issues its link.
-    page.get_by_role("tab", name="登录链接").click()
-    units = page.locator('[data-testid="stMultiSelect"]').filter(has_text="申报单位联系人").filter(visible=True).first
-    units.click()
-    page.get_by_role("option", name="市财政局", exact=True).click()
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="生成登录链接").click()
-    page.get_by_text("已生成 1 个登录链接").wait_for()
-    unit_url = page.locator("p.url").first.inner_text().strip()
+    # In the sign-in links tab, the organiser picks the programme and a unit by name and issues its link.
+    unit_url = issue_links(page, signin_programme, "申报单位联系人", ["市财政局"])["市财政局"]
     assert unit_url.startswith(f"{base}/?signin="), unit_url
     for label in ("下载打印页（含二维码）", "导出 CSV", "导出 Excel"):
         page.get_by_role("button", name=label).wait_for()
@@ -98,7 +100,7 @@ def test_sign_in_by_links(stack, app_settings, signin_programme, browser, page):
     page.get_by_text("已发放的登录链接").wait_for()
 
     # An expired link says what to do (in English too when English is chosen).
-    expired = cli_link(base, app_settings, "unit", "u-fgw", "市发展和改革委员会", hours=1, now=time.time() - 7200)
+    time.sleep(max(0.0, printed + SHORT + 1 - time.time()))
     unit.goto(expired)
     unit.get_by_text("此登录链接已过期，请联系组织者重新发放。").wait_for()
     assert unit.get_by_text("当前用户：").count() == 0

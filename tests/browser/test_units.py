@@ -4,25 +4,23 @@ both in its list, is refused a repeat in words naming the field, withdraws one; 
 (in the organiser console's review tab, the organiser's own page) it reads the comment, resubmits and sees the
 status change.
 
-The programme with its tree and roll and the opened nomination stage are the organiser's set-up, done through
-nominations' API as the organiser's files would be; the sign-in links are minted as `exemplar signin-link` prints
-them. Every step of the unit and the organiser is done through the pages."""
+The preconditions are the organiser's work, done in the console first: a programme from the three shipped templates
+(模范机关, 先锋红旗党支部, 四好优秀党员), the tree and the roll imported, 申报 opened and the unit contact's sign-in
+link issued in the sign-in links tab (登录链接), read off the page; the same organiser session later returns the
+nomination. Only the first organiser's link is minted, as `exemplar signin-link` prints it on a fresh installation.
+Every step of the unit and the organiser is done through the pages."""
 from __future__ import annotations
 
-import copy
 import re
 import time
-from uuid import uuid4
 
-import httpx
 import pytest
-from pymongo import MongoClient
-
-from shared.auth import issue_token
-from tests.nominations.helpers import MEMBERS_CSV, PROGRAMME, UNITS_CSV
 
 from .conftest import publish_screenshot, shot
-from .signin_support import cli_link, sign_in
+from .console_steps import (create_programme_with, import_tree_and_roll, issue_links, open_stage, organiser_page,
+                            people)
+from .console_steps import sign_in as sign_in_first
+from .signin_support import sign_in
 from .test_flows import wait_until
 
 pytestmark = pytest.mark.browser
@@ -30,25 +28,44 @@ pytestmark = pytest.mark.browser
 COMMENT = "请补充近三年的年度考核结果和佐证材料。"
 COLUMNS = ("参评对象", "评选类别", "申报单位", "状态", "审查意见", "附件", "更新时间")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+UNITS = """单位编号,单位名称,上级单位编号,单位类型
+u-czj,市财政局,,机关
+u-czj-d1,市财政局办公室,u-czj,部门
+u-czj-b1,市财政局机关第一党支部,u-czj-d1,支部
+u-czj-b2,市财政局机关第二党支部,u-czj-d1,支部
+u-fgw,市发展和改革委员会,,机关
+u-fgw-b1,市发展和改革委员会机关第一党支部,u-fgw,支部
+"""
+ROLL = """党员编号,姓名,所在单位
+m1,王伟,市财政局机关第一党支部
+m2,李娜,市财政局机关第二党支部
+m3,张强,市发展和改革委员会机关第一党支部
+"""
 
 
 @pytest.fixture(scope="module")
-def unit_programme(stack, app_settings):
-    pid = "un" + uuid4().hex[:6]
-    org = {"Authorization": "Bearer " + issue_token(app_settings, role="organiser", subject="setup")}
-    url = stack.urls["nominations"]
-    prog = copy.deepcopy(PROGRAMME) | {"programme_id": pid, "name": "申报单位测试评选"}
-    r = httpx.post(f"{url}/programmes", json=prog, headers=org, timeout=30)
-    assert r.status_code == 201, r.text
-    for kind, csv in (("units", UNITS_CSV), ("members", MEMBERS_CSV)):
-        r = httpx.post(f"{url}/programmes/{pid}/{kind}/import", files={"file": (f"{kind}.csv", csv.encode())},
-                       headers=org, timeout=30)
-        assert r.status_code == 200, r.text
-    r = httpx.post(f"{url}/programmes/{pid}/stages/nomination/open", headers=org, timeout=30)
-    assert r.status_code == 200, r.text
-    lb = MongoClient(app_settings.mongo_url)[app_settings.database_name("leaderboard")]
-    wait_until(lambda: lb.programmes.find_one({"_id": pid}), timeout=60)  # the portal's programme picker
-    return pid
+def unit_programme(stack, browser, tmp_path_factory):
+    """The organiser's set-up in the console, up to the unit's sign-in link; the organiser's page stays open."""
+    base, name = stack.urls["dashboard"], "2026年度申报单位测试评选"
+    started = time.perf_counter()
+    ctx, page = organiser_page(browser)
+    try:
+        sign_in_first(page, base, people(stack, organiser=("organiser", None, "工委组织部"))["organiser"],
+                      "当前用户：工委组织部（组织者）")
+        create_programme_with(page, name, ("先锋红旗党支部", "四好优秀党员"))
+        import_tree_and_roll(page, UNITS, ROLL, tmp_path_factory.mktemp("units"))
+        open_stage(page)  # 申报
+        link = issue_links(page, name, "申报单位联系人", ["市财政局"])["市财政局"]
+        assert link.startswith(f"{base}/?signin="), link
+        settle(page)
+        shot(page, "unit-setup-01-unit-link")  # artifacts only
+    except Exception:
+        shot(page, "unit-failed-setup")
+        ctx.close()
+        raise
+    print(f"\n[measure] the organiser's set-up in the console: {time.perf_counter() - started:.1f}s")
+    yield {"name": name, "link": link, "organiser": page}
+    ctx.close()
 
 
 def settle(page) -> None:
@@ -108,16 +125,15 @@ def nominate(page, category: str, search: str, nominee: str, materials: str) -> 
     page.get_by_label("事迹材料", exact=True).fill(materials)
 
 
-def test_a_unit_nominates_withdraws_and_resubmits(stack, app_settings, unit_programme, browser, tmp_path):
-    base, pid = stack.urls["dashboard"], unit_programme
+@pytest.mark.timeout(900)  # the set-up on the pages too (the fixture's time counts), on a shared machine
+def test_a_unit_nominates_withdraws_and_resubmits(unit_programme, browser, tmp_path):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1500}, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = ctx.new_page()
     page.set_default_timeout(45_000)
     try:
         started = time.perf_counter()
-        sign_in(page, cli_link(base, app_settings, "unit", "u-czj", name="市财政局", programme_id=pid),
-                "当前用户：市财政局（申报单位）")
-        unit_job(page, browser, base, app_settings, pid, tmp_path)
+        sign_in(page, unit_programme["link"], "当前用户：市财政局（申报单位）")  # the link the organiser issued
+        unit_job(page, unit_programme["organiser"], tmp_path)
         print(f"\n[measure] the unit's whole job in the pages, organiser's return included: "
               f"{time.perf_counter() - started:.1f}s")
     except Exception:
@@ -127,7 +143,7 @@ def test_a_unit_nominates_withdraws_and_resubmits(stack, app_settings, unit_prog
         ctx.close()
 
 
-def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
+def unit_job(page, org, tmp_path) -> None:
     # 1. a member found by name, with a self-assessment per criterion of 四好 and a PDF attachment
     nominate(page, "四好优秀党员", "王", "王伟", "王伟同志政治坚定，履职尽责，群众评价好。")
     page.get_by_text("每个文件不超过 10 MB，每个申报最多 10 个").first.wait_for()
@@ -175,7 +191,7 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     assert "已撤回" in row_status(page, "第二党支部")
 
     # 5. the organiser returns 王伟's nomination with a comment, in the console's review tab
-    organiser_returns(browser, base, settings, pid, "王伟")
+    organiser_returns(org, "王伟")
 
     # 6. the unit refreshes, reads the comment, revises and resubmits; the status changes back to submitted
     page.get_by_role("button", name="刷新").first.click()
@@ -225,13 +241,11 @@ def unit_job(page, browser, base: str, settings, pid: str, tmp_path) -> None:
     page.get_by_text("Status: submitted, awaiting review").first.wait_for()
 
 
-def organiser_returns(browser, base: str, settings, pid: str, nominee: str) -> None:
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai")
-    org = ctx.new_page()
-    org.set_default_timeout(45_000)
+def organiser_returns(org, nominee: str) -> None:
+    """The organiser, in the console still open since the set-up, returns the nomination with a comment."""
     try:
-        sign_in(org, cli_link(base, settings, "organiser", name="工委组织部", programme_id=pid),
-                "当前用户：工委组织部（组织者）")
+        org.get_by_role("button", name="刷新数据").click()
+        settle(org)
         tab(org, "资格审查")
         org.get_by_role("tab", name=re.compile(r"待审查（1）")).first.wait_for()
         choose(org, "申报", nominee)
@@ -243,5 +257,3 @@ def organiser_returns(browser, base: str, settings, pid: str, nominee: str) -> N
     except Exception:
         shot(org, "unit-failed-organiser")
         raise
-    finally:
-        ctx.close()
