@@ -497,6 +497,7 @@ def revoke_one(page, nominee: str, reason: str) -> None:
     page.get_by_text("已完成。").first.wait_for()
     rows = honour_rows(page)
     assert rows[nominee][3:5] == ["已撤销", reason] and rows["市审计局"][3] == "有效", rows
+    assert page.get_by_label("撤销原因（必填）", exact=True).input_value() == ""  # not left filled in for the next
     step(page, "25-honour-revoked")
 
 
@@ -513,6 +514,7 @@ def documents(page) -> None:
     step(page, "26-honours-xlsx")
     publish_screenshot(shot(page, "console-honours"), "console-honours")
     tab(page, "公示")
+    page.locator('[data-testid="stExpander"]').filter(has_text=TITLE).filter(has_text="已结束").first.wait_for()
     text = pdf_text(fetch_document(page, "公示 .pdf"))
     assert TITLE.search(text) and "市审计局" in text and "市档案馆" in text, text
     assert text.index("市审计局") < text.index("市档案馆"), text  # in the order of the composite ranking
