@@ -416,15 +416,14 @@ def handle_objection(page, number: str) -> None:
     page.get_by_role("button", name="刷新数据").click()
     tab(page, "异议处理")
     page.get_by_role("tab", name="待处理异议（1）").first.wait_for()
-    assert object_state(page, number) == "已受理"
+    wait_until(lambda: object_state(page, number) == "已受理", timeout=30, interval=1)
     step(page, "20-objection-to-handle")
     page.get_by_label("调查人", exact=True).fill("纪检组 王明")
     page.get_by_role("button", name="指派调查人").click()
-    page.get_by_text("已完成。").first.wait_for()
+    wait_until(lambda: object_state(page, number) == "已指派", timeout=30, interval=1)
     page.get_by_label("调查情况", exact=True).fill("经调阅2023—2025年度考核档案，考核结果均为优秀，与申报材料一致。")
     page.get_by_role("button", name="记录调查情况").click()
-    page.get_by_text("已完成。").first.wait_for()
-    assert object_state(page, number) == "调查中"
+    wait_until(lambda: object_state(page, number) == "调查中", timeout=30, interval=1)
     page.get_by_role("button", name="办结").click()
     page.get_by_text("请填写此项。").first.wait_for()  # the reason is required, said under it
     page.get_by_label("结论理由（必填）", exact=True).fill("反映问题经核查不属实。")
@@ -435,8 +434,7 @@ def handle_objection(page, number: str) -> None:
     page.get_by_role("tab", name="待处理异议（0）").first.wait_for()
     page.get_by_text("没有待处理的异议。").first.wait_for()
     page.get_by_role("tab", name="已办结（1）").first.click()
-    page.wait_for_timeout(300)
-    assert object_state(page, number) == "异议不成立"
+    wait_until(lambda: object_state(page, number) == "异议不成立", timeout=30, interval=1)
     step(page, "22-objection-handled")
 
 
@@ -444,8 +442,7 @@ def object_state(page, number: str) -> str:
     """The state column of the objection's row in the table shown."""
     settle(page)
     rows = [r for r in grid_rows(page) if r[0] == number]
-    assert len(rows) == 1, grid_rows(page)
-    return rows[0][2]
+    return rows[0][2] if len(rows) == 1 else ""  # "" until the grid has drawn its cells
 
 
 def grid_rows(page) -> list[list[str]]:
@@ -489,14 +486,17 @@ def revoke_one(page, nominee: str, reason: str) -> None:
     choose(page, "荣誉", nominee)
     page.get_by_role("button", name="撤销", exact=True).click()
     page.get_by_text("请填写此项。").first.wait_for()
+    settle(page)  # the reason box of the honour picked (each honour has its own), once the page has run
     page.get_by_label("撤销原因（必填）", exact=True).fill(reason)
     page.get_by_role("button", name="撤销", exact=True).click()
     page.get_by_text(re.compile(f"撤销「{nominee}」的「.*」荣誉？撤销记入档案，不可恢复。")).first.wait_for()
     step(page, "24-honour-revoke-confirm")
     page.get_by_role("button", name="确认执行").click()
     page.get_by_text("已完成。").first.wait_for()
+    wait_until(lambda: honour_rows(page).get(nominee, [""] * 5)[3] == "已撤销", timeout=30, interval=1)
     rows = honour_rows(page)
     assert rows[nominee][3:5] == ["已撤销", reason] and rows["市审计局"][3] == "有效", rows
+    settle(page)
     assert page.get_by_label("撤销原因（必填）", exact=True).input_value() == ""  # not left filled in for the next
     step(page, "25-honour-revoked")
 
