@@ -9,9 +9,7 @@ Every event of a notice, its objections and its honours is keyed by the notice i
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
+from shared import clock as clocks
 from shared.ratelimit import RateLimiter
 from shared.service import Service
 from shared.settings import Settings
@@ -24,11 +22,7 @@ from .http import Web, router
 from .privacy import ContactVault
 from .store import GridFSAttachments, MongoPublicityStore
 
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+Clock = clocks.Clock
 
 
 def create_service(settings: Settings | None = None, *, clock: Clock | None = None, tick_seconds: float | None = None,
@@ -38,11 +32,15 @@ def create_service(settings: Settings | None = None, *, clock: Clock | None = No
     svc = Service("publicity", settings, title="Publicity service (公示与异议处理)",
                   description="Publicity notices over working days, real-name objections, honours and reviews. "
                               "A period ends at 17:30 Asia/Shanghai on its last working day.")
+    now = clock or clocks.from_env()  # real time unless EXEMPLAR_CLOCK_OFFSET_FILE is set (trials and tests)
+    note = clocks.offset_note(now)
+    if note:
+        svc.log.warning(note)
     store = MongoPublicityStore(lambda: svc.db)
     uow = MongoUnitOfWork(svc, store.bound)
     ctx = Context(
         uow=uow, store=store, attachments=GridFSAttachments(lambda: svc.db), vault=ContactVault(svc.settings),
-        clock=clock or _utc_now,
+        clock=now,
         address_limiter=RateLimiter(*(objection_rate or (options.objection_rate_per_minute, options.objection_burst))),
         contact_limiter=RateLimiter(*(contact_rate or (options.contact_rate_per_minute, options.contact_burst))))
     svc.api.state.publicity = Web(ctx, svc.check_public_rate)

@@ -19,7 +19,8 @@ def honours_tab(prog: dict, token: str) -> None:
                                     t("ho.col.unit"): h.get("unit_name"),
                                     t("ho.col.status"): t(f"ho.status.{h.get('status')}"),
                                     t("ho.col.reason"): h.get("revoked_reason", "")} for h in honours]),
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, use_container_width=True,
+                     column_config={t("ho.col.reason"): st.column_config.TextColumn(width="large")})
     else:
         st.caption(t("none"))
     _revoke([h for h in honours if h.get("status") == "confirmed"], token)
@@ -43,7 +44,8 @@ def _revoke(confirmed_honours: list[dict], token: str) -> None:
     by = {h["honour_id"]: h for h in confirmed_honours}
     hid = st.selectbox(t("ho.pick"), list(by), key="org_honour_pick",
                        format_func=lambda i: f"{by[i].get('nominee_name', '')} · {by[i].get('title', '')}")
-    reason = st.text_input(t("ho.reason"), key="org_honour_reason")
+    # one reason box per honour: a reason typed for one never stays filled in for the next
+    reason = st.text_input(t("ho.reason"), key=f"org_honour_reason_{hid}")
     field_error("revoke", "reason")
     if st.button(t("ho.revoke_btn"), key="org_honour_revoke"):
         if len(reason.strip()) < 2:

@@ -40,23 +40,24 @@ def _handle(items: list[dict], token: str) -> None:
     labels = {o["objection_id"]: f"{o.get('tracking_no')} · {o.get('nominee_name', '')}" for o in items}
     oid = st.selectbox(t("ob.pick"), list(labels), format_func=labels.get, key="org_obj_pick")
     c1, c2 = st.columns(2)
-    with c1.form("org_obj_assign"):
-        who = st.text_input(t("ob.investigator"), key="org_obj_inv")
+    # the boxes are the objection's own: what was typed for one never stays filled in for the next
+    with c1.form(f"org_obj_assign_{oid}"):
+        who = st.text_input(t("ob.investigator"), key=f"org_obj_inv_{oid}")
         field_error("objection", "investigator")
         if st.form_submit_button(t("ob.assign")):
             submit("objection", "publicity", "POST", f"/objections/{oid}/assign", token,
                    json={"investigator": who.strip()})
             st.rerun()
-    with c2.form("org_obj_findings"):
-        text = st.text_area(t("ob.findings"), key="org_obj_findings")
+    with c2.form(f"org_obj_findings_{oid}"):
+        text = st.text_area(t("ob.findings"), key=f"org_obj_findings_{oid}")
         field_error("objection", "findings")
         if st.form_submit_button(t("ob.record")):
             submit("objection", "publicity", "POST", f"/objections/{oid}/findings", token,
                    json={"findings": text.strip()})
             st.rerun()
-    outcome = st.radio(t("ob.outcome"), list(RESOLVED[::-1]), horizontal=True, key="org_obj_outcome",
+    outcome = st.radio(t("ob.outcome"), list(RESOLVED[::-1]), horizontal=True, key=f"org_obj_outcome_{oid}",
                        format_func=lambda o: t(f"ob.{o}"))
-    reason = st.text_input(t("ob.reason"), key="org_obj_reason")
+    reason = st.text_input(t("ob.reason"), key=f"org_obj_reason_{oid}")
     field_error("objection", "reason")
     if st.button(t("ob.resolve"), key="org_obj_resolve", type="primary"):
         if len(reason.strip()) < 2:

@@ -47,7 +47,8 @@ def _notices(pid: str, token: str) -> None:
         st.caption(t("none"))
         return
     for n in notices:
-        with st.expander(f"{n['title']} · {i18n.fmt_dt(n['ends_at'], lang())}", expanded=len(notices) == 1):
+        state = i18n.t("ntc.closed" if n.get("state") == "closed" else "ntc.open", lang())
+        with st.expander(f"{n['title']} · {i18n.fmt_dt(n['ends_at'], lang())} · {state}", expanded=len(notices) == 1):
             st.dataframe([{"#": e.get("rank"), t("ho.col.name"): e["nominee_name"], t("ho.col.unit"): e["unit_name"],
                            t("ho.col.status"): e.get("status_label", e["status"])} for e in n.get("entries", [])],
                          hide_index=True, use_container_width=True)

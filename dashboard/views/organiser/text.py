@@ -116,7 +116,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "pb.publish_q": ("公示一经发布即固定。确认发布「{cat}」公示，截止 {end}？",
                      "A published notice is fixed. Publish “{cat}”, ending {end}?"),
     "pb.notices": ("已发布的公示", "Published notices"),
-    "pb.download": ("下载公示", "Download the notice"),
+    "pb.download": ("公示", "Notice"),  # "生成 公示 .pdf", then "公示 .pdf" to save
     "ob.to_handle": ("待处理异议（{n}）", "Objections to handle ({n})"),
     "ob.handled": ("已办结（{n}）", "Resolved ({n})"),
     "ob.none": ("没有待处理的异议。", "No objection to handle."),
