@@ -34,7 +34,7 @@ def _page() -> None:
             return {"categories": [{"category_id": "organ", "quota": 2, "standings": [
                 {"nomination_id": f"n{i}", "rank": i, "nominee_name": f"机关{i}", "unit_name": f"单位{i}"}
                 for i in (1, 2, 3)]}]}
-        return {"notices": [{"notice_id": "nt1", "title": "模范机关评选公示", "state": "scheduled",
+        return {"notices": [{"notice_id": "nt1", "title": "模范机关评选公示", "state": "open",
                              "window": "before", "starts_at": "2027-03-01T01:00:00+00:00",
                              "ends_at": "2027-03-08T10:00:00+00:00", "working_days": 5, "entries": []}]}
 
