@@ -31,7 +31,8 @@ def _objections(part: str) -> AppTest:
             st.session_state["sent"].append((method, path, json))
             if path.endswith("/contact"):
                 return True, {"objection_id": "o1", "name": "张三", "phone": "13800138000", "email": ""}, []
-            return True, {"starts_at": "2026-12-02T10:00:00+00:00", "ends_at": "2026-12-09T10:00:00+00:00", "warning": ""}, []
+            return True, {"starts_at": "2026-12-02T10:00:00+00:00", "ends_at": "2026-12-09T10:00:00+00:00",
+                          "warning": ""}, []
 
         def get(service, path, token, **params):
             return notice if path == "/notices/n1" else short
