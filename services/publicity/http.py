@@ -201,9 +201,9 @@ async def get_objection(objection_id: IdPath, _: Principal = Depends(require("or
 
 @router.get("/objections/{objection_id}/contact", tags=["objections"],
             summary="The objector's contact details, for the investigator (organiser)")
-async def objection_contact(objection_id: IdPath, _: Principal = Depends(require(*documents.CONTACT_ROLES)),
+async def objection_contact(objection_id: IdPath, who: Principal = Depends(require(*documents.CONTACT_ROLES)),
                             w: Web = Depends(web)):
-    return await documents.contact(w.actions, objection_id)
+    return await documents.contact(w.actions, objection_id, who)
 
 
 @router.get("/objections/{objection_id}/attachments/{file_id}", tags=["objections"],

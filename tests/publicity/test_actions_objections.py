@@ -69,6 +69,10 @@ class TestFileObjection:
         assert filed.event.tracking_no == r["tracking_no"] and filed.event.nomination_id == "nom-b"
         assert await documents.contact(ctx, o["_id"]) == {"objection_id": o["_id"], "name": "张三",
                                                           "phone": "13800138000", "email": ""}
+        assert not [h for h in o["history"] if h["step"] == "contact_viewed"]  # read without a person: no record
+        await documents.contact(ctx, o["_id"], ORG)
+        [viewed] = [h for h in store.objection_docs[o["_id"]]["history"] if h["step"] == "contact_viewed"]
+        assert viewed["by"] == "org-1"
         assert (await documents.attachment(ctx, o["_id"], o["attachments"][0]["file_id"])).content == PDF[1]
         status = await objections.objection_status(ctx, r["tracking_no"].lower(), client="10.0.0.2")
         assert status == {"tracking_no": r["tracking_no"], "state": "filed", "state_label": "已受理"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from shared.auth import Principal
 from shared.documents import DOCX, PDF, XLSX, Download
 from shared.errors import NotFound
 
@@ -79,9 +80,14 @@ async def attachment(ctx: Context, objection_id: str, file_id: str) -> Download:
     return Download(await ctx.attachments.read(file_id), meta["content_type"], f"attachment-{file_id}")
 
 
-async def contact(ctx: Context, objection_id: str) -> dict:
-    """The objector's contact details, for the investigator. Refusals: NotFound."""
+async def contact(ctx: Context, objection_id: str, who: Principal | None = None) -> dict:
+    """The objector's contact details, for the investigator; the viewing, by whom and when, is kept in the
+    objection's history (step contact_viewed). Refusals: NotFound."""
     sealed = await ctx.store.sealed_contact(objection_id)
     if sealed is None:
         raise NotFound(f"objection {objection_id} does not exist", field="objection_id")
-    return {"objection_id": objection_id, **ctx.vault.open(objection_id, sealed)}
+    opened = ctx.vault.open(objection_id, sealed)
+    if who is not None:
+        await ctx.store.update_objection(objection_id, {}, history={"at": ctx.clock(), "step": "contact_viewed",
+                                                                     "by": who.subject})
+    return {"objection_id": objection_id, **opened}
