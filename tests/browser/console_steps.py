@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from functools import partial
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -163,6 +164,12 @@ def open_round(page, name: str, category: str) -> None:
     page.get_by_text("已完成。").first.wait_for()
 
 
+def issued(url: str):
+    """A link the console issued (read off its print card), as sign_in takes it: its token, for the one use."""
+    token = parse_qs(urlparse(url).query)["signin"][0]
+    return lambda: token
+
+
 def pick_unit(page, unit: str) -> None:
     """Pick the judge's unit from the tree by typing its name (Escape would clear a selectbox that starts empty)."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="所在单位").filter(visible=True).first
@@ -256,13 +263,9 @@ def vote(browser, base: str, token, candidate: str) -> None:
     page = ctx.new_page()
     page.set_default_timeout(45_000)
 
-    def ballot_shown() -> bool:  # sign in again until the ballot shows
-        sign_in(page, base, token, "当前用户：王伟")
-        page.wait_for_timeout(1500)
-        return page.get_by_text("已选 0 / 1").count() > 0
-
     try:
-        wait_until(ballot_shown, timeout=90, interval=2)
+        sign_in(page, base, token, "当前用户：王伟")  # a link is used once: the ballot must show in this session
+        page.get_by_text("已选 0 / 1").wait_for()
         page.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
         page.get_by_text("已选 1 / 1").wait_for()
         page.get_by_role("button", name="下一步：核对选票").click()
@@ -486,6 +489,8 @@ def issue_links(page, programme: str, who: str, names: list[str]) -> dict[str, s
     picker.click()
     page.get_by_role("option", name=re.compile(re.escape(programme))).first.click()
     settle(page)
+    for kind in ("申报单位联系人", "党员", "评委"):  # the people of an earlier issue are still picked
+        clear_multiselect(page, kind)
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=who).filter(visible=True).first
     for name in names:
         box.click()
@@ -494,9 +499,13 @@ def issue_links(page, programme: str, who: str, names: list[str]) -> dict[str, s
         page.wait_for_timeout(200)
     page.get_by_role("button", name="生成登录链接").filter(visible=True).first.click()
     page.get_by_text(f"已生成 {len(names)} 个登录链接").first.wait_for()
-    links = issued_cards(page, len(names))
-    assert sorted(links) == sorted(names), links
-    return links
+    # the cards of an earlier issue stay until the page has run again: wait for these people's
+    wait_until(lambda: sorted(_card_names(page)) == sorted(names), timeout=30, interval=0.5)
+    return issued_cards(page, len(names))
+
+
+def _card_names(page) -> list[str]:
+    return [c.locator("h2").inner_text().strip() for c in page.locator(".card").filter(visible=True).all()]
 
 
 def unit_page(browser, height: int = 1500):

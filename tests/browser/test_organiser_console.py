@@ -12,8 +12,9 @@ clock as a trial installation does), both honours confirmed, one revoked with a 
 notice as PDF and the honours list as .xlsx downloaded and read.
 Each step's page is saved to docs/screenshots/organiser/ (with EXEMPLAR_UPDATE_SCREENSHOTS=1) and artifacts/.
 
-Everyone signs in by opening a sign-in link, as `exemplar signin-link` prints it (each link is used once); the judges
-by the links the console prints for them."""
+Everyone signs in by opening a sign-in link (each is used once): the first organiser's as `exemplar signin-link`
+prints it on a fresh installation; the units', the member's and the judges' as the organiser issues them in the
+console, read off the page."""
 from __future__ import annotations
 
 import io
@@ -32,9 +33,9 @@ from devtools.stack import Stack
 from shared.clock import OFFSET_FILE_ENV
 
 from .conftest import publish_screenshot, shot
-from .console_steps import (approve, choose, fetch_document, nominate, open_stage, organiser_page, pdf_text, people,
-                            pick_unit, print_slips, refreshed, refreshed_state, refreshed_turnout, settle, sign_in,
-                            step, tab, table_rows, upload, vote, vote_by_slip)
+from .console_steps import (approve, choose, fetch_document, issue_links, issued, nominate, open_stage, organiser_page,
+                            pdf_text, people, pick_unit, print_slips, refreshed, refreshed_state, refreshed_turnout,
+                            settle, sign_in, step, tab, table_rows, upload, vote, vote_by_slip)
 from .test_flows import wait_until
 
 pytestmark = pytest.mark.browser
@@ -70,9 +71,9 @@ def console_stack(servers):
 
 @pytest.fixture(scope="module")
 def tokens(console_stack) -> dict:
-    """Each person's way in: a function that mints a fresh single-use sign-in link for them."""
-    return people(console_stack, organiser=("organiser", None, "工委组织部"), **{
-        "u-sj": ("unit", "u-sj", "市审计局"), "u-da": ("unit", "u-da", "市档案馆"), "m1": ("member", "m1", "王伟")})
+    """The first organiser's way in, as `exemplar signin-link organiser` prints it on a fresh installation; everyone
+    else's link is issued by the organiser in the console and read off the page."""
+    return people(console_stack, organiser=("organiser", None, "工委组织部"))
 
 
 JUDGES = (("李审计", "市审计局"), ("张档案", "市档案馆"), ("陈档案", "市档案馆"))
@@ -134,9 +135,11 @@ def run_programme(page, browser, base: str, tokens: dict, tmp_path: Path, clock_
     page.get_by_text("关闭后，将拒绝").first.wait_for()
     step(page, "04-stages")
 
-    # 4. two units nominate themselves on their own pages
-    for unit, unit_name in (("u-sj", "市审计局"), ("u-da", "市档案馆")):
-        nominate(browser, base, tokens[unit], unit_name)
+    # 4. the units' contacts get their sign-in links from the console, and nominate themselves on their own pages
+    unit_links = issue_links(page, name, "申报单位联系人", ["市审计局", "市档案馆"])
+    step(page, "04a-unit-links")
+    for unit_name in ("市审计局", "市档案馆"):
+        nominate(browser, base, issued(unit_links[unit_name]), unit_name)
 
     # 5. review: returning needs a comment (said beside the field), then one returned and one approved
     page.get_by_role("button", name="刷新数据").click()
@@ -158,7 +161,8 @@ def run_programme(page, browser, base: str, tokens: dict, tmp_path: Path, clock_
     step(page, "06-review")
 
     # 5a. the returned unit reads the comment on its own page, revises and resubmits; the organiser approves it
-    resubmit(browser, base, tokens["u-da"], "市档案馆", COMMENT)
+    relink = issue_links(page, name, "申报单位联系人", ["市档案馆"])  # a link is used once: a new one to come back
+    resubmit(browser, base, issued(relink["市档案馆"]), "市档案馆", COMMENT)
     approve(page, "市档案馆", pending=1)
     page.get_by_role("tab", name=re.compile(r"已通过（2）")).first.wait_for()
     page.get_by_role("tab", name=re.compile(r"已退回修改（0）")).first.wait_for()
@@ -178,7 +182,9 @@ def run_programme(page, browser, base: str, tokens: dict, tmp_path: Path, clock_
     slips = print_slips(page)
     assert len(slips) == 3 and all(u.startswith(f"{base}/?page=ballot&c=") for u in slips)
     vote_by_slip(browser, slips[0], "市审计局")
-    vote(browser, base, tokens["m1"], "市审计局")
+    member = issue_links(page, name, "党员", ["王伟"])
+    vote(browser, base, issued(member["王伟"]), "市审计局")
+    tab(page, "测评轮次")
     page.get_by_role("button", name="刷新数据").click()
     wait_until(lambda: refreshed_turnout(page, 2), timeout=60, interval=1)
     step(page, "07-round-turnout")

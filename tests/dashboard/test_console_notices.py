@@ -33,7 +33,7 @@ def _page() -> None:
         if path.endswith("/shortlists"):
             return {"categories": [{"category_id": "organ", "quota": 2, "standings": [
                 {"nomination_id": f"n{i}", "rank": i, "nominee_name": f"机关{i}", "unit_name": f"单位{i}"}
-                for i in (1, 2, 3)]}]}
+                for i in range(1, st.session_state.get("ranked", 3) + 1)]}]}
         return {"notices": [{"notice_id": "nt1", "title": "模范机关评选公示", "state": "open",
                              "window": "before", "starts_at": "2027-03-01T01:00:00+00:00",
                              "ends_at": "2027-03-08T10:00:00+00:00", "working_days": 5, "entries": []}]}
@@ -82,8 +82,8 @@ def test_the_default_notice_is_one_click_and_a_confirmation_for_the_top_of_the_r
 
 def test_a_notice_with_chosen_nominations_a_later_start_and_contacts_sends_them_and_previews_that_start():
     at = _tab()
-    assert at.multiselect(key="org_pub_noms_organ").value == ["n1", "n2"]  # the top 2 by default
-    at.multiselect(key="org_pub_noms_organ").set_value(["n1", "n3"])
+    assert at.multiselect(key="org_pub_noms_organ_n1_n2").value == ["n1", "n2"]  # the top 2 by default
+    at.multiselect(key="org_pub_noms_organ_n1_n2").set_value(["n1", "n3"])
     at.checkbox(key="org_pub_later").check().run(timeout=60)
     at.date_input(key="org_pub_start_day").set_value(FAR)
     at.time_input(key="org_pub_start_time").set_value(time(10, 30))
@@ -111,7 +111,7 @@ def test_an_emptied_issuer_or_no_nomination_is_refused_beside_the_field_and_noth
     assert "发布单位" in _errors(at) and not _sent(at)
     assert not [b for b in at.button if b.key == "_yes_publish"]  # not even asked
     at.text_input(key="org_pub_issuer").input("市直机关工作委员会")
-    at.multiselect(key="org_pub_noms_organ").set_value([])
+    at.multiselect(key="org_pub_noms_organ_n1_n2").set_value([])
     at.button(key="org_pub_go").click().run(timeout=60)
     assert "参评对象" in _errors(at) and "发布单位" not in _errors(at) and not _sent(at)
 
@@ -146,3 +146,15 @@ def test_the_years_loaded_are_listed_and_a_new_years_arrangement_is_uploaded_as_
     [(service, method, path, body, files)] = _sent(at)
     assert (service, method, path, body) == ("publicity", "POST", "/calendars", None)
     assert files == [("file", ("2027.yaml", content, "application/yaml"))]
+
+
+def test_a_ranking_that_grew_since_the_page_opened_is_not_sent_as_the_older_list():
+    # the organiser opened the tab while one nominee was ranked; by the time they publish, the ranking has two on top
+    at = AppTest.from_function(_page)
+    at.session_state["ranked"] = 1
+    at.run(timeout=60)
+    at.session_state["ranked"] = 3
+    at.run(timeout=60)
+    _publish(at)
+    [(_, _, _, body, _)] = _sent(at)
+    assert "nomination_ids" not in body  # the service lists its top `quota`, not the one ranked when the tab opened

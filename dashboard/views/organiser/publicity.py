@@ -91,8 +91,10 @@ def _more_options(pid: str, cid: str, token: str) -> dict[str, Any]:
         label = {x["nomination_id"]: f"#{x['rank']} {x['nominee_name']} · {x['unit_name']}"
                  for x in board["standings"]}
         top = [x["nomination_id"] for x in board["standings"]][:quota]
+        # keyed by the ranking's top too: when the ranking moves, the list starts again from its new top instead of
+        # keeping (and sending) a selection made on an older ranking
         picked = st.multiselect(t("pb.nominations"), list(label), default=top, format_func=label.get,
-                                key=f"org_pub_noms_{cid}", help=t("pb.nominations_help", n=quota))
+                                key=f"org_pub_noms_{cid}_{'_'.join(top)}", help=t("pb.nominations_help", n=quota))
         field_error("notice", "nomination_ids", prefix=True)
         if picked != top:
             out["nomination_ids"] = picked
