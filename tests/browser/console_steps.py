@@ -220,19 +220,24 @@ def vote_by_slip(browser, url: str, candidate: str) -> None:
     ballot.set_default_timeout(45_000)
     try:
         ballot.goto(url)
-        ballot.get_by_text("已选 0 / 1").wait_for()
-        ballot.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
-        ballot.get_by_text("已选 1 / 1").wait_for()
-        ballot.get_by_role("button", name="下一步：核对选票").click()
-        ballot.get_by_text("请核对您的选票").wait_for()
-        ballot.get_by_role("button", name="确认提交").click()
-        ballot.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
+        cast_one(ballot, candidate)
         step(ballot, "07a-slip-ballot")
     except Exception:
         shot(ballot, "organiser-failed-slip-ballot")
         raise
     finally:
         ctx.close()
+
+
+def cast_one(page, candidate: str) -> None:
+    """An approval ballot of one choice: the candidate ticked (已选 1 / 1), checked on the confirmation step, cast."""
+    page.get_by_text("已选 0 / 1").wait_for()
+    page.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
+    page.get_by_text("已选 1 / 1").wait_for()
+    page.get_by_role("button", name="下一步：核对选票").click()
+    page.get_by_text("请核对您的选票").wait_for()
+    page.get_by_role("button", name="确认提交").click()
+    page.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
 
 
 def nominate(browser, base: str, token, unit_name: str) -> None:
@@ -265,13 +270,7 @@ def vote(browser, base: str, token, candidate: str) -> None:
 
     try:
         sign_in(page, base, token, "当前用户：王伟")  # a link is used once: the ballot must show in this session
-        page.get_by_text("已选 0 / 1").wait_for()
-        page.locator('[data-testid="stCheckbox"]').filter(has_text=candidate).locator("label").click()
-        page.get_by_text("已选 1 / 1").wait_for()
-        page.get_by_role("button", name="下一步：核对选票").click()
-        page.get_by_text("请核对您的选票").wait_for()
-        page.get_by_role("button", name="确认提交").click()
-        page.get_by_text(re.compile("投票成功，您的选票已计入|选票已提交，正在计票")).wait_for()
+        cast_one(page, candidate)
         step(page, "07b-member-ballot")
     except Exception:
         shot(page, "organiser-failed-ballot")

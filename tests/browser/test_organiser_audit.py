@@ -1,5 +1,6 @@
 """An organiser reads the audit trail (审计日志) in the console, in headless Chromium on the real services: after
-creating a programme, importing the tree, opening 申报 and returning one of two units' nominations with a comment,
+creating a programme, importing the tree, opening 申报, issuing the units' sign-in links and returning one of two
+units' nominations with a comment,
 the tab lists each change with who made it and why; filtering by a nominee's name and by actor narrows it; the
 filtered list downloads as .xlsx. Screenshots: docs/screenshots/organiser/audit-*.png (EXEMPLAR_UPDATE_SCREENSHOTS)."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ from uuid import uuid4
 import openpyxl
 import pytest
 
+from .console_steps import issue_links, issued
 from .test_flows import wait_until
 from .test_organiser_console import (  # noqa: F401  (console_stack, tokens: the fixtures this test runs on)
     UNITS,
@@ -62,8 +64,9 @@ def changes(page, browser, base: str, people: dict, tmp_path) -> None:
     tab(page, "阶段管理")
     page.get_by_role("button", name="开启此阶段").click()
     page.get_by_text("关闭后，将拒绝").first.wait_for()
-    for unit, unit_name in (("u-sj", "市审计局"), ("u-da", "市档案馆")):
-        nominate(browser, base, people[unit], unit_name)
+    links = issue_links(page, name, "申报单位联系人", ["市审计局", "市档案馆"])  # read off the console's cards
+    for unit_name in ("市审计局", "市档案馆"):
+        nominate(browser, base, issued(links[unit_name]), unit_name)
     page.get_by_role("button", name="刷新数据").click()
     tab(page, "资格审查")
     page.get_by_role("tab", name=re.compile(r"待审查（2）")).first.wait_for()
@@ -99,11 +102,12 @@ def listed(page, count: int) -> bool:
 
 def read_the_trail(page) -> None:
     tab(page, "审计日志")
-    # defined, units imported, 申报 opened, two nominations submitted, one returned
-    wait_until(lambda: listed(page, 6), timeout=60, interval=1)
+    # defined, units imported, 申报 opened, the units' sign-in links issued, two nominations submitted, one returned
+    wait_until(lambda: listed(page, 7), timeout=60, interval=1)
     page.locator('[data-testid="stDataFrame"]').filter(visible=True).first.wait_for()
     shown = cells(page)
     assert "退回修改" in shown and COMMENT in shown and "工委组织部" in shown and "定义或修改评选" in shown
+    assert "发放登录链接" in shown
     step(page, "audit-01-all")
 
     page.get_by_label("对象（名称）", exact=True).fill("档案")
