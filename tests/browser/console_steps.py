@@ -312,20 +312,11 @@ def issue_people_links(page, programme: str, units: tuple[str, ...] = (),
                        members: tuple[str, ...] = ()) -> dict[str, str]:
     """登录链接: sign-in links for the programme's unit contacts and members, picked by name; each person's link as
     the print sheet shows it (name -> URL)."""
-    tab(page, "登录链接")
-    choose(page, "评选活动", programme)
-    for label, names in (("申报单位联系人", units), ("党员", members)):
-        box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).filter(visible=True).first
-        for who in names:
-            box.click()
-            page.get_by_role("option", name=who, exact=True).click()
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(200)
-    page.get_by_role("button", name="生成登录链接").click()
-    page.get_by_text(f"已生成 {len(units) + len(members)} 个登录链接").first.wait_for()
-    cards = page.locator(".card").filter(has=page.locator("p.url"))
-    wait_until(lambda: cards.count() == len(units) + len(members), timeout=30, interval=0.5)
-    return {c.locator("h2").inner_text().strip(): c.locator("p.url").inner_text().strip() for c in cards.all()}
+    links: dict[str, str] = {}
+    for who, names in (("申报单位联系人", units), ("党员", members)):
+        if names:
+            links |= issue_links(page, programme, who, list(names))
+    return links
 
 
 def nominate_each(browser, url: str, unit_name: str, entries: list[tuple[str, str]]) -> None:

@@ -95,6 +95,8 @@ def test_an_organiser_runs_a_programme_from_the_console(console_stack, tokens, b
                       Path(console_stack.env[OFFSET_FILE_ENV]))
     except Exception:
         shot(page, "organiser-failed")  # the page as it was when a step failed, in artifacts/
+        for shown in page.locator('[data-testid="stException"]').all():  # a page that failed says why
+            print("page exception:", shown.inner_text())
         raise
     finally:
         ctx.close()

@@ -82,8 +82,8 @@ def test_the_default_notice_is_one_click_and_a_confirmation_for_the_top_of_the_r
 
 def test_a_notice_with_chosen_nominations_a_later_start_and_contacts_sends_them_and_previews_that_start():
     at = _tab()
-    assert at.multiselect(key="org_pub_noms_organ_n1_n2").value == ["n1", "n2"]  # the top 2 by default
-    at.multiselect(key="org_pub_noms_organ_n1_n2").set_value(["n1", "n3"])
+    assert at.multiselect(key="org_pub_noms_organ").value == ["n1", "n2"]  # the top 2 by default
+    at.multiselect(key="org_pub_noms_organ").set_value(["n1", "n3"])
     at.checkbox(key="org_pub_later").check().run(timeout=60)
     at.date_input(key="org_pub_start_day").set_value(FAR)
     at.time_input(key="org_pub_start_time").set_value(time(10, 30))
@@ -111,7 +111,7 @@ def test_an_emptied_issuer_or_no_nomination_is_refused_beside_the_field_and_noth
     assert "发布单位" in _errors(at) and not _sent(at)
     assert not [b for b in at.button if b.key == "_yes_publish"]  # not even asked
     at.text_input(key="org_pub_issuer").input("市直机关工作委员会")
-    at.multiselect(key="org_pub_noms_organ_n1_n2").set_value([])
+    at.multiselect(key="org_pub_noms_organ").set_value([])
     at.button(key="org_pub_go").click().run(timeout=60)
     assert "参评对象" in _errors(at) and "发布单位" not in _errors(at) and not _sent(at)
 

@@ -43,8 +43,8 @@ async def test_a_published_list_survives_new_standings_and_changes_only_by_its_e
             round_opened("r2"), TallyUpdated(round_id="r2", category_ids=[CAT], sequence=1, eligible=10,
                                              ballots_cast=1, invalid=0, candidates=[
                                                  CandidateTally(nomination_id="n3", approvals=1)]),
-            standings(2, standing("n3", 1, 99.0), standing("n1", 2, 50.0), standing("n2", 3, 10.0)),
-            standings(3, standing("n2", 1, 98.0))))
+            standings(8, standing("n3", 1, 99.0), standing("n1", 2, 50.0), standing("n2", 3, 10.0)),
+            standings(9, standing("n2", 1, 98.0))))  # newer than the standings the list was frozen from (7)
         await publish_envelopes(settings, wrap(standings(1, standing("m1", 1, 60.0)), programme_id="p-other"))
         await eventually(lambda: is_({"m1": (1, 60.0, None)}, "p-other"))
         await eventually(lambda: _seen(lb, "r2"))

@@ -91,12 +91,15 @@ def _more_options(pid: str, cid: str, token: str) -> dict[str, Any]:
         label = {x["nomination_id"]: f"#{x['rank']} {x['nominee_name']} · {x['unit_name']}"
                  for x in board["standings"]}
         top = [x["nomination_id"] for x in board["standings"]][:quota]
-        # keyed by the ranking's top too: when the ranking moves, the list starts again from its new top instead of
-        # keeping (and sending) a selection made on an older ranking
-        picked = st.multiselect(t("pb.nominations"), list(label), default=top, format_func=label.get,
-                                key=f"org_pub_noms_{cid}_{'_'.join(top)}", help=t("pb.nominations_help", n=quota))
+        # Until the organiser changes the list it follows the ranking's top (which moves as standings arrive), and
+        # is not sent: the service lists its top `quota`. Once changed, the organiser's list is kept and sent.
+        key, edited = f"org_pub_noms_{cid}", f"org_pub_noms_{cid}_edited"
+        if not st.session_state.get(edited) or key not in st.session_state:
+            st.session_state[key] = top
+        picked = st.multiselect(t("pb.nominations"), list(label), format_func=label.get, key=key,
+                                on_change=_mark_edited, args=(edited,), help=t("pb.nominations_help", n=quota))
         field_error("notice", "nomination_ids", prefix=True)
-        if picked != top:
+        if st.session_state.get(edited) and picked != top:
             out["nomination_ids"] = picked
     later = st.checkbox(t("pb.later"), key="org_pub_later")
     if later:
@@ -112,6 +115,10 @@ def _more_options(pid: str, cid: str, token: str) -> dict[str, Any]:
         out[field] = st.text_input(t(key), value=default, key=f"org_pub_{field}").strip()
         field_error("notice", field)
     return out
+
+
+def _mark_edited(flag: str) -> None:
+    st.session_state[flag] = True
 
 
 def _shortlist(pid: str, cid: str, token: str) -> dict | None:
