@@ -19,6 +19,7 @@ import pytest
 from .conftest import publish_screenshot, shot
 from .console_steps import (create_programme_with, import_tree_and_roll, issue_links, open_stage, organiser_page,
                             people)
+from .console_steps import fill_nomination as nominate
 from .console_steps import sign_in as sign_in_first
 from .signin_support import sign_in
 from .test_flows import wait_until
@@ -106,23 +107,6 @@ def top(page) -> None:
     """Scroll Streamlit's main area to the top (a screenshot shows the window's height of it)."""
     page.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
     page.wait_for_timeout(200)
-
-
-def nominate(page, category: str, search: str, nominee: str, materials: str) -> None:
-    tab(page, "提交新申报")
-    choose(page, "评选类别", category)
-    field = page.get_by_label(re.compile("^按(姓名|名称)搜索")).filter(visible=True).first
-
-    def searched() -> bool:  # typed while the page still ran: Streamlit may drop it, as a person would type again
-        if page.get_by_text(re.compile(r"找到 \d+ 个")).count() == 0:
-            field.fill(search)
-            field.press("Enter")
-            settle(page)
-        return page.get_by_text(re.compile(r"找到 \d+ 个")).count() > 0
-
-    wait_until(searched, timeout=30, interval=1)
-    choose(page, "参评对象", nominee)
-    page.get_by_label("事迹材料", exact=True).fill(materials)
 
 
 @pytest.mark.timeout(900)  # the set-up on the pages too (the fixture's time counts), on a shared machine
