@@ -464,10 +464,19 @@ def approve_all(page, nominees: list[str]) -> None:
 
 def issued_cards(page, n: int) -> dict[str, str]:
     """The `n` issued links' print cards the page shows: each person's name -> the address of that person's link."""
-    cards = page.locator(".card").filter(visible=True)
-    cards.first.wait_for()
-    wait_until(lambda: cards.count() == n, timeout=20, interval=0.5)
-    return {c.locator("h2").inner_text().strip(): c.locator("p.url").inner_text().strip() for c in cards.all()}
+    page.locator(".card").filter(visible=True).first.wait_for()
+    shown = wait_until(lambda: (cards := _cards(page)) if len(cards) == n else None, timeout=20, interval=0.5)
+    return dict(shown)
+
+
+def _cards(page) -> list[tuple[str, str]]:
+    # one read in the page: Streamlit may redraw the cards between counting them and reading each
+    return [tuple(c) for c in page.evaluate(
+        """() => [...document.querySelectorAll('.card')]
+            .filter(c => c.checkVisibility())
+            .map(c => [(c.querySelector('h2')?.innerText || '').trim(),
+                       (c.querySelector('p.url')?.innerText || '').trim()])"""
+    )]
 
 
 def issue_links(page, programme: str, who: str, names: list[str]) -> dict[str, str]:
@@ -495,7 +504,7 @@ def issue_links(page, programme: str, who: str, names: list[str]) -> dict[str, s
 
 
 def _card_names(page) -> list[str]:
-    return [c.locator("h2").inner_text().strip() for c in page.locator(".card").filter(visible=True).all()]
+    return [name for name, _ in _cards(page)]
 
 
 def unit_page(browser, height: int = 1500):

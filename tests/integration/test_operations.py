@@ -162,9 +162,6 @@ def _start(servers, prefix: str) -> Stack:
 
 
 @pytest.mark.timeout(420)
-@pytest.mark.xfail(strict=False, reason="finding 3h (docs/reliability.md): a PublicityOpened read before its "
-                   "nominations' entries exist updates nothing (update without upsert), so a replay in that order "
-                   "lacks the entries' notice_id, publicity_ends_at and status; seen in 1 of 4 runs")
 async def test_every_read_model_rebuilt_from_the_log_equals_the_live_one(servers):
     """A small programme of the demo's shape through the five real services (nominations, voting with ballots,
     scoring, publicity, the leaderboard); then the leaderboard and each service's learned views are rebuilt from the

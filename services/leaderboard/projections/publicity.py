@@ -25,8 +25,11 @@ Tx = Transaction[ReadModel]
 async def opened(tx: Tx, env: Envelope, e: PublicityOpened) -> None:
     await tx.store.save_notice(e.notice_id, {"programme_id": env.programme_id, **e.model_dump(mode="json"),
                                              "state": "open"})
-    await tx.store.update_entries(e.nomination_ids, {"status": "in_publicity", "notice_id": e.notice_id,
-                                                     "publicity_ends_at": e.ends_at})
+    # Upserted: the nominations' topic may be read after this one (a replay, a lagging partition); their events
+    # then fill in the rest of the entry and do not lower its status (see projections.nominations.LATER_STATUSES).
+    on_insert = {"programme_id": env.programme_id, "category_id": e.category_id}
+    await tx.store.save_entries([(nid, {"status": "in_publicity", "notice_id": e.notice_id,
+                                        "publicity_ends_at": e.ends_at}, on_insert) for nid in e.nomination_ids])
     if e.listing:
         await _publish(tx, env, e)
 
