@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only this file's folder on
 import streamlit as st  # noqa: E402
 
 from dashboard import i18n, signin  # noqa: E402
-from dashboard.ui import lang, public_base, tr  # noqa: E402
+from dashboard.ui import lang, public_base, streamlit_words, tr  # noqa: E402
 from dashboard.views.ballot import phone_ballot_page, phone_receipt_page  # noqa: E402
 from dashboard.views.portal import portal_page  # noqa: E402
 from dashboard.views.public import (  # noqa: E402
@@ -29,12 +29,14 @@ if phone in PHONE_PAGES:
     # What a QR code opens on a phone: one narrow page, no sidebar, no navigation.
     st.set_page_config(page_title="扫码投票", page_icon="🗳️", layout="centered", initial_sidebar_state="collapsed")
     base = public_base()
+    streamlit_words()
     page = (lambda: phone_ballot_page(base)) if phone == "ballot" else phone_receipt_page
     st.navigation([st.Page(page, title=tr("bl.title"), url_path="phone", default=True)], position="hidden").run()
     st.stop()
 
 st.set_page_config(page_title="创先争优 Exemplar", page_icon="🏅", layout="wide")
 public_base()  # a malformed EXEMPLAR_DASHBOARD_PUBLIC_URL stops here, with its message
+streamlit_words()
 
 current = lang()
 choice = st.sidebar.radio(i18n.t("app.language", current), i18n.LANGS, index=i18n.LANGS.index(current),

@@ -89,6 +89,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ntc.email": ("电子邮箱", "Email"),
     "ntc.reason": ("异议事实与理由（至少10字）", "Facts and grounds (at least 10 characters)"),
     "ntc.attachments": ("附件（可选）", "Attachments (optional)"),
+    "ntc.files_rule": ("附件最多 {n} 个，每个不超过 {mb} MB，格式：{types}。",
+                       "Up to {n} files of at most {mb} MB each: {types}."),
     "ntc.submit": ("提交异议", "File objection"),
     "ntc.filed": ("异议已受理，受理编号：{no}", "Objection filed; tracking number: {no}"),
     "ntc.follow": ("请记下受理编号。查询办理进度：在本页下方“按受理编号查询办理状态”中输入该编号，或打开此链接：",

@@ -25,6 +25,19 @@ def tr(key: str, **kw) -> str:
     return i18n.t(key, lang(), **kw)
 
 
+def streamlit_words() -> None:
+    """Streamlit's own English on its widgets in the chosen language: a form's "Press Enter to submit form" is
+    hidden, and on a Chinese page the uploader's "Upload" button reads 选择文件 and its "200MB per file" line (not
+    the services' limit) gives way to the page's own caption of the limits."""
+    css = "[data-testid='InputInstructions']{display:none}"
+    if lang() == "zh":
+        css += ("[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+                "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p{font-size:0}"
+                "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after"
+                "{content:'选择文件';font-size:0.875rem}")
+    st.html(f"<style>{css}</style>")
+
+
 @st.cache_resource
 def config() -> data.Config:
     return data.config_from_env()

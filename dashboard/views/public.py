@@ -207,7 +207,7 @@ def notices_page() -> None:
             for nid in n.get("nomination_ids") or []:
                 e = people.get(nid, {})
                 rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
-                             tr("lb.unit"): data.unit_label(e) if e else "",
+                             tr("lb.unit"): (data.unit_label(e) if e else "") or "—",
                              tr("lb.status"): i18n.status(e.get("status"), lang())})
             if rows:
                 st.markdown(data.markdown_table(rows))
@@ -232,6 +232,12 @@ OBJECTION_LABELS = {"nomination_id": "ntc.nominee", "name": "ntc.name", "phone":
                     "reason": "ntc.reason", "attachments": "ntc.attachments", "notice_id": "ntc.notice"}
 
 
+# The publicity service's limits on an objection's attachments (services/publicity/domain/objections.py).
+OBJECTION_MAX_FILES = 3
+OBJECTION_MAX_MB = 5
+OBJECTION_FILE_TYPES = ["pdf", "jpg", "jpeg", "png", "docx"]
+
+
 def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
     st.subheader(tr("ntc.form"))
     st.caption(tr("ntc.form_help"))
@@ -250,7 +256,10 @@ def _objection_form(open_notices: list[dict], people: dict[str, dict]) -> None:
         phone = c1.text_input(tr("ntc.phone"), key="obj_phone")
         email = c2.text_input(tr("ntc.email"), key="obj_email")
         reason = st.text_area(tr("ntc.reason"), key="obj_reason")
-        uploads = st.file_uploader(tr("ntc.attachments"), accept_multiple_files=True, key="obj_files")
+        st.caption(tr("ntc.files_rule", n=OBJECTION_MAX_FILES, mb=OBJECTION_MAX_MB,
+                      types="、".join(t.upper() for t in OBJECTION_FILE_TYPES)))
+        uploads = st.file_uploader(tr("ntc.attachments"), accept_multiple_files=True, key="obj_files",
+                                   type=OBJECTION_FILE_TYPES, max_upload_size=OBJECTION_MAX_MB)
         sent = st.form_submit_button(tr("ntc.submit"), type="primary")
     if not sent:
         return

@@ -44,10 +44,6 @@ def unit_page(token: str, claims: dict, prog: dict) -> None:
     detail = programme(pid) or prog
     criteria = {c["criterion_id"]: c["name"] for cat in detail.get("categories") or []
                 for c in cat.get("criteria") or []}
-    # Streamlit's own English hints ("Press Enter to submit form") would be the only English on a Chinese page.
-    hidden = "[data-testid='InputInstructions']" + (
-        ",[data-testid='stFileUploaderDropzoneInstructions']" if lang() == "zh" else "")
-    st.html(f"<style>{hidden}{{display:none}}</style>")
     ok = st.session_state.pop("_un_ok", None)
     if ok:
         st.success(ok)
