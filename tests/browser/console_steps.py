@@ -465,8 +465,12 @@ def approve_all(page, nominees: list[str]) -> None:
 def issued_cards(page, n: int) -> dict[str, str]:
     """The `n` issued links' print cards the page shows: each person's name -> the address of that person's link."""
     page.locator(".card").filter(visible=True).first.wait_for()
-    shown = wait_until(lambda: (cards := _cards(page)) if len(cards) == n else None, timeout=20, interval=0.5)
-    return dict(shown)
+
+    def all_shown():
+        cards = _cards(page)
+        return cards if len(cards) == n else None
+
+    return dict(wait_until(all_shown, timeout=20, interval=0.5))
 
 
 def _cards(page) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from services.publicity import views
 from services.publicity.actions import closing, honours, investigation, notices, objections
 from services.publicity.commands import NoticeIn, ObjectionIn, ResolveIn, ReviewIn, ReviewOutcomeIn, RevokeIn
 from services.publicity.domain import SHANGHAI
@@ -132,6 +133,13 @@ class TestRevoke:
         assert [x["status"] for x in h["history"]] == ["confirmed", "revoked"] and h["history"][1]["by"] == "org-1"
         [e] = uow.events
         assert isinstance(e.event, HonourRevoked) and e.event.nomination_id == "nom-c" and e.key == h["notice_id"]
+        # the notice's line says the honour is revoked, and the notice's record says when and why
+        notice = store.notice_docs[h["notice_id"]]
+        line = next(x for x in notice["entries"] if x["nomination_id"] == "nom-c")
+        assert line["status"] == "revoked"
+        assert views.public_notice(notice, clock.t)["entries"][[x["nomination_id"] for x in notice["entries"]].index(
+            "nom-c")]["status_label"] == "荣誉已撤销"
+        assert notice["record"][-1]["change"] == "revoked" and notice["record"][-1]["reason"] == "复查发现弄虚作假"
 
     async def test_refusals(self, world):
         ctx = world[0]

@@ -138,7 +138,7 @@ def _notices(pid: str, token: str) -> None:
         state = i18n.t("ntc.closed" if n.get("state") == "closed" else "ntc.open", lang())
         with st.expander(f"{n['title']} · {i18n.fmt_dt(n['ends_at'], lang())} · {state}", expanded=len(notices) == 1):
             st.dataframe([{"#": e.get("rank"), t("ho.col.name"): e["nominee_name"], t("ho.col.unit"): e["unit_name"],
-                           t("ho.col.status"): e.get("status_label", e["status"])} for e in n.get("entries", [])],
+                           t("ho.col.status"): i18n.status(e["status"], lang())} for e in n.get("entries", [])],
                          hide_index=True, use_container_width=True)
             cols = st.columns(len(DOCS))
             for col, (fmt, mime) in zip(cols, DOCS.items()):

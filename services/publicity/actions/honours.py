@@ -68,6 +68,8 @@ async def revoke_in(tx: Tx, h: dict, reason: str, by: str, t: datetime, source: 
                                  {"at": t, "status": "revoked", "reason": reason, "by": by})
     await tx.emit(HonourRevoked(honour_id=h["_id"], nomination_id=h["nomination_id"], reason=reason),
                   programme_id=h["programme_id"], key=h["notice_id"])
+    # the notice's line says so too (its published list stays as frozen; the change is on its record below)
+    await tx.store.set_entry_status(h["notice_id"], h["nomination_id"], "revoked")
     await tx.store.add_notice_record(h["notice_id"], {
         "at": t, "change": "revoked", "event": "HonourRevoked", "nomination_id": h["nomination_id"],
         "honour_id": h["_id"], "source": source, "reason": reason, "by": by})

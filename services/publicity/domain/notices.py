@@ -15,7 +15,8 @@ from .calendar import PERIOD_ENDS_AT, SHANGHAI, Period, as_utc, cn_date, cn_mome
 # running slightly behind and counts as now.
 CLOCK_SKEW = timedelta(minutes=2)
 MAX_AHEAD = timedelta(days=90)
-ENTRY_LABELS = {"in_publicity": "公示中", "blocked": "待异议核查", "removed": "已取消", "confirmed": "已确认"}
+ENTRY_LABELS = {"in_publicity": "公示中", "blocked": "待异议核查", "removed": "已取消", "confirmed": "已确认",
+                "revoked": "荣誉已撤销"}
 
 
 # ---- shortlist and closing -----------------------------------------------------------------------------------
