@@ -1,9 +1,10 @@
 """Every refusal of a service in words: the one place where a refusal gets them, for every page.
 
-A service answers {"error": {"code", "message", "field"?, "problems"?: [{"field", "message", "check"?, "limits"?}]}}
-with its message in English. A page shows none of that message: the stable code (and, for a 422 from the request's
-validation, the failed check and its limits) picks the words, the field is named as the form names it, and a few
-refusals of one code are told apart by their message's fixed wording (a number in it is kept)."""
+A service answers {"error": {"code", "message", "field"?, "params"?, "problems"?: [{"field", "message", "check"?, "limits"?}]}}
+with its message in English, and "params" where its words need a number or a name (a limit, a count, a stage). A page
+shows none of that message: the stable code (and, for a 422 from the request's validation, the failed check and its
+limits) picks the words, filled in with the params, the field is named as the form names it, and a few refusals of a
+shared code (invalid, conflict) are told apart by their message's fixed wording (a number in it is kept)."""
 from __future__ import annotations
 
 import re
@@ -21,6 +22,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "line.judge": ("未能保存（{field}）：{why}", "Not saved ({field}): {why}"),
     "item": ("{list}第 {n} 项的{leaf}", "{list} {n}, {leaf}"),
     "joined": ("{a}；{b}", "{a}; {b}"),
+    "either": ("{a}或{b}", "{a} or {b}"),
+    "list_sep": ("、", ", "),
+    # a refusal's params by name: an action on a nomination (params "action"), a column of an uploaded table
+    # (params "columns", by the header the file may use)
+    "action.approve": ("审核通过", "approved"), "action.return": ("退回修改", "returned"),
+    "action.reject": ("不予通过", "rejected"), "action.veto": ("一票否决", "vetoed"),
+    "action.withdraw": i18n.STRINGS["un.action.withdraw"], "action.resubmit": i18n.STRINGS["un.action.resubmit"],
+    "action.attach": i18n.STRINGS["un.action.attach"],
+    "column.unit_id": ("单位编号", "unit_id"), "column.name": ("名称（或姓名）", "name"),
+    "column.member_id": ("党员编号", "member_id"), "column.nomination_id": ("申报编号", "nomination_id"),
+    "column.nominee": ("被推荐对象", "nominee"), "column.kind": ("指标类别", "kind"),
+    "column.points": ("得分", "points"), "column.max_points": ("满分", "max_points"),
     # the shared codes (shared/errors.py) and the framework's
     "code.invalid": ("填写的内容不符合要求。", "the value is not accepted."),
     "code.not_found": ("不存在。", "does not exist."),
@@ -95,6 +108,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "code.wrong_ballot_type": ("选票与本轮投票方式不符，请刷新后重投。",
                                "The ballot does not match the round's ballot type; reload and vote again."),
     "code.unknown_grade": ("选票中有不存在的档次。", "The ballot uses a grade that does not exist."),
+    # an uploaded file (every service's uploads); {mb} is the limit in MB
+    "code.file_empty": ("文件是空的，请检查后重新上传。", "the file is empty; check it and upload it again."),
+    "code.file_too_large": ("文件超过 {mb} MB，请压缩或拆分后重新上传。",
+                            "the file is larger than {mb} MB; make it smaller or split it."),
+    "code.file_unreadable": ("文件无法作为电子表格读取，请检查文件是否完好后重新上传。",
+                             "the file cannot be read as a spreadsheet; check it and upload it again."),
+    "code.csv_encoding": ("文件的文字编码无法识别，请以统一码或国标编码保存，或另存为电子表格后重新上传。",
+                          "the CSV file must be UTF-8 or GB18030 text; save it so, or as .xlsx, and upload it again."),
+    "code.table_type": ("文件类型不对，请上传电子表格或逗号分隔的表格文件。", "the file must be a .csv or .xlsx table."),
+    "code.missing_columns": ("表头（第 1 行）缺少必需的列：{columns}。请补上后重新上传。",
+                             "the header row (line 1) lacks the column(s) {columns}; add them and upload again."),
+    "code.file_not_utf8": ("文件的文字编码无法识别，请以统一码编码保存后重新上传。",
+                           "the file must be UTF-8 text; save it so and upload it again."),
+    "code.file_not_yaml_json": ("文件内容无法解析，请对照模板检查格式后重新上传。",
+                                "the file is not valid YAML or JSON; check it against the template and upload it "
+                                "again."),
+    "code.file_content_mismatch": ("文件内容与文件类型不符，请确认文件完好、类型正确。",
+                                   "the file's content does not match its type; check the file."),
     # a failed check of a request's validation (422), by pydantic's error type; {n} is its limit
     "check.missing": ("请填写此项。", "this field is required."),
     "check.string_too_short": ("至少填写 {n} 个字。", "at least {n} characters."),
@@ -253,6 +284,10 @@ VOTER = frozenset({"unknown_credential", "already_voted", "closed", "not_open", 
                    "too_many_excellent", "too_many_selections", "ungraded_candidate", "stage_closed", "empty",
                    "unknown_round", "unknown_candidate", "withdrawn_candidate", "duplicate_selection",
                    "wrong_ballot_type", "unknown_grade"})
+# The codes many refusals share (shared/errors.py and the framework's): their words are generic, so a finer reason is
+# told by the message's wording (RULES) where one is known.
+SHARED_CODES = frozenset({"invalid", "conflict", "closed", "not_found", "forbidden", "unauthorized", "gone",
+                          "too_large", "bad_request", "error"})
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _BAD_STATUS = re.compile(r"cannot (withdraw|resubmit|attach files to) a nomination that is (\w+)")
 ACTIONS = {"withdraw": "withdraw", "resubmit": "resubmit", "attach files to": "attach"}
@@ -262,6 +297,52 @@ def words(key: str, lang: str, **kw: Any) -> str:
     pair = TEXT[key]
     text = pair[1] if lang == "en" else pair[0]
     return text.format(**kw) if kw else text
+
+
+class _Filled(dict):
+    """A refusal's params for its words; one the service did not give shows as an ellipsis, never as a crash."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
+def param_words(params: dict[str, Any] | None, lang: str) -> dict[str, str]:
+    """A refusal's params as its words show them: a stage, a status, an action or a column by its name in the
+    chosen language, a number without a trailing .0."""
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if isinstance(value, float):
+            out[key] = f"{value:g}"
+        elif key in ("stage", "status"):
+            name = f"{'pt.stage' if key == 'stage' else 'un.status'}.{value}"
+            out[key] = i18n.t(name, lang) if name in i18n.STRINGS else str(value)
+        elif key == "action":
+            out[key] = words(f"action.{value}", lang) if f"action.{value}" in TEXT else str(value)
+        elif key == "columns":
+            # "a, b/c": the columns a and (b or c), each by the header the file may use in the chosen language
+            out[key] = words("list_sep", lang).join(_either([_column(c, lang) for c in part.split("/")], lang)
+                                                   for part in str(value).split(","))
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _column(name: str, lang: str) -> str:
+    name = name.strip()
+    return words(f"column.{name}", lang) if f"column.{name}" in TEXT else name
+
+
+def _either(names: list[str], lang: str) -> str:
+    out = names[0]
+    for more in names[1:]:
+        out = words("either", lang, a=out, b=more)
+    return out
+
+
+def code_text(key: str, lang: str, params: dict[str, Any] | None) -> str:
+    """The words of a code, filled in with the refusal's params."""
+    pair = TEXT[key]
+    return (pair[1] if lang == "en" else pair[0]).format_map(_Filled(param_words(params, lang)))
 
 
 def known(key: str) -> bool:
@@ -284,13 +365,17 @@ def code_of(status: int, body: Any) -> str:
 
 
 def problems(status: int, body: Any) -> list[dict[str, Any]]:
-    """Every problem of an error answer as {"field", "message", "check"?, "limits"?}; field "" names none."""
+    """Every problem of an error answer as {"field", "message", "check"?, "limits"?, "params"?}; field "" names
+    none."""
     err = error_of(body)
     if err is None:
         return [{"field": "token" if status == 401 else "", "message": str(body)[:300] if body else ""}]
     listed = [dict(p, field=str(p.get("field") or ""), message=str(p.get("message") or ""))
               for p in err.get("problems") or [] if isinstance(p, dict)]
-    return listed or [{"field": str(err.get("field") or ""), "message": str(err.get("message") or "")}]
+    one: dict[str, Any] = {"field": str(err.get("field") or ""), "message": str(err.get("message") or "")}
+    if isinstance(err.get("params"), dict):
+        one["params"] = err["params"]
+    return listed or [one]
 
 
 # ---- the field, as the form names it -----------------------------------------------------------------------------
@@ -437,33 +522,46 @@ def _legacy_check(code: str, message: str, lang: str) -> str | None:
     return None
 
 
-def code_words(code: str, message: str, lang: str, service: str | None = None) -> str:
-    """The words of a stable code (the service's own where it words it its own way)."""
+def code_words(code: str, message: str, lang: str, service: str | None = None,
+               params: dict[str, Any] | None = None) -> str:
+    """The words of a stable code (the service's own where it words it its own way), with the refusal's params."""
     if service and f"code.{service}.{code}" in TEXT:
-        return words(f"code.{service}.{code}", lang)
-    if code == "stage_closed":
+        return code_text(f"code.{service}.{code}", lang, params)
+    if code == "stage_closed" and not (params or {}).get("stage"):
         return words("code.stage_closed", lang, stage=_stage_words(message, lang))
     if f"code.{code}" in TEXT:
-        return words(f"code.{code}", lang)
+        return code_text(f"code.{code}", lang, params)
     return words("code.other", lang, code=code)
 
 
+def has_own_words(code: str) -> bool:
+    """A code of its own (not one many refusals share) that has its words."""
+    return code not in SHARED_CODES and f"code.{code}" in TEXT
+
+
 def why(code: str, field: str, message: str, lang: str, *, form: str | None = None,
-        problem: dict[str, Any] | None = None, service: str | None = None) -> str:
-    """Why the service refused, in the chosen language: from the failed check of a 422, else a finer reason the
-    message's wording tells, else the stable code."""
+        problem: dict[str, Any] | None = None, service: str | None = None,
+        params: dict[str, Any] | None = None) -> str:
+    """Why the service refused, in the chosen language: from the failed check of a 422, else a form's own words,
+    else the words of a code of its own (with its params), else a finer reason the message's wording tells, else the
+    shared code's words."""
     head = _PART.split(field)[0] if field else ""
     checked = check_words(problem or {}, lang)
     if checked:
         return checked
-    rules = (UNIT_RULES if form == "unit" else ()) + RULES + CONTACT_RULES
+    if params is None:
+        params = (problem or {}).get("params")
+    own = has_own_words(code)
+    rules = (UNIT_RULES if form == "unit" else ()) + tuple(r for r in RULES + CONTACT_RULES if r.codes or not own)
     rule = next((r for r in rules if r.matches(code, head, message)), None)
     if rule is not None:
         return rule.text(message, lang)
+    if own:
+        return code_words(code, message, lang, service, params)
     if "takes nominees of kind" in message:
         return words("why.wrong_kind", lang, kind=_kind_words(message, lang))
     return _bad_status(message, lang) or _legacy_check(code, message, lang) or code_words(code, message, lang,
-                                                                                          service)
+                                                                                          service, params)
 
 
 def line(field_words: str, why_words: str, lang: str) -> str:

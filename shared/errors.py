@@ -9,21 +9,31 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
+Params = dict[str, str | int | float]
+
+
 class DomainError(Exception):
+    """A refusal: its stable code (what a client words it by), the English message, the field it concerns and the
+    params its words need (a limit, a count, a stage; never a personal detail such as a contact or an identity)."""
+
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 params: Params | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.params = dict(params) if params else None
         if code:
             self.code = code
 
     def body(self) -> dict[str, Any]:
-        err = {"code": self.code, "message": self.message}
+        err: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field:
             err["field"] = self.field
+        if self.params:
+            err["params"] = self.params
         return {"error": err}
 
 

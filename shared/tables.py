@@ -13,7 +13,8 @@ MAX_TABLE_BYTES = 12 * 1024 * 1024
 
 def read_table(filename: str, data: bytes) -> list[list[Any]]:
     if len(data) > MAX_TABLE_BYTES:
-        raise Invalid("the file is larger than 12 MB", field="file")
+        raise Invalid(f"the file is larger than {MAX_TABLE_BYTES // (1024 * 1024)} MB", field="file", code="file_too_large",
+                      params={"mb": MAX_TABLE_BYTES // (1024 * 1024)})
     name = filename.lower()
     if name.endswith(".xlsx"):
         import openpyxl
@@ -21,7 +22,7 @@ def read_table(filename: str, data: bytes) -> list[list[Any]]:
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:
-            raise Invalid("the file is not a readable XLSX workbook", field="file") from None
+            raise Invalid("the file is not a readable XLSX workbook", field="file", code="file_unreadable") from None
         rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         wb.close()
         return rows
@@ -31,8 +32,8 @@ def read_table(filename: str, data: bytes) -> list[list[Any]]:
                 return list(csv.reader(io.StringIO(data.decode(enc))))
             except UnicodeDecodeError:
                 continue
-        raise Invalid("the CSV file must be UTF-8 or GB18030 text", field="file")
-    raise Invalid("the file must be .csv or .xlsx", field="file")
+        raise Invalid("the CSV file must be UTF-8 or GB18030 text", field="file", code="csv_encoding")
+    raise Invalid("the file must be .csv or .xlsx", field="file", code="table_type")
 
 
 def normal_header(h: Any) -> str:
