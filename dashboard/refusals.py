@@ -1,6 +1,7 @@
 """Every refusal of a service in words: the one place where a refusal gets them, for every page.
 
-A service answers {"error": {"code", "message", "field"?, "params"?, "problems"?: [{"field", "message", "check"?, "limits"?}]}}
+A service answers {"error": {"code", "message", "field"?, "params"?,
+"problems"?: [{"field", "message", "check"?, "limits"?}]}}
 with its message in English, and "params" where its words need a number or a name (a limit, a count, a stage). A page
 shows none of that message: the stable code (and, for a 422 from the request's validation, the failed check and its
 limits) picks the words, filled in with the params, the field is named as the form names it, and a few refusals of a
@@ -86,6 +87,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "code.signin_link_invalid": ("无效的登录链接，请完整复制链接或重新扫码。",
                                  "This is not a valid sign-in link: copy it whole or scan it again."),
     "code.signin.rate_limited": ("尝试过于频繁，请稍后再试。", "Too many attempts; try again in a minute."),
+    # the nominations service's codes
+    "code.programme_exists": ("该评选活动已存在，不能重复创建；如需修改，请编辑已有的活动。",
+                              "this programme already exists; change the existing one instead."),
+    "code.stage_already_open": ("{stage}阶段已开启，无需重复操作。", "the {stage} stage is already open."),
+    "code.stage_already_closed": ("{stage}阶段已关闭，无需重复操作。", "the {stage} stage is already closed."),
+    "code.criteria_fixed": ("民主测评已开始，该类别的评分项和权重不能再修改。",
+                            "voting has started; this category's criteria and weights are fixed."),
+    "code.peer_vote_round_fixed": ("民主测评已开始，该类别计入的测评轮次不能再修改。",
+                                   "voting has started; the round this category's peer vote counts is fixed."),
+    "code.unknown_status": ("不是可选的申报状态之一。", "not one of the nominations' statuses."),
+    "code.wrong_status": ("“{status}”的申报不能{action}。", "a nomination that is {status} cannot be {action}."),
+    "code.unknown_role": ("不是可选的角色之一（首个组织者的登录链接由管理员在服务器上生成）。",
+                          "not one of the roles (the first organiser's link is made on the server)."),
+    "code.link_needs_subject": ("请选择此登录链接发给谁。", "choose whom this sign-in link is for."),
+    "code.link_hours": ("有效时长须大于 0 小时，且不超过 {max} 小时。", "must be more than 0 and at most {max} hours."),
+    "code.links_count": ("每次可生成 1 至 {max} 个登录链接。", "give 1 to {max} links at a time."),
+    "code.not_in_programme": ("不在本评选活动中。", "is not in this programme."),
+    "code.veto_reason_required": ("请填写理由（例如：受到党纪处分）。",
+                                  "give a reason (e.g. a disciplinary sanction)."),
     # the voting service's codes: a voter's refusals and spoiled ballots (废票)
     "code.unknown_credential": ("此凭证无效或已作废，请联系工作人员。", "This credential is not valid; ask the staff."),
     "code.already_voted": ("此凭证（或您）已经投过票，不能再次投票。",
@@ -116,7 +136,8 @@ TEXT: dict[str, tuple[str, str]] = {
                              "the file cannot be read as a spreadsheet; check it and upload it again."),
     "code.csv_encoding": ("文件的文字编码无法识别，请以统一码或国标编码保存，或另存为电子表格后重新上传。",
                           "the CSV file must be UTF-8 or GB18030 text; save it so, or as .xlsx, and upload it again."),
-    "code.table_type": ("文件类型不对，请上传电子表格或逗号分隔的表格文件。", "the file must be a .csv or .xlsx table."),
+    "code.table_type": ("文件类型不对，请上传电子表格或逗号分隔的表格文件。",
+                        "the file must be a .csv or .xlsx table."),
     "code.missing_columns": ("表头（第 1 行）缺少必需的列：{columns}。请补上后重新上传。",
                              "the header row (line 1) lacks the column(s) {columns}; add them and upload again."),
     "code.file_not_utf8": ("文件的文字编码无法识别，请以统一码编码保存后重新上传。",

@@ -9,12 +9,13 @@ from typing import Any
 from shared.errors import Invalid
 
 MAX_TABLE_BYTES = 12 * 1024 * 1024
+MAX_TABLE_MB = MAX_TABLE_BYTES // (1024 * 1024)
 
 
 def read_table(filename: str, data: bytes) -> list[list[Any]]:
     if len(data) > MAX_TABLE_BYTES:
-        raise Invalid(f"the file is larger than {MAX_TABLE_BYTES // (1024 * 1024)} MB", field="file", code="file_too_large",
-                      params={"mb": MAX_TABLE_BYTES // (1024 * 1024)})
+        raise Invalid(f"the file is larger than {MAX_TABLE_MB} MB", field="file", code="file_too_large",
+                      params={"mb": MAX_TABLE_MB})
     name = filename.lower()
     if name.endswith(".xlsx"):
         import openpyxl

@@ -54,7 +54,7 @@ async def nomination_filter(store: Store, pid: str, who: Principal, category_id:
     await get_programme(store, pid)
     allowed = await scope(store, pid, who)
     if status and status not in d.STATUS_LABELS:
-        raise Invalid(f"status must be one of {', '.join(d.STATUS_LABELS)}", field="status")
+        raise Invalid(f"status must be one of {', '.join(d.STATUS_LABELS)}", field="status", code="unknown_status")
     if unit_id and allowed is not None and unit_id not in allowed:
         raise Forbidden(f"unit {unit_id} is outside your unit's subtree", field="unit_id")
     return NominationFilter(pid, category_id or None, status or None, unit_id or None,

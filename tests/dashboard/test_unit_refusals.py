@@ -58,7 +58,8 @@ async def test_file_and_status_refusals():
     assert zh(*await body_of(attachments.attach(uow, PID, n["_id"], CZJ, "x.exe", b"MZ"))) == \
         "附件：文件类型不允许，只接受 PDF、Word、Excel、JPG、PNG。"
     big = b"0" * (d.MAX_ATTACHMENT_BYTES + 1)
-    assert zh(*await body_of(attachments.attach(uow, PID, n["_id"], CZJ, "big.pdf", big))) == "附件：超过 10 MB。"
+    assert zh(*await body_of(attachments.attach(uow, PID, n["_id"], CZJ, "big.pdf", big))) == \
+        "附件：文件超过 10 MB，请压缩或拆分后重新上传。"
     assert zh(*await body_of(submission.withdraw(uow, PID, n["_id"], FGW))) == "申报：不属于本单位或不存在。"
     await review.approve(uow, PID, n["_id"], ORG)
     assert zh(*await body_of(submission.withdraw(uow, PID, n["_id"], CZJ))) == "申报状态：“审查通过”的申报不能撤回。"

@@ -107,18 +107,20 @@ class TestDefineProgramme:
     async def test_an_existing_id_is_a_conflict(self):
         uow = fake_uow()
         await programmes.define_programme(uow, copy.deepcopy(PROGRAMME), TEMPLATES)
-        await refused(uow, programmes.define_programme(uow, copy.deepcopy(PROGRAMME), TEMPLATES), Conflict,
-                      "programme_id", "already exists")
+        err = await refused(uow, programmes.define_programme(uow, copy.deepcopy(PROGRAMME), TEMPLATES), Conflict,
+                            "programme_id", "already exists")
+        assert err.code == "programme_exists"
 
     def test_an_uploaded_file_is_json_or_yaml(self):
         assert programmes.parse_definition("p.json", json.dumps({"name": "x"}).encode()) == {"name": "x"}
         assert programmes.parse_definition("p.yaml", "name: 评选\nyear: 2026\n".encode()) == {"name": "评选",
                                                                                             "year": 2026}
-        for name, data, words in [("p.json", b"{not json", "not valid YAML or JSON"),
-                                  ("p.yaml", b"\xff\xfe\x00", "UTF-8")]:
+        for name, data, words, code in [("p.json", b"{not json", "not valid YAML or JSON", "file_not_yaml_json"),
+                                        ("p.yaml", b"\xff\xfe\x00", "UTF-8", "file_not_utf8")]:
             with pytest.raises(Invalid) as caught:
                 programmes.parse_definition(name, data)
             assert caught.value.field == "file" and words in caught.value.message
+            assert caught.value.code == code
 
     def test_the_roles(self):
         assert programmes.define_programme.roles == programmes.change_programme.roles == ("organiser",)
@@ -186,8 +188,11 @@ class TestChangeStage:
 
     async def test_refusals(self):
         uow = await programme()
-        await refused(uow, stages.change_stage(uow, PID, "nomination", "open"), Conflict, "stage", "already open")
-        await refused(uow, stages.change_stage(uow, PID, "review", "close"), Conflict, "stage", "already closed")
+        err = await refused(uow, stages.change_stage(uow, PID, "nomination", "open"), Conflict, "stage",
+                            "already open")
+        assert err.code == "stage_already_open" and err.params == {"stage": "nomination"}
+        err = await refused(uow, stages.change_stage(uow, PID, "review", "close"), Conflict, "stage", "already closed")
+        assert err.code == "stage_already_closed"
         await refused(uow, stages.change_stage(uow, PID, "party", "open"), NotFound, "stage", "unknown stage")
         await refused(uow, stages.change_stage(uow, PID, "review", "pause"), NotFound, "action", "open or close")
         await refused(uow, stages.change_stage(uow, "nope", "review", "open"), NotFound, "programme_id",
@@ -242,10 +247,13 @@ class TestImportUnits:
 
     async def test_bad_files_and_an_unknown_programme_are_refused(self):
         uow = await programme()
-        for name, data, words in [("u.txt", b"x", ".csv or .xlsx"), ("u.xlsx", b"not a zip", "XLSX"),
-                                  ("u.csv", b"name,kind\nx,organ\n", "missing column"), ("u.csv", b"", "empty"),
-                                  ("u.csv", b"\x00" * (imports.MAX_IMPORT_BYTES + 1), "larger than 12 MB")]:
-            await refused(uow, imports.import_units(uow, PID, name, data), Invalid, "file", words)
+        for name, data, words, code in [
+                ("u.txt", b"x", ".csv or .xlsx", "table_type"), ("u.xlsx", b"not a zip", "XLSX", "file_unreadable"),
+                ("u.csv", b"name,kind\nx,organ\n", "missing column", "missing_columns"),
+                ("u.csv", b"", "empty", "file_empty"),
+                ("u.csv", b"\x00" * (imports.MAX_IMPORT_BYTES + 1), "larger than 12 MB", "file_too_large")]:
+            err = await refused(uow, imports.import_units(uow, PID, name, data), Invalid, "file", words)
+            assert err.code == code, name
         await refused(uow, imports.import_units(uow, "nope", "u.csv", UNITS_CSV.encode()), NotFound, "programme_id",
                       "does not exist")
 

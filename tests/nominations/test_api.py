@@ -105,11 +105,13 @@ async def test_imports_report_bad_rows_and_are_idempotent(settings):
         r = await http.post(f"/programmes/{PID}/members/import", files={"file": ("m.xlsx", renamed)}, headers=org)
         assert r.json()["imported"] == 1 and r.json()["events"] == 1
 
-        for name, data, words in [("m.txt", b"x", ".csv or .xlsx"), ("m.xlsx", b"not a zip", "XLSX"),
-                                  ("m.csv", b"name,unit_id\nx,y\n", "missing column")]:
+        for name, data, words, code in [("m.txt", b"x", ".csv or .xlsx", "table_type"),
+                                        ("m.xlsx", b"not a zip", "XLSX", "file_unreadable"),
+                                        ("m.csv", b"name,unit_id\nx,y\n", "missing column", "missing_columns")]:
             r = await http.post(f"/programmes/{PID}/members/import", files={"file": (name, data)}, headers=org)
             assert r.status_code == 422 and words in r.json()["error"]["message"]
-            assert r.json()["error"]["field"] == "file"
+            assert r.json()["error"]["field"] == "file" and r.json()["error"]["code"] == code
+        assert r.json()["error"]["params"] == {"columns": "member_id"}
         page = (await http.get(f"/programmes/{PID}/members?page_size=1", headers=org)).json()
         assert page["total"] == 2 and len(page["items"]) == 1
         tree = (await http.get(f"/programmes/{PID}/units")).json()

@@ -23,10 +23,10 @@ def read_table_with_headers(filename: str, data: bytes, headers: dict) -> tuple[
     """The rows of an uploaded table and where each known column is, from its header row."""
     rows = read_table(filename, data)
     if not rows:
-        raise Invalid("the file is empty", field="file")
+        raise Invalid("the file is empty", field="file", code="file_empty")
     pos, problem = d.map_headers(rows[0], headers)
     if problem:
-        raise Invalid(problem.message, field=problem.field)
+        raise Invalid(problem.message, field=problem.field, code=problem.code, params=problem.params)
     return rows, pos
 
 

@@ -22,13 +22,14 @@ def parse_definition(filename: str, data: bytes) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("the file must be UTF-8 text (YAML or JSON)", field="file") from None
+        raise Invalid("the file must be UTF-8 text (YAML or JSON)", field="file", code="file_not_utf8") from None
     try:
         if filename.lower().endswith(".json"):
             return json.loads(text)
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise Invalid(f"the file is not valid YAML or JSON: {str(exc).splitlines()[0]}", field="file") from None
+        raise Invalid(f"the file is not valid YAML or JSON: {str(exc).splitlines()[0]}", field="file",
+                      code="file_not_yaml_json") from None
 
 
 async def _checked(uow: Work, raw: Any, templates: dict[str, dict], pid: str | None = None) -> tuple[dict, str]:

@@ -49,7 +49,8 @@ async def issue_links(uow: Work, settings: Settings, pid: str, wanted: list[Link
     id, hours out of range, a unit or member not in the programme (422, naming the field). A judge id is taken
     as given: judges live in the scoring service. Answers each link with its token, which is never stored."""
     if not wanted or len(wanted) > d.MAX_LINKS_PER_REQUEST:
-        d.ensure(d.Refusal("invalid", "links", f"give 1 to {d.MAX_LINKS_PER_REQUEST} links"))
+        d.ensure(d.Refusal("invalid", "links", f"give 1 to {d.MAX_LINKS_PER_REQUEST} links", "links_count",
+                           {"max": d.MAX_LINKS_PER_REQUEST}))
     for w in wanted:
         d.ensure(d.check_link_request(w.role, w.subject_id, hours))
     await get_programme(uow.store, pid)

@@ -129,9 +129,10 @@ def check_attachment(filename: str, size: int, already: int) -> Refusal | None:
         return Refusal("invalid", "file", f"file type {ext or '(none)'} is not allowed; allowed: "
                                           f"{', '.join(sorted(ATTACHMENT_TYPES))}")
     if size <= 0:
-        return Refusal("invalid", "file", "the file is empty")
+        return Refusal("invalid", "file", "the file is empty", "file_empty")
     if size > MAX_ATTACHMENT_BYTES:
-        return Refusal("invalid", "file", f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+        mb = MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        return Refusal("invalid", "file", f"the file is larger than {mb} MB", "file_too_large", {"mb": mb})
     if already >= MAX_ATTACHMENTS:
         return Refusal("conflict", "file", f"a nomination has at most {MAX_ATTACHMENTS} attachments")
     return None
@@ -154,7 +155,8 @@ def transition(status: str, action: str) -> Refusal | str:
     allowed, result = TRANSITIONS[action]
     if status not in allowed:
         return Refusal("conflict", "status",
-                       f"cannot {action} a nomination that is {status}; it must be {' or '.join(allowed)}")
+                       f"cannot {action} a nomination that is {status}; it must be {' or '.join(allowed)}",
+                       "wrong_status", {"action": action, "status": status})
     return result
 
 
@@ -238,7 +240,8 @@ def revised(category: dict[str, Any], materials: str | None, self_assessment: di
 
 def ensure_attachable(status: str) -> None:
     if status not in ("submitted", "returned"):
-        raise Conflict(f"cannot attach files to a nomination that is {status}", field="status")
+        raise Conflict(f"cannot attach files to a nomination that is {status}", field="status", code="wrong_status",
+                       params={"action": "attach", "status": status})
 
 
 def attachment_info(filename: str, size: int, already: int) -> tuple[str, str]:

@@ -27,7 +27,8 @@ def map_headers(header: list[Any], wanted: dict[str, tuple[str, ...]]) -> tuple[
     required = [f for f in wanted if f not in ("parent_id", "kind")]
     missing = [f for f in required if f not in pos]
     if missing:
-        return pos, Problem("file", f"line 1: missing column(s) {', '.join(missing)}")
+        return pos, Problem("file", f"line 1: missing column(s) {', '.join(missing)}", code="missing_columns",
+                            params={"columns": ", ".join(missing)})
     return pos, None
 
 

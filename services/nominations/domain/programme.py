@@ -304,12 +304,14 @@ def change_decision(old: dict[str, Any], new: dict[str, Any], voting_started: bo
         for cid in sorted(set(old_shape) | set(new_shape)):
             if old_shape.get(cid) != new_shape.get(cid):
                 return Refusal("conflict", f"categories.{cid}",
-                               f"the criteria or weights of category {cid} cannot change after voting has started")
+                               f"the criteria or weights of category {cid} cannot change after voting has started",
+                               "criteria_fixed")
         old_rule, new_rule = _round_rule(old), _round_rule(new)
         for cid in sorted(set(old_rule) & set(new_rule)):
             if old_rule[cid] != new_rule[cid]:
                 return Refusal("conflict", f"categories.{cid}",
-                               f"the peer_vote_round of category {cid} cannot change after voting has started")
+                               f"the peer_vote_round of category {cid} cannot change after voting has started",
+                               "peer_vote_round_fixed")
     return "new_version"
 
 
@@ -339,7 +341,8 @@ def programme_event(doc: dict[str, Any]) -> ProgrammeDefined:
 
 def ensure_new(pid: str, exists: bool) -> None:
     if exists:
-        raise Conflict(f"programme {pid} already exists; change it with PUT /programmes/{pid}", field="programme_id")
+        raise Conflict(f"programme {pid} already exists; change it with PUT /programmes/{pid}", field="programme_id",
+                       code="programme_exists")
 
 
 def first_version(prog: dict[str, Any], pid: str, at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -388,7 +391,11 @@ def stage_change(prog: dict[str, Any], stage: str, state: Literal["open", "close
                        f"dates); the {stage} stage cannot be {'opened' if state == 'open' else 'closed'} by hand",
                        field="stage", code="stage_control")
     if prog.get("stage_state", {}).get(stage, "closed") == state:
-        raise Conflict(f"the {stage} stage is already {state}", field="stage")
+        if state == "open":
+            raise Conflict(f"the {stage} stage is already {state}", field="stage", code="stage_already_open",
+                           params={"stage": stage})
+        raise Conflict(f"the {stage} stage is already {state}", field="stage", code="stage_already_closed",
+                       params={"stage": stage})
     update: dict[str, Any] = {f"stage_state.{stage}": state, "updated_at": at}
     if stage == "voting" and state == "open":
         update["voting_started"] = True

@@ -11,6 +11,8 @@ from shared.errors import Closed, Conflict, DomainError, Forbidden, Invalid, Not
 class Problem:
     field: str
     message: str
+    code: str | None = None  # the refusal's own code where it is raised alone (not among a programme's problems)
+    params: dict[str, str | int | float] | None = None
 
     def text(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
@@ -24,7 +26,8 @@ class Refusal:
     kind: str
     field: str
     message: str
-    code: str | None = None  # a finer code than the kind's (e.g. stage_closed), when the services share one
+    code: str | None = None  # the refusal's own code (e.g. stage_closed); the kind's shared code without one
+    params: dict[str, str | int | float] | None = None  # what its words need (a limit, a status), never a person
 
 
 
@@ -32,7 +35,7 @@ ERRORS = {"invalid": Invalid, "closed": Closed, "conflict": Conflict, "forbidden
 
 
 def refuse(r: Refusal) -> DomainError:
-    return ERRORS[r.kind](r.message, field=r.field, code=r.code)
+    return ERRORS[r.kind](r.message, field=r.field, code=r.code, params=r.params)
 
 
 def ensure(r: Refusal | None) -> None:

@@ -28,17 +28,19 @@ INVALID = Refusal("invalid", "signin",
 def check_link_request(role: str, subject_id: str | None, hours: float) -> Refusal | None:
     if role not in LINK_ROLES:
         return Refusal("invalid", "role", f"role must be one of {', '.join(LINK_ROLES)} (the first organiser's link "
-                                          "comes from the CLI: ./exemplar signin-link organiser)")
+                                          "comes from the CLI: ./exemplar signin-link organiser)", "unknown_role")
     if not subject_id:
-        return Refusal("invalid", SUBJECT_CLAIM[role], f"a {role} link needs the {SUBJECT_CLAIM[role]}")
+        return Refusal("invalid", SUBJECT_CLAIM[role], f"a {role} link needs the {SUBJECT_CLAIM[role]}",
+                       "link_needs_subject")
     if not 0 < hours <= MAX_LINK_HOURS:
-        return Refusal("invalid", "hours", f"hours must be more than 0 and at most {MAX_LINK_HOURS}")
+        return Refusal("invalid", "hours", f"hours must be more than 0 and at most {MAX_LINK_HOURS}", "link_hours",
+                       {"max": MAX_LINK_HOURS})
     return None
 
 
 def unknown_subject(role: str, subject_id: str, pid: str) -> Refusal:
     what = {"unit": "unit", "member": "member"}[role]
-    return Refusal("invalid", SUBJECT_CLAIM[role], f"{what} {subject_id} is not in programme {pid}")
+    return Refusal("invalid", SUBJECT_CLAIM[role], f"{what} {subject_id} is not in programme {pid}", "not_in_programme")
 
 
 def link_record(claims: LinkClaims, by: str, at: datetime) -> dict[str, Any]:

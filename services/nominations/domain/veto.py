@@ -12,7 +12,8 @@ MAX_VETO_REASON_CHARS = 500
 def check_veto_reason(reason: str | None, what: str) -> Refusal | None:
     """Setting and lifting a veto both need a reason, which stays on its record."""
     if reason is None or not reason.strip():
-        return Refusal("invalid", "reason", f"a reason is required to {what} a veto (一票否决), e.g. 受到党纪处分")
+        return Refusal("invalid", "reason", f"a reason is required to {what} a veto (一票否决), e.g. 受到党纪处分",
+                       "veto_reason_required")
     if len(reason) > MAX_VETO_REASON_CHARS:
         return Refusal("invalid", "reason", f"the reason is longer than {MAX_VETO_REASON_CHARS} characters")
     return None
