@@ -78,7 +78,7 @@ async def calendar(store: PublicityStore, year: int) -> dict:
     try:
         days = domain.package_year(year)
     except domain.CalendarUnknown as exc:
-        raise NotFound(str(exc), field="year") from None
+        raise NotFound(str(exc), field="year", code="calendar_unknown", params={"year": exc.year}) from None
     return {"year": year, "source": "chinese-calendar", **days}
 
 

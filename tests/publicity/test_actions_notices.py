@@ -72,13 +72,16 @@ class TestOpenNotice:
                       NotFound, "programme_id")
         await refused(world, notices.open_notice(ctx, ORG, body().model_copy(update={"category_id": "nope"})),
                       NotFound, "category_id")
-        await refused(world, notices.open_notice(ctx, ORG, body(nomination_ids=[])), Invalid, "nomination_ids")
+        err = await refused(world, notices.open_notice(ctx, ORG, body(nomination_ids=[])), Invalid, "nomination_ids")
+        assert err.code == "no_nominee_listed"
         await refused(world, notices.open_notice(ctx, ORG, body(nomination_ids=["ghost"])), NotFound,
                       "nomination_ids")
-        await refused(world, notices.open_notice(ctx, ORG, body().model_copy(
+        err = await refused(world, notices.open_notice(ctx, ORG, body().model_copy(
             update={"starts_at": sh(2025, 7, 1)})), Invalid, "starts_at", "backdated")
-        await refused(world, notices.open_notice(ctx, ORG, body().model_copy(
+        assert err.code == "starts_in_past"
+        err = await refused(world, notices.open_notice(ctx, ORG, body().model_copy(
             update={"starts_at": sh(2026, 1, 1)})), Invalid, "starts_at", "90 days")
+        assert err.code == "starts_too_far" and err.params == {"days": 90}
 
     async def test_no_ranking_yet(self, world):
         ctx, store, _, _ = world
@@ -166,5 +169,6 @@ class TestOpenReplacement:
         n = await notices.open_notice(ctx, ORG, body())
         await notices.open_notice(ctx, ORG, body(nomination_ids=["nom-d"]))
         await store.set_entry_status(n["_id"], "nom-a", "removed")
-        await refused(world, notices.open_replacement(ctx, ORG, n["_id"], ReplacementIn()), Conflict,
-                      "nomination_id", "no further ranked candidate")
+        err = await refused(world, notices.open_replacement(ctx, ORG, n["_id"], ReplacementIn()), Conflict,
+                            "nomination_id", "no further ranked candidate")
+        assert err.code == "no_further_candidate"

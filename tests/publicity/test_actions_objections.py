@@ -85,14 +85,16 @@ class TestFileObjection:
         await refused(world, objections.file_objection(ctx, next(iter(store.notice_docs)), form(**kw), [],
                                                        client="c"), Invalid, field)
 
-    @pytest.mark.parametrize("files, text", [
-        ([("a.exe", b"MZ")], "not an accepted type"), ([("a.pdf", b"not a pdf")], "does not look like"),
-        ([("a.pdf", b"")], "is empty"), ([PDF] * 4, "at most 3"),
-        ([("big.pdf", b"%PDF" + b"0" * (5 * 1024 * 1024))], "larger than 5 MB")])
-    async def test_attachments_of_a_wrong_kind(self, world, files, text):
+    @pytest.mark.parametrize("files, text, code", [
+        ([("a.exe", b"MZ")], "not an accepted type", "file_type"),
+        ([("a.pdf", b"not a pdf")], "does not look like", "file_content_mismatch"),
+        ([("a.pdf", b"")], "is empty", "file_empty"), ([PDF] * 4, "at most 3", "too_many_files"),
+        ([("big.pdf", b"%PDF" + b"0" * (5 * 1024 * 1024))], "larger than 5 MB", "file_too_large")])
+    async def test_attachments_of_a_wrong_kind(self, world, files, text, code):
         ctx, store, _, _ = world
-        await refused(world, objections.file_objection(ctx, next(iter(store.notice_docs)), form(), files,
-                                                       client="c"), Invalid, "attachments", text)
+        err = await refused(world, objections.file_objection(ctx, next(iter(store.notice_docs)), form(), files,
+                                                             client="c"), Invalid, "attachments", text)
+        assert err.code == code
         assert ctx.attachments.files == {}
 
     async def test_outside_the_period_or_the_notice(self, world):

@@ -50,6 +50,7 @@ async def test_notice_objections_closing_and_honours(settings):
         # a nominee can be in one notice only; a second top-of-ranking notice is refused
         r = await http.post("/notices", json=body, headers=org)
         assert r.status_code == 409 and "already has a publicity notice" in r.json()["error"]["message"]
+        assert r.json()["error"]["code"] == "notice_exists"
         r = await http.post("/notices", json=body | {"nomination_ids": ["nom-a"]}, headers=org)
         assert r.status_code == 409 and r.json()["error"]["field"] == "nomination_ids"
 

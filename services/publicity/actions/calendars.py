@@ -18,11 +18,12 @@ MAX_CALENDAR_BYTES = 256 * 1024
 async def upload_calendar(ctx: Context, who: Principal, content: bytes, filename: str) -> dict:
     """Refusals: Invalid (larger than 256 KB; not JSON/YAML; a bad year, date or range)."""
     if len(content) > MAX_CALENDAR_BYTES:
-        raise Invalid("file: a calendar file is at most 256 KB", field="file")
+        raise Invalid("file: a calendar file is at most 256 KB", field="file", code="calendar_too_large",
+                      params={"kb": MAX_CALENDAR_BYTES // 1024})
     try:
         cal = domain.parse_calendar_file(content, filename)
     except domain.CalendarFileError as exc:
-        raise Invalid(str(exc), field=exc.field) from None
+        raise Invalid(str(exc), field=exc.field, code=exc.code, params=exc.params) from None
     doc = {"_id": cal.year, "holidays": sorted(d.isoformat() for d in cal.holidays),
            "workdays": sorted(d.isoformat() for d in cal.workdays), "filename": filename,
            "uploaded_by": who.subject, "uploaded_at": ctx.clock()}

@@ -81,7 +81,7 @@ async def _insert(notice: dict, original: str | None, by: str, tx: Tx) -> None:
     ids = [e["nomination_id"] for e in notice["entries"]]
     if await tx.store.listed(notice["programme_id"], notice["category_id"]) & set(ids):
         raise Conflict("nomination_ids: a listed nomination was put in another notice meanwhile",
-                       field="nomination_ids")
+                       field="nomination_ids", code="listed_meanwhile")
     await tx.store.insert_notice(notice)
     await tx.emit(PublicityOpened(
         notice_id=notice["_id"], category_id=notice["category_id"], nomination_ids=ids,
@@ -109,7 +109,8 @@ async def open_replacement(ctx: Context, who: Principal, notice_id: str, body: R
         skip = await ctx.store.listed(n["programme_id"], n["category_id"]) | await ctx.store.vetoed(n["programme_id"])
         nxt = domain.next_ranked(domain.ranked_of(board), skip)
         if nxt is None:
-            raise Conflict("nomination_id: no further ranked candidate in this category", field="nomination_id")
+            raise Conflict("nomination_id: no further ranked candidate in this category", field="nomination_id",
+                           code="no_further_candidate")
         chosen = nxt.nomination_id
     spec = NoticeIn(programme_id=n["programme_id"], category_id=n["category_id"],
                     working_days=body.working_days or n["working_days"], nomination_ids=[chosen],
@@ -138,7 +139,7 @@ async def correct_dates(ctx: Context, who: Principal, notice_id: str, body: Corr
     span = await period(ctx, start, working_days, body.fallback_weekends_only)
     if span.ends_at <= current:
         raise Invalid(f"working_days: the corrected period would have ended at {domain.cn_moment(span.ends_at)}, "
-                      f"before now", field="working_days")
+                      f"before now", field="working_days", code="corrected_period_past")
     fields = {"starts_at": span.starts_at, "ends_at": span.ends_at, "working_days": working_days,
               "days": [d.isoformat() for d in span.days], "calendar_warning": span.warning,
               "version": n.get("version", 1) + 1}
@@ -152,7 +153,8 @@ async def correct_dates(ctx: Context, who: Principal, notice_id: str, body: Corr
 async def _correct(notice_id: str, fields: dict, prior: dict, tx: Tx) -> None:
     n = await tx.store.notice(notice_id, open_only=True)
     if n is None or n.get("version", 1) != prior["version"]:
-        raise Conflict("notice_id: the notice changed meanwhile; reload it and correct again", field="notice_id")
+        raise Conflict("notice_id: the notice changed meanwhile; reload it and correct again", field="notice_id",
+                       code="notice_changed")
     await tx.store.correct_notice(notice_id, fields, prior)
     await tx.store.add_notice_record(notice_id, {
         "at": prior["superseded_at"], "change": "dates_corrected", "version": fields["version"],

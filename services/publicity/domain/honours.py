@@ -18,27 +18,30 @@ REVIEW_OUTCOMES = {"maintained": "复查合格，保留荣誉", "rectification":
 
 def ensure_revocable(h: dict[str, Any]) -> None:
     if h["status"] == "revoked":
-        raise Conflict(f"honour {h['_id']} is already revoked", field="honour_id")
+        raise Conflict(f"honour {h['_id']} is already revoked", field="honour_id", code="honour_revoked")
 
 
 def ensure_reviewable(h: dict[str, Any], due_date: date) -> None:
     if h["status"] != "confirmed":
         raise Conflict(f"honour {h['_id']} is {h['status']}; only a confirmed honour is reviewed",
-                       field="honour_id")
+                       field="honour_id", code="honour_not_confirmed")
     if due_date < as_utc(h["confirmed_at"]).astimezone(SHANGHAI).date():
-        raise Invalid("due_date: a review cannot be due before the honour was confirmed", field="due_date")
+        raise Invalid("due_date: a review cannot be due before the honour was confirmed", field="due_date",
+                      code="review_before_confirmed")
 
 
 def check_outcome_note(outcome: str, note: str) -> None:
     if outcome == "revoke" and len(note.strip()) < 2:
-        raise Invalid("note: give the reason for revocation (at least 2 characters)", field="note")
+        raise Invalid("note: give the reason for revocation (at least 2 characters)", field="note",
+                      code="revocation_reason", params={"n": 2})
 
 
 def ensure_review_open(r: dict[str, Any] | None, review_id: str, honour_id: str) -> dict[str, Any]:
     if r is None:
         raise NotFound(f"review {review_id} of honour {honour_id} does not exist", field="review_id")
     if r.get("outcome"):
-        raise Conflict(f"review {review_id} already has the outcome {r['outcome']}", field="review_id")
+        raise Conflict(f"review {review_id} already has the outcome {r['outcome']}", field="review_id",
+                       code="review_done")
     return r
 
 

@@ -172,14 +172,16 @@ def pick(category: dict[str, Any], board: dict[str, Any] | None, listed_before: 
     under a veto (一票否决)."""
     if board is None and not nomination_ids:
         raise Conflict(f"category_id: no ranked shortlist for {category['name']} yet (no StandingsUpdated "
-                       f"received); list nomination_ids or wait for the ranking", field="category_id")
+                       f"received); list nomination_ids or wait for the ranking", field="category_id",
+                       code="no_ranking_yet")
     ranked = ranked_of(board)
     if nomination_ids is not None and not nomination_ids:
         raise Invalid("nomination_ids: list at least one nomination, or omit it for the top of the ranking",
-                      field="nomination_ids")
+                      field="nomination_ids", code="no_nominee_listed")
     if not nomination_ids and listed_before:
         raise Conflict(f"category_id: {category['name']} already has a publicity notice; list nomination_ids "
-                       f"explicitly, or use POST /notices/{{id}}/replacements after a removal", field="category_id")
+                       f"explicitly, or use POST /notices/{{id}}/replacements after a removal", field="category_id",
+                       code="notice_exists")
     picked = shortlist(ranked, category["quota"], nomination_ids, excluded=listed_before | set(vetoed))
     if not picked:
         raise Conflict("category_id: every ranked candidate of this category is already in a notice",
@@ -195,7 +197,8 @@ def check_picked(picked: list[Ranked], docs: Mapping[str, dict[str, Any]], categ
         doc = docs.get(p.nomination_id)
         if doc is None and not explicit:
             raise Conflict(f"category_id: the ranking lists nomination {p.nomination_id}, whose details have not "
-                           f"reached the publicity service yet; try again shortly", field="category_id")
+                           f"reached the publicity service yet; try again shortly", field="category_id",
+                           code="details_pending")
         if doc is None or doc.get("category_id") != category_id:
             raise NotFound(f"nomination_ids: nomination {p.nomination_id} is not a known nomination of "
                            f"{category['name']}", field="nomination_ids")
@@ -212,9 +215,10 @@ def check_start(start: datetime, current: datetime) -> datetime:
     if start < current - CLOCK_SKEW:
         raise Invalid(f"starts_at: a notice starts when it is published and cannot be backdated: "
                       f"{cn_moment(start)} is before now ({cn_moment(current)}, Asia/Shanghai); omit starts_at to "
-                      f"publish now, or give a later moment", field="starts_at")
+                      f"publish now, or give a later moment", field="starts_at", code="starts_in_past")
     if start > current + MAX_AHEAD:
-        raise Invalid("starts_at: a notice can be scheduled at most 90 days ahead", field="starts_at")
+        raise Invalid(f"starts_at: a notice can be scheduled at most {MAX_AHEAD.days} days ahead", field="starts_at",
+                      code="starts_too_far", params={"days": MAX_AHEAD.days})
     return max(start, current)
 
 
@@ -250,7 +254,8 @@ def check_correction(n: dict[str, Any], starts_at: datetime | None, working_days
     current = as_utc(n["starts_at"])
     if starts_at is None or starts_at == current:
         if working_days is None or working_days == n["working_days"]:
-            raise Invalid("starts_at: give a new starts_at or working_days to correct", field="starts_at")
+            raise Invalid("starts_at: give a new starts_at or working_days to correct", field="starts_at",
+                          code="nothing_to_correct")
         return current
     if current <= now:
         raise Conflict(f"starts_at: the notice was published at {cn_moment(current)} and objections are open; "
@@ -268,10 +273,10 @@ def awaiting_replacement(n: dict[str, Any], replaced: int) -> list[str]:
     removed = [e["nomination_id"] for e in n["entries"] if e["status"] == "removed"]
     if not removed:
         raise Conflict("notice_id: no nominee of this notice was removed; a replacement follows a sustained "
-                       "objection", field="notice_id")
+                       "objection", field="notice_id", code="nothing_removed")
     if replaced >= len(removed):
         raise Conflict("notice_id: every removed nominee of this notice already has a replacement",
-                       field="notice_id")
+                       field="notice_id", code="all_replaced")
     return removed[replaced:replaced + 1]
 
 
@@ -285,10 +290,11 @@ def entry_open_to_objection(n: dict[str, Any], nomination_id: str, now: datetime
         when = "has not started" if state == "before" else "has ended"
         raise Closed(f"the publicity period {when}: objections are accepted from "
                      f"{cn_moment(as_utc(n['starts_at']))} ({first}) to {last} (Asia/Shanghai)",
-                     field="notice_id")
+                     field="notice_id", code="publicity_not_started" if state == "before" else "publicity_ended")
     entry: dict[str, Any] | None = next((e for e in n["entries"] if e["nomination_id"] == nomination_id), None)
     if entry is None:
         raise NotFound(f"nomination_id: {nomination_id} is not listed in this notice", field="nomination_id")
     if entry["status"] != "in_publicity":
-        raise Conflict(f"nomination_id: {entry['nominee_name']} is no longer in publicity", field="nomination_id")
+        raise Conflict(f"nomination_id: {entry['nominee_name']} is no longer in publicity", field="nomination_id",
+                       code="not_in_publicity")
     return entry

@@ -9,6 +9,7 @@ from shared.errors import Conflict, Invalid
 
 MAX_ATTACHMENTS = 3
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENT_MB = MAX_ATTACHMENT_BYTES // (1024 * 1024)
 ATTACHMENT_TYPES = {  # extension -> (content type, magic prefix)
     "pdf": ("application/pdf", b"%PDF"),
     "jpg": ("image/jpeg", b"\xff\xd8\xff"),
@@ -108,20 +109,23 @@ def check_attachments(files: list[tuple[str, bytes]]) -> list[tuple[str, str, by
 
     A file is read with one byte beyond the limit, so a longer one shows as larger than 5 MB."""
     if len(files) > MAX_ATTACHMENTS:
-        raise Invalid(f"attachments: at most {MAX_ATTACHMENTS} files", field="attachments")
+        raise Invalid(f"attachments: at most {MAX_ATTACHMENTS} files", field="attachments", code="too_many_files",
+                      params={"max": MAX_ATTACHMENTS})
     out = []
     for filename, data in files:
         ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         if ext not in ATTACHMENT_TYPES:
             raise Invalid(f"attachments: {filename} is not an accepted type (pdf, jpg, png, docx)",
-                          field="attachments")
+                          field="attachments", code="file_type", params={"types": ".pdf, .jpg, .png, .docx"})
         if len(data) > MAX_ATTACHMENT_BYTES:
-            raise Invalid(f"attachments: {filename} is larger than 5 MB", field="attachments")
+            raise Invalid(f"attachments: {filename} is larger than {MAX_ATTACHMENT_MB} MB", field="attachments",
+                          code="file_too_large", params={"mb": MAX_ATTACHMENT_MB})
         if not data:
-            raise Invalid(f"attachments: {filename} is empty", field="attachments")
+            raise Invalid(f"attachments: {filename} is empty", field="attachments", code="file_empty")
         ctype, magic = ATTACHMENT_TYPES[ext]
         if not data.startswith(magic):
-            raise Invalid(f"attachments: {filename} does not look like a .{ext} file", field="attachments")
+            raise Invalid(f"attachments: {filename} does not look like a .{ext} file", field="attachments",
+                          code="file_content_mismatch")
         out.append((filename or f"attachment.{ext}", ctype, data))
     return out
 
