@@ -166,22 +166,27 @@ class TestAssign:
                                                nominee_name="x", nominee_kind="branch", unit_id="sfj",
                                                unit_name="x"))
         cases = [
-            ("nope", "n1", "j-stj", NotFound, "panel_id"),
-            (PANEL, "n-none", "j-stj", NotFound, "nomination_id"),
-            (PANEL, "n9", "j-stj", Conflict, "nomination_id"),  # submitted, not approved
-            (PANEL, "n1", "j-nobody", NotFound, "judge_id"),
-            (PANEL, "n1", "j-fgw", Invalid, "judge_id"),  # registered, not on the panel
-            (PANEL, "n1", "j-sfj", Conflict, "judge_id"),  # already assigned
+            ("nope", "n1", "j-stj", NotFound, "panel_id", "not_found"),
+            (PANEL, "n-none", "j-stj", NotFound, "nomination_id", "not_found"),
+            (PANEL, "n9", "j-stj", Conflict, "nomination_id", "not_approved"),  # submitted, not approved
+            (PANEL, "n1", "j-nobody", NotFound, "judge_id", "not_found"),
+            (PANEL, "n1", "j-fgw", Invalid, "judge_id", "judge_not_on_panel"),  # registered, not on the panel
+            (PANEL, "n1", "j-sfj", Conflict, "judge_id", "already_assigned"),
         ]
-        for panel_id, nid, jid, error, field in cases:
+        for panel_id, nid, jid, error, field, code in cases:
             body = AssignIn(nomination_id=nid, judge_id=jid)
-            await refused(uow, lambda tx: assignment.assign(tx, P, panel_id, body), error, field=field)
+            err = await refused(uow, lambda tx: assignment.assign(tx, P, panel_id, body), error, field=field)
+            assert err.code == code, (nid, jid)
         uow.store.nominations["n9"].update(status="approved")
-        await refused(uow, lambda tx: assignment.assign(tx, P, PANEL, AssignIn(nomination_id="n9", judge_id="j-stj")),
-                      Invalid, field="nomination_id", words="not in this panel's category")
+        err = await refused(uow, lambda tx: assignment.assign(tx, P, PANEL, AssignIn(nomination_id="n9",
+                                                                                    judge_id="j-stj")),
+                            Invalid, field="nomination_id", words="not in this panel's category")
+        assert err.code == "other_category"
         await uow.run(lambda tx: panels.set_lock(tx, P, PANEL, True))
-        await refused(uow, lambda tx: assignment.assign(tx, P, PANEL, AssignIn(nomination_id="n2", judge_id="j-stj")),
-                      Closed, field="panel_id", words="assignments can no longer change")
+        err = await refused(uow, lambda tx: assignment.assign(tx, P, PANEL, AssignIn(nomination_id="n2",
+                                                                                    judge_id="j-stj")),
+                            Closed, field="panel_id", words="assignments can no longer change")
+        assert err.code == "panel_locked"
 
 
 class TestDeclareConflict:
@@ -211,8 +216,9 @@ class TestDeclareConflict:
         await refused(uow, lambda tx: recusal.declare_conflict(tx, P, "n2", body, judge(outsider)), NotFound,
                       field="nomination_id")
         await uow.run(lambda tx: recusal.declare_conflict(tx, P, "n2", body, judge(jid)))
-        await refused(uow, lambda tx: recusal.declare_conflict(tx, P, "n2", body, judge(jid)), Conflict,
-                      field="nomination_id", words="already recused")
+        err = await refused(uow, lambda tx: recusal.declare_conflict(tx, P, "n2", body, judge(jid)), Conflict,
+                            field="nomination_id", words="already recused")
+        assert err.code == "already_recused"
         other = judges_of(uow, "n2")[0]
         await uow.run(lambda tx: panels.set_lock(tx, P, PANEL, True))
         await refused(uow, lambda tx: recusal.declare_conflict(tx, P, "n2", body, judge(other)), Closed,
@@ -273,15 +279,16 @@ class TestEnterScores:
         first = judges_of(uow, "n1")[0]
         outsider = next(j for j in ("j-sfj", "j-stj", "j-jyj", "j-wjw") if j not in judges_of(uow, "n2"))
         cases = [
-            (first, {"c1": 20.5}, Invalid, "scores.c1", "between 0 and 20"),
-            (first, {"c1": 10.25}, Invalid, "scores.c1", "multiple of 0.5"),
-            (first, {"zz": 1}, Invalid, "scores.zz", "not a criterion"),
-            (None, {"c1": 1}, Forbidden, "judge_id", "no judge_id claim"),
+            (first, {"c1": 20.5}, Invalid, "scores.c1", "between 0 and 20", ("score_range", {"max": 20})),
+            (first, {"c1": 10.25}, Invalid, "scores.c1", "multiple of 0.5", ("score_step", {"step": 0.5})),
+            (first, {"zz": 1}, Invalid, "scores.zz", "not a criterion", ("unknown_criterion", None)),
+            (None, {"c1": 1}, Forbidden, "judge_id", "no judge_id claim", ("forbidden", None)),
         ]
-        for jid, values, error, field, words in cases:
+        for jid, values, error, field, words, (code, params) in cases:
             body = ScoresIn(nomination_id="n1", scores=values)
-            await refused(uow, lambda tx: scores.enter_scores(tx, P, body, judge(jid)), error, field=field,
-                          words=words)
+            err = await refused(uow, lambda tx: scores.enter_scores(tx, P, body, judge(jid)), error, field=field,
+                                words=words)
+            assert (err.code, err.params) == (code, params)
         await refused(uow, lambda tx: scores.enter_scores(tx, P, ScoresIn(nomination_id="n2", scores={"c1": 1}),
                                                           judge(outsider)), Forbidden, words="not assigned")
         await refused(uow, lambda tx: scores.enter_scores(tx, P, ScoresIn(nomination_id="n-none", scores={"c1": 1}),

@@ -126,9 +126,12 @@ class TestFreezeAndReveal:
 
     async def test_refusals(self):
         uow = await created()
-        await refused(uow, lambda tx: arena.freeze(tx, "arena-1", FreezeIn(round_id="r9")), Invalid, field="round_id")
+        err = await refused(uow, lambda tx: arena.freeze(tx, "arena-1", FreezeIn(round_id="r9")), Invalid,
+                            field="round_id")
+        assert err.code == "unknown_arena_round"
         await refused(uow, lambda tx: arena.freeze(tx, "nope", FreezeIn(round_id="r1")), NotFound, field="arena_id")
-        await refused(uow, lambda tx: arena.reveal(tx, "arena-1"), Conflict, field="arena_id", words="not frozen")
+        err = await refused(uow, lambda tx: arena.reveal(tx, "arena-1"), Conflict, field="arena_id", words="not frozen")
+        assert err.code == "board_not_frozen"
         await refused(uow, lambda tx: arena.reveal(tx, "nope"), NotFound, field="arena_id")
 
 

@@ -118,7 +118,7 @@ async def test_arena_live_board_freeze_and_reveal(settings):
         assert (await http.post("/arenas/arena-1/close", headers=org)).status_code == 200
         r = await http.post("/arenas/arena-1/scores", headers=judges["a-tj"],
                             json={"round_id": "r1", "contestant_id": "c1", "score": 1})
-        assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+        assert r.status_code == 409 and r.json()["error"]["code"] == "arena_closed"
 
         median, worst = statistics.median(latencies), max(latencies)
         print(f"\narena score POST -> leaderboard read model: n={len(latencies)} median={median * 1000:.0f} ms "

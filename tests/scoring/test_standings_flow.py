@@ -215,9 +215,10 @@ async def test_scores_and_tallies_become_explained_standings(settings, monkeypat
         r = await http.post(f"/programmes/{P}/scores", headers=as_first,
                             json={"nomination_id": "n1", "scores": {"c1": 1}})
         assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
+        assert r.json()["error"]["code"] == "panel_locked"
         assert (await svc.store.score(f"n1:{first}:c1"))["revision"] == 3
         r = await http.post(f"/programmes/{P}/panels/panel-rf/judges", headers=org, json={"judge_ids": ["j-fgw"]})
-        assert r.status_code == 409 and r.json()["error"]["code"] == "closed"
+        assert r.status_code == 409 and r.json()["error"]["code"] == "panel_locked"
         r = await http.post(f"/programmes/{P}/nominations/n1/recusal", headers=as_first, json={"reason": "迟到申报"})
         assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
         assert (await http.post(f"/programmes/{P}/panels/panel-rf/unlock", headers=org)).json()["locked"] is False

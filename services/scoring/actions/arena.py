@@ -115,7 +115,7 @@ async def create_arena(tx: Tx, programme_id: str, body: ArenaIn) -> Doc:
     await check_panel_judges(tx.store, programme_id, body.judge_ids)
     doc = await arena_doc(tx.store, programme_id, body)
     if not await tx.store.insert_arena(doc):
-        raise Conflict(f"arena {body.arena_id} already exists", field="arena_id")
+        raise Conflict(f"arena {body.arena_id} already exists", field="arena_id", code="arena_exists")
     return await publish_board(tx, body.arena_id)
 
 
@@ -150,13 +150,16 @@ async def arena_score(tx: Tx, arena_id: str, body: ArenaScoreIn, who: Principal)
         raise Forbidden(f"judge {judge_id} is not a judge of this arena contest", field="judge_id")
     rnd = next((r for r in arena["rounds"] if r["round_id"] == body.round_id), None)
     if rnd is None:
-        raise Invalid(f"round {body.round_id} is not a round of this contest", field="round_id")
+        raise Invalid(f"round {body.round_id} is not a round of this contest", field="round_id",
+                      code="unknown_arena_round")
     contestant = next((c for c in arena["contestants"] if c["contestant_id"] == body.contestant_id), None)
     if contestant is None:
-        raise Invalid(f"contestant {body.contestant_id} is not in this contest", field="contestant_id")
-    problem = d.score_problem(body.score, rnd["max_points"], rnd["step"])
-    if problem:
-        raise Invalid(f"score for {rnd['name']} {problem}", field="score")
+        raise Invalid(f"contestant {body.contestant_id} is not in this contest", field="contestant_id",
+                      code="unknown_contestant")
+    refusal = d.score_refusal(body.score, rnd["max_points"], rnd["step"])
+    if refusal:
+        code, problem, params = refusal
+        raise Invalid(f"score for {rnd['name']} {problem}", field="score", code=code, params=params)
     await check_not_recused(tx.store, arena, judge_id, contestant)
     d.ensure_arena_open(arena)
     sid = f"{arena_id}:{body.round_id}:{body.contestant_id}:{judge_id}"
@@ -176,7 +179,8 @@ async def freeze(tx: Tx, arena_id: str, body: FreezeIn) -> Doc:
     """Hide the round and every later one until revealed. Refused: unknown arena (404) or round (422)."""
     arena = await get_arena(tx.store, arena_id)
     if not any(r["round_id"] == body.round_id for r in arena["rounds"]):
-        raise Invalid(f"round {body.round_id} is not a round of this contest", field="round_id")
+        raise Invalid(f"round {body.round_id} is not a round of this contest", field="round_id",
+                      code="unknown_arena_round")
     return await publish_board(tx, arena_id, {"frozen_from": body.round_id})
 
 
@@ -185,7 +189,7 @@ async def reveal(tx: Tx, arena_id: str) -> Doc:
     """Reveal the frozen rounds (揭晓). Refused: unknown arena (404), the board not frozen (409)."""
     arena = await get_arena(tx.store, arena_id)
     if not arena.get("frozen_from"):
-        raise Conflict("the board is not frozen", field="arena_id")
+        raise Conflict("the board is not frozen", field="arena_id", code="board_not_frozen")
     return await publish_board(tx, arena_id, {"frozen_from": None})
 
 

@@ -66,10 +66,11 @@ async def assign(tx: Tx, programme_id: str, panel_id: str, body: AssignIn) -> Do
     nom = await get_nomination(store, programme_id, body.nomination_id)
     if nom["category_id"] != panel["category_id"]:
         raise Invalid(f"nomination {body.nomination_id} is in category {nom['category_id']}, "
-                      f"not in this panel's category {panel['category_id']}", field="nomination_id")
+                      f"not in this panel's category {panel['category_id']}", field="nomination_id",
+                      code="other_category")
     judge = await get_judge(store, programme_id, body.judge_id)
     if body.judge_id not in panel["judge_ids"]:
-        raise Invalid(f"judge {body.judge_id} is not on panel {panel_id}", field="judge_id")
+        raise Invalid(f"judge {body.judge_id} is not on panel {panel_id}", field="judge_id", code="judge_not_on_panel")
     rule = d.conflict_rule(judge_facts(judge), await nominee_facts(store, nom), await store.parents(programme_id))
     doc = {"_id": f"{nom['_id']}:{body.judge_id}", "programme_id": programme_id,
            "category_id": panel["category_id"], "panel_id": panel_id, "nomination_id": nom["_id"],
@@ -77,7 +78,8 @@ async def assign(tx: Tx, programme_id: str, panel_id: str, body: AssignIn) -> Do
            "reason": d.RECUSAL_RULES.get(rule) if rule else None, "declared": False, "by": "manual",
            "assigned_at": now()}
     if not await store.insert_assignment(doc):
-        raise Conflict(f"judge {body.judge_id} is already assigned to {body.nomination_id}", field="judge_id")
+        raise Conflict(f"judge {body.judge_id} is already assigned to {body.nomination_id}", field="judge_id",
+                       code="already_assigned")
     out = {"nomination_id": nom["_id"], "judge_id": body.judge_id, "recused": bool(rule), "rule": rule,
            "reason": doc["reason"], "replacement_judge_id": None}
     if not rule:

@@ -76,7 +76,7 @@ async def get_nomination(store: ScoringStore, programme_id: str, nomination_id: 
                        field="nomination_id")
     if approved and nom.get("status") != "approved":
         raise Conflict(f"nomination {nomination_id} is {nom.get('status', 'unknown')}, not approved; "
-                       "only approved nominations are judged", field="nomination_id")
+                       "only approved nominations are judged", field="nomination_id", code="not_approved")
     return nom
 
 

@@ -53,7 +53,8 @@ async def commit_spot_draw(tx: Tx, programme_id: str, category_id: str, body: Sp
         return clean(current)
     candidates = await _candidates(store, programme_id, category_id)
     if not candidates:
-        raise Conflict("no key tasks have been entered for this category yet", field="category_id")
+        raise Conflict("no key tasks have been entered for this category yet", field="category_id",
+                       code="no_key_tasks")
     digest = d.candidates_sha256(c["candidate_id"] for c in candidates)
     commitment = {"algorithm": d.DRAW_ALGORITHM, "algorithm_version": d.DRAW_ALGORITHM_VERSION,
                   "sample_size": body.sample_size, "seed_source": body.seed_source, "candidates": candidates,
@@ -103,10 +104,10 @@ async def record_spot_result(tx: Tx, programme_id: str, category_id: str, body: 
         raise NotFound("no spot checks have been drawn for this category", field="category_id")
     if not any(p["nomination_id"] == body.nomination_id and p["task_id"] == body.task_id for p in doc["picks"]):
         raise Invalid(f"task {body.task_id} of nomination {body.nomination_id} was not drawn for a spot check",
-                      field="task_id")
+                      field="task_id", code="not_drawn")
     if body.passed is False and body.verified_points is None:
         raise Invalid("a failed spot check needs verified_points (the points that were confirmed)",
-                      field="verified_points")
+                      field="verified_points", code="verified_points_required")
     result = body.model_dump() | {"at": now()}
     await tx.store.save_spot_result(key, f"{body.nomination_id}|{body.task_id}", result)
     await tx.emit(SpotCheckResultRecorded(category_id=category_id, **body.model_dump()), programme_id=programme_id,

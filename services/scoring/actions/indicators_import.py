@@ -45,11 +45,12 @@ async def import_indicators(tx: Tx, programme_id: str, filename: str, data: byte
     prog = await get_programme(store, programme_id)
     rows = read_table(filename, data)
     if not rows:
-        raise Invalid("the file is empty", field="file")
+        raise Invalid("the file is empty", field="file", code="file_empty")
     pos = header_positions(rows[0], INDICATOR_HEADERS)
     missing = missing_columns(pos)
     if missing:
-        raise Invalid(f"line 1: missing column(s) {', '.join(missing)}", field="file")
+        raise Invalid(f"line 1: missing column(s) {', '.join(missing)}", field="file", code="missing_columns",
+                      params={"columns": ", ".join(m.replace(" or ", "/") for m in missing)})
     known = await _known(store, prog, {cell(r, pos, "nomination_id") for r in rows[1:]} - {""})
     parsed = parse_indicator_rows(rows[1:], pos, known)
     written, unchanged = [], 0

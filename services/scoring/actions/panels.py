@@ -27,7 +27,7 @@ async def form_panel(tx: Tx, programme_id: str, body: PanelIn) -> Doc:
            "locked": False, "formed_at": now()}
     if not await store.insert_panel(doc):
         raise Conflict(f"category {body.category_id} already has a panel (or panel id {body.panel_id} is taken)",
-                       field="category_id")
+                       field="category_id", code="panel_exists")
     await tx.emit(PanelFormed(**{k: doc[k] for k in PanelFormed.model_fields}), programme_id=programme_id,
                   key=doc["_id"])
     return clean(doc)

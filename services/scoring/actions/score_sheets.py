@@ -60,7 +60,7 @@ async def score_sheets(store: ScoringStore, programme_id: str, panel_id: str, fm
             sheets.append(await _sheet(store, j, mine, cat["criteria"]))
     if not sheets:
         raise Conflict(f"no nominee is assigned to {'this judge' if judge_id else 'panel ' + panel['name']} yet: "
-                       "assign the panel first", field="judge_id" if judge_id else "panel_id")
+                       "assign the panel first", field="judge_id" if judge_id else "panel_id", code="nothing_assigned")
     text = ScoreSheets(title=f"{prog.get('name', programme_id)} · {cat['name']} 评分表", panel_name=panel["name"],
                        criteria=[f"{c['name']}（{c['max_points']:g}分）" for c in cat["criteria"]],
                        locked=bool(panel.get("locked")), judges=sheets)

@@ -18,10 +18,13 @@ def check_scores(cat: Doc, scores: dict[str, float]) -> dict[str, Doc]:
     criteria = {c["criterion_id"]: c for c in cat["criteria"]}
     for cid, value in scores.items():
         if cid not in criteria:
-            raise Invalid(f"criterion {cid} is not a criterion of category {cat['name']}", field=f"scores.{cid}")
-        problem = d.score_problem(value, criteria[cid]["max_points"], criteria[cid].get("step", 0.5))
-        if problem:
-            raise Invalid(f"score for {criteria[cid]['name']} ({cid}) {problem}", field=f"scores.{cid}")
+            raise Invalid(f"criterion {cid} is not a criterion of category {cat['name']}", field=f"scores.{cid}",
+                          code="unknown_criterion")
+        refusal = d.score_refusal(value, criteria[cid]["max_points"], criteria[cid].get("step", 0.5))
+        if refusal:
+            code, problem, params = refusal
+            raise Invalid(f"score for {criteria[cid]['name']} ({cid}) {problem}", field=f"scores.{cid}", code=code,
+                          params=params)
     return criteria
 
 

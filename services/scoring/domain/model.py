@@ -38,7 +38,7 @@ class Panel:
             return
         consequence, label, field = LOCKED[change]
         message = f"panel {self.panel_id if label == 'panel_id' else self.name} is locked"
-        raise Closed(f"{message}; {consequence}" if consequence else message, field=field)
+        raise Closed(f"{message}; {consequence}" if consequence else message, field=field, code="panel_locked")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ class Recusal:
 def ensure_may_declare(assignment: dict[str, Any], nomination_id: str) -> None:
     """A judge declares a conflict only with a nominee assigned to them, once."""
     if assignment["recused"]:
-        raise Conflict(f"you are already recused from nomination {nomination_id}", field="nomination_id")
+        raise Conflict(f"you are already recused from nomination {nomination_id}", field="nomination_id",
+                       code="already_recused")
 
 
 def ensure_may_score(assignment: dict[str, Any] | None, judge_id: str, nomination_id: str) -> None:
@@ -87,4 +88,5 @@ def ensure_may_score(assignment: dict[str, Any] | None, judge_id: str, nominatio
 def ensure_arena_open(arena: dict[str, Any]) -> None:
     """A closed arena contest refuses every score."""
     if arena["status"] != "open":
-        raise Closed("this arena contest is closed; scores can no longer change", field="arena_id")
+        raise Closed("this arena contest is closed; scores can no longer change", field="arena_id",
+                     code="arena_closed")
