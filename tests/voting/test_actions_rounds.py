@@ -53,34 +53,36 @@ class TestOpenRound:
         assert by_units["eligible"] == 2 and [u["unit_id"] for u in by_units["units"]] == ["u1"]
         assert by_members["eligible"] == 2 and [u["unit_id"] for u in by_members["units"]] == ["u0", "u2"]
 
-    @pytest.mark.parametrize("kw, error, field", [
-        ({"round_id": "bad id!"}, Invalid, "round_id"),
-        ({"programme_id": "nope"}, NotFound, "programme_id"),
-        ({"category_ids": ["nope"]}, Invalid, "category_ids"),
-        ({"category_ids": ["organ", "organ"]}, Invalid, "category_ids"),
-        ({"category_ids": ["branch"]}, Invalid, "category_ids"),
-        ({"ballot_type": "appraisal", "max_selections": 2}, Invalid, "max_selections"),
-        ({"excellent_cap": 1}, Invalid, "excellent_cap"),
-        ({"ballot_type": "appraisal", "excellent_cap": 9}, Invalid, "excellent_cap"),
-        ({"closes_at": later(hours=-1)}, Invalid, "closes_at"),
-        ({"opens_at": later(hours=3), "closes_at": later(hours=2)}, Invalid, "closes_at"),
-        ({"eligibility": {"mode": "units"}}, Invalid, "eligibility.unit_ids"),
-        ({"eligibility": {"mode": "units", "unit_ids": ["zz"]}}, Invalid, "eligibility.unit_ids"),
-        ({"eligibility": {"mode": "members"}}, Invalid, "eligibility.member_ids"),
-        ({"eligibility": {"mode": "members", "member_ids": ["m0-0", "zz"]}}, Invalid, "eligibility.member_ids"),
+    @pytest.mark.parametrize("kw, error, field, code", [
+        ({"round_id": "bad id!"}, Invalid, "round_id", "round_id_format"),
+        ({"programme_id": "nope"}, NotFound, "programme_id", "not_found"),
+        ({"category_ids": ["nope"]}, Invalid, "category_ids", "category_not_in_programme"),
+        ({"category_ids": ["organ", "organ"]}, Invalid, "category_ids", "category_twice"),
+        ({"category_ids": ["branch"]}, Invalid, "category_ids", "no_candidates"),
+        ({"ballot_type": "appraisal", "max_selections": 2}, Invalid, "max_selections", "approval_only"),
+        ({"excellent_cap": 1}, Invalid, "excellent_cap", "appraisal_only"),
+        ({"ballot_type": "appraisal", "excellent_cap": 9}, Invalid, "excellent_cap", "excellent_cap_too_high"),
+        ({"closes_at": later(hours=-1)}, Invalid, "closes_at", "invalid"),  # worded by its message ("in the past")
+        ({"opens_at": later(hours=3), "closes_at": later(hours=2)}, Invalid, "closes_at", "invalid"),
+        ({"eligibility": {"mode": "units"}}, Invalid, "eligibility.unit_ids", "no_units_listed"),
+        ({"eligibility": {"mode": "units", "unit_ids": ["zz"]}}, Invalid, "eligibility.unit_ids", "unknown_unit"),
+        ({"eligibility": {"mode": "members"}}, Invalid, "eligibility.member_ids", "no_members_listed"),
+        ({"eligibility": {"mode": "members", "member_ids": ["m0-0", "zz"]}}, Invalid, "eligibility.member_ids",
+         "not_on_roll"),
     ])
-    async def test_refusals_change_nothing(self, kw, error, field):
+    async def test_refusals_change_nothing(self, kw, error, field, code):
         uow, edge, _ = await learned()
         before = copy.deepcopy(uow.store.__dict__)
         with pytest.raises(error) as refused:
             await open_round(uow, round_in(**kw), secret=edge.secret, partitions=PARTITIONS, caches=edge)
-        assert refused.value.field == field
+        assert refused.value.field == field and refused.value.code == code
         assert uow.store.__dict__ == before and uow.events == [] and edge.counter.rolls == {}
 
     async def test_an_existing_round_is_refused(self):
         uow, edge, _ = await opened()
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict) as refused:
             await open_round(uow, round_in(), secret=edge.secret, partitions=PARTITIONS)
+        assert refused.value.code == "round_exists"
         assert uow.events == [] and len(uow.store.rounds) == 1
 
     async def test_nobody_eligible_is_refused(self):
@@ -89,6 +91,7 @@ class TestOpenRound:
         with pytest.raises(Invalid) as refused:
             await open_round(uow, round_in(), secret=edge.secret, partitions=PARTITIONS)
         assert refused.value.field == "eligibility" and uow.store.rounds == {} and uow.store.roll == {}
+        assert refused.value.code == "nobody_eligible"
 
 
 class TestCloseRound:
@@ -129,7 +132,7 @@ class TestCloseRound:
         before, events = copy.deepcopy(uow.store.__dict__), len(uow.events)
         with pytest.raises(Conflict) as refused:
             await closing.close_round(uow, "r1", secret=SECRET)
-        assert refused.value.field == "round_id"
+        assert refused.value.field == "round_id" and refused.value.code == "round_already_closed"
         assert uow.store.__dict__ == before and len(uow.events) == events
 
     async def test_only_due_rounds_close_by_themselves(self):
@@ -167,8 +170,9 @@ class TestPublishCounts:
 
     async def test_refusals(self):
         uow, _, _ = await opened()
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict) as refused:
             await publishing.publish_counts(uow, "r1", secret=SECRET)  # counts were never hidden
+        assert refused.value.code == "counts_public"
         with pytest.raises(NotFound):
             await publishing.publish_counts(uow, "r9", secret=SECRET)
         assert uow.events == [] and not uow.store.rounds["r1"]["published"]

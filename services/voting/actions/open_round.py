@@ -69,7 +69,7 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     store = uow.store
     rules.check_round_id(body.round_id)
     if await store.round_exists(body.round_id):
-        raise Conflict(f"round {body.round_id} already exists", field="round_id")
+        raise Conflict(f"round {body.round_id} already exists", field="round_id", code="round_exists")
     programme = await store.programme(body.programme_id)
     if programme is None:
         raise NotFound(f"programme {body.programme_id} is not known to the voting service yet",
@@ -85,7 +85,7 @@ async def open_round(uow: VotingUnitOfWork, body: RoundIn, *, secret: bytes, par
     rules.check_candidates(noms, body.excellent_cap)
     members = await eligible_members(store, body.programme_id, body.eligibility)
     if not members:
-        raise Invalid("nobody is eligible to vote in this round", field="eligibility")
+        raise Invalid("nobody is eligible to vote in this round", field="eligibility", code="nobody_eligible")
     units = rules.round_units(members, await store.unit_names(body.programme_id,
                                                               sorted({m["unit_id"] for m in members})))
     # Asked last: the organiser confirms the replacement of a round that is otherwise valid.
@@ -125,24 +125,25 @@ async def eligible_members(store: VotingStore, programme_id: str, el: Eligibilit
         return await store.members_in(programme_id)
     if el.mode == "units":
         if not el.unit_ids:
-            raise Invalid("list the units whose members may vote", field="eligibility.unit_ids")
+            raise Invalid("list the units whose members may vote", field="eligibility.unit_ids",
+                          code="no_units_listed")
         missing = rules.first_missing(el.unit_ids, await store.known_units(programme_id, el.unit_ids))
         if missing is not None:
-            raise Invalid(f"unit {missing} is not known", field="eligibility.unit_ids")
+            raise Invalid(f"unit {missing} is not known", field="eligibility.unit_ids", code="unknown_unit")
         return await store.members_in(programme_id, unit_ids=el.unit_ids)
     if not el.member_ids:
-        raise Invalid("list the members who may vote", field="eligibility.member_ids")
+        raise Invalid("list the members who may vote", field="eligibility.member_ids", code="no_members_listed")
     members = await store.members_in(programme_id, member_ids=el.member_ids)
     missing = rules.first_missing(el.member_ids, (m["member_id"] for m in members))
     if missing is not None:
-        raise Invalid(f"member {missing} is not on the roll", field="eligibility.member_ids")
+        raise Invalid(f"member {missing} is not on the roll", field="eligibility.member_ids", code="not_on_roll")
     return members
 
 
 async def _create(tx: VotingTransaction, rnd: dict, partitions: int) -> None:
     rid, pid = rnd["_id"], rnd["programme_id"]
     if await tx.store.round_exists(rid):
-        raise Conflict(f"round {rid} already exists", field="round_id")
+        raise Conflict(f"round {rid} already exists", field="round_id", code="round_exists")
     await tx.store.insert_round(rnd)
     await tx.store.create_tally(rid, partitions)
     await tx.emit(RoundOpened(

@@ -17,9 +17,10 @@ ROUND_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 def check_round_id(round_id: str) -> None:
     """A round id is also read back in paths (shared.ids.ID_PATTERN): it starts with a letter or a digit."""
     if not ROUND_ID.match(round_id):
-        raise Invalid("round_id may use letters, digits, - and _ (at most 64)", field="round_id")
+        raise Invalid("round_id may use letters, digits, - and _ (at most 64)", field="round_id",
+                      code="round_id_format", params={"max": 64})
     if not round_id[0].isascii() or not round_id[0].isalnum():
-        raise Invalid("round_id starts with a letter or a digit", field="round_id")
+        raise Invalid("round_id starts with a letter or a digit", field="round_id", code="round_id_start")
 
 
 def check_rules(programme_id: str, categories: dict[str, dict[str, Any]], category_ids: list[str], ballot_type: str,
@@ -28,17 +29,20 @@ def check_rules(programme_id: str, categories: dict[str, dict[str, Any]], catego
     """The categories belong to the programme, once each, and the limits fit the ballot type."""
     unknown = [c for c in category_ids if c not in categories]
     if unknown:
-        raise Invalid(f"category {unknown[0]} is not in programme {programme_id}", field="category_ids")
+        raise Invalid(f"category {unknown[0]} is not in programme {programme_id}", field="category_ids",
+                      code="category_not_in_programme")
     if len(set(category_ids)) != len(category_ids):
-        raise Invalid("a category is listed twice", field="category_ids")
+        raise Invalid("a category is listed twice", field="category_ids", code="category_twice")
     if ballot_type == "appraisal" and max_selections is not None:
-        raise Invalid("max_selections applies to approval ballots only", field="max_selections")
+        raise Invalid("max_selections applies to approval ballots only", field="max_selections", code="approval_only")
     if ballot_type == "approval" and excellent_cap is not None:
-        raise Invalid("excellent_cap applies to appraisal ballots only", field="excellent_cap")
+        raise Invalid("excellent_cap applies to appraisal ballots only", field="excellent_cap", code="appraisal_only")
     if ballot_type == "approval" and excellent_cap_share is not None:
-        raise Invalid("excellent_cap_share applies to appraisal ballots only", field="excellent_cap_share")
+        raise Invalid("excellent_cap_share applies to appraisal ballots only", field="excellent_cap_share",
+                      code="appraisal_only")
     if ballot_type == "approval" and abstain_allowed:
-        raise Invalid("abstain_allowed applies to appraisal ballots only", field="abstain_allowed")
+        raise Invalid("abstain_allowed applies to appraisal ballots only", field="abstain_allowed",
+                      code="appraisal_only")
 
 
 def ensure_not_published(programme: dict[str, Any], category_ids: list[str]) -> None:
@@ -61,7 +65,7 @@ def feeds_peer_vote(categories: dict[str, dict[str, Any]], category_ids: list[st
         no = next(c for c, f in feeds.items() if not f)
         raise Invalid(f"an {ballot_type} round feeds the peer vote of category {yes} but not of category {no} "
                       f"(peer_vote_round {categories[no].get('peer_vote_round')}): open a round for each",
-                      field="category_ids")
+                      field="category_ids", code="peer_vote_mismatch")
     return all(feeds.values())
 
 
@@ -91,10 +95,11 @@ def window(opens_at: datetime | None, closes_at: datetime, now: datetime) -> tup
 
 def check_candidates(nominations: list[dict[str, Any]], excellent_cap: int | None) -> None:
     if not nominations:
-        raise Invalid("the categories have no approved nominations yet", field="category_ids")
+        raise Invalid("the categories have no approved nominations yet", field="category_ids", code="no_candidates")
     if excellent_cap is not None and excellent_cap > len(nominations):
         raise Invalid(f"excellent_cap {excellent_cap} exceeds the {len(nominations)} candidates",
-                      field="excellent_cap")
+                      field="excellent_cap", code="excellent_cap_too_high",
+                      params={"cap": excellent_cap, "candidates": len(nominations)})
 
 
 def first_missing(wanted: Iterable[str], found: Iterable[str]) -> str | None:
@@ -194,7 +199,7 @@ def ensure_found(rnd: dict[str, Any] | None, round_id: str) -> dict[str, Any]:
 
 def ensure_closable(rnd: dict[str, Any]) -> None:
     if rnd.get("state") == "closed":
-        raise Conflict(f"round {rnd['_id']} is already closed", field="round_id")
+        raise Conflict(f"round {rnd['_id']} is already closed", field="round_id", code="round_already_closed")
 
 
 def due_to_close(rnd: dict[str, Any], now: datetime) -> bool:
@@ -204,7 +209,7 @@ def due_to_close(rnd: dict[str, Any], now: datetime) -> bool:
 
 def ensure_counts_hidden(rnd: dict[str, Any]) -> None:
     if counts_visible(rnd):
-        raise Conflict("the counts of this round are already public", field="round_id")
+        raise Conflict("the counts of this round are already public", field="round_id", code="counts_public")
 
 
 def ensure_closed_to_publish(rnd: dict[str, Any]) -> None:
