@@ -28,6 +28,14 @@ def _const(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+def _consts(node: ast.AST | None) -> set[str]:
+    """The strings a value can be: a constant, or either branch of `a if cond else b`."""
+    if isinstance(node, ast.IfExp):
+        return _consts(node.body) | _consts(node.orelse)
+    c = _const(node)
+    return {c} if c else set()
+
+
 def _called(node: ast.Call) -> str:
     f = node.func
     return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
@@ -39,7 +47,7 @@ def _codes_in(tree: ast.AST) -> set[str]:
     codes: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            codes.update(c for k in node.keywords if k.arg == "code" and (c := _const(k.value)))
+            codes.update(c for k in node.keywords if k.arg == "code" for c in _consts(k.value))
             if _called(node) == "Refusal" and len(node.args) > 3 and (c := _const(node.args[3])):
                 codes.add(c)
         elif isinstance(node, ast.Assign) and isinstance(node.targets[0], (ast.Name, ast.Tuple)):
@@ -112,7 +120,9 @@ def test_the_scan_finds_the_codes_and_fields_it_should():
     """The scan is not empty: it finds codes of each kind of raise and fields of each kind of refusal."""
     codes = service_codes()
     assert {"invalid", "not_found", "conflict", "stage_closed", "category_published", "signin_link_used",
-            "already_voted", "too_many_excellent", "too_large", "not_implemented", "rate_limited", "gone"} <= codes
+            "already_voted", "too_many_excellent", "too_large", "not_implemented", "rate_limited", "gone",
+            "file_empty", "working_days_range", "score_range", "calendar_bad_date", "publicity_ended",
+            "criteria_fixed"} <= codes
     fields = service_fields()
     assert {"nominee_id", "phone", "email", "reason", "quota", "weights", "max_points", "tracking_no",
             "scores", "self_assessment", "credential", "grades", "starts_at", "seed_source"} <= fields

@@ -163,14 +163,14 @@ def _date(value: Any, where: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise CalendarFileError(f"{where}: {value!r} is not a date (use YYYY-MM-DD)", where, "calendar_bad_date")
+    raise CalendarFileError(f"{where}: {value!r} is not a date (use YYYY-MM-DD)", where, code="calendar_bad_date")
 
 
 def _dates(items: Any, where: str) -> set[date]:
     if items is None:
         return set()
     if not isinstance(items, list):
-        raise CalendarFileError(f"{where} must be a list of dates or ranges", where, "calendar_not_list")
+        raise CalendarFileError(f"{where} must be a list of dates or ranges", where, code="calendar_not_list")
     out: set[date] = set()
     for i, item in enumerate(items):
         at = f"{where}[{i}]"
@@ -182,10 +182,10 @@ def _dates(items: Any, where: str) -> set[date]:
         else:
             lo = hi = _date(item, at)
         if hi < lo:
-            raise CalendarFileError(f"{at}: the range ends before it starts", at, "calendar_range_reversed")
+            raise CalendarFileError(f"{at}: the range ends before it starts", at, code="calendar_range_reversed")
         if (hi - lo).days > 60:
             raise CalendarFileError(f"{at}: a range longer than 60 days is not a holiday", at,
-                                    "calendar_range_too_long", {"days": 60})
+                                    code="calendar_range_too_long", params={"days": 60})
         while lo <= hi:
             out.add(lo)
             lo += timedelta(days=1)
@@ -198,38 +198,38 @@ def parse_calendar_file(content: bytes, filename: str = "") -> YearCalendar:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CalendarFileError("the calendar file must be UTF-8 text (JSON or YAML)", "file",
-                                "file_not_utf8") from None
+                                code="file_not_utf8") from None
     try:
         data = json.loads(text) if filename.lower().endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise CalendarFileError(f"the calendar file is not valid JSON/YAML: {str(exc).splitlines()[0]}",
-                                "file", "file_not_yaml_json") from None
+                                "file", code="file_not_yaml_json") from None
     if not isinstance(data, Mapping):
         raise CalendarFileError("the calendar file must be a mapping with year, holidays and workdays", "file",
-                                "calendar_not_mapping")
+                                code="calendar_not_mapping")
     year = data.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise CalendarFileError("year must be a whole number between 2000 and 2100", "year", "calendar_year",
-                                {"min": 2000, "max": 2100})
+        raise CalendarFileError("year must be a whole number between 2000 and 2100", "year", code="calendar_year",
+                                params={"min": 2000, "max": 2100})
     holidays = _dates(data.get("holidays"), "holidays")
     workdays = _dates(data.get("workdays", data.get("makeup_workdays")), "workdays")
     if not holidays:
         raise CalendarFileError("holidays must list at least one public holiday", "holidays",
-                                "calendar_no_holidays")
+                                code="calendar_no_holidays")
     for name, ds in (("holidays", holidays), ("workdays", workdays)):
         stray = sorted(d for d in ds if d.year != year)
         if stray:
-            raise CalendarFileError(f"{name}: {stray[0].isoformat()} is not in {year}", name, "calendar_other_year",
-                                    {"day": stray[0].isoformat(), "year": year})
+            raise CalendarFileError(f"{name}: {stray[0].isoformat()} is not in {year}", name,
+                                    code="calendar_other_year", params={"day": stray[0].isoformat(), "year": year})
     both = sorted(holidays & workdays)
     if both:
         raise CalendarFileError(f"workdays: {both[0].isoformat()} is listed both as a holiday and a workday",
-                                "workdays", "calendar_day_twice", {"day": both[0].isoformat()})
+                                "workdays", code="calendar_day_twice", params={"day": both[0].isoformat()})
     weekday_workdays = sorted(d for d in workdays if d.weekday() < 5)
     if weekday_workdays:
         raise CalendarFileError(f"workdays: {weekday_workdays[0].isoformat()} is a weekday; make-up workdays fall on "
-                                f"a Saturday or Sunday", "workdays", "calendar_workday_weekday",
-                                {"day": weekday_workdays[0].isoformat()})
+                                f"a Saturday or Sunday", "workdays", code="calendar_workday_weekday",
+                                params={"day": weekday_workdays[0].isoformat()})
     return YearCalendar(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays))
 
 
