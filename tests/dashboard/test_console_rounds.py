@@ -45,3 +45,24 @@ def test_a_second_round_of_a_category_is_opened_only_when_the_replacement_is_tic
     service, method, path, body = at.session_state["sent"]
     assert (service, method, path) == ("voting", "POST", "/rounds")
     assert body["confirm_replace"] is True and body["category_ids"] == ["organ"]
+
+
+def _turnout(units: list[dict], tree: dict[str, str]) -> AppTest:
+    def page(units: list[dict], tree: dict[str, str]) -> None:
+        from dashboard import ui
+        from dashboard.views.organiser import rounds
+
+        rounds.get = lambda service, path, token, **_: {"ballots_cast": 1, "eligible": 3, "turnout_by_unit": units}
+        ui.unit_tree = lambda pid: {"names": tree, "parents": {}}
+        rounds._round("r1", {"_id": "r1", "name": "模范机关测评", "state": "open"}, "token", "p1")
+
+    return AppTest.from_function(page, kwargs={"units": units, "tree": tree}).run(timeout=60)
+
+
+def test_turnout_names_each_unit_even_when_the_round_learned_only_its_id():
+    at = _turnout([{"unit_id": "u-audit", "voted": 1, "eligible": 2},
+                   {"unit_id": "u-arch", "unit_name": "市档案馆", "voted": 0, "eligible": 1}],
+                  {"u-audit": "市审计局", "u-arch": "档案馆（旧名）"})
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["市审计局", "市档案馆"]  # the round's own name wins where it has one
+    assert list(table.iloc[:, 1]) == [1, 0]

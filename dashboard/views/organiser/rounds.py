@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from ... import data
+from ... import data, ui
 from ..slips import slips_section
 from .common import ask, confirmed, download, field_error, flash, get, submit
 from .text import t
@@ -31,7 +31,7 @@ def rounds_tab(prog: dict, token: str) -> None:
         slips_section(token, opened)
     rid = st.selectbox(t("ro.list"), list(by), key="org_round_pick",
                        format_func=lambda r: f"{by[r].get('name', r)} · {t('ro.state.' + str(by[r].get('state')))}")
-    _round(rid, by[rid], token)
+    _round(rid, by[rid], token, pid)
 
 
 def _open_form(prog: dict, token: str) -> None:
@@ -78,7 +78,7 @@ def round_limits(ballot_type: str, max_selections: int, excellent_cap: int | Non
     return out
 
 
-def _round(rid: str, rnd: dict, token: str) -> None:
+def _round(rid: str, rnd: dict, token: str, pid: str) -> None:
     flash("round_close")
     tally = get("voting", f"/rounds/{rid}/tally", token) or {}
     c1, c2 = st.columns([4, 1])
@@ -87,7 +87,9 @@ def _round(rid: str, rnd: dict, token: str) -> None:
         st.rerun()
     units = tally.get("turnout_by_unit") or []
     if units:
-        st.dataframe(pd.DataFrame([{t("ro.col.unit"): u.get("unit_name") or u["unit_id"],
+        # a unit learned from an import has no name in the round: the organisation tree names it
+        names = ui.unit_tree(pid)["names"] if any(not u.get("unit_name") for u in units) else {}
+        st.dataframe(pd.DataFrame([{t("ro.col.unit"): u.get("unit_name") or names.get(u["unit_id"], u["unit_id"]),
                                     t("ro.col.cast"): u["voted"], t("ro.col.eligible"): u["eligible"]}
                                    for u in units]), hide_index=True, use_container_width=True)
     if tally.get("candidates"):
