@@ -68,7 +68,7 @@ def _by(items: Any, key: str) -> dict[Any, dict[str, Any]]:
     return {x.get(key): x for x in items or [] if isinstance(x, dict)}
 
 
-def _keys(old: dict, new: dict) -> list:
+def _keys(old: dict[Any, Any], new: dict[Any, Any]) -> list[Any]:
     """The old order first, then what the new one adds, in its order."""
     return list(old) + [k for k in new if k not in old]
 
