@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 
 import httpx
 from streamlit.testing.v1 import AppTest
@@ -35,12 +36,16 @@ CHANGED = [{"path": "categories[model_organ].quota", "before": 5, "after": 6},
 REFUSED = {"error": {"code": "conflict", "field": "categories.model_organ",
                      "message": "the criteria or weights of category model_organ cannot change after voting has "
                                 "started"}}
+INVALID = {"error": {"code": "invalid", "field": "stages[0].closes_at", "message": "stages[0].closes_at: must be after",
+                     "problems": [{"field": "stages[0].closes_at", "message": "must be after opens_at"},
+                                  {"field": "categories[1].criteria[0].max_points",
+                                   "message": "must be a positive number of points (at most 1000)"}]}}
 
 
 class FakeNominations:
     """The nominations service as the tab asks it: the programme, its versions, PUT (accepted or refused)."""
 
-    def __init__(self, detail: dict, refuse: bool) -> None:
+    def __init__(self, detail: dict, refuse: str) -> None:
         self.detail, self.refuse, self.sent = copy.deepcopy(detail), refuse, []
         self.changes: list[dict] = []
 
@@ -48,6 +53,8 @@ class FakeNominations:
         path = url.split(":8101", 1)[1]
         if method == "PUT":
             self.sent.append((path, json))
+            if self.refuse == "invalid":
+                return httpx.Response(422, json=INVALID)
             if self.refuse:
                 self.changes.append({"at": "2026-05-02T02:00:00Z", "by": "organiser", "outcome": "refused",
                                      "reason": REFUSED["error"]["message"], "code": "conflict",
@@ -68,7 +75,7 @@ class FakeNominations:
         return httpx.Response(404, json={"error": {"code": "not_found", "message": path}})
 
 
-def _page(detail: dict, refuse: bool) -> None:
+def _page(detail: dict, refuse: str) -> None:
     import types
 
     import httpx
@@ -86,7 +93,7 @@ def _page(detail: dict, refuse: bool) -> None:
         common.httpx = real
 
 
-def _tab(detail: dict = DETAIL, refuse: bool = False) -> AppTest:
+def _tab(detail: dict = DETAIL, refuse: str = "") -> AppTest:
     at = AppTest.from_function(_page, kwargs={"detail": detail, "refuse": refuse}).run(timeout=60)
     assert not at.exception, at.exception[0].message
     return at
@@ -133,7 +140,7 @@ def test_a_changed_quota_and_weight_are_sent_whole_and_listed_in_words():
 
 
 def test_a_weight_refused_after_voting_started_is_refused_beside_the_weights():
-    at = _set_weights(_tab(refuse=True))
+    at = _set_weights(_tab(refuse="voting"))
     words = "模范机关：民主测评已开始，评分标准、权重和测评轮次规则不能再修改，本次修改未保存。"
     items = _texts(at.main)
     errors = [i for i, (kind, text) in enumerate(items) if kind == "error" and text == words]
@@ -145,6 +152,18 @@ def test_a_weight_refused_after_voting_started_is_refused_beside_the_weights():
     table = " ".join(m.value for m in at.markdown)
     assert "未通过" in table and "权重 基础指标 0.3 → 0.35" in table and words in table
     assert at.number_input(key="org_pe_p1_1_quota_model_organ").value == 6  # the edits are kept
+
+
+def test_a_definition_refused_as_invalid_names_each_field_where_it_is():
+    at = _tab(refuse="invalid")
+    at.date_input(key="org_pe_p1_1_st_nomination_closes_at_d").set_value(date(2026, 3, 1))
+    at.button(key="org_pe_p1_1_save").click().run(timeout=60)
+    items = _texts(at.main)
+    where = {text: items[i - 1] for i, (kind, text) in enumerate(items) if kind == "error"}
+    assert where == {"阶段第 1 项的截止时间：须晚于开始时间。": ("date_input", "2026-03-01"),
+                     "评选类别第 2 项的满分：填写的内容不符合要求。": ("success", "权重合计：1（须为 1）")}
+    [(_, body)] = at.session_state["service"].sent
+    assert body["stages"][0]["closes_at"] == "2026-03-01T17:30"
 
 
 def test_after_voting_started_the_weights_are_fixed_and_say_why():

@@ -127,6 +127,7 @@ def edit_form(detail: dict, token: str) -> None:
             st.caption("、".join(f"{c['name']} {c['max_points']:g}" for c in cat.get("criteria") or []))
             cat.update(category_fields("edit", f"categories[{i}]", base, str(cat.get("category_id")), cat,
                                        locked=t("pe.locked_w") if locked else ""))
+            _other_errors("edit", f"categories[{i}]")
     field_error("edit", "categories")
     body["stages"] = _stage_fields(detail, base)
     field_error("edit", "stages")
@@ -136,6 +137,14 @@ def edit_form(detail: dict, token: str) -> None:
         if not submit("edit", "nominations", "PUT", f"/programmes/{pid}", token, json=body):
             _word_refusals("edit", body["categories"])
         st.rerun()
+
+
+def _other_errors(form: str, at: str) -> None:
+    """The refusals naming a field of the category the form has no widget for (its criteria, its kind), in its box."""
+    shown = tuple(f"{at}.{k}" for k in ("quota", "competitive_ratio", "unit_limit", "weights"))
+    for field, message in st.session_state.get(f"_err_{form}") or []:
+        if field and (field == at or field.startswith((f"{at}.", f"{at}["))) and not field.startswith(shown):
+            st.error(message)
 
 
 def _stage_fields(detail: dict, base: str) -> list[dict]:
