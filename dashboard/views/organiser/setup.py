@@ -1,6 +1,7 @@
 """Programme setup: a new programme from the shipped criteria templates (五强五带头, 四强, 四好) with each category's
 quota, 差额 ratio, per-unit limit and component weights (their sum shown as they change); a definition uploaded as
-YAML or JSON; the chosen programme's definition downloaded as YAML or JSON, and its versions."""
+YAML or JSON; the chosen programme's definition downloaded as YAML or JSON, changed (programme_edit.py: the form
+修改评选方案 and a changed definition uploaded) and its versions with what changed."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ import streamlit as st
 import yaml
 
 from .common import field_error, flash, get, submit
+from .programme_edit import category_fields, edit_form, upload_change, versions_table
 from .text import t
 
-COMPONENTS = ("basic", "key_tasks", "business", "report", "peer_vote")
 # The shipped templates and the category each one serves in the seed plan.
 PRESETS = {
     "wuqiang_wudaitou": {"category_id": "model_organ", "name": "模范机关", "name_en": "Model organs",
@@ -58,28 +59,11 @@ def _category(i: int, key: str, template: dict) -> dict:
     with st.container(border=True):
         st.markdown(f"**{preset['name']}** · {template['name']}（{len(template.get('criteria', []))}）")
         st.caption("、".join(f"{c['name']} {c['max_points']:g}" for c in template.get("criteria", [])))
-        c1, c2, c3 = st.columns(3)
-        quota = c1.number_input(t("su.quota"), min_value=1, value=5, step=1, key=f"org_su_quota_{key}")
-        with c1:
-            field_error("setup", f"{at}.quota")
-        ratio = c2.number_input(t("su.ratio"), min_value=1.0, max_value=5.0, value=1.2, step=0.1,
-                                key=f"org_su_ratio_{key}")
-        with c2:
-            field_error("setup", f"{at}.competitive_ratio")
-        limit = c3.number_input(t("su.limit"), min_value=0, value=0, step=1, key=f"org_su_limit_{key}")
-        with c3:
-            field_error("setup", f"{at}.unit_limit")
-        cols = st.columns(len(COMPONENTS))
-        weights = {comp: col.number_input(t(f"su.w.{comp}"), min_value=0.0, max_value=1.0, step=0.05,
-                                          value=DEFAULT_WEIGHTS[comp], key=f"org_su_w_{key}_{comp}")
-                   for col, comp in zip(cols, COMPONENTS)}
-        total = round(sum(weights.values()), 6)
-        (st.success if abs(total - 1) < 1e-6 else st.warning)(t("su.sum", total=f"{total:g}"))
-        field_error("setup", f"{at}.weights", prefix=True)
-    out = {**preset, "criteria_template": key, "quota": int(quota), "competitive_ratio": float(ratio),
-           "weights": weights}
-    if limit:
-        out["unit_limit"] = int(limit)
+        values = category_fields("setup", at, "org_su", key,
+                                 {"quota": 5, "competitive_ratio": 1.2, "weights": DEFAULT_WEIGHTS})
+    out = {**preset, "criteria_template": key} | values
+    if not out["unit_limit"]:
+        out.pop("unit_limit")
     return out
 
 
@@ -105,7 +89,6 @@ def _definition(prog: dict, token: str) -> None:
                        file_name=f"{prog['_id']}.yaml", mime="application/yaml", key="org_su_dl_yaml")
     c2.download_button(t("su.dl", fmt="JSON"), json.dumps(keep, ensure_ascii=False, indent=2, default=str),
                        file_name=f"{prog['_id']}.json", mime="application/json", key="org_su_dl_json")
-    versions = get("nominations", f"/programmes/{prog['_id']}/versions", token) or []
-    versions = versions.get("versions", versions) if isinstance(versions, dict) else versions
-    if versions:
-        st.caption(t("su.versions") + "：" + "、".join(f"v{v.get('version')}" for v in versions if isinstance(v, dict)))
+    edit_form(detail, token)
+    upload_change(detail, token)
+    versions_table(prog["_id"], token)

@@ -77,14 +77,19 @@ async def change_programme(uow: Work, pid: str, raw: dict[str, Any], by: str, te
 async def _change(tx: Transaction[Store], pid: str, new: dict, by: str) -> dict | d.Refusal:
     old = await get_programme(tx.store, pid)
     decision = d.change_decision(old, new, d.has_voting_started(old, now()))
+    # What changed, in words an organiser reads on the version history; a refused change keeps what it attempted,
+    # and its code and field so that the console words its reason (the message is the service's English).
+    changed = d.what_changed(d.definition_of(old), d.definition_of(new))
     if isinstance(decision, d.Refusal):
-        await tx.store.add_programme_change({"_id": uuid4().hex} | d.refused_change(pid, new, decision, by, now()))
+        refused = d.refused_change(pid, new, decision, by, now()) | {
+            "code": decision.code or decision.kind, "field": decision.field, "changed": changed}
+        await tx.store.add_programme_change({"_id": uuid4().hex} | refused)
         return decision
     if decision == "unchanged":
         return old
     doc, record, change = d.next_version(old, new, by, now())
     await tx.store.replace_programme(doc)
-    await tx.store.add_programme_version(record)
-    await tx.store.add_programme_change({"_id": uuid4().hex} | change)
+    await tx.store.add_programme_version(record | {"changed": changed})
+    await tx.store.add_programme_change({"_id": uuid4().hex} | change | {"changed": changed})
     await tx.emit(d.programme_event(doc), programme_id=pid, key=pid)
     return doc

@@ -77,6 +77,7 @@ from .programme import (  # noqa: F401
     to_utc,
 )
 from .refusals import ERRORS, Gone, Problem, ProgrammeInvalid, Refusal, ensure, refuse  # noqa: F401
+from .versions import what_changed  # noqa: F401
 from .veto import MAX_VETO_REASON_CHARS, check_veto_reason, in_force, veto_lifted, veto_set  # noqa: F401
 from .signin import (  # noqa: F401
     LINK_ROLES,
