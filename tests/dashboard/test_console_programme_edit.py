@@ -33,7 +33,7 @@ DETAIL = {
 CHANGED = [{"path": "categories[model_organ].quota", "before": 5, "after": 6},
            {"path": "categories[model_organ].weights.basic", "before": 0.3, "after": 0.35},
            {"path": "categories[model_organ].weights.peer_vote", "before": 0.3, "after": 0.25}]
-REFUSED = {"error": {"code": "conflict", "field": "categories.model_organ",
+REFUSED = {"error": {"code": "criteria_fixed", "field": "categories.model_organ",
                      "message": "the criteria or weights of category model_organ cannot change after voting has "
                                 "started"}}
 INVALID = {"error": {"code": "invalid", "field": "stages[0].closes_at", "message": "stages[0].closes_at: must be after",
@@ -57,7 +57,7 @@ class FakeNominations:
                 return httpx.Response(422, json=INVALID)
             if self.refuse:
                 self.changes.append({"at": "2026-05-02T02:00:00Z", "by": "organiser", "outcome": "refused",
-                                     "reason": REFUSED["error"]["message"], "code": "conflict",
+                                     "reason": REFUSED["error"]["message"], "code": "criteria_fixed",
                                      "field": "categories.model_organ", "changed": CHANGED[1:]})
                 return httpx.Response(409, json=REFUSED)
             self.detail = self.detail | json | {"version": 2}
@@ -211,5 +211,6 @@ def test_what_changed_in_words():
 
 def test_a_refused_change_without_a_code_gets_the_generic_words():
     assert pe.refusal_words(None, "", "something in English", {}) == "修改未被接受，未保存。"
-    assert pe.refusal_words("conflict", "categories.x", "", {"x": "模范机关"}).startswith("模范机关：民主测评已开始")
+    words = pe.refusal_words("criteria_fixed", "categories.x", "", {"x": "模范机关"})
+    assert words.startswith("模范机关：民主测评已开始")
     assert "English" not in pe.refusal_words("invalid", "year", "must be a year in English", {})

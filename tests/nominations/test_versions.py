@@ -148,7 +148,7 @@ async def test_a_refused_change_records_what_it_attempted_with_its_code_and_fiel
     with pytest.raises(Conflict):
         await programmes.change_programme(uow, PID, raw, "org", TEMPLATES)
     [change] = uow.store.programme_changes
-    assert change["outcome"] == "refused" and change["code"] == "conflict"
+    assert change["outcome"] == "refused" and change["code"] == "criteria_fixed"
     assert change["field"] == "categories.model-organ"
     assert [x["path"] for x in change["changed"]] == ["categories[model-organ].weights.basic",
                                                       "categories[model-organ].weights.peer_vote"]

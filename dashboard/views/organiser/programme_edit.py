@@ -77,11 +77,15 @@ def voting_started(detail: dict, now: datetime | None = None) -> bool:
     return detail.get("stage_control") == "dates" and opens is not None and opens <= (now or datetime.now(UTC))
 
 
+# the service's code for criteria or weights changed after voting started ("conflict" in records made before it)
+FIXED_CODES = ("criteria_fixed", "conflict")
+
+
 def refusal_words(code: str | None, field: str, message: str, names: dict[str, str]) -> str:
     """A refused change's reason in words: the criteria or weights fixed once voting started in the console's own,
     every other code as the refusals' words have it; without a code (an older record), the generic words."""
     m = re.fullmatch(r"categories\.(.+)", field or "")
-    if code == "conflict" and m:
+    if code in FIXED_CODES and m:
         return t("pe.locked_refused", name=names.get(m.group(1), m.group(1)))
     if not code:
         return t("pe.refused_generic")
@@ -97,7 +101,7 @@ def _word_refusals(form: str, categories: list[dict]) -> None:
     for field, text in st.session_state.get(f"_err_{form}") or []:
         m = re.fullmatch(r"categories\.(.+)", field or "")
         if m and m.group(1) in index:
-            out.append((f"categories[{index[m.group(1)]}].weights", refusal_words("conflict", field, "", names)))
+            out.append((f"categories[{index[m.group(1)]}].weights", refusal_words("criteria_fixed", field, "", names)))
         else:
             out.append((field, text))
     if out:
