@@ -203,12 +203,12 @@ def notices_page() -> None:
                           end=i18n.fmt_dt(n.get("ends_at"), lang()), days=n.get("working_days", "")))
             if n.get("calendar_warning"):
                 st.caption(":material/warning: " + n["calendar_warning"])
-            rows = []
-            for nid in n.get("nomination_ids") or []:
-                e = people.get(nid, {})
-                rows.append({tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", nid),
-                             tr("lb.unit"): (data.unit_label(e) if e else "") or "—",
-                             tr("lb.status"): i18n.status(e.get("status"), lang())})
+            listed = [people.get(nid, {}) | {"_id": nid} for nid in n.get("nomination_ids") or []]
+            # the unit column only when some nominee is not its own unit (a list of model organs names each once)
+            units = any(data.unit_label(e) for e in listed)
+            rows = [{tr("lb.rank"): e.get("rank") or "—", tr("lb.nominee"): e.get("nominee_name", e["_id"]),
+                     **({tr("lb.unit"): data.unit_label(e) or "—"} if units else {}),
+                     tr("lb.status"): i18n.status(e.get("status"), lang())} for e in listed]
             if rows:
                 st.markdown(data.markdown_table(rows))
     st.divider()

@@ -104,7 +104,7 @@ def create_programme(page, name: str) -> None:
     """评选设置: a programme from the default template (五强五带头), named `name`, shown in the picker once the
     read model has learned it."""
     tab(page, "评选设置")
-    page.get_by_label("评选名称", exact=True).fill(name)
+    page.get_by_label("评选名称", exact=True).first.fill(name)  # 新建评选 comes before 修改评选方案
     page.get_by_text("权重合计：1（须为 1）").first.wait_for()
     page.get_by_role("button", name="创建评选").click()
     page.get_by_text("已完成。").first.wait_for()

@@ -52,7 +52,7 @@ def changes(page, browser, base: str, people: dict, tmp_path) -> None:
     name = "2026年度审计测试评选" + uuid4().hex[:4]
     sign_in(page, base, people["organiser"], "工委组织部")
     tab(page, "评选设置")
-    page.get_by_label("评选名称", exact=True).fill(name)
+    page.get_by_label("评选名称", exact=True).first.fill(name)  # 新建评选 comes before 修改评选方案
     page.get_by_role("button", name="创建评选").click()
     page.get_by_text("已完成。").first.wait_for()
     wait_until(lambda: refreshed(page, name), timeout=60, interval=1)

@@ -108,7 +108,7 @@ def run_programme(page, browser, base: str, tokens: dict, tmp_path: Path, clock_
     # 1. a programme from the 五强五带头 template: quota, 差额 and weights, the sum shown as they change
     sign_in(page, base, tokens["organiser"], "工委组织部")
     tab(page, "评选设置")
-    page.get_by_label("评选名称", exact=True).fill(name)
+    page.get_by_label("评选名称", exact=True).first.fill(name)  # 新建评选 comes before 修改评选方案
     page.get_by_text("权重合计：1（须为 1）").first.wait_for()
     step(page, "01-setup")
     page.get_by_role("button", name="创建评选").click()

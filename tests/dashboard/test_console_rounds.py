@@ -52,7 +52,9 @@ def _turnout(units: list[dict], tree: dict[str, str]) -> AppTest:
         from dashboard import ui
         from dashboard.views.organiser import rounds
 
-        rounds.get = lambda service, path, token, **_: {"ballots_cast": 1, "eligible": 3, "turnout_by_unit": units}
+        rounds.get = lambda service, path, token, **_: {
+            "ballots_cast": 2, "eligible": 3, "turnout_by_unit": units,
+            "candidates": [{"nominee_name": "市审计局", "approvals": 2, "share_of_eligible": 2 / 3}]}
         ui.unit_tree = lambda pid: {"names": tree, "parents": {}}
         rounds._round("r1", {"_id": "r1", "name": "模范机关测评", "state": "open"}, "token", "p1")
 
@@ -66,3 +68,4 @@ def test_turnout_names_each_unit_even_when_the_round_learned_only_its_id():
     table = at.dataframe[0].value
     assert list(table.iloc[:, 0]) == ["市审计局", "市档案馆"]  # the round's own name wins where it has one
     assert list(table.iloc[:, 1]) == [1, 0]
+    assert list(at.dataframe[1].value.iloc[0]) == ["市审计局", 2, "66.7%"]  # the share as the organiser reads it

@@ -95,7 +95,8 @@ def _round(rid: str, rnd: dict, token: str, pid: str) -> None:
     if tally.get("candidates"):
         st.dataframe(pd.DataFrame([{t("ro.col.name"): c.get("nominee_name", ""),
                                     t("ro.col.approvals"): c.get("approvals"),
-                                    t("ro.col.share"): c.get("share_of_eligible")} for c in tally["candidates"]]),
+                                    t("ro.col.share"): _percent(c.get("share_of_eligible"))}
+                                   for c in tally["candidates"]]),
                      hide_index=True, use_container_width=True)
     state = tally.get("state", rnd.get("state"))
     st.caption(f"{t('ro.col.state')}：{t('ro.state.' + str(state))}")
@@ -109,5 +110,10 @@ def _round(rid: str, rnd: dict, token: str, pid: str) -> None:
         if st.button(t("ro.publish"), key=f"org_publish_{rid}"):
             submit("round_close", "voting", "POST", f"/rounds/{rid}/publish", token)
             st.rerun()
-    download(f"tally-{rid}.xlsx", "voting", f"/rounds/{rid}/tally.xlsx", token, f"tally-{rid}.xlsx", XLSX,
+    download(t("ro.tally_doc"), "voting", f"/rounds/{rid}/tally.xlsx", token, f"tally-{rid}.xlsx", XLSX,
              key=f"tally_{rid}")
+
+
+def _percent(share: float | None) -> str:
+    """A share of the eligible members as the organiser reads it: 66.7%."""
+    return "—" if share is None else f"{share * 100:.1f}%"
