@@ -65,7 +65,7 @@ async def test_two_programmes_with_overlapping_unit_ids_never_see_each_other(set
         # a member only on P2's roll is not on P's
         r = await http.post(f"/programmes/{P}/judges", headers=org,
                             json={"name": "x", "unit_id": "wjw", "member_id": "next-m-wjw-1"})
-        assert error(r) == (422, "invalid", "member_id")
+        assert error(r) == (422, "not_on_roll", "member_id")
         judges = {pid: [j["judge_id"] for j in (await http.get(f"/programmes/{pid}/judges", headers=org)).json()]
                   for pid in (P, P2)}
         assert judges == {P: ["j-czj"], P2: ["j-czj"]}

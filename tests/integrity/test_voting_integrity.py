@@ -79,7 +79,7 @@ async def test_two_programmes_with_the_same_unit_and_member_ids_never_see_each_o
         # a unit of the other programme is unknown to this programme's rounds
         r = await post_round(settings, client, round_id="r2", confirm_replace=True,
                              eligibility={"mode": "units", "unit_ids": ["u2"]})
-        assert error(r) == (422, "invalid", "eligibility.unit_ids")
+        assert error(r) == (422, "unknown_unit", "eligibility.unit_ids")
 
 
 async def test_rounds_open_and_ballots_count_only_in_the_voting_stage(settings):
@@ -177,7 +177,7 @@ async def test_grading_ballots_keep_the_share_cap_and_grade_every_candidate(sett
         assert r.status_code == 201 and r.json()["abstain_allowed"] is True
         assert (await cast(settings, client, "m0-0", round_id="r2", grades={"n0": "competent"})).status_code == 201
         r = await post_round(settings, client, round_id="r3", excellent_cap_share=0.3, confirm_replace=True)
-        assert error(r) == (422, "invalid", "excellent_cap_share")
+        assert error(r) == (422, "appraisal_only", "excellent_cap_share")
 
 
 BAD = '{"$gt": ""}'
