@@ -3,6 +3,7 @@ history an organiser reads ("模范机关 名额 5 → 6"). Categories, criteria
 their places, so that reordering a list is not a change of every item in it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # A category's values compared one by one (its criteria and weights are compared item by item below).
@@ -21,42 +22,45 @@ def what_changed(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
     for key in ("name", "year"):
         _differ(out, key, old.get(key), new.get(key))
     _differ(out, "stage_control", old.get("stage_control", "organiser"), new.get("stage_control", "organiser"))
-    old_cats, new_cats = _by(old.get("categories"), "category_id"), _by(new.get("categories"), "category_id")
-    for cid in _keys(old_cats, new_cats):
-        at = f"categories[{cid}]"
-        before, after = old_cats.get(cid), new_cats.get(cid)
-        if before is None or after is None:
-            out.append({"path": at, "before": _category_summary(before), "after": _category_summary(after)})
-            continue
-        for key in CATEGORY_FIELDS:
-            default = CATEGORY_DEFAULTS.get(key)
-            _differ(out, f"{at}.{key}", before.get(key, default), after.get(key, default))
-        old_w, new_w = before.get("weights") or {}, after.get("weights") or {}
-        for comp in _keys(old_w, new_w):
-            _differ(out, f"{at}.weights.{comp}", old_w.get(comp), new_w.get(comp))
-        _criteria(out, at, before.get("criteria"), after.get("criteria"))
-    old_st, new_st = _by(old.get("stages"), "stage"), _by(new.get("stages"), "stage")
-    for stage in _keys(old_st, new_st):
-        at = f"stages[{stage}]"
-        before, after = old_st.get(stage), new_st.get(stage)
-        if before is None or after is None:
-            out.append({"path": at, "before": _window(before), "after": _window(after)})
-            continue
-        for key in ("opens_at", "closes_at"):
-            _differ(out, f"{at}.{key}", before.get(key), after.get(key))
+    _each(out, "categories", "category_id", old.get("categories"), new.get("categories"), _category_summary,
+          _category_values)
+    _each(out, "stages", "stage", old.get("stages"), new.get("stages"), _window,
+          lambda out, at, before, after: _values(out, at, ("opens_at", "closes_at"), before, after))
     return out
 
 
-def _criteria(out: list[dict[str, Any]], at: str, old: Any, new: Any) -> None:
-    old_cr, new_cr = _by(old, "criterion_id"), _by(new, "criterion_id")
-    for crid in _keys(old_cr, new_cr):
-        where = f"{at}.criteria[{crid}]"
-        before, after = old_cr.get(crid), new_cr.get(crid)
+Compare = Callable[[list[dict[str, Any]], str, dict[str, Any], dict[str, Any]], None]
+
+
+def _each(out: list[dict[str, Any]], at: str, key: str, old: Any, new: Any,
+          summary: Callable[[dict[str, Any] | None], Any], compare: Compare) -> None:
+    """The items of two lists matched by `key`: one added or removed is one change (its summary), one in both is
+    compared value by value."""
+    old_by, new_by = _by(old, key), _by(new, key)
+    for item in _keys(old_by, new_by):
+        where = f"{at}[{item}]"
+        before, after = old_by.get(item), new_by.get(item)
         if before is None or after is None:
-            out.append({"path": where, "before": _criterion_summary(before), "after": _criterion_summary(after)})
-            continue
-        for key in CRITERION_FIELDS:
-            _differ(out, f"{where}.{key}", before.get(key), after.get(key))
+            out.append({"path": where, "before": summary(before), "after": summary(after)})
+        else:
+            compare(out, where, before, after)
+
+
+def _category_values(out: list[dict[str, Any]], at: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    for key in CATEGORY_FIELDS:
+        default = CATEGORY_DEFAULTS.get(key)
+        _differ(out, f"{at}.{key}", before.get(key, default), after.get(key, default))
+    old_w, new_w = before.get("weights") or {}, after.get("weights") or {}
+    for comp in _keys(old_w, new_w):
+        _differ(out, f"{at}.weights.{comp}", old_w.get(comp), new_w.get(comp))
+    _each(out, f"{at}.criteria", "criterion_id", before.get("criteria"), after.get("criteria"), _criterion_summary,
+          lambda out, at, before, after: _values(out, at, CRITERION_FIELDS, before, after))
+
+
+def _values(out: list[dict[str, Any]], at: str, keys: tuple[str, ...], before: dict[str, Any],
+            after: dict[str, Any]) -> None:
+    for key in keys:
+        _differ(out, f"{at}.{key}", before.get(key), after.get(key))
 
 
 def _differ(out: list[dict[str, Any]], path: str, before: Any, after: Any) -> None:
